@@ -1,0 +1,35 @@
+/*
+ * cli.h: the subcommands of the servesim binary and what they share.
+ *
+ * The CLI is a thin layer: each cmd_* parses its flags with GOptionContext,
+ * calls into the modules, prints, and returns the process exit code
+ * (0 ok, 1 simulation error, 2 usage error, 3 bad input data).
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <glib.h>
+
+int cmd_run(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_step(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+
+/* The data directory: `flag` (--data-dir) when given, else $SERVESIM_DATA_DIR,
+ * else the directory compiled in (the source tree's data/). Borrowed. */
+const char *cli_data_dir(const char *flag);
+
+/* Prints "servesim CMD: error: MESSAGE" on stderr, frees the error and
+ * returns the exit code it maps to (ss_error_exit_code). */
+int cli_fail(const char *cmd, GError *error);
+
+/* Parses argv with a GOptionContext built from `entries` (and optional
+ * groups already added to ctx); usage errors print the message and a hint
+ * and return FALSE. */
+gboolean cli_parse(GOptionContext *ctx, int *argc, char ***argv, const char *cmd, int *exit_code);
+
+#endif /* CLI_H */

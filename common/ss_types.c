@@ -1,0 +1,50 @@
+/*
+ * ss_types.c: simulated-time conversion and the batch description storage.
+ */
+#include "ss_types.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+SimTime sim_time_from_seconds(double seconds)
+{
+    if (!(seconds > 0.0)) /* also catches NaN */
+        return 0;
+    double ns = seconds * 1e9;
+    if (ns >= 18446744073709549568.0) /* largest double below 2^64 */
+        return SIM_TIME_MAX;
+    return (SimTime)llround(ns);
+}
+
+void batch_desc_clear(BatchDesc *b)
+{
+    b->num_entries = 0;
+    b->total_tokens = 0;
+    b->prefill_tokens = 0;
+    b->num_prefill = 0;
+    b->num_decode = 0;
+    b->decode_kv_tokens = 0;
+    b->num_sampled = 0;
+}
+
+bool batch_desc_reserve(BatchDesc *b, uint32_t capacity)
+{
+    if (capacity <= b->capacity)
+        return true;
+    BatchEntry *e = realloc(b->entries, (size_t)capacity * sizeof *e);
+    if (!e)
+        return false;
+    b->entries = e;
+    b->capacity = capacity;
+    return true;
+}
+
+void batch_desc_release(BatchDesc *b)
+{
+    if (!b)
+        return;
+    free(b->entries);
+    b->entries = NULL;
+    b->capacity = 0;
+    batch_desc_clear(b);
+}

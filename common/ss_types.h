@@ -1,0 +1,95 @@
+/*
+ * ss_types.h: the leaf of the dependency graph.
+ *
+ * Simulated time and the batch description: the one interface between the
+ * scheduler (which forms a step) and the latency models (which time it).
+ * Nothing here depends on any other servesim module, on GLib, or on a file
+ * format; every module may include it.
+ *
+ * Time is an integer count of nanoseconds. Latency models compute in double
+ * seconds; sim_time_from_seconds() is the single place where a double becomes
+ * simulated time (round half away from zero, negative clamps to 0).
+ */
+#ifndef SS_TYPES_H
+#define SS_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint64_t SimTime; /* nanoseconds of simulated time */
+
+#define SIM_TIME_NS ((SimTime)1)
+#define SIM_TIME_US ((SimTime)1000)
+#define SIM_TIME_MS ((SimTime)1000000)
+#define SIM_TIME_S ((SimTime)1000000000)
+#define SIM_TIME_MAX UINT64_MAX
+
+/* Converts seconds to simulated time: the one rounding point of the project.
+ * Rounds to the nearest nanosecond; negative or NaN input gives 0, input
+ * beyond the range of SimTime gives SIM_TIME_MAX. */
+SimTime sim_time_from_seconds(double seconds);
+
+/* Simulated time as seconds (exact for times below 2^53 ns, about 104 days). */
+static inline double sim_time_to_seconds(SimTime t) { return (double)t / 1e9; }
+static inline double sim_time_to_ms(SimTime t) { return (double)t / 1e6; }
+
+/* One scheduled request in a step. */
+typedef struct {
+    uint32_t new_tokens;    /* t: tokens computed in this step (>= 1) */
+    uint32_t cached_tokens; /* p: tokens already in the KV cache before this step */
+    bool emits_token;       /* the step ends with a sampled token for this request */
+} BatchEntry;
+
+/*
+ * What one step computes. The entries are filled by the scheduler; the
+ * totals are kept in step with them by batch_desc_push() so that latency
+ * models never need a second pass for them.
+ *
+ * A "decode" entry is one with new_tokens == 1 (one query token against its
+ * cached tokens); every other entry is a prefill chunk.
+ */
+typedef struct {
+    BatchEntry *entries;    /* owned by whoever filled the description */
+    uint32_t num_entries;
+    uint32_t capacity;
+
+    uint64_t total_tokens;      /* sum of new_tokens over all entries */
+    uint64_t prefill_tokens;    /* sum of new_tokens over prefill entries */
+    uint32_t num_prefill;       /* entries with new_tokens > 1 */
+    uint32_t num_decode;        /* entries with new_tokens == 1 */
+    uint64_t decode_kv_tokens;  /* sum over decode entries of cached_tokens + 1 */
+    uint32_t num_sampled;       /* entries with emits_token */
+} BatchDesc;
+
+/* Empties a description; keeps its storage. */
+void batch_desc_clear(BatchDesc *b);
+
+/* Appends an entry and updates the totals. The caller guarantees capacity
+ * (batch_desc_reserve); this keeps the hot path free of allocation. */
+static inline void batch_desc_push(BatchDesc *b, uint32_t new_tokens, uint32_t cached_tokens,
+                                   bool emits_token)
+{
+    BatchEntry *e = &b->entries[b->num_entries++];
+    e->new_tokens = new_tokens;
+    e->cached_tokens = cached_tokens;
+    e->emits_token = emits_token;
+    b->total_tokens += new_tokens;
+    if (new_tokens == 1) {
+        b->num_decode++;
+        b->decode_kv_tokens += (uint64_t)cached_tokens + 1;
+    } else {
+        b->num_prefill++;
+        b->prefill_tokens += new_tokens;
+    }
+    if (emits_token)
+        b->num_sampled++;
+}
+
+/* Makes room for at least `capacity` entries. Returns false when out of memory. */
+bool batch_desc_reserve(BatchDesc *b, uint32_t capacity);
+
+/* Frees the entries (the struct itself is the caller's). Accepts NULL. */
+void batch_desc_release(BatchDesc *b);
+
+#endif /* SS_TYPES_H */

@@ -1,0 +1,207 @@
+/*
+ * lat.h: step-time models and what they need to know.
+ *
+ * - LatModelDesc: a model read from a Hugging Face config.json (dense, GQA,
+ *   MoE; FP8 weights through quantization_config).
+ * - LatHardware / LatHardwareTable: GPU datasheet figures (data/hardware.json).
+ * - LatMfuDb: the measured MFU tables of one GPU (data/mfu/), immutable once
+ *   loaded, safe to share between threads.
+ * - LatStepModel: batch description in, step duration out (roofline v2 with
+ *   MFU tables, or roofline v1 with constant MFU). One per simulation: it
+ *   keeps per-instance caches and is not thread-safe.
+ * - lat_memory_*: how many KV blocks fit (vLLM's profiling, estimated).
+ *
+ * The latency module knows nothing of queues or the event loop: it only sees
+ * the BatchDesc of ss_types.h.
+ */
+#ifndef LAT_H
+#define LAT_H
+
+#include <glib.h>
+
+#include "ss_types.h"
+
+/* ---------------------------------------------------------------- model -- */
+
+typedef struct {
+    char *name;        /* short name, e.g. "llama-3.1-8b" (folder name or file stem) */
+    char *config_path; /* the config.json it was read from */
+    char *architecture;/* architectures[0], e.g. "LlamaForCausalLM" */
+
+    guint num_layers;          /* L */
+    guint hidden_size;         /* d */
+    guint num_heads;           /* n_h */
+    guint num_kv_heads;        /* n_kv */
+    guint head_dim;            /* d_h: head_dim, else d / n_h */
+    guint intermediate_size;   /* d_ff of dense MLP layers */
+    guint vocab_size;          /* V */
+    guint max_position_embeddings;
+    gboolean tie_word_embeddings;
+
+    double weight_bytes;       /* b_w: bytes per weight element (2 bf16/fp16, 1 fp8) */
+    double kv_bytes;           /* b_kv: bytes per KV element (2) */
+    double act_bytes;          /* b_act: bytes per activation element (2) */
+    gboolean fp8_weights;      /* quantization_config says fp8 */
+
+    /* Mixture of experts (num_experts == 0: dense). */
+    guint num_experts;              /* E routed experts */
+    guint experts_per_token;        /* top-k */
+    guint moe_intermediate_size;    /* d_ff of one routed expert */
+    guint num_shared_experts;       /* DeepSeek-style shared experts (0 if none) */
+    guint shared_expert_intermediate_size; /* per shared expert (0 if none) */
+    guint num_dense_layers;         /* layers with a dense MLP instead of experts */
+
+    /* Multi-head latent attention (DeepSeek); 0 when absent. */
+    guint kv_lora_rank;
+    guint qk_rope_head_dim;
+    guint qk_nope_head_dim;
+    guint v_head_dim;
+    guint q_lora_rank;
+} LatModelDesc;
+
+/* Loads a model: `name_or_path` is a folder name under <data_dir>/models/, a
+ * folder holding config.json, or a path to a config.json. Errors (SS_ERROR_INPUT,
+ * or SS_ERROR_USAGE for an unknown name, listing the known ones) name the
+ * file and the field and what was expected. Free with lat_model_desc_free. */
+LatModelDesc *lat_model_desc_load(const char *name_or_path, const char *data_dir, GError **error);
+void lat_model_desc_free(LatModelDesc *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatModelDesc, lat_model_desc_free)
+
+/* Parameters of the whole model (embeddings, LM head, all layers). */
+double lat_model_num_params(const LatModelDesc *m);
+/* Weight bytes held by one GPU at tensor-parallel degree tp. */
+double lat_model_weight_bytes_per_gpu(const LatModelDesc *m, guint tp);
+/* KV-cache bytes of one token on one GPU at tensor-parallel degree tp,
+ * all layers, K and V: 2 * L * ceil(n_kv / tp) * d_h * b_kv (MLA: the latent). */
+double lat_model_kv_bytes_per_token(const LatModelDesc *m, guint tp);
+/* Names of the models shipped under <data_dir>/models, sorted; free with g_strfreev. */
+char **lat_model_list(const char *data_dir);
+
+/* ------------------------------------------------------------- hardware -- */
+
+typedef struct {
+    char *name;              /* e.g. "H100-SXM" */
+    double bf16_tflops;      /* dense BF16 peak */
+    double fp8_tflops;       /* dense FP8 peak; 0 when the GPU has none */
+    double mem_bw_tbs;       /* HBM bandwidth, TB/s */
+    double mem_gb;           /* memory as marketed, GB */
+    double link_gbs_per_dir; /* interconnect bandwidth per direction, GB/s */
+    char *interconnect;      /* e.g. "NVLink 4", "PCIe Gen5 x16" */
+    char *mfu_tables;        /* folder under data/mfu ("h100"), NULL when none */
+    char *source;
+} LatHardware;
+
+typedef struct LatHardwareTable LatHardwareTable;
+
+/* Loads <data_dir>/hardware.json (or `path` when not NULL). */
+LatHardwareTable *lat_hardware_table_load(const char *data_dir, const char *path, GError **error);
+void lat_hardware_table_free(LatHardwareTable *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatHardwareTable, lat_hardware_table_free)
+/* Finds a GPU by name (case-insensitive); NULL and an error listing the
+ * known names (SS_ERROR_USAGE) when there is none. Borrowed pointer. */
+const LatHardware *lat_hardware_table_find(const LatHardwareTable *t, const char *name, GError **error);
+guint lat_hardware_table_size(const LatHardwareTable *t);
+const LatHardware *lat_hardware_table_get(const LatHardwareTable *t, guint i);
+
+/* ----------------------------------------------------------- MFU tables -- */
+
+typedef struct LatMfuDb LatMfuDb;
+
+/* Loads every table of one GPU: <data_dir>/mfu/{gemm,mha,grouped_gemm}/.../<gpu>/.
+ * Malformed rows are errors with file:line:column. Immutable afterwards. */
+LatMfuDb *lat_mfu_db_load(const char *data_dir, const char *gpu, GError **error);
+void lat_mfu_db_free(LatMfuDb *db);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatMfuDb, lat_mfu_db_free)
+
+/* ------------------------------------------------------------ step model -- */
+
+typedef enum {
+    LAT_BACKEND_AUTO = 0,    /* roofline v2 where MFU tables exist, else v1 */
+    LAT_BACKEND_ROOFLINE_V1, /* constant MFU per phase */
+    LAT_BACKEND_ROOFLINE_V2, /* MFU tables; parts without data estimated as v1 */
+} LatBackend;
+
+/* Tunable constants: each has a physical meaning and a documented default
+ * (docs/latency.md). lat_params_default() fills the defaults. */
+typedef struct {
+    LatBackend backend;
+    double step_overhead_us;   /* fixed CPU time per step: scheduling, sampling, launch */
+    double bw_efficiency;      /* achievable fraction of datasheet HBM bandwidth */
+    double link_efficiency;    /* achievable fraction of interconnect bandwidth */
+    double allreduce_latency_us; /* fixed latency of one all-reduce */
+    double v1_mfu_prefill;     /* roofline v1: MFU of prefill-dominated work */
+    double v1_mfu_decode;      /* roofline v1: MFU of decode-dominated work */
+} LatParams;
+
+void lat_params_default(LatParams *p);
+
+typedef enum { LAT_BOUND_COMPUTE = 0, LAT_BOUND_MEMORY, LAT_BOUND_COMMUNICATION, LAT_BOUND_FIXED } LatBound;
+
+#define LAT_MAX_COMPONENTS 16
+
+/* One part of a step, for `servesim step` and --verbose. */
+typedef struct {
+    const char *name;     /* "projections", "attention_prefill", "attention_decode",
+                             "moe_experts", "allreduce", "lm_head", "overhead", ... */
+    double seconds;
+    double flops;         /* per GPU */
+    double bytes;         /* per GPU, memory traffic assumed */
+    LatBound bound;
+    gboolean estimated;   /* no MFU table served it: roofline v1 estimate */
+    char source[160];     /* which table / rows served it, or why it was estimated */
+} LatComponent;
+
+typedef struct {
+    double total_seconds;
+    guint num_components;
+    LatComponent components[LAT_MAX_COMPONENTS];
+    LatBackend backend;   /* the backend actually used */
+} LatBreakdown;
+
+typedef struct LatStepModel LatStepModel;
+
+/* Builds a step model. `mfu` may be NULL (roofline v1 everywhere); it is
+ * borrowed and must outlive the step model, as must `model` and `hw`.
+ * max_batched_tokens bounds the batch sizes the caller will ask about (caches
+ * may be sized by it). Errors: tp that does not divide the heads, a model the
+ * backend cannot time (SS_ERROR_INPUT / SS_ERROR_USAGE). */
+LatStepModel *lat_step_model_new(const LatModelDesc *model, const LatHardware *hw, guint tp,
+                                 const LatMfuDb *mfu, const LatParams *params,
+                                 guint max_batched_tokens, GError **error);
+void lat_step_model_free(LatStepModel *sm);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatStepModel, lat_step_model_free)
+
+/* The hot path: the duration of one step, in seconds. No allocation.
+ * An empty batch takes 0. */
+double lat_step_model_seconds(LatStepModel *sm, const BatchDesc *batch);
+
+/* The same duration with its breakdown per component (slower; for reports). */
+void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *batch, LatBreakdown *out);
+
+/* The backend in use after AUTO was resolved. */
+LatBackend lat_step_model_backend(const LatStepModel *sm);
+const char *lat_backend_name(LatBackend b);
+/* Parses "v1", "roofline-v1", "v2", "roofline-v2", "auto". */
+gboolean lat_backend_parse(const char *s, LatBackend *out);
+
+/* ---------------------------------------------------------------- memory -- */
+
+typedef struct {
+    double total_bytes;       /* GPU memory seen by the runtime */
+    double usable_bytes;      /* total * gpu_memory_utilization */
+    double weight_bytes;      /* per GPU */
+    double activation_bytes;  /* peak activations + runtime overhead (estimate) */
+    double kv_bytes;          /* what is left for the KV cache */
+    double block_bytes;       /* one block on one GPU */
+    gint64 num_blocks;        /* floor(kv_bytes / block_bytes), may be <= 0 */
+} LatMemoryPlan;
+
+/* Estimates the number of KV blocks vLLM would allocate (see docs/latency.md
+ * for each term). Fails (SS_ERROR_INPUT) when the model does not fit: the
+ * message gives the weights, the usable memory and the TP degree. */
+gboolean lat_memory_plan(const LatModelDesc *m, const LatHardware *hw, guint tp,
+                         double gpu_memory_utilization, guint block_size,
+                         guint max_num_batched_tokens, guint max_num_seqs,
+                         LatMemoryPlan *out, GError **error);
+
+#endif /* LAT_H */
