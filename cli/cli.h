@@ -10,6 +10,8 @@
 
 #include <glib.h>
 
+#include "scn.h"
+
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_step(int argc, char **argv);
@@ -31,5 +33,18 @@ int cli_fail(const char *cmd, GError *error);
  * groups already added to ctx); usage errors print the message and a hint
  * and return FALSE. */
 gboolean cli_parse(GOptionContext *ctx, int *argc, char ***argv, const char *cmd, int *exit_code);
+
+/* Output options shared by `run` and `replay`. */
+typedef struct CliRunOptions CliRunOptions;
+CliRunOptions *cli_run_options_new(void);
+void cli_run_options_free(CliRunOptions *o);
+void cli_run_options_add(GOptionContext *ctx, CliRunOptions *o);
+
+/* Runs a scenario, prints its summary and writes the requested outputs;
+ * returns the exit code. */
+int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o);
+
+/* A string as a JSON string literal (g_free). */
+char *cli_json_quote(const char *s);
 
 #endif /* CLI_H */

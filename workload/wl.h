@@ -16,6 +16,13 @@
  * Randomness: every consumer (each class's arrivals, input lengths, output
  * lengths, prefix choice) owns a GRand seeded from (seed, consumer name), so
  * changing one class never reshuffles another.
+ *
+ * Cost: a synthetic source takes O(classes) per request and O(classes) memory
+ * (plus empirical columns); a trace source O(row length) per request and
+ * memory independent of the number of rows (about 2 million rows/s on one
+ * core; docs/workloads.md). Limits: lengths up to WL_MAX_TOKENS, at most
+ * WL_MAX_CLASSES classes; a source is used by one thread at a time (separate
+ * sources are independent, so parallel runs each make their own).
  */
 #ifndef WL_H
 #define WL_H
@@ -23,6 +30,10 @@
 #include <glib.h>
 
 #include "ss_types.h"
+
+/* Bounds of the module's inputs. */
+#define WL_MAX_TOKENS 1000000000u /* largest length a distribution may give or clamp to */
+#define WL_MAX_CLASSES 65536u     /* class ids fit in uint16_t */
 
 /* One request as a source yields it. */
 typedef struct {
@@ -38,9 +49,13 @@ typedef struct {
 typedef struct WlSource WlSource;
 
 /* Next request. Returns 1 and fills *out, 0 at the end of the source, -1 on
- * bad input (error set, SS_ERROR_INPUT, with file:line:column). */
+ * bad input (error set, SS_ERROR_INPUT, with file:line:column). After -1 the
+ * source is finished: later calls return -1 again. */
 int wl_source_next(WlSource *src, WlRequest *out, GError **error);
-/* Number of request classes (>= 1) and their names (borrowed). */
+/* Number of request classes (>= 1) and their names (borrowed, valid until
+ * the source is freed; class_id < the number of classes). Known in full when
+ * the source is made, for traces too (a class column is read by a first
+ * pass). */
 guint wl_source_num_classes(const WlSource *src);
 const char *wl_source_class_name(const WlSource *src, guint class_id);
 /* Rows skipped as bad (trace sources with skip_bad_rows), 0 otherwise. */
@@ -50,6 +65,7 @@ uint64_t wl_source_rows_skipped(const WlSource *src);
 double wl_source_offered_rate(const WlSource *src);
 /* A one-line human description, e.g. "poisson 12 req/s, 2 classes". Borrowed. */
 const char *wl_source_describe(const WlSource *src);
+/* Frees a source and closes its file. Accepts NULL. */
 void wl_source_free(WlSource *src);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(WlSource, wl_source_free)
 
@@ -85,7 +101,8 @@ typedef struct {
     WlDistKind kind;
     double value;         /* CONSTANT */
     double mean, stddev;  /* NORMAL, LOGNORMAL */
-    double min, max;      /* bounds (UNIFORM range; clamp for the others); max 0 = no upper clamp */
+    double min, max;      /* tokens: UNIFORM range; for the others draws are rounded, then
+                           * clamped to [max(min, 1), max]; max 0 = no upper clamp */
     char *path;           /* EMPIRICAL: CSV file (owned) */
     char *column;         /* EMPIRICAL: column name (owned) */
 } WlDistSpec;
@@ -103,20 +120,42 @@ typedef struct {
     WlArrivalSpec arrival;  /* of the whole workload; each class gets share * rate */
     guint num_classes;
     WlClassSpec *classes;   /* owned */
-    uint64_t num_requests;  /* stop after this many (>= 1) */
-    double duration_s;      /* or stop after this much simulated time (0: no limit) */
+    uint64_t num_requests;  /* stop after this many (0: no count limit; then duration_s > 0) */
+    double duration_s;      /* or stop before this much simulated time (0: no limit) */
 } WlSpec;
 
+/* Zeroes a spec (no classes, no points): fill it, then wl_spec_validate. */
 void wl_spec_init(WlSpec *spec);
 void wl_spec_clear(WlSpec *spec);   /* frees what it owns; the struct is reusable */
+/* Frees a distribution's path and column and zeroes it. */
 void wl_dist_spec_clear(WlDistSpec *d);
 /* Checks a spec: positive rates, valid bounds, shares > 0, ... Error messages
  * name the field path (e.g. "workload.classes[1].input.stddev") with `origin`
  * (a file name) in front. */
 gboolean wl_spec_validate(const WlSpec *spec, const char *origin, GError **error);
+/* The parts of wl_spec_validate, for callers that build a spec piece by piece
+ * (the scenario parser): `path` is the JSON path of the piece, e.g.
+ * "workload.arrival", "workload.classes[0].input", "workload.classes[0]"
+ * (a class: its share, prefix and both distributions). Same rules, same
+ * messages; they never read files (an empirical CSV is read by
+ * wl_source_new_synthetic). */
+gboolean wl_arrival_spec_validate(const WlArrivalSpec *arrival, const char *origin,
+                                  const char *path, GError **error);
+gboolean wl_dist_spec_validate(const WlDistSpec *dist, const char *origin, const char *path,
+                               GError **error);
+gboolean wl_class_spec_validate(const WlClassSpec *cls, const char *origin, const char *path,
+                                GError **error);
+/* A deep copy of `src` into `dst` (whose previous contents are NOT freed:
+ * pass an initialised or cleared spec). */
+void wl_spec_copy(WlSpec *dst, const WlSpec *src);
+/* Multiplies every arrival rate (rate, and each piecewise rate) by
+ * `factor` (> 0): the load knob of sweeps and capacity searches. */
+void wl_spec_scale_rate(WlSpec *spec, double factor);
 
-/* A synthetic source. The spec is copied; empirical CSV columns are read
- * now (errors with file:line:column). */
+/* A synthetic source. The spec is validated and copied (the caller keeps
+ * it); empirical CSV columns are read now (errors with file:line:column).
+ * Same spec and seed: the same requests, always. NULL + error
+ * (SS_ERROR_INPUT) on an invalid spec or an unreadable column. */
 WlSource *wl_source_new_synthetic(const WlSpec *spec, guint64 seed, GError **error);
 
 /* --------------------------------------------------------------- traces -- */
@@ -137,8 +176,27 @@ typedef struct {
     gboolean skip_bad_rows; /* count and skip malformed rows instead of failing */
 } WlTraceOptions;
 
+/* Defaults: AUTO format, time_scale 1, everything else 0/FALSE. */
 void wl_trace_options_init(WlTraceOptions *o);
+/* Checks options: time_scale finite > 0, rate finite >= 0, and not both a
+ * rate and a time_scale other than 1. `origin` and `path` prefix the message
+ * as in wl_spec_validate (both may be NULL: then the field names alone). */
+gboolean wl_trace_options_validate(const WlTraceOptions *o, const char *origin, const char *path,
+                                   GError **error);
+/* "auto", "servesim", "azure", "vidur". Static string. */
+const char *wl_trace_format_name(WlTraceFormat format);
+/* The format named `name` ("auto", "servesim" or "native", "azure", "vidur");
+ * FALSE when there is none. */
+gboolean wl_trace_format_from_name(const char *name, WlTraceFormat *out);
 
+/* A trace source streaming `path` (shown in messages as given). The header
+ * is read now; when opts->rate > 0 or the file has a class column, a first
+ * streaming pass counts the rows, measures their time span and names the
+ * classes (constant memory), so that errors of any row may come from here.
+ * `opts` may be NULL (defaults). NULL + error (SS_ERROR_INPUT) on a missing
+ * file, an unrecognised header or bad options. */
 WlSource *wl_source_new_trace(const char *path, const WlTraceOptions *opts, GError **error);
+/* The format of a trace source (never AUTO), or AUTO for a synthetic one. */
+WlTraceFormat wl_source_trace_format(const WlSource *src);
 
 #endif /* WL_H */

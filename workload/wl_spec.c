@@ -1,8 +1,20 @@
 /*
- * wl_spec.c: the synthetic workload description (init, clear).
+ * wl_spec.c: the synthetic workload description (init, clear, copy, rate
+ * scaling) and its checks, plus the trace options and format names.
+ *
+ * A WlSpec is plain data: arrival process, classes, stop rule. Validation is
+ * split by piece (arrival, distribution, class) so that the scenario parser
+ * can check each piece under its own JSON path; every message reads
+ * "origin: path.field: expected ..., got ...". Cost: O(classes + points)
+ * (the class-name uniqueness check uses a hash set; no iteration order leaks
+ * into the messages, which follow the class order). Limits: checks are about
+ * values only; an empirical CSV file is opened and read by
+ * wl_source_new_synthetic, not here.
  */
-#include "wl.h"
+#include "wl_internal.h"
 
+#include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 void wl_spec_init(WlSpec *spec)
@@ -30,9 +42,298 @@ void wl_spec_clear(WlSpec *spec)
     wl_spec_init(spec);
 }
 
+static void dist_copy(WlDistSpec *dst, const WlDistSpec *src)
+{
+    *dst = *src;
+    dst->path = g_strdup(src->path);
+    dst->column = g_strdup(src->column);
+}
+
+void wl_spec_copy(WlSpec *dst, const WlSpec *src)
+{
+    *dst = *src;
+    guint n = src->arrival.num_points;
+    dst->arrival.times_s = n ? g_memdup2(src->arrival.times_s, n * sizeof(double)) : NULL;
+    dst->arrival.rates = n ? g_memdup2(src->arrival.rates, n * sizeof(double)) : NULL;
+    dst->classes = src->num_classes ? g_new0(WlClassSpec, src->num_classes) : NULL;
+    for (guint i = 0; i < src->num_classes; i++) {
+        dst->classes[i] = src->classes[i];
+        dst->classes[i].name = g_strdup(src->classes[i].name);
+        dist_copy(&dst->classes[i].input, &src->classes[i].input);
+        dist_copy(&dst->classes[i].output, &src->classes[i].output);
+    }
+}
+
+void wl_spec_scale_rate(WlSpec *spec, double factor)
+{
+    g_return_if_fail(factor > 0.0);
+    spec->arrival.rate *= factor;
+    for (guint i = 0; i < spec->arrival.num_points; i++)
+        spec->arrival.rates[i] *= factor;
+}
+
+void wl_set_error(GError **error, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    char *msg = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    g_set_error_literal(error, SS_ERROR, SS_ERROR_INPUT, msg);
+    g_free(msg);
+}
+
+/* "origin: path.field: <message>"; origin, path and field may each be NULL. */
+G_GNUC_PRINTF(5, 6)
+static gboolean field_error(GError **error, const char *origin, const char *path,
+                            const char *field, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    char *msg = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    gboolean has_path = path && *path;
+    gboolean has_field = field && *field;
+    wl_set_error(error, "%s%s%s%s%s: %s", origin && *origin ? origin : "",
+                 origin && *origin ? ": " : "", has_path ? path : "",
+                 has_path && has_field ? "." : "", has_field ? field : "", msg);
+    g_free(msg);
+    return FALSE;
+}
+
+static gboolean is_integer(double x)
+{
+    return isfinite(x) && floor(x) == x;
+}
+
+gboolean wl_arrival_spec_validate(const WlArrivalSpec *a, const char *origin, const char *path,
+                                  GError **error)
+{
+    switch (a->kind) {
+    case WL_ARRIVAL_POISSON:
+    case WL_ARRIVAL_CONSTANT:
+    case WL_ARRIVAL_GAMMA:
+        if (!(isfinite(a->rate) && a->rate > 0.0))
+            return field_error(error, origin, path, "rate", "expected a positive number, got %g",
+                               a->rate);
+        if (a->kind == WL_ARRIVAL_GAMMA && !(isfinite(a->cv) && a->cv > 0.0))
+            return field_error(error, origin, path, "cv", "expected a positive number, got %g",
+                               a->cv);
+        return TRUE;
+    case WL_ARRIVAL_PIECEWISE: {
+        if (a->num_points == 0)
+            return field_error(error, origin, path, "points",
+                               "expected at least one [time_s, rate] point, got none");
+        gboolean any_positive = FALSE;
+        for (guint i = 0; i < a->num_points; i++) {
+            char field[64];
+            double t = a->times_s[i];
+            g_snprintf(field, sizeof field, "points[%u][0]", i);
+            if (i == 0 && t != 0.0)
+                return field_error(error, origin, path, field,
+                                   "expected 0 (the first point starts at time 0), got %g", t);
+            if (i > 0 && !(isfinite(t) && t > a->times_s[i - 1]))
+                return field_error(error, origin, path, field, "expected a time after %g, got %g",
+                                   a->times_s[i - 1], t);
+            g_snprintf(field, sizeof field, "points[%u][1]", i);
+            double r = a->rates[i];
+            if (!(isfinite(r) && r >= 0.0))
+                return field_error(error, origin, path, field,
+                                   "expected a non-negative rate, got %g", r);
+            any_positive |= r > 0.0;
+        }
+        if (!any_positive)
+            return field_error(error, origin, path, "points",
+                               "expected at least one positive rate, got only zeros");
+        return TRUE;
+    }
+    }
+    return field_error(error, origin, path, "process", "unknown arrival process %d", (int)a->kind);
+}
+
+/* min and max of the clamped distributions (normal, lognormal, empirical). */
+static gboolean check_clamp(const WlDistSpec *d, const char *origin, const char *path,
+                            GError **error)
+{
+    if (!(isfinite(d->min) && d->min >= 0.0 && d->min <= WL_MAX_TOKENS))
+        return field_error(error, origin, path, "min",
+                           "expected a number from 0 to %u, got %g", WL_MAX_TOKENS, d->min);
+    double lo = d->min > 1.0 ? d->min : 1.0;
+    if (d->max != 0.0 && !(isfinite(d->max) && d->max >= lo && d->max <= WL_MAX_TOKENS))
+        return field_error(error, origin, path, "max",
+                           "expected 0 (no limit) or a number from %g to %u, got %g", lo,
+                           WL_MAX_TOKENS, d->max);
+    return TRUE;
+}
+
+gboolean wl_dist_spec_validate(const WlDistSpec *d, const char *origin, const char *path,
+                               GError **error)
+{
+    switch (d->kind) {
+    case WL_DIST_CONSTANT:
+        if (!(isfinite(d->value) && d->value >= 1.0 && d->value <= WL_MAX_TOKENS))
+            return field_error(error, origin, path, "value",
+                               "expected a number from 1 to %u, got %g", WL_MAX_TOKENS, d->value);
+        return TRUE;
+    case WL_DIST_UNIFORM:
+        if (!(is_integer(d->min) && d->min >= 1.0 && d->min <= WL_MAX_TOKENS))
+            return field_error(error, origin, path, "min",
+                               "expected an integer from 1 to %u, got %g", WL_MAX_TOKENS, d->min);
+        if (!(is_integer(d->max) && d->max >= d->min && d->max <= WL_MAX_TOKENS))
+            return field_error(error, origin, path, "max",
+                               "expected an integer from %g (min) to %u, got %g", d->min,
+                               WL_MAX_TOKENS, d->max);
+        return TRUE;
+    case WL_DIST_NORMAL:
+    case WL_DIST_LOGNORMAL:
+        if (!(isfinite(d->mean) && d->mean > 0.0 && d->mean <= WL_MAX_TOKENS))
+            return field_error(error, origin, path, "mean", "expected a positive number, got %g",
+                               d->mean);
+        if (!(isfinite(d->stddev) && d->stddev >= 0.0 && d->stddev <= WL_MAX_TOKENS))
+            return field_error(error, origin, path, "stddev",
+                               "expected a non-negative number, got %g", d->stddev);
+        return check_clamp(d, origin, path, error);
+    case WL_DIST_EMPIRICAL:
+        if (!d->path || !*d->path)
+            return field_error(error, origin, path, "path", "expected a CSV file name, got none");
+        if (!d->column || !*d->column)
+            return field_error(error, origin, path, "column", "expected a column name, got none");
+        return check_clamp(d, origin, path, error);
+    }
+    return field_error(error, origin, path, "dist", "unknown distribution %d", (int)d->kind);
+}
+
+gboolean wl_class_spec_validate(const WlClassSpec *c, const char *origin, const char *path,
+                                GError **error)
+{
+    if (!c->name || !*c->name)
+        return field_error(error, origin, path, "name", "expected a non-empty name, got none");
+    if (!(isfinite(c->share) && c->share > 0.0))
+        return field_error(error, origin, path, "share", "expected a positive number, got %g",
+                           c->share);
+    if (c->prefix_groups > 0 && c->prefix_tokens == 0)
+        return field_error(error, origin, path, "prefix.tokens",
+                           "expected a positive integer when prefix.groups is set, got 0");
+    if (c->prefix_tokens > 0 && c->prefix_groups == 0)
+        return field_error(error, origin, path, "prefix.groups",
+                           "expected a positive integer when prefix.tokens is set, got 0");
+    if (c->prefix_tokens > WL_MAX_TOKENS)
+        return field_error(error, origin, path, "prefix.tokens",
+                           "expected an integer from 1 to %u, got %u", WL_MAX_TOKENS,
+                           c->prefix_tokens);
+    char *sub = g_strdup_printf("%s%sinput", path && *path ? path : "", path && *path ? "." : "");
+    gboolean ok = wl_dist_spec_validate(&c->input, origin, sub, error);
+    g_free(sub);
+    if (!ok)
+        return FALSE;
+    sub = g_strdup_printf("%s%soutput", path && *path ? path : "", path && *path ? "." : "");
+    ok = wl_dist_spec_validate(&c->output, origin, sub, error);
+    g_free(sub);
+    return ok;
+}
+
+gboolean wl_spec_validate(const WlSpec *spec, const char *origin, GError **error)
+{
+    if (!wl_arrival_spec_validate(&spec->arrival, origin, "workload.arrival", error))
+        return FALSE;
+    if (spec->num_classes == 0 || spec->num_classes > WL_MAX_CLASSES)
+        return field_error(error, origin, "workload", "classes",
+                           "expected from 1 to %u classes, got %u", WL_MAX_CLASSES,
+                           spec->num_classes);
+    gboolean ok = TRUE;
+    guint64 groups = 0;
+    GHashTable *names = g_hash_table_new(g_str_hash, g_str_equal); /* name -> index + 1 */
+    for (guint i = 0; ok && i < spec->num_classes; i++) {
+        const WlClassSpec *c = &spec->classes[i];
+        char path[64];
+        g_snprintf(path, sizeof path, "workload.classes[%u]", i);
+        ok = wl_class_spec_validate(c, origin, path, error);
+        if (!ok)
+            break;
+        gpointer seen = g_hash_table_lookup(names, c->name);
+        if (seen) {
+            ok = field_error(error, origin, path, "name",
+                             "expected a name not used by another class, got '%s' (also "
+                             "classes[%u])",
+                             c->name, GPOINTER_TO_UINT(seen) - 1);
+            break;
+        }
+        g_hash_table_insert(names, c->name, GUINT_TO_POINTER(i + 1));
+        groups += c->prefix_groups;
+        if (groups >= G_MAXUINT32)
+            ok = field_error(error, origin, path, "prefix.groups",
+                             "expected fewer than %u prefix groups in all, got %" G_GUINT64_FORMAT,
+                             G_MAXUINT32, groups);
+    }
+    g_hash_table_destroy(names);
+    if (!ok)
+        return FALSE;
+    if (!(isfinite(spec->duration_s) && spec->duration_s >= 0.0))
+        return field_error(error, origin, "workload", "duration_s",
+                           "expected a non-negative number, got %g", spec->duration_s);
+    if (spec->num_requests == 0 && spec->duration_s == 0.0)
+        return field_error(error, origin, "workload", "num_requests",
+                           "expected a positive integer (or a positive workload.duration_s), got 0");
+    return TRUE;
+}
+
+/* --------------------------------------------------------------- traces -- */
+
 void wl_trace_options_init(WlTraceOptions *o)
 {
     memset(o, 0, sizeof *o);
     o->format = WL_TRACE_AUTO;
     o->time_scale = 1.0;
+}
+
+gboolean wl_trace_options_validate(const WlTraceOptions *o, const char *origin, const char *path,
+                                   GError **error)
+{
+    if (o->format < WL_TRACE_AUTO || o->format > WL_TRACE_VIDUR)
+        return field_error(error, origin, path, "format",
+                           "expected auto, servesim, azure or vidur, got %d", (int)o->format);
+    if (!(isfinite(o->time_scale) && o->time_scale > 0.0))
+        return field_error(error, origin, path, "time_scale", "expected a positive number, got %g",
+                           o->time_scale);
+    if (!(isfinite(o->rate) && o->rate >= 0.0))
+        return field_error(error, origin, path, "rate", "expected a non-negative number, got %g",
+                           o->rate);
+    if (o->rate > 0.0 && o->time_scale != 1.0)
+        return field_error(error, origin, path, "rate",
+                           "expected 0 when time_scale is not 1 (a rate fixes the time scale), "
+                           "got %g with time_scale %g",
+                           o->rate, o->time_scale);
+    return TRUE;
+}
+
+const char *wl_trace_format_name(WlTraceFormat format)
+{
+    switch (format) {
+    case WL_TRACE_AUTO:
+        return "auto";
+    case WL_TRACE_NATIVE:
+        return "servesim";
+    case WL_TRACE_AZURE:
+        return "azure";
+    case WL_TRACE_VIDUR:
+        return "vidur";
+    }
+    return "unknown";
+}
+
+gboolean wl_trace_format_from_name(const char *name, WlTraceFormat *out)
+{
+    static const struct {
+        const char *name;
+        WlTraceFormat format;
+    } names[] = {
+        {"auto", WL_TRACE_AUTO},   {"servesim", WL_TRACE_NATIVE}, {"native", WL_TRACE_NATIVE},
+        {"azure", WL_TRACE_AZURE}, {"vidur", WL_TRACE_VIDUR},
+    };
+    for (gsize i = 0; name && i < G_N_ELEMENTS(names); i++) {
+        if (strcmp(name, names[i].name) == 0) {
+            *out = names[i].format;
+            return TRUE;
+        }
+    }
+    return FALSE;
 }

@@ -1,0 +1,147 @@
+/*
+ * cmd_run.c: `servesim run [SCENARIO.json] [--flags]` and the output options
+ * it shares with `servesim replay`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <string.h>
+
+#include "cli.h"
+#include "scn.h"
+#include "ss_error.h"
+
+struct CliRunOptions {
+    char *output_json;
+    char *output_requests;
+    char *output_timeseries;
+    char *timeseries_interval;
+    char *output_itl;
+    char *data_dir;
+    gboolean quiet;
+    gboolean bench_stats;
+};
+
+CliRunOptions *cli_run_options_new(void)
+{
+    return g_new0(CliRunOptions, 1);
+}
+
+void cli_run_options_free(CliRunOptions *o)
+{
+    if (!o)
+        return;
+    g_free(o->output_json);
+    g_free(o->output_requests);
+    g_free(o->output_timeseries);
+    g_free(o->timeseries_interval);
+    g_free(o->output_itl);
+    g_free(o->data_dir);
+    g_free(o);
+}
+
+void cli_run_options_add(GOptionContext *ctx, CliRunOptions *o)
+{
+    GOptionEntry entries[] = {
+        {"output-json", 0, 0, G_OPTION_ARG_FILENAME, &o->output_json, "Write the aggregates as JSON", "FILE"},
+        {"output-requests", 0, 0, G_OPTION_ARG_FILENAME, &o->output_requests, "Write one CSV row per request", "FILE"},
+        {"output-timeseries", 0, 0, G_OPTION_ARG_FILENAME, &o->output_timeseries,
+         "Write a CSV row per step (or per --timeseries-interval)", "FILE"},
+        {"timeseries-interval", 0, 0, G_OPTION_ARG_STRING, &o->timeseries_interval,
+         "Aggregate the time series over intervals of this many seconds", "S"},
+        {"output-itl", 0, 0, G_OPTION_ARG_FILENAME, &o->output_itl, "Write every inter-token latency as CSV", "FILE"},
+        {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->data_dir, "Folder with models/, mfu/, hardware.json", "DIR"},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "Print nothing on success", NULL},
+        {"bench-stats", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &o->bench_stats,
+         "Print requests, wall time and peak memory on stderr (for bench/run.sh)", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_option_context_add_main_entries(ctx, entries, NULL);
+}
+
+int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
+{
+    GError *error = NULL;
+    ScnOutputs outputs = {
+        .requests_csv = o->output_requests,
+        .timeseries_csv = o->output_timeseries,
+        .itl_csv = o->output_itl,
+    };
+    if (o->timeseries_interval) {
+        char *end = NULL;
+        errno = 0;
+        double v = g_ascii_strtod(o->timeseries_interval, &end);
+        if (errno || !end || *end || !(v > 0)) {
+            fprintf(stderr, "servesim %s: error: --timeseries-interval: expected a positive number of seconds, got '%s'\n",
+                    cmd, o->timeseries_interval);
+            return 2;
+        }
+        outputs.timeseries_interval_s = v;
+    }
+    g_autoptr(ScnCache) cache = scn_cache_new(cli_data_dir(o->data_dir));
+    ScnBuilt built;
+    gint64 t0 = g_get_monotonic_time();
+    g_autoptr(SimSummary) sum = scn_run(s, cache, &outputs, &built, &error);
+    if (!sum)
+        return cli_fail(cmd, error);
+    double wall = (g_get_monotonic_time() - t0) / 1e6;
+    int rc = 0;
+    if (o->output_json) {
+        char *json = scn_report_json(s, &built, sum);
+        if (!g_file_set_contents(o->output_json, json, -1, &error))
+            rc = cli_fail(cmd, error);
+        g_free(json);
+    }
+    if (!o->quiet) {
+        scn_report_text(stdout, s, &built, sum);
+        fprintf(stderr, "\n%" G_GUINT64_FORMAT " requests simulated in %.3f s of wall time (%.0f requests/s)\n",
+                sum->all.arrived, wall, wall > 0 ? sum->all.arrived / wall : 0.0);
+    }
+    if (o->bench_stats) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        fprintf(stderr, "bench: requests=%" G_GUINT64_FORMAT " wall_s=%.3f peak_rss_mib=%.1f\n", sum->all.arrived, wall,
+                ru.ru_maxrss / 1024.0);
+    }
+    scn_built_clear(&built);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) ctx = g_option_context_new("[SCENARIO.json] - simulate one scenario");
+    g_option_context_set_summary(ctx,
+        "Simulates a vLLM V1 server under a workload and prints latency and throughput.\n"
+        "Without a scenario file it runs the embedded default (scenarios/default.json):\n"
+        "Llama-3.1-8B on one H100-SXM, Poisson chat traffic, 2000 requests, seed 42.\n"
+        "Flags override any part of the scenario.");
+    CliRunOptions *o = cli_run_options_new();
+    cli_run_options_add(ctx, o);
+    ScnFlags *flags = scn_flags_new();
+    g_option_context_add_group(ctx, scn_flags_group(flags));
+    int rc = 0;
+    ScnScenario *s = NULL;
+    if (!cli_parse(ctx, &argc, &argv, "run", &rc))
+        goto out;
+    if (argc > 2) {
+        fprintf(stderr, "servesim run: error: expected at most one scenario file, got %d arguments\n", argc - 1);
+        rc = 2;
+        goto out;
+    }
+    GError *error = NULL;
+    s = argc == 2 ? scn_scenario_load(argv[1], &error) : scn_scenario_new_default();
+    if (!s) {
+        rc = cli_fail("run", error);
+        goto out;
+    }
+    if (!scn_flags_apply(flags, s, &error)) {
+        rc = cli_fail("run", error);
+        goto out;
+    }
+    rc = cli_run_scenario("run", s, o);
+out:
+    scn_scenario_free(s);
+    scn_flags_free(flags);
+    cli_run_options_free(o);
+    return rc;
+}

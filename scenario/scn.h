@@ -1,0 +1,134 @@
+/*
+ * scn.h: scenarios: what one simulation is (model, hardware, engine
+ * settings, latency model, workload, seed), read from JSON (docs/scenario.md)
+ * over the embedded default, overridden by command-line flags with vLLM's
+ * names, then built into the objects of the other modules and run.
+ *
+ * The scenario module is the only one that reads scenario JSON; it hands the
+ * other modules plain C structs. Objects it builds (model, hardware table,
+ * MFU tables) may be shared between simulations through a ScnCache, which is
+ * thread-safe, so a sweep loads each file once.
+ */
+#ifndef SCN_H
+#define SCN_H
+
+#include <stdio.h>
+
+#include "lat.h"
+#include "sched.h"
+#include "sim_engine.h"
+#include "wl.h"
+
+typedef struct {
+    char *name;
+    char *origin;         /* file the scenario came from ("<default>" when embedded) */
+    char *base_dir;       /* relative paths resolve against it */
+
+    char *model;          /* name under data/models or a path to a config.json */
+    char *hardware;       /* name in data/hardware.json */
+    guint tensor_parallel_size;
+
+    /* engine (vLLM names); 0 means "vLLM's default" where noted */
+    guint max_num_seqs;             /* 0: 1024 on >= 70 GiB GPUs other than A100, else 256 */
+    guint max_num_batched_tokens;   /* 0: 8192 on >= 70 GiB GPUs other than A100, else 2048 */
+    guint max_model_len;            /* 0: the model's max_position_embeddings */
+    guint block_size;
+    double gpu_memory_utilization;
+    guint num_gpu_blocks_override;  /* 0: derived from GPU memory */
+    guint long_prefill_token_threshold;
+    gboolean enable_prefix_caching;
+
+    LatParams latency;
+    guint64 seed;
+    double max_time_s;              /* 0: run until all requests finish */
+
+    gboolean is_trace;
+    WlSpec workload;                /* synthetic */
+    char *trace_path;               /* trace */
+    WlTraceOptions trace;
+} ScnScenario;
+
+/* The embedded default scenario as JSON text (also scenarios/default.json). */
+const char *scn_default_json(void);
+
+/* A scenario from JSON text over the embedded default: keys present in the
+ * text replace the default's; a "workload" object replaces the whole default
+ * workload. Unknown keys are errors. Errors (SS_ERROR_INPUT) name `origin`
+ * and the field path, or line:column for malformed JSON. */
+ScnScenario *scn_scenario_parse(const char *json_text, const char *origin, const char *base_dir,
+                                GError **error);
+/* Reads a scenario file (base_dir = its folder). */
+ScnScenario *scn_scenario_load(const char *path, GError **error);
+/* The embedded default. */
+ScnScenario *scn_scenario_new_default(void);
+ScnScenario *scn_scenario_copy(const ScnScenario *s);
+void scn_scenario_free(ScnScenario *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ScnScenario, scn_scenario_free)
+
+/* Sets one field by its scenario name ("max_num_seqs", "engine.max_num_seqs",
+ * "hardware", "rate", "workload.arrival.rate", "tensor_parallel_size", ...)
+ * from a JSON-encoded value; used by flags and sweep axes. Errors name the
+ * field and what was expected. */
+gboolean scn_scenario_set(ScnScenario *s, const char *field, const char *json_value, const char *origin,
+                          GError **error);
+/* Every field name scn_scenario_set accepts, NULL-terminated (borrowed). */
+const char *const *scn_scenario_fields(void);
+
+/* Adds the engine, model and latency flags (vLLM names) to a command's
+ * options. After parsing, scn_flags_apply() writes the given ones over `s`. */
+typedef struct ScnFlags ScnFlags;
+ScnFlags *scn_flags_new(void);
+void scn_flags_free(ScnFlags *f);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ScnFlags, scn_flags_free)
+GOptionGroup *scn_flags_group(ScnFlags *f);
+gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error);
+
+/* ----------------------------------------------------------------- build -- */
+
+typedef struct ScnCache ScnCache;
+ScnCache *scn_cache_new(const char *data_dir);
+void scn_cache_free(ScnCache *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ScnCache, scn_cache_free)
+const char *scn_cache_data_dir(const ScnCache *c);
+
+/* What a scenario becomes. Model, hardware and MFU tables are borrowed from
+ * the cache; the step model and source are owned. */
+typedef struct {
+    const LatModelDesc *model;
+    const LatHardware *hw;
+    const LatMfuDb *mfu;       /* NULL: no tables for this GPU */
+    LatStepModel *step;
+    WlSource *source;
+    SchedConfig sched;
+    LatMemoryPlan memory;      /* the estimate (also when overridden) */
+    gboolean blocks_overridden;
+} ScnBuilt;
+
+/* Loads and checks everything a scenario needs. Errors: unknown model or
+ * hardware (SS_ERROR_USAGE), bad files (SS_ERROR_INPUT), a model that does
+ * not fit at that TP (SS_ERROR_INPUT), inconsistent engine settings
+ * (SS_ERROR_USAGE). */
+gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError **error);
+void scn_built_clear(ScnBuilt *b);
+
+/* Where a run writes (each optional). */
+typedef struct {
+    const char *requests_csv;
+    const char *timeseries_csv;
+    double timeseries_interval_s;
+    const char *itl_csv;
+} ScnOutputs;
+
+/* Builds and runs a scenario. The summary is the caller's. `built_out`, when
+ * not NULL, receives the built objects (the caller clears it). */
+SimSummary *scn_run(const ScnScenario *s, ScnCache *cache, const ScnOutputs *outputs, ScnBuilt *built_out,
+                    GError **error);
+
+/* ---------------------------------------------------------------- report -- */
+
+/* The aggregates as JSON (docs/output.md: schema "servesim.run/1"). g_free. */
+char *scn_report_json(const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum);
+/* Writes the readable summary. */
+void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum);
+
+#endif /* SCN_H */

@@ -1,0 +1,244 @@
+/*
+ * scn_build.c: from a scenario to the objects of one simulation, and running it.
+ *
+ * The cache holds what is read from data/ (model configs, the hardware
+ * table, MFU tables) once per process, behind a mutex, so that the points of
+ * a sweep running in parallel share them read-only. Everything per
+ * simulation (step model, workload source, scheduler) is built fresh.
+ *
+ * Engine defaults follow vLLM: max_num_batched_tokens / max_num_seqs are
+ * 8192 / 1024 on GPUs with >= 70 GiB that are not A100s, else 2048 / 256;
+ * max_model_len is the model's max_position_embeddings; num_gpu_blocks is the
+ * memory estimate unless overridden. Like vLLM at start-up, a max_model_len
+ * whose KV cache does not fit in the memory left for it is an error; with a
+ * given block count (vLLM checks memory, not the override) requests that
+ * need more blocks than exist are rejected one by one instead.
+ */
+#include "scn.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "ss_error.h"
+
+struct ScnCache {
+    char *data_dir;
+    GMutex lock;
+    GHashTable *models;       /* name -> LatModelDesc* */
+    LatHardwareTable *hw;     /* loaded on first use */
+    GHashTable *mfu;          /* gpu tables name -> LatMfuDb* */
+};
+
+ScnCache *scn_cache_new(const char *data_dir)
+{
+    ScnCache *c = g_new0(ScnCache, 1);
+    c->data_dir = g_strdup(data_dir);
+    g_mutex_init(&c->lock);
+    c->models = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)lat_model_desc_free);
+    c->mfu = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)lat_mfu_db_free);
+    return c;
+}
+
+void scn_cache_free(ScnCache *c)
+{
+    if (!c)
+        return;
+    g_hash_table_destroy(c->models);
+    g_hash_table_destroy(c->mfu);
+    lat_hardware_table_free(c->hw);
+    g_mutex_clear(&c->lock);
+    g_free(c->data_dir);
+    g_free(c);
+}
+
+const char *scn_cache_data_dir(const ScnCache *c)
+{
+    return c->data_dir;
+}
+
+static const LatModelDesc *cache_model(ScnCache *c, const char *name, GError **error)
+{
+    g_mutex_lock(&c->lock);
+    LatModelDesc *m = g_hash_table_lookup(c->models, name);
+    if (!m) {
+        m = lat_model_desc_load(name, c->data_dir, error);
+        if (m)
+            g_hash_table_insert(c->models, g_strdup(name), m);
+    }
+    g_mutex_unlock(&c->lock);
+    return m;
+}
+
+static const LatHardware *cache_hardware(ScnCache *c, const char *name, GError **error)
+{
+    const LatHardware *hw = NULL;
+    g_mutex_lock(&c->lock);
+    if (!c->hw)
+        c->hw = lat_hardware_table_load(c->data_dir, NULL, error);
+    if (c->hw)
+        hw = lat_hardware_table_find(c->hw, name, error);
+    g_mutex_unlock(&c->lock);
+    return hw;
+}
+
+static const LatMfuDb *cache_mfu(ScnCache *c, const char *gpu, GError **error)
+{
+    g_mutex_lock(&c->lock);
+    LatMfuDb *db = g_hash_table_lookup(c->mfu, gpu);
+    if (!db) {
+        db = lat_mfu_db_load(c->data_dir, gpu, error);
+        if (db)
+            g_hash_table_insert(c->mfu, g_strdup(gpu), db);
+    }
+    g_mutex_unlock(&c->lock);
+    return db;
+}
+
+void scn_built_clear(ScnBuilt *b)
+{
+    if (!b)
+        return;
+    lat_step_model_free(b->step);
+    wl_source_free(b->source);
+    memset(b, 0, sizeof *b);
+}
+
+static gboolean is_a100(const char *name)
+{
+    return g_ascii_strncasecmp(name, "A100", 4) == 0;
+}
+
+gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError **error)
+{
+    memset(out, 0, sizeof *out);
+    out->model = cache_model(cache, s->model, error);
+    if (!out->model)
+        goto fail;
+    out->hw = cache_hardware(cache, s->hardware, error);
+    if (!out->hw)
+        goto fail;
+    if (out->hw->mfu_tables && s->latency.backend != LAT_BACKEND_ROOFLINE_V1) {
+        out->mfu = cache_mfu(cache, out->hw->mfu_tables, error);
+        if (!out->mfu)
+            goto fail;
+    }
+
+    /* vLLM's server defaults by GPU class */
+    gboolean big = out->hw->mem_gb * 1e9 >= 70.0 * 1073741824.0 && !is_a100(out->hw->name);
+    SchedConfig *c = &out->sched;
+    c->max_num_seqs = s->max_num_seqs ? s->max_num_seqs : (big ? 1024 : 256);
+    c->max_num_batched_tokens = s->max_num_batched_tokens ? s->max_num_batched_tokens : (big ? 8192 : 2048);
+    c->max_model_len = s->max_model_len ? s->max_model_len : out->model->max_position_embeddings;
+    c->block_size = s->block_size;
+    c->long_prefill_token_threshold = s->long_prefill_token_threshold;
+    c->enable_prefix_caching = s->enable_prefix_caching;
+
+    if (!lat_memory_plan(out->model, out->hw, s->tensor_parallel_size, s->gpu_memory_utilization, s->block_size,
+                         c->max_num_batched_tokens, c->max_num_seqs, &out->memory, error))
+        goto fail;
+    if (s->num_gpu_blocks_override) {
+        c->num_gpu_blocks = s->num_gpu_blocks_override;
+        out->blocks_overridden = TRUE;
+    } else {
+        if (out->memory.num_blocks < 2) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "%s at TP %u on %s leaves no room for the KV cache: %.2f GiB usable, %.2f GiB of weights, "
+                        "%.2f GiB of activations per GPU (raise --tensor-parallel-size or "
+                        "--gpu-memory-utilization)",
+                        out->model->name, s->tensor_parallel_size, out->hw->name,
+                        out->memory.usable_bytes / 1073741824.0, out->memory.weight_bytes / 1073741824.0,
+                        out->memory.activation_bytes / 1073741824.0);
+            goto fail;
+        }
+        c->num_gpu_blocks = out->memory.num_blocks > G_MAXUINT32 ? G_MAXUINT32 : (uint32_t)out->memory.num_blocks;
+    }
+    if (!sched_config_validate(c, error))
+        goto fail;
+    uint64_t kv_tokens = (uint64_t)(c->num_gpu_blocks - 1) * c->block_size;
+    if (!out->blocks_overridden && c->max_model_len > kv_tokens) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "max_model_len %u needs more KV cache than %u blocks hold (%" G_GUINT64_FORMAT
+                    " tokens), as vLLM would report at start-up; lower --max-model-len or give more memory",
+                    c->max_model_len, c->num_gpu_blocks, kv_tokens);
+        goto fail;
+    }
+
+    out->step = lat_step_model_new(out->model, out->hw, s->tensor_parallel_size, out->mfu, &s->latency,
+                                   c->max_num_batched_tokens, error);
+    if (!out->step)
+        goto fail;
+
+    if (s->is_trace)
+        out->source = wl_source_new_trace(s->trace_path, &s->trace, error);
+    else
+        out->source = wl_source_new_synthetic(&s->workload, s->seed, error);
+    if (!out->source)
+        goto fail;
+    return TRUE;
+fail:
+    scn_built_clear(out);
+    return FALSE;
+}
+
+static FILE *open_output(const char *path, GError **error)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot write: %s", path, g_strerror(errno));
+    return f;
+}
+
+static gboolean close_output(FILE *f, const char *path, GError **error)
+{
+    if (!f)
+        return TRUE;
+    gboolean ok = !ferror(f);
+    if (fclose(f) != 0)
+        ok = FALSE;
+    if (!ok && error && !*error)
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: write failed: %s", path, g_strerror(errno));
+    return ok;
+}
+
+SimSummary *scn_run(const ScnScenario *s, ScnCache *cache, const ScnOutputs *outputs, ScnBuilt *built_out,
+                    GError **error)
+{
+    ScnBuilt b;
+    if (!scn_build(s, cache, &b, error))
+        return NULL;
+    SimConfig cfg = {
+        .sched = b.sched,
+        .latency = b.step,
+        .source = b.source,
+        .max_time = s->max_time_s > 0 ? sim_time_from_seconds(s->max_time_s) : 0,
+    };
+    SimSummary *sum = NULL;
+    if (outputs) {
+        cfg.timeseries_interval_s = outputs->timeseries_interval_s;
+        if (outputs->requests_csv && !(cfg.requests_csv = open_output(outputs->requests_csv, error)))
+            goto out;
+        if (outputs->timeseries_csv && !(cfg.timeseries_csv = open_output(outputs->timeseries_csv, error)))
+            goto out;
+        if (outputs->itl_csv) {
+            if (!(cfg.itl_csv = open_output(outputs->itl_csv, error)))
+                goto out;
+            fputs("id,token,time_s,itl_ms\n", cfg.itl_csv);
+        }
+    }
+    sum = sim_run(&cfg, error);
+out:
+    if (outputs) {
+        gboolean ok = close_output(cfg.requests_csv, outputs->requests_csv, sum ? error : NULL);
+        ok = close_output(cfg.timeseries_csv, outputs->timeseries_csv, sum && ok ? error : NULL) && ok;
+        ok = close_output(cfg.itl_csv, outputs->itl_csv, sum && ok ? error : NULL) && ok;
+        if (!ok && sum) {
+            sim_summary_free(sum);
+            sum = NULL;
+        }
+    }
+    if (sum && built_out)
+        *built_out = b;
+    else
+        scn_built_clear(&b);
+    return sum;
+}

@@ -1,0 +1,42 @@
+/*
+ * scn_json.h: reading JSON documents with errors a person can act on.
+ *
+ * Syntax errors give file:line:column (computed from cJSON's parse end, not
+ * its global error pointer, so parsing is safe in threads). Field errors
+ * give the file and the field path ("engine.max_num_seqs: expected a
+ * positive integer, got -3"). Getters leave *out untouched when the key is
+ * absent, so defaults stay in place. Internal to the scenario layer and the
+ * planner; no cJSON pointer leaves the function that owns the document.
+ */
+#ifndef SCN_JSON_H
+#define SCN_JSON_H
+
+#include <cjson/cJSON.h>
+#include <glib.h>
+
+/* Parses JSON text; `origin` names it in errors. cJSON_Delete the result. */
+cJSON *scn_json_parse(const char *text, const char *origin, GError **error);
+/* Reads and parses a file. */
+cJSON *scn_json_parse_file(const char *path, GError **error);
+
+/* Fails on any key of `obj` not in `allowed` (NULL-terminated), naming the
+ * closest allowed key. */
+gboolean scn_json_check_keys(const cJSON *obj, const char *path, const char *const *allowed,
+                             const char *origin, GError **error);
+
+/* Typed getters: absent key -> TRUE, *out unchanged; wrong type or range ->
+ * FALSE with an error naming origin and path.key. */
+gboolean scn_json_get_uint(const cJSON *obj, const char *key, const char *path, const char *origin,
+                           guint64 min, guint64 max, guint64 *out, GError **error);
+gboolean scn_json_get_double(const cJSON *obj, const char *key, const char *path, const char *origin,
+                             double min, double max, gboolean min_exclusive, double *out, GError **error);
+gboolean scn_json_get_bool(const cJSON *obj, const char *key, const char *path, const char *origin,
+                           gboolean *out, GError **error);
+/* *out is replaced (the old value freed) when the key is present. */
+gboolean scn_json_get_string(const cJSON *obj, const char *key, const char *path, const char *origin,
+                             char **out, GError **error);
+
+/* The JSON text of a value, for messages ("-3", "\"abc\"", "[...]"). g_free. */
+char *scn_json_repr(const cJSON *v);
+
+#endif /* SCN_JSON_H */

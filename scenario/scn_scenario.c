@@ -1,0 +1,556 @@
+/*
+ * scn_scenario.c: scenario JSON over the embedded default, single-field
+ * updates (flags, sweep axes), and the engine/model/latency flags.
+ *
+ * A scenario document has these top-level fields (docs/scenario.md):
+ *   name, description, model, hardware, seed, max_time_s,
+ *   engine   { tensor_parallel_size, max_num_seqs, max_num_batched_tokens,
+ *              max_model_len, block_size, gpu_memory_utilization,
+ *              num_gpu_blocks_override, long_prefill_token_threshold,
+ *              enable_prefix_caching }
+ *   latency  { model, step_overhead_us, bw_efficiency, link_efficiency,
+ *              allreduce_latency_us, v1_mfu_prefill, v1_mfu_decode }
+ *   workload { synthetic classes, or a trace: see docs/workloads.md }
+ * Unknown fields are errors: a typo must not silently fall back to a default.
+ */
+#include "scn.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "scn_json.h"
+#include "scn_workload.h"
+#include "ss_error.h"
+
+static const char default_json[] =
+    "{\n"
+    "  \"name\": \"default\",\n"
+    "  \"description\": \"Llama-3.1-8B on one H100-SXM with vLLM's H100 server defaults "
+    "(8192 batched tokens, 1024 sequences), Poisson chat traffic\",\n"
+    "  \"model\": \"llama-3.1-8b\",\n"
+    "  \"hardware\": \"H100-SXM\",\n"
+    "  \"seed\": 42,\n"
+    "  \"engine\": {\n"
+    "    \"tensor_parallel_size\": 1,\n"
+    "    \"max_num_seqs\": 1024,\n"
+    "    \"max_num_batched_tokens\": 8192,\n"
+    "    \"block_size\": 16,\n"
+    "    \"gpu_memory_utilization\": 0.9,\n"
+    "    \"long_prefill_token_threshold\": 0,\n"
+    "    \"enable_prefix_caching\": true\n"
+    "  },\n"
+    "  \"latency\": {\n"
+    "    \"model\": \"auto\"\n"
+    "  },\n"
+    "  \"workload\": {\n"
+    "    \"num_requests\": 2000,\n"
+    "    \"arrival\": {\"process\": \"poisson\", \"rate\": 12},\n"
+    "    \"classes\": [\n"
+    "      {\"name\": \"chat\", \"share\": 1,\n"
+    "       \"input\": {\"dist\": \"lognormal\", \"mean\": 1155, \"stddev\": 1109, \"min\": 4, \"max\": 16000},\n"
+    "       \"output\": {\"dist\": \"lognormal\", \"mean\": 211, \"stddev\": 163, \"min\": 1, \"max\": 2048}}\n"
+    "    ]\n"
+    "  }\n"
+    "}\n";
+
+const char *scn_default_json(void)
+{
+    return default_json;
+}
+
+static const char *const top_keys[] = {"name", "description", "model", "hardware", "seed", "max_time_s",
+                                        "engine", "latency", "workload", NULL};
+static const char *const engine_keys[] = {"tensor_parallel_size", "max_num_seqs", "max_num_batched_tokens",
+                                          "max_model_len", "block_size", "gpu_memory_utilization",
+                                          "num_gpu_blocks_override", "long_prefill_token_threshold",
+                                          "enable_prefix_caching", NULL};
+static const char *const latency_keys[] = {"model", "step_overhead_us", "bw_efficiency", "link_efficiency",
+                                           "allreduce_latency_us", "v1_mfu_prefill", "v1_mfu_decode", NULL};
+
+static void scenario_init(ScnScenario *s)
+{
+    memset(s, 0, sizeof *s);
+    s->tensor_parallel_size = 1;
+    s->block_size = 16;
+    s->gpu_memory_utilization = 0.9;
+    s->enable_prefix_caching = TRUE;
+    lat_params_default(&s->latency);
+    wl_spec_init(&s->workload);
+    wl_trace_options_init(&s->trace);
+}
+
+void scn_scenario_free(ScnScenario *s)
+{
+    if (!s)
+        return;
+    g_free(s->name);
+    g_free(s->origin);
+    g_free(s->base_dir);
+    g_free(s->model);
+    g_free(s->hardware);
+    wl_spec_clear(&s->workload);
+    g_free(s->trace_path);
+    g_free(s);
+}
+
+static gboolean get_guint(const cJSON *obj, const char *key, const char *path, const char *origin, guint64 min,
+                          guint *out, GError **error)
+{
+    guint64 v = *out;
+    if (!scn_json_get_uint(obj, key, path, origin, min, G_MAXUINT32, &v, error))
+        return FALSE;
+    *out = (guint)v;
+    return TRUE;
+}
+
+static gboolean apply_engine(ScnScenario *s, const cJSON *e, const char *origin, GError **error)
+{
+    const char *p = "engine";
+    if (!scn_json_check_keys(e, p, engine_keys, origin, error))
+        return FALSE;
+    return get_guint(e, "tensor_parallel_size", p, origin, 1, &s->tensor_parallel_size, error) &&
+           get_guint(e, "max_num_seqs", p, origin, 1, &s->max_num_seqs, error) &&
+           get_guint(e, "max_num_batched_tokens", p, origin, 1, &s->max_num_batched_tokens, error) &&
+           get_guint(e, "max_model_len", p, origin, 2, &s->max_model_len, error) &&
+           get_guint(e, "block_size", p, origin, 1, &s->block_size, error) &&
+           scn_json_get_double(e, "gpu_memory_utilization", p, origin, 0, 1, TRUE, &s->gpu_memory_utilization,
+                               error) &&
+           get_guint(e, "num_gpu_blocks_override", p, origin, 2, &s->num_gpu_blocks_override, error) &&
+           get_guint(e, "long_prefill_token_threshold", p, origin, 0, &s->long_prefill_token_threshold, error) &&
+           scn_json_get_bool(e, "enable_prefix_caching", p, origin, &s->enable_prefix_caching, error);
+}
+
+static gboolean apply_latency(ScnScenario *s, const cJSON *l, const char *origin, GError **error)
+{
+    const char *p = "latency";
+    if (!scn_json_check_keys(l, p, latency_keys, origin, error))
+        return FALSE;
+    char *backend = NULL;
+    if (!scn_json_get_string(l, "model", p, origin, &backend, error))
+        return FALSE;
+    if (backend) {
+        gboolean ok = lat_backend_parse(backend, &s->latency.backend);
+        if (!ok)
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "%s: latency.model: expected \"roofline-v2\", \"roofline-v1\" or \"auto\", got \"%s\"",
+                        origin, backend);
+        g_free(backend);
+        if (!ok)
+            return FALSE;
+    }
+    LatParams *lp = &s->latency;
+    return scn_json_get_double(l, "step_overhead_us", p, origin, 0, INFINITY, FALSE, &lp->step_overhead_us,
+                               error) &&
+           scn_json_get_double(l, "bw_efficiency", p, origin, 0, 1, TRUE, &lp->bw_efficiency, error) &&
+           scn_json_get_double(l, "link_efficiency", p, origin, 0, 1, TRUE, &lp->link_efficiency, error) &&
+           scn_json_get_double(l, "allreduce_latency_us", p, origin, 0, INFINITY, FALSE,
+                               &lp->allreduce_latency_us, error) &&
+           scn_json_get_double(l, "v1_mfu_prefill", p, origin, 0, 1, TRUE, &lp->v1_mfu_prefill, error) &&
+           scn_json_get_double(l, "v1_mfu_decode", p, origin, 0, 1, TRUE, &lp->v1_mfu_decode, error);
+}
+
+static gboolean apply_workload(ScnScenario *s, const cJSON *w, const char *origin, const char *base_dir,
+                               GError **error)
+{
+    WlSpec spec;
+    wl_spec_init(&spec);
+    WlTraceOptions topts;
+    wl_trace_options_init(&topts);
+    gboolean is_trace = FALSE;
+    char *trace_path = NULL;
+    if (!scn_workload_parse(w, origin, base_dir, &spec, &is_trace, &trace_path, &topts, error)) {
+        wl_spec_clear(&spec);
+        g_free(trace_path);
+        return FALSE;
+    }
+    wl_spec_clear(&s->workload);
+    g_free(s->trace_path);
+    s->workload = spec;
+    s->is_trace = is_trace;
+    s->trace_path = trace_path;
+    s->trace = topts;
+    return TRUE;
+}
+
+/* Applies a parsed document over *s. */
+static gboolean apply_json(ScnScenario *s, const cJSON *root, const char *origin, const char *base_dir,
+                           GError **error)
+{
+    if (!scn_json_check_keys(root, "", top_keys, origin, error))
+        return FALSE;
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(root, "description");
+    if (desc && !cJSON_IsString(desc)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: description: expected a string", origin);
+        return FALSE;
+    }
+    guint64 seed = s->seed;
+    if (!scn_json_get_string(root, "name", "", origin, &s->name, error) ||
+        !scn_json_get_string(root, "model", "", origin, &s->model, error) ||
+        !scn_json_get_string(root, "hardware", "", origin, &s->hardware, error) ||
+        !scn_json_get_uint(root, "seed", "", origin, 0, G_MAXUINT64, &seed, error) ||
+        !scn_json_get_double(root, "max_time_s", "", origin, 0, INFINITY, FALSE, &s->max_time_s, error))
+        return FALSE;
+    s->seed = seed;
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "engine");
+    if (e && !apply_engine(s, e, origin, error))
+        return FALSE;
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(root, "latency");
+    if (l && !apply_latency(s, l, origin, error))
+        return FALSE;
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "workload");
+    if (w && !apply_workload(s, w, origin, base_dir, error))
+        return FALSE;
+    return TRUE;
+}
+
+ScnScenario *scn_scenario_new_default(void)
+{
+    ScnScenario *s = g_new(ScnScenario, 1);
+    scenario_init(s);
+    GError *error = NULL;
+    cJSON *root = scn_json_parse(default_json, "<default>", &error);
+    if (!root || !apply_json(s, root, "<default>", ".", &error))
+        g_error("the embedded default scenario is invalid: %s", error->message);
+    cJSON_Delete(root);
+    s->origin = g_strdup("<default>");
+    s->base_dir = g_get_current_dir();
+    return s;
+}
+
+ScnScenario *scn_scenario_parse(const char *json_text, const char *origin, const char *base_dir, GError **error)
+{
+    cJSON *root = scn_json_parse(json_text, origin, error);
+    if (!root)
+        return NULL;
+    ScnScenario *s = scn_scenario_new_default();
+    g_free(s->origin);
+    g_free(s->base_dir);
+    s->origin = g_strdup(origin);
+    s->base_dir = g_strdup(base_dir ? base_dir : ".");
+    /* a scenario without a name is called after its file */
+    g_free(s->name);
+    char *base = g_path_get_basename(origin);
+    char *dot = strrchr(base, '.');
+    if (dot && dot != base)
+        *dot = '\0';
+    s->name = base;
+    gboolean ok = apply_json(s, root, origin, s->base_dir, error);
+    cJSON_Delete(root);
+    if (!ok) {
+        scn_scenario_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+ScnScenario *scn_scenario_load(const char *path, GError **error)
+{
+    char *text = NULL;
+    GError *io = NULL;
+    if (!g_file_get_contents(path, &text, NULL, &io)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot read the scenario: %s", path, io->message);
+        g_error_free(io);
+        return NULL;
+    }
+    char *dir = g_path_get_dirname(path);
+    ScnScenario *s = scn_scenario_parse(text, path, dir, error);
+    g_free(dir);
+    g_free(text);
+    return s;
+}
+
+ScnScenario *scn_scenario_copy(const ScnScenario *src)
+{
+    ScnScenario *s = g_new(ScnScenario, 1);
+    *s = *src;
+    s->name = g_strdup(src->name);
+    s->origin = g_strdup(src->origin);
+    s->base_dir = g_strdup(src->base_dir);
+    s->model = g_strdup(src->model);
+    s->hardware = g_strdup(src->hardware);
+    s->trace_path = g_strdup(src->trace_path);
+    wl_spec_copy(&s->workload, &src->workload);
+    return s;
+}
+
+/* ------------------------------------------------------- single fields -- */
+
+typedef enum { SEC_TOP, SEC_ENGINE, SEC_LATENCY, SEC_WORKLOAD } Section;
+
+typedef struct {
+    const char *name;   /* what users write */
+    Section section;
+    const char *key;    /* the key within its section */
+} FieldDef;
+
+static const FieldDef fields[] = {
+    {"name", SEC_TOP, "name"},
+    {"model", SEC_TOP, "model"},
+    {"hardware", SEC_TOP, "hardware"},
+    {"seed", SEC_TOP, "seed"},
+    {"max_time_s", SEC_TOP, "max_time_s"},
+    {"tensor_parallel_size", SEC_ENGINE, "tensor_parallel_size"},
+    {"max_num_seqs", SEC_ENGINE, "max_num_seqs"},
+    {"max_num_batched_tokens", SEC_ENGINE, "max_num_batched_tokens"},
+    {"max_model_len", SEC_ENGINE, "max_model_len"},
+    {"block_size", SEC_ENGINE, "block_size"},
+    {"gpu_memory_utilization", SEC_ENGINE, "gpu_memory_utilization"},
+    {"num_gpu_blocks_override", SEC_ENGINE, "num_gpu_blocks_override"},
+    {"long_prefill_token_threshold", SEC_ENGINE, "long_prefill_token_threshold"},
+    {"enable_prefix_caching", SEC_ENGINE, "enable_prefix_caching"},
+    {"latency_model", SEC_LATENCY, "model"},
+    {"step_overhead_us", SEC_LATENCY, "step_overhead_us"},
+    {"bw_efficiency", SEC_LATENCY, "bw_efficiency"},
+    {"link_efficiency", SEC_LATENCY, "link_efficiency"},
+    {"allreduce_latency_us", SEC_LATENCY, "allreduce_latency_us"},
+    {"v1_mfu_prefill", SEC_LATENCY, "v1_mfu_prefill"},
+    {"v1_mfu_decode", SEC_LATENCY, "v1_mfu_decode"},
+    {"rate", SEC_WORKLOAD, "rate"},
+    {"num_requests", SEC_WORKLOAD, "num_requests"},
+    {"duration_s", SEC_WORKLOAD, "duration_s"},
+    {"cv", SEC_WORKLOAD, "cv"},
+    {"time_scale", SEC_WORKLOAD, "time_scale"},
+    {"workload", SEC_WORKLOAD, "workload"},
+};
+
+const char *const *scn_scenario_fields(void)
+{
+    static const char *names[G_N_ELEMENTS(fields) + 1];
+    static gsize init = 0;
+    if (g_once_init_enter(&init)) {
+        for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
+            names[i] = fields[i].name;
+        names[G_N_ELEMENTS(fields)] = NULL;
+        g_once_init_leave(&init, 1);
+    }
+    return names;
+}
+
+static const FieldDef *find_field(const char *name)
+{
+    const char *n = name;
+    if (g_str_has_prefix(n, "engine."))
+        n += 7;
+    else if (g_str_has_prefix(n, "latency.")) {
+        n += 8;
+        if (strcmp(n, "model") == 0)
+            n = "latency_model";
+    } else if (g_str_has_prefix(n, "workload.arrival.")) {
+        n += 17;
+    } else if (g_str_has_prefix(n, "workload.")) {
+        n += 9;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
+        if (strcmp(n, fields[i].name) == 0)
+            return &fields[i];
+    return NULL;
+}
+
+/* Workload fields that adjust the current workload instead of replacing it. */
+static gboolean set_workload_field(ScnScenario *s, const FieldDef *f, const cJSON *v, const char *origin,
+                                   GError **error)
+{
+    cJSON *wrap = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(wrap, f->key, (cJSON *)v);
+    gboolean ok = FALSE;
+    if (strcmp(f->key, "rate") == 0) {
+        double rate = 0;
+        if (!scn_json_get_double(wrap, "rate", "workload", origin, 0, INFINITY, TRUE, &rate, error))
+            goto out;
+        if (s->is_trace) {
+            s->trace.rate = rate;
+            s->trace.time_scale = 1.0; /* a target rate replaces any time scale */
+        } else if (s->workload.arrival.kind == WL_ARRIVAL_PIECEWISE) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "%s: workload.rate: the arrival process is piecewise; set its points instead", origin);
+            goto out;
+        } else {
+            s->workload.arrival.rate = rate;
+        }
+    } else if (strcmp(f->key, "num_requests") == 0) {
+        guint64 n = s->workload.num_requests;
+        if (!scn_json_get_uint(wrap, "num_requests", "workload", origin, 1, G_MAXUINT64, &n, error))
+            goto out;
+        if (s->is_trace)
+            s->trace.limit = n;
+        else
+            s->workload.num_requests = n;
+    } else if (strcmp(f->key, "duration_s") == 0) {
+        if (!scn_json_get_double(wrap, "duration_s", "workload", origin, 0, INFINITY, FALSE,
+                                 &s->workload.duration_s, error))
+            goto out;
+    } else if (strcmp(f->key, "cv") == 0) {
+        if (s->is_trace || s->workload.arrival.kind != WL_ARRIVAL_GAMMA) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "%s: workload.arrival.cv: only a gamma arrival process has a cv", origin);
+            goto out;
+        }
+        if (!scn_json_get_double(wrap, "cv", "workload.arrival", origin, 0, INFINITY, TRUE,
+                                 &s->workload.arrival.cv, error))
+            goto out;
+    } else if (strcmp(f->key, "time_scale") == 0) {
+        if (!s->is_trace) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: workload.time_scale: only a trace has a time scale",
+                        origin);
+            goto out;
+        }
+        if (!scn_json_get_double(wrap, "time_scale", "workload.trace", origin, 0, INFINITY, TRUE,
+                                 &s->trace.time_scale, error))
+            goto out;
+    } else { /* "workload": a whole new workload */
+        if (!apply_workload(s, v, origin, s->base_dir, error))
+            goto out;
+    }
+    ok = TRUE;
+out:
+    cJSON_Delete(wrap);
+    return ok;
+}
+
+gboolean scn_scenario_set(ScnScenario *s, const char *field, const char *json_value, const char *origin,
+                          GError **error)
+{
+    const FieldDef *f = find_field(field);
+    if (!f) {
+        GString *known = g_string_new(NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
+            g_string_append_printf(known, "%s%s", i ? ", " : "", fields[i].name);
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: unknown scenario field '%s' (known: %s)", origin, field,
+                    known->str);
+        g_string_free(known, TRUE);
+        return FALSE;
+    }
+    cJSON *v = cJSON_Parse(json_value);
+    if (!v) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s: expected a JSON value, got '%s'", origin, field,
+                    json_value);
+        return FALSE;
+    }
+    gboolean ok;
+    if (f->section == SEC_WORKLOAD) {
+        ok = set_workload_field(s, f, v, origin, error);
+    } else {
+        cJSON *root = cJSON_CreateObject();
+        cJSON *target = root;
+        if (f->section == SEC_ENGINE)
+            target = cJSON_AddObjectToObject(root, "engine");
+        else if (f->section == SEC_LATENCY)
+            target = cJSON_AddObjectToObject(root, "latency");
+        cJSON_AddItemReferenceToObject(target, f->key, v);
+        ok = apply_json(s, root, origin, s->base_dir, error);
+        cJSON_Delete(root);
+    }
+    cJSON_Delete(v);
+    return ok;
+}
+
+/* ------------------------------------------------------------------ flags -- */
+
+struct ScnFlags {
+    char *model, *hardware, *tp, *mns, *mnbt, *mml, *block_size, *gmu, *blocks, *threshold;
+    gboolean prefix_on, prefix_off;
+    char *seed, *latency_model, *overhead, *rate, *num_requests, *max_time;
+    GOptionEntry entries[24];
+};
+
+ScnFlags *scn_flags_new(void)
+{
+    ScnFlags *f = g_new0(ScnFlags, 1);
+    GOptionEntry e[] = {
+        {"model", 0, 0, G_OPTION_ARG_STRING, &f->model, "Model: a name under data/models or a config.json path", "NAME|PATH"},
+        {"hardware", 0, 0, G_OPTION_ARG_STRING, &f->hardware, "GPU type from data/hardware.json (e.g. H100-SXM)", "NAME"},
+        {"tensor-parallel-size", 0, 0, G_OPTION_ARG_STRING, &f->tp, "Tensor-parallel degree", "N"},
+        {"max-num-seqs", 0, 0, G_OPTION_ARG_STRING, &f->mns, "Cap on the running set", "N"},
+        {"max-num-batched-tokens", 0, 0, G_OPTION_ARG_STRING, &f->mnbt, "Token budget per step", "N"},
+        {"max-model-len", 0, 0, G_OPTION_ARG_STRING, &f->mml, "Longest prompt + output (default: the model's)", "N"},
+        {"block-size", 0, 0, G_OPTION_ARG_STRING, &f->block_size, "Tokens per KV block (16)", "N"},
+        {"gpu-memory-utilization", 0, 0, G_OPTION_ARG_STRING, &f->gmu, "Fraction of GPU memory vLLM may use (0.9)", "F"},
+        {"num-gpu-blocks-override", 0, 0, G_OPTION_ARG_STRING, &f->blocks, "Number of KV blocks (instead of the estimate)", "N"},
+        {"long-prefill-token-threshold", 0, 0, G_OPTION_ARG_STRING, &f->threshold, "Cap on prompt tokens per request per step (0: off)", "N"},
+        {"enable-prefix-caching", 0, 0, G_OPTION_ARG_NONE, &f->prefix_on, "Enable prefix caching (vLLM V1's default)", NULL},
+        {"no-enable-prefix-caching", 0, 0, G_OPTION_ARG_NONE, &f->prefix_off, "Disable prefix caching", NULL},
+        {"seed", 0, 0, G_OPTION_ARG_STRING, &f->seed, "Seed of every random stream", "N"},
+        {"latency-model", 0, 0, G_OPTION_ARG_STRING, &f->latency_model, "roofline-v2, roofline-v1 or auto", "NAME"},
+        {"step-overhead-us", 0, 0, G_OPTION_ARG_STRING, &f->overhead, "Fixed CPU time per step", "US"},
+        {"rate", 0, 0, G_OPTION_ARG_STRING, &f->rate, "Mean arrival rate (a trace is rescaled to it)", "REQ/S"},
+        {"num-requests", 0, 0, G_OPTION_ARG_STRING, &f->num_requests, "Number of requests (a trace: the first N)", "N"},
+        {"max-time", 0, 0, G_OPTION_ARG_STRING, &f->max_time, "Stop the simulation at this simulated time", "S"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    G_STATIC_ASSERT(G_N_ELEMENTS(e) <= G_N_ELEMENTS(f->entries));
+    memcpy(f->entries, e, sizeof e);
+    return f;
+}
+
+void scn_flags_free(ScnFlags *f)
+{
+    if (!f)
+        return;
+    char **strs[] = {&f->model, &f->hardware, &f->tp, &f->mns, &f->mnbt, &f->mml, &f->block_size, &f->gmu,
+                     &f->blocks, &f->threshold, &f->seed, &f->latency_model, &f->overhead, &f->rate,
+                     &f->num_requests, &f->max_time};
+    for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
+        g_free(*strs[i]);
+    g_free(f);
+}
+
+GOptionGroup *scn_flags_group(ScnFlags *f)
+{
+    GOptionGroup *g = g_option_group_new("engine", "Model, hardware and engine (vLLM's flag names):",
+                                         "Show the model, hardware and engine options", NULL, NULL);
+    g_option_group_add_entries(g, f->entries);
+    return g;
+}
+
+static gboolean set_flag(ScnScenario *s, const char *flag, const char *field, const char *value, gboolean is_string,
+                         GError **error)
+{
+    if (!value)
+        return TRUE;
+    char *json;
+    if (is_string) {
+        cJSON *str = cJSON_CreateString(value);
+        json = cJSON_PrintUnformatted(str);
+        cJSON_Delete(str);
+    } else {
+        json = strdup(value);
+    }
+    GError *err = NULL;
+    gboolean ok = scn_scenario_set(s, field, json, flag, &err);
+    free(json);
+    if (!ok) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "%s", err->message);
+        g_error_free(err);
+    }
+    return ok;
+}
+
+gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error)
+{
+    if (f->prefix_on && f->prefix_off) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "--enable-prefix-caching and --no-enable-prefix-caching contradict each other");
+        return FALSE;
+    }
+    if (f->prefix_on)
+        s->enable_prefix_caching = TRUE;
+    if (f->prefix_off)
+        s->enable_prefix_caching = FALSE;
+    return set_flag(s, "--model", "model", f->model, TRUE, error) &&
+           set_flag(s, "--hardware", "hardware", f->hardware, TRUE, error) &&
+           set_flag(s, "--tensor-parallel-size", "tensor_parallel_size", f->tp, FALSE, error) &&
+           set_flag(s, "--max-num-seqs", "max_num_seqs", f->mns, FALSE, error) &&
+           set_flag(s, "--max-num-batched-tokens", "max_num_batched_tokens", f->mnbt, FALSE, error) &&
+           set_flag(s, "--max-model-len", "max_model_len", f->mml, FALSE, error) &&
+           set_flag(s, "--block-size", "block_size", f->block_size, FALSE, error) &&
+           set_flag(s, "--gpu-memory-utilization", "gpu_memory_utilization", f->gmu, FALSE, error) &&
+           set_flag(s, "--num-gpu-blocks-override", "num_gpu_blocks_override", f->blocks, FALSE, error) &&
+           set_flag(s, "--long-prefill-token-threshold", "long_prefill_token_threshold", f->threshold, FALSE,
+                    error) &&
+           set_flag(s, "--seed", "seed", f->seed, FALSE, error) &&
+           set_flag(s, "--latency-model", "latency_model", f->latency_model, TRUE, error) &&
+           set_flag(s, "--step-overhead-us", "step_overhead_us", f->overhead, FALSE, error) &&
+           set_flag(s, "--rate", "rate", f->rate, FALSE, error) &&
+           set_flag(s, "--num-requests", "num_requests", f->num_requests, FALSE, error) &&
+           set_flag(s, "--max-time", "max_time_s", f->max_time, FALSE, error);
+}

@@ -1,0 +1,187 @@
+/*
+ * sched.h: vLLM V1 batch formation and the paged KV-cache block pool.
+ *
+ * The scheduler reproduces vllm/v1/core/sched/scheduler.py as described in
+ * docs/scheduler.md: a token budget per step (max_num_batched_tokens), a cap
+ * on the running set (max_num_seqs), running requests first in admission
+ * order, then waiting ones in FCFS order, chunked prefill, the long-prefill
+ * threshold, preemption by recompute of the most recently admitted request
+ * (which goes to the front of the waiting queue), no admission in a step that
+ * preempted, and prefix caching over hashed full blocks with LRU eviction.
+ *
+ * It knows nothing of time or of step durations: sim/ calls
+ * sched_schedule() to form a step (which fills a BatchDesc for the latency
+ * model) and sched_finish_step() when the step's forward pass has ended.
+ *
+ * Cost: a step is O(running + admitted) plus O(1) per KV block allocated or
+ * freed; no allocation per step once the buffers have grown to the running
+ * set. Requests are owned by the caller; the scheduler only links them.
+ */
+#ifndef SCHED_H
+#define SCHED_H
+
+#include <glib.h>
+
+#include "ss_types.h"
+
+/* ------------------------------------------------------------ KV pool -- */
+
+typedef struct SchedKvPool SchedKvPool;
+
+/* A pool of `num_blocks` blocks of `block_size` tokens. With caching, full
+ * blocks carry a content hash and stay findable after they are freed until
+ * they are reused (LRU: the least recently freed block is reused first). */
+SchedKvPool *sched_kv_pool_new(uint32_t num_blocks, uint32_t block_size, gboolean enable_caching);
+void sched_kv_pool_free(SchedKvPool *pool);
+uint32_t sched_kv_pool_num_blocks(const SchedKvPool *pool);
+/* Blocks on the free list, including cached blocks that may be evicted. */
+uint32_t sched_kv_pool_num_free(const SchedKvPool *pool);
+/* Blocks referenced by at least one request (num_blocks - num_free). */
+uint32_t sched_kv_pool_num_used(const SchedKvPool *pool);
+/* Blocks on the free list that still hold a cached hash. */
+uint32_t sched_kv_pool_num_cached_free(const SchedKvPool *pool);
+/* Checks the pool's internal consistency (free list length and links,
+ * reference counts, hash map entries point at blocks with that hash);
+ * returns FALSE and a description in *why (g_free) when broken. O(blocks). */
+gboolean sched_kv_pool_check(const SchedKvPool *pool, char **why);
+
+/* ----------------------------------------------------------- requests -- */
+
+typedef enum {
+    SCHED_WAITING = 0,   /* never scheduled yet */
+    SCHED_RUNNING,       /* in the running list */
+    SCHED_PREEMPTED,     /* back in the waiting queue after a preemption */
+    SCHED_FINISHED,      /* generated all its output; blocks freed */
+} SchedStatus;
+
+/* A request as the scheduler sees it. Visible because the hot path reads it;
+ * fields marked read-only are the scheduler's to change. */
+typedef struct SchedRequest {
+    uint64_t id;                    /* unique; also seeds its block hashes */
+    uint32_t prompt_tokens;         /* >= 1 */
+    uint32_t max_output_tokens;     /* >= 1: the request finishes after this many */
+    uint32_t prefix_group;          /* 0: none; requests of a group share their first ... */
+    uint32_t shared_prefix_tokens;  /* ... shared_prefix_tokens prompt tokens */
+
+    /* read-only: */
+    uint32_t num_computed;          /* tokens whose KV is computed (or scheduled this step) */
+    uint32_t num_output;            /* tokens generated so far */
+    uint32_t num_preemptions;
+    uint32_t num_cached_tokens;     /* prefix-cache hit at first admission */
+    uint32_t scheduled_tokens;      /* tokens of the current step (0 when not scheduled) */
+    uint8_t status;                 /* SchedStatus */
+    uint8_t step_flags;             /* SCHED_EMITTED | ... after sched_finish_step */
+    gboolean ever_scheduled;
+    uint32_t *blocks;               /* block ids, in token order */
+    uint32_t num_blocks;
+    uint32_t cap_blocks;
+    uint32_t num_hashed_blocks;     /* leading blocks registered in the prefix cache */
+
+    void *user;                     /* the caller's data */
+} SchedRequest;
+
+/* step_flags after sched_finish_step(): */
+#define SCHED_EMITTED 0x1  /* the step produced a token for this request */
+#define SCHED_FIRST 0x2    /* ... and it was its first token */
+#define SCHED_FINISHED_NOW 0x4 /* ... and the request finished */
+
+/* Fills the identity of a request; the rest is zeroed. */
+void sched_request_init(SchedRequest *r, uint64_t id, uint32_t prompt_tokens,
+                        uint32_t max_output_tokens, uint32_t prefix_group,
+                        uint32_t shared_prefix_tokens);
+/* Frees the block array of a finished or never-admitted request. */
+void sched_request_release(SchedRequest *r);
+/* prompt + generated so far: the tokens the request must have KV for before
+ * it can sample its next token. */
+static inline uint32_t sched_request_num_tokens(const SchedRequest *r)
+{
+    return r->prompt_tokens + r->num_output;
+}
+
+/* ---------------------------------------------------------- scheduler -- */
+
+typedef struct {
+    uint32_t max_num_seqs;             /* cap on the running set */
+    uint32_t max_num_batched_tokens;   /* token budget per step */
+    uint32_t max_model_len;            /* prompt + output must fit */
+    uint32_t block_size;               /* tokens per KV block */
+    uint32_t num_gpu_blocks;           /* as vLLM reports it; one is reserved (null block) */
+    uint32_t long_prefill_token_threshold; /* 0: off */
+    gboolean enable_prefix_caching;
+} SchedConfig;
+
+/* Checks a configuration (positive counts, max_num_batched_tokens >=
+ * max_num_seqs, at least 2 blocks). Errors are SS_ERROR_USAGE naming the
+ * flag (e.g. "--max-num-batched-tokens (512) must be >= --max-num-seqs (1024)"). */
+gboolean sched_config_validate(const SchedConfig *cfg, GError **error);
+
+typedef enum {
+    SCHED_FITS = 0,
+    SCHED_REJECT_TOO_LONG,    /* prompt + output > max_model_len */
+    SCHED_REJECT_NO_BLOCKS,   /* needs more KV blocks than the pool has */
+} SchedFit;
+
+const char *sched_fit_reason(SchedFit f);
+
+typedef struct SchedScheduler SchedScheduler;
+
+/* The scheduler's output for one step: the requests scheduled, in order,
+ * with the batch description for the latency model. Owned by the scheduler;
+ * valid until the next sched_schedule(). */
+typedef struct {
+    SchedRequest **reqs;       /* scheduled requests, running ones first */
+    uint32_t num_reqs;
+    uint32_t num_preempted;    /* preemptions in this step */
+    uint32_t num_admitted;     /* waiting requests admitted in this step */
+    BatchDesc batch;           /* one entry per scheduled request, same order */
+} SchedStep;
+
+SchedScheduler *sched_new(const SchedConfig *cfg, GError **error);
+void sched_free(SchedScheduler *s);
+
+/* Whether a request can ever be served under this configuration. */
+SchedFit sched_check_fit(const SchedScheduler *s, uint32_t prompt_tokens, uint32_t output_tokens);
+
+/* Queues a new request at the back of the waiting queue. The request must
+ * fit (sched_check_fit) and stay alive until it finishes. */
+void sched_add_request(SchedScheduler *s, SchedRequest *r);
+
+/* Forms one step (vLLM's schedule()): advances num_computed of the scheduled
+ * requests, allocates their blocks, preempts when the pool is full. The
+ * returned step is empty when there is nothing to run. */
+const SchedStep *sched_schedule(SchedScheduler *s);
+
+/* The step formed by the last sched_schedule() (valid until the next one). */
+const SchedStep *sched_last_step(const SchedScheduler *s);
+
+/* Ends the step formed by the last sched_schedule(): each request whose KV
+ * caught up with its tokens samples one token; requests that reached their
+ * output length finish (blocks freed, removed from the running list). Sets
+ * each scheduled request's step_flags. Finished requests are then the
+ * caller's to release. */
+void sched_finish_step(SchedScheduler *s);
+
+uint32_t sched_num_running(const SchedScheduler *s);
+uint32_t sched_num_waiting(const SchedScheduler *s);
+/* Usable blocks (num_gpu_blocks - 1), used, free. */
+const SchedKvPool *sched_kv_pool(const SchedScheduler *s);
+/* Total preemptions so far. */
+uint64_t sched_num_preemptions(const SchedScheduler *s);
+/* Prompt tokens served from the prefix cache so far (hits at admission). */
+uint64_t sched_prefix_hit_tokens(const SchedScheduler *s);
+const SchedConfig *sched_config(const SchedScheduler *s);
+
+/* The request at position i of the running list (admission order) / waiting
+ * queue (front first); for tests and reports. */
+SchedRequest *sched_running_at(const SchedScheduler *s, uint32_t i);
+SchedRequest *sched_waiting_at(const SchedScheduler *s, uint32_t i);
+
+/* Checks every invariant (see docs/scheduler.md): blocks used + free = total;
+ * each request holds exactly ceil(num_computed / block_size) blocks;
+ * num_computed <= prompt + output; running <= max_num_seqs; the last step's
+ * tokens <= budget; waiting requests hold no blocks; block reference counts
+ * equal the number of holders. Returns FALSE with a description in *why
+ * (g_free). O(blocks + requests): for tests and debug builds. */
+gboolean sched_check_invariants(const SchedScheduler *s, char **why);
+
+#endif /* SCHED_H */

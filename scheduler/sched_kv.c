@@ -1,0 +1,314 @@
+/*
+ * sched_kv.c: the paged KV-cache block pool (vLLM V1's BlockPool).
+ *
+ * Blocks are numbered 0..n-1. Each has a reference count (the requests
+ * holding it) and, with prefix caching, the hash of the tokens it holds once
+ * it is full. Blocks with no holder sit on a doubly linked free list in LRU
+ * order: allocation takes from the head, freeing appends at the tail, so the
+ * least recently freed block is reused (and its hash evicted) first. A freed
+ * block keeps its hash and can be found again by a later request with the
+ * same prefix, which takes it back off the free list ("touch").
+ *
+ * The hash map is open addressing with linear probing and backward-shift
+ * deletion (no tombstones), sized to twice the blocks: O(1) expected per
+ * lookup, insert and eviction. Memory: about 24 bytes per block.
+ *
+ * The pool is internal to the scheduler (sched_kv.h); its counters are
+ * public through sched.h.
+ */
+#include "sched_kv.h"
+
+#include <string.h>
+
+#define NIL UINT32_MAX
+
+struct SchedKvPool {
+    uint32_t num_blocks;
+    uint32_t block_size;
+    gboolean caching;
+
+    uint32_t *ref_cnt;  /* holders per block */
+    uint64_t *hash;     /* 0: none */
+    uint32_t *prev;     /* free list links; NIL at the ends */
+    uint32_t *next;
+    uint8_t *on_free;   /* 1 while on the free list */
+    uint32_t head, tail;
+    uint32_t num_free;
+    uint32_t num_cached_free;
+
+    /* hash -> block */
+    uint64_t *map_keys; /* 0: empty slot */
+    uint32_t *map_vals;
+    uint32_t map_mask;
+    uint32_t map_count;
+};
+
+static inline uint64_t mix64(uint64_t x)
+{
+    /* splitmix64 finaliser: a bijection with good avalanche */
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+uint64_t sched_kv_block_hash(uint64_t domain, uint64_t owner, uint32_t index)
+{
+    /* sequential mixing: each step is a bijection of the state, so distinct
+     * (owner, index) pairs collide only by a 64-bit accident (an XOR of
+     * independent mixes would make (a, b) and (b', a') collide) */
+    uint64_t h = mix64(domain);
+    h = mix64(h ^ owner);
+    h = mix64(h ^ index);
+    return h ? h : 1; /* 0 means "no hash" */
+}
+
+/* ------------------------------------------------------------- free list -- */
+
+static void free_list_remove(SchedKvPool *p, uint32_t b)
+{
+    uint32_t pv = p->prev[b], nx = p->next[b];
+    if (pv != NIL)
+        p->next[pv] = nx;
+    else
+        p->head = nx;
+    if (nx != NIL)
+        p->prev[nx] = pv;
+    else
+        p->tail = pv;
+    p->prev[b] = p->next[b] = NIL;
+    p->on_free[b] = 0;
+    p->num_free--;
+    if (p->hash[b])
+        p->num_cached_free--;
+}
+
+static void free_list_append(SchedKvPool *p, uint32_t b)
+{
+    p->prev[b] = p->tail;
+    p->next[b] = NIL;
+    if (p->tail != NIL)
+        p->next[p->tail] = b;
+    else
+        p->head = b;
+    p->tail = b;
+    p->on_free[b] = 1;
+    p->num_free++;
+    if (p->hash[b])
+        p->num_cached_free++;
+}
+
+/* ------------------------------------------------------------------- map -- */
+
+static inline uint32_t map_slot(const SchedKvPool *p, uint64_t key)
+{
+    return (uint32_t)(mix64(key) & p->map_mask);
+}
+
+static uint32_t map_find(const SchedKvPool *p, uint64_t key)
+{
+    for (uint32_t i = map_slot(p, key);; i = (i + 1) & p->map_mask) {
+        if (p->map_keys[i] == key)
+            return p->map_vals[i];
+        if (p->map_keys[i] == 0)
+            return NIL;
+    }
+}
+
+static void map_insert(SchedKvPool *p, uint64_t key, uint32_t val)
+{
+    uint32_t i = map_slot(p, key);
+    while (p->map_keys[i] != 0)
+        i = (i + 1) & p->map_mask;
+    p->map_keys[i] = key;
+    p->map_vals[i] = val;
+    p->map_count++;
+}
+
+static void map_remove(SchedKvPool *p, uint64_t key)
+{
+    uint32_t i = map_slot(p, key);
+    while (p->map_keys[i] != key) {
+        if (p->map_keys[i] == 0)
+            return;
+        i = (i + 1) & p->map_mask;
+    }
+    /* backward-shift deletion keeps every probe chain unbroken */
+    uint32_t j = i;
+    for (;;) {
+        j = (j + 1) & p->map_mask;
+        if (p->map_keys[j] == 0)
+            break;
+        uint32_t home = map_slot(p, p->map_keys[j]);
+        /* can the entry at j move to the hole at i? yes unless home lies in (i, j] */
+        gboolean between = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+        if (!between) {
+            p->map_keys[i] = p->map_keys[j];
+            p->map_vals[i] = p->map_vals[j];
+            i = j;
+        }
+    }
+    p->map_keys[i] = 0;
+    p->map_count--;
+}
+
+/* ----------------------------------------------------------------- public -- */
+
+SchedKvPool *sched_kv_pool_new(uint32_t num_blocks, uint32_t block_size, gboolean enable_caching)
+{
+    g_return_val_if_fail(num_blocks > 0 && block_size > 0, NULL);
+    SchedKvPool *p = g_new0(SchedKvPool, 1);
+    p->num_blocks = num_blocks;
+    p->block_size = block_size;
+    p->caching = enable_caching;
+    p->ref_cnt = g_new0(uint32_t, num_blocks);
+    p->hash = g_new0(uint64_t, num_blocks);
+    p->prev = g_new(uint32_t, num_blocks);
+    p->next = g_new(uint32_t, num_blocks);
+    p->on_free = g_new0(uint8_t, num_blocks);
+    p->head = p->tail = NIL;
+    for (uint32_t b = 0; b < num_blocks; b++)
+        free_list_append(p, b);
+    if (enable_caching) {
+        uint32_t cap = 16;
+        while (cap < 2u * num_blocks)
+            cap <<= 1;
+        p->map_keys = g_new0(uint64_t, cap);
+        p->map_vals = g_new(uint32_t, cap);
+        p->map_mask = cap - 1;
+    }
+    return p;
+}
+
+void sched_kv_pool_free(SchedKvPool *p)
+{
+    if (!p)
+        return;
+    g_free(p->ref_cnt);
+    g_free(p->hash);
+    g_free(p->prev);
+    g_free(p->next);
+    g_free(p->on_free);
+    g_free(p->map_keys);
+    g_free(p->map_vals);
+    g_free(p);
+}
+
+uint32_t sched_kv_pool_num_blocks(const SchedKvPool *p) { return p->num_blocks; }
+uint32_t sched_kv_pool_num_free(const SchedKvPool *p) { return p->num_free; }
+uint32_t sched_kv_pool_num_used(const SchedKvPool *p) { return p->num_blocks - p->num_free; }
+uint32_t sched_kv_pool_num_cached_free(const SchedKvPool *p) { return p->num_cached_free; }
+uint32_t sched_kv_pool_block_size(const SchedKvPool *p) { return p->block_size; }
+gboolean sched_kv_pool_caching(const SchedKvPool *p) { return p->caching; }
+
+void sched_kv_pool_take(SchedKvPool *p, uint32_t n, uint32_t *out)
+{
+    g_assert(n <= p->num_free);
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t b = p->head;
+        free_list_remove(p, b);
+        if (p->hash[b]) { /* evict: the block is about to hold other tokens */
+            map_remove(p, p->hash[b]);
+            p->hash[b] = 0;
+        }
+        p->ref_cnt[b] = 1;
+        out[k] = b;
+    }
+}
+
+uint32_t sched_kv_pool_lookup(const SchedKvPool *p, uint64_t hash)
+{
+    if (!p->caching)
+        return NIL;
+    return map_find(p, hash);
+}
+
+gboolean sched_kv_pool_is_free(const SchedKvPool *p, uint32_t block)
+{
+    return p->on_free[block] != 0;
+}
+
+void sched_kv_pool_touch(SchedKvPool *p, uint32_t block)
+{
+    if (p->on_free[block])
+        free_list_remove(p, block);
+    p->ref_cnt[block]++;
+}
+
+void sched_kv_pool_release(SchedKvPool *p, const uint32_t *blocks, uint32_t n)
+{
+    /* tail first, so that a request's last blocks are evicted before its first ones */
+    for (uint32_t k = n; k-- > 0;) {
+        uint32_t b = blocks[k];
+        g_assert(p->ref_cnt[b] > 0);
+        if (--p->ref_cnt[b] == 0)
+            free_list_append(p, b);
+    }
+}
+
+gboolean sched_kv_pool_cache(SchedKvPool *p, uint32_t block, uint64_t hash)
+{
+    if (!p->caching || p->hash[block])
+        return FALSE;
+    if (map_find(p, hash) != NIL) /* another block already holds these tokens */
+        return FALSE;
+    p->hash[block] = hash;
+    map_insert(p, hash, block);
+    if (p->on_free[block])
+        p->num_cached_free++;
+    return TRUE;
+}
+
+uint32_t sched_kv_pool_ref_count(const SchedKvPool *p, uint32_t block) { return p->ref_cnt[block]; }
+
+gboolean sched_kv_pool_check(const SchedKvPool *p, char **why)
+{
+    uint32_t n_free = 0, n_cached_free = 0, prev = NIL;
+    for (uint32_t b = p->head; b != NIL; b = p->next[b]) {
+        if (++n_free > p->num_blocks) {
+            *why = g_strdup("free list has a cycle");
+            return FALSE;
+        }
+        if (p->prev[b] != prev || !p->on_free[b] || p->ref_cnt[b] != 0) {
+            *why = g_strdup_printf("free list entry %u is inconsistent (ref_cnt %u)", b, p->ref_cnt[b]);
+            return FALSE;
+        }
+        if (p->hash[b])
+            n_cached_free++;
+        prev = b;
+    }
+    if (prev != p->tail || n_free != p->num_free || n_cached_free != p->num_cached_free) {
+        *why = g_strdup_printf("free list holds %u blocks (%u cached), counters say %u (%u)", n_free,
+                               n_cached_free, p->num_free, p->num_cached_free);
+        return FALSE;
+    }
+    uint32_t n_used = 0, n_hashed = 0;
+    for (uint32_t b = 0; b < p->num_blocks; b++) {
+        if (p->ref_cnt[b] > 0) {
+            n_used++;
+            if (p->on_free[b]) {
+                *why = g_strdup_printf("block %u is held and free", b);
+                return FALSE;
+            }
+        } else if (!p->on_free[b]) {
+            *why = g_strdup_printf("block %u is neither held nor free", b);
+            return FALSE;
+        }
+        if (p->hash[b]) {
+            n_hashed++;
+            if (map_find(p, p->hash[b]) != b) {
+                *why = g_strdup_printf("block %u's hash does not map back to it", b);
+                return FALSE;
+            }
+        }
+    }
+    if (n_used + n_free != p->num_blocks) {
+        *why = g_strdup_printf("used %u + free %u != total %u", n_used, n_free, p->num_blocks);
+        return FALSE;
+    }
+    if (p->caching && n_hashed != p->map_count) {
+        *why = g_strdup_printf("%u hashed blocks but %u map entries", n_hashed, p->map_count);
+        return FALSE;
+    }
+    return TRUE;
+}

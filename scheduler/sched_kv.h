@@ -1,0 +1,45 @@
+/*
+ * sched_kv.h: the block pool's operations, internal to the scheduler (and
+ * its tests). The public counters are in sched.h.
+ */
+#ifndef SCHED_KV_H
+#define SCHED_KV_H
+
+#include "sched.h"
+
+#define SCHED_KV_NONE UINT32_MAX
+
+/* The content hash of block `index` of a token sequence. Requests of one
+ * prefix group use (domain 1, owner = group) for the blocks that lie wholly
+ * in their shared prefix, so they find each other's blocks; every other
+ * block uses (domain 2, owner = request id), so only the same request (after
+ * a preemption) finds it again. Never 0. */
+uint64_t sched_kv_block_hash(uint64_t domain, uint64_t owner, uint32_t index);
+
+uint32_t sched_kv_pool_block_size(const SchedKvPool *pool);
+gboolean sched_kv_pool_caching(const SchedKvPool *pool);
+
+/* Takes n blocks from the head of the free list (evicting their hashes) and
+ * gives each a reference count of 1. Precondition: n <= num_free. */
+void sched_kv_pool_take(SchedKvPool *pool, uint32_t n, uint32_t *out);
+
+/* The block holding `hash`, or SCHED_KV_NONE (always NONE without caching). */
+uint32_t sched_kv_pool_lookup(const SchedKvPool *pool, uint64_t hash);
+
+/* Whether a block is on the free list (a cache hit on it costs a free block). */
+gboolean sched_kv_pool_is_free(const SchedKvPool *pool, uint32_t block);
+
+/* Adds a holder to a block found by lookup (taking it off the free list if it was there). */
+void sched_kv_pool_touch(SchedKvPool *pool, uint32_t block);
+
+/* Drops one holder from each block, the last block first; blocks left
+ * without holders go to the tail of the free list with their hash kept. */
+void sched_kv_pool_release(SchedKvPool *pool, const uint32_t *blocks, uint32_t n);
+
+/* Registers a full block's hash. Returns FALSE (and registers nothing) when
+ * caching is off, the block already has a hash, or another block holds it. */
+gboolean sched_kv_pool_cache(SchedKvPool *pool, uint32_t block, uint64_t hash);
+
+uint32_t sched_kv_pool_ref_count(const SchedKvPool *pool, uint32_t block);
+
+#endif /* SCHED_KV_H */

@@ -1,0 +1,387 @@
+/*
+ * wl_synthetic.c: synthetic request sources.
+ *
+ * Model: each class is its own arrival process at share x rate (shares
+ * normalised), and the workload is their superposition: the source keeps the
+ * next arrival of every class and yields the earliest, ties going to the
+ * lower class index, so the merged order is total and deterministic. For
+ * Poisson classes the superposition is exactly a Poisson process at the total
+ * rate; for Gamma and constant classes it is the sum of independent renewal
+ * processes (each class bursty at its own CV), which is what a mix of
+ * independent clients produces.
+ *
+ * Arrival processes (per class):
+ * - Poisson: exponential gaps; first arrival one gap after 0.
+ * - Gamma: gaps Gamma(shape 1/cv^2, scale 1/(rate*shape)): mean 1/rate,
+ *   coefficient of variation cv; first arrival one gap after 0.
+ * - constant: arrivals at k/rate, k = 0, 1, ... (computed from k, so no drift).
+ * - piecewise: a non-homogeneous Poisson process with a piecewise-constant
+ *   rate, exact by inversion of the integrated rate: the n-th arrival is at
+ *   Lambda^-1(E1 + ... + En) with Ei standard exponential. A zero rate gives
+ *   no arrival in its interval; a zero last rate ends the class.
+ * Times accumulate in double seconds and become SimTime through
+ * sim_time_from_seconds(), the project's single rounding point.
+ *
+ * Lengths: constant; uniform integers in [min, max]; normal and lognormal
+ * from the mean and standard deviation of the distribution itself (for the
+ * lognormal, sigma^2 = ln(1 + sd^2/mean^2), mu = ln(mean) - sigma^2/2);
+ * empirical (a CSV column sampled uniformly). Draws are rounded to the
+ * nearest integer and clamped to [max(min, 1), max] (max 0: no upper bound).
+ * With a shared prefix the prompt is L + a draw, and the group is uniform
+ * among the class's N groups, whose ids are 1 + (groups of earlier classes)
+ * + index, unique over the workload.
+ *
+ * Randomness: four GRand per class (arrivals, input, output, prefix), seeded
+ * from (seed, "class/<name>/<consumer>"), so changing or adding another class
+ * never changes this class's draws.
+ *
+ * Cost: O(classes) per request (a linear scan for the earliest class; classes
+ * are few), plus O(1) amortised for piecewise segment search. Memory:
+ * O(classes x points) plus the empirical columns. Limits: at most
+ * WL_MAX_CLASSES classes; the stop rule counts requests over all classes.
+ */
+#include "wl_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    WlDistKind kind;
+    double value;          /* CONSTANT */
+    double mean, stddev;   /* NORMAL */
+    double mu, sigma;      /* LOGNORMAL: of the underlying normal */
+    guint32 lo, hi;        /* clamp bounds, tokens (UNIFORM: the range) */
+    guint32 *values;       /* EMPIRICAL, owned */
+    guint num_values;
+} Sampler;
+
+typedef struct {
+    GRand *rng_arrival, *rng_input, *rng_output, *rng_prefix;
+    Sampler input, output;
+    guint32 prefix_base;   /* group id of this class's group 0 */
+    guint32 prefix_groups;
+    guint32 prefix_tokens;
+    double rate;           /* requests/s of this class */
+    double gamma_shape, gamma_scale_s;
+    double t_s;            /* POISSON, GAMMA: time of the pending arrival */
+    guint64 k;             /* CONSTANT: index of the next arrival */
+    double *rates;         /* PIECEWISE: this class's rate in each interval, owned */
+    double *cum;           /* PIECEWISE: integrated rate at each point, owned */
+    guint seg;             /* PIECEWISE: interval of the pending arrival */
+    double target;         /* PIECEWISE: integrated rate of the pending arrival */
+    SimTime pending;       /* arrival time of the pending request */
+    gboolean done;         /* no more arrivals */
+} ClassState;
+
+typedef struct {
+    WlArrivalKind kind;
+    guint num_points;
+    double *times_s;       /* PIECEWISE, owned */
+    guint num_classes;
+    ClassState *classes;   /* owned */
+    uint64_t num_requests; /* 0: no count limit */
+    uint64_t emitted;
+    gboolean has_end;
+    SimTime end;           /* arrivals at or after this are not generated */
+} Synthetic;
+
+static guint32 clamp_round(const Sampler *s, double x)
+{
+    if (!(x >= s->lo)) /* also NaN */
+        return s->lo;
+    if (x >= s->hi)
+        return s->hi;
+    double r = floor(x + 0.5);
+    return r > s->hi ? s->hi : (guint32)r;
+}
+
+static guint32 sample(const Sampler *s, GRand *r)
+{
+    switch (s->kind) {
+    case WL_DIST_CONSTANT:
+        return (guint32)llround(s->value);
+    case WL_DIST_UNIFORM:
+        return s->lo + (guint32)g_rand_int_range(r, 0, (gint32)(s->hi - s->lo + 1));
+    case WL_DIST_NORMAL:
+        return clamp_round(s, s->mean + s->stddev * wl_rand_normal(r));
+    case WL_DIST_LOGNORMAL:
+        return clamp_round(s, exp(s->mu + s->sigma * wl_rand_normal(r)));
+    case WL_DIST_EMPIRICAL:
+        return clamp_round(s, s->values[g_rand_int_range(r, 0, (gint32)s->num_values)]);
+    }
+    g_assert_not_reached();
+}
+
+static gboolean sampler_init(Sampler *s, const WlDistSpec *d, GError **error)
+{
+    memset(s, 0, sizeof *s);
+    s->kind = d->kind;
+    s->value = d->value;
+    s->mean = d->mean;
+    s->stddev = d->stddev;
+    double lo = ceil(d->min);
+    s->lo = lo > 1.0 ? (guint32)lo : 1;
+    s->hi = d->max > 0.0 ? (guint32)floor(d->max) : WL_MAX_TOKENS;
+    if (s->hi < s->lo)
+        s->hi = s->lo;
+    if (d->kind == WL_DIST_UNIFORM) {
+        s->lo = (guint32)d->min;
+        s->hi = (guint32)d->max;
+    } else if (d->kind == WL_DIST_LOGNORMAL) {
+        double ratio = d->stddev / d->mean;
+        s->sigma = sqrt(log1p(ratio * ratio));
+        s->mu = log(d->mean) - 0.5 * s->sigma * s->sigma;
+    } else if (d->kind == WL_DIST_EMPIRICAL) {
+        GArray *values = wl_csv_read_column(d->path, d->column, error);
+        if (!values)
+            return FALSE;
+        if (values->len > (guint)G_MAXINT32) {
+            wl_set_error(error, "%s: column '%s': expected at most %d values, got %u", d->path,
+                         d->column, G_MAXINT32, values->len);
+            g_array_free(values, TRUE);
+            return FALSE;
+        }
+        s->num_values = values->len;
+        s->values = (guint32 *)(void *)g_array_free(values, FALSE);
+    }
+    return TRUE;
+}
+
+/* Computes the class's next pending arrival (or marks it done). */
+static void advance(Synthetic *syn, ClassState *c)
+{
+    double t_s = 0.0;
+    switch (syn->kind) {
+    case WL_ARRIVAL_POISSON:
+        c->t_s += wl_rand_exponential(c->rng_arrival) / c->rate;
+        t_s = c->t_s;
+        break;
+    case WL_ARRIVAL_GAMMA:
+        c->t_s += wl_rand_gamma(c->rng_arrival, c->gamma_shape) * c->gamma_scale_s;
+        t_s = c->t_s;
+        break;
+    case WL_ARRIVAL_CONSTANT:
+        t_s = (double)c->k / c->rate;
+        c->k++;
+        break;
+    case WL_ARRIVAL_PIECEWISE: {
+        guint n = syn->num_points;
+        c->target += wl_rand_exponential(c->rng_arrival);
+        while (c->seg + 1 < n && c->cum[c->seg + 1] <= c->target)
+            c->seg++;
+        if (c->rates[c->seg] <= 0.0) { /* the last interval, with rate 0 */
+            c->done = TRUE;
+            return;
+        }
+        t_s = syn->times_s[c->seg] + (c->target - c->cum[c->seg]) / c->rates[c->seg];
+        break;
+    }
+    }
+    c->pending = sim_time_from_seconds(t_s);
+    if (syn->has_end && c->pending >= syn->end)
+        c->done = TRUE;
+}
+
+static int synthetic_next(WlSource *src, WlRequest *out, GError **error)
+{
+    (void)error;
+    Synthetic *syn = src->impl;
+    if (syn->num_requests > 0 && syn->emitted >= syn->num_requests)
+        return 0;
+    ClassState *best = NULL;
+    guint best_id = 0;
+    for (guint i = 0; i < syn->num_classes; i++) {
+        ClassState *c = &syn->classes[i];
+        if (!c->done && (!best || c->pending < best->pending)) {
+            best = c;
+            best_id = i;
+        }
+    }
+    if (!best)
+        return 0;
+    memset(out, 0, sizeof *out);
+    out->arrival = best->pending;
+    out->class_id = (uint16_t)best_id;
+    guint32 input = sample(&best->input, best->rng_input);
+    out->output_tokens = sample(&best->output, best->rng_output);
+    if (best->prefix_groups > 0) {
+        guint32 g = (guint32)g_rand_int_range(best->rng_prefix, 0, (gint32)best->prefix_groups);
+        out->prefix_group = best->prefix_base + g;
+        out->shared_prefix_tokens = best->prefix_tokens;
+        input += best->prefix_tokens;
+    }
+    out->input_tokens = input;
+    syn->emitted++;
+    advance(syn, best);
+    return 1;
+}
+
+static void synthetic_finalize(void *impl)
+{
+    Synthetic *syn = impl;
+    if (!syn)
+        return;
+    for (guint i = 0; i < syn->num_classes; i++) {
+        ClassState *c = &syn->classes[i];
+        if (c->rng_arrival)
+            g_rand_free(c->rng_arrival);
+        if (c->rng_input)
+            g_rand_free(c->rng_input);
+        if (c->rng_output)
+            g_rand_free(c->rng_output);
+        if (c->rng_prefix)
+            g_rand_free(c->rng_prefix);
+        g_free(c->input.values);
+        g_free(c->output.values);
+        g_free(c->rates);
+        g_free(c->cum);
+    }
+    g_free(syn->classes);
+    g_free(syn->times_s);
+    g_free(syn);
+}
+
+static const WlSourceOps synthetic_ops = {synthetic_next, synthetic_finalize};
+
+/* The mean rate of a piecewise workload over the time it runs: until the
+ * duration, or until the expected count reaches num_requests, or until the
+ * rate drops to zero for good, whichever is first. */
+static double piecewise_mean_rate(const WlSpec *spec)
+{
+    const WlArrivalSpec *a = &spec->arrival;
+    guint n = a->num_points;
+    double *cum = g_new(double, n);
+    cum[0] = 0.0;
+    for (guint i = 1; i < n; i++)
+        cum[i] = cum[i - 1] + a->rates[i - 1] * (a->times_s[i] - a->times_s[i - 1]);
+    double t_end = INFINITY;
+    if (a->rates[n - 1] == 0.0) { /* ends where the last positive interval ends */
+        guint last = 0;
+        for (guint i = 0; i < n; i++)
+            if (a->rates[i] > 0.0)
+                last = i;
+        t_end = a->times_s[last + 1];
+    }
+    if (spec->num_requests > 0) {
+        double target = (double)spec->num_requests;
+        for (guint i = 0; i < n; i++) {
+            double seg_end = i + 1 < n ? cum[i + 1] : INFINITY;
+            if (target <= seg_end && a->rates[i] > 0.0) {
+                double t = a->times_s[i] + (target - cum[i]) / a->rates[i];
+                t_end = MIN(t_end, t);
+                break;
+            }
+        }
+    }
+    if (spec->duration_s > 0.0)
+        t_end = MIN(t_end, spec->duration_s);
+    double rate = 0.0;
+    if (isfinite(t_end) && t_end > 0.0) {
+        guint i = 0;
+        while (i + 1 < n && a->times_s[i + 1] <= t_end)
+            i++;
+        rate = (cum[i] + a->rates[i] * (t_end - a->times_s[i])) / t_end;
+    }
+    g_free(cum);
+    return rate;
+}
+
+static char *describe(const WlSpec *spec, double offered)
+{
+    GString *s = g_string_new(NULL);
+    const WlArrivalSpec *a = &spec->arrival;
+    switch (a->kind) {
+    case WL_ARRIVAL_POISSON:
+        g_string_append_printf(s, "poisson %g req/s", a->rate);
+        break;
+    case WL_ARRIVAL_GAMMA:
+        g_string_append_printf(s, "gamma %g req/s cv %g", a->rate, a->cv);
+        break;
+    case WL_ARRIVAL_CONSTANT:
+        g_string_append_printf(s, "constant %g req/s", a->rate);
+        break;
+    case WL_ARRIVAL_PIECEWISE:
+        g_string_append_printf(s, "piecewise %u point%s, mean %.4g req/s", a->num_points,
+                               a->num_points == 1 ? "" : "s", offered);
+        break;
+    }
+    g_string_append_printf(s, ", %u class%s", spec->num_classes, spec->num_classes == 1 ? "" : "es");
+    if (spec->num_requests > 0)
+        g_string_append_printf(s, ", %" G_GUINT64_FORMAT " requests", spec->num_requests);
+    if (spec->duration_s > 0.0)
+        g_string_append_printf(s, "%s %g s", spec->num_requests > 0 ? " or" : ",",
+                               spec->duration_s);
+    return g_string_free(s, FALSE);
+}
+
+static GRand *class_rand(guint64 seed, const char *name, const char *consumer)
+{
+    char *key = g_strdup_printf("class/%s/%s", name, consumer);
+    GRand *r = wl_rand_new_for(seed, key);
+    g_free(key);
+    return r;
+}
+
+WlSource *wl_source_new_synthetic(const WlSpec *spec, guint64 seed, GError **error)
+{
+    if (!wl_spec_validate(spec, NULL, error))
+        return NULL;
+    Synthetic *syn = g_new0(Synthetic, 1);
+    WlSource *src = wl_source_alloc(&synthetic_ops, syn);
+    const WlArrivalSpec *a = &spec->arrival;
+    syn->kind = a->kind;
+    syn->num_requests = spec->num_requests;
+    if (spec->duration_s > 0.0) {
+        syn->has_end = TRUE;
+        syn->end = sim_time_from_seconds(spec->duration_s);
+    }
+    if (a->kind == WL_ARRIVAL_PIECEWISE) {
+        syn->num_points = a->num_points;
+        syn->times_s = g_memdup2(a->times_s, a->num_points * sizeof(double));
+    }
+    double share_sum = 0.0;
+    for (guint i = 0; i < spec->num_classes; i++)
+        share_sum += spec->classes[i].share;
+    syn->num_classes = spec->num_classes;
+    syn->classes = g_new0(ClassState, spec->num_classes);
+    guint32 prefix_base = 1;
+    for (guint i = 0; i < spec->num_classes; i++) {
+        const WlClassSpec *cs = &spec->classes[i];
+        ClassState *c = &syn->classes[i];
+        double share = cs->share / share_sum;
+        wl_source_intern_class(src, cs->name); /* names are unique: id == i */
+        c->rng_arrival = class_rand(seed, cs->name, "arrivals");
+        c->rng_input = class_rand(seed, cs->name, "input");
+        c->rng_output = class_rand(seed, cs->name, "output");
+        c->rng_prefix = class_rand(seed, cs->name, "prefix");
+        if (!sampler_init(&c->input, &cs->input, error) ||
+            !sampler_init(&c->output, &cs->output, error))
+            goto fail;
+        c->prefix_base = prefix_base;
+        c->prefix_groups = cs->prefix_groups;
+        c->prefix_tokens = cs->prefix_groups > 0 ? cs->prefix_tokens : 0;
+        prefix_base += cs->prefix_groups;
+        c->rate = share * a->rate;
+        if (a->kind == WL_ARRIVAL_GAMMA) {
+            c->gamma_shape = 1.0 / (a->cv * a->cv);
+            c->gamma_scale_s = 1.0 / (c->rate * c->gamma_shape);
+        } else if (a->kind == WL_ARRIVAL_PIECEWISE) {
+            guint n = a->num_points;
+            c->rates = g_new(double, n);
+            c->cum = g_new(double, n);
+            for (guint p = 0; p < n; p++) {
+                c->rates[p] = share * a->rates[p];
+                c->cum[p] = p == 0 ? 0.0
+                                   : c->cum[p - 1] + c->rates[p - 1] *
+                                                         (a->times_s[p] - a->times_s[p - 1]);
+            }
+        }
+        advance(syn, c);
+    }
+    src->offered_rate = a->kind == WL_ARRIVAL_PIECEWISE ? piecewise_mean_rate(spec) : a->rate;
+    src->description = describe(spec, src->offered_rate);
+    return src;
+fail:
+    wl_source_free(src);
+    return NULL;
+}
