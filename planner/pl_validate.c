@@ -1,0 +1,413 @@
+/*
+ * pl_validate.c: measured runs of real servers, replayed and compared (see
+ * pl_validate.h). Each point is simulated as a trace replay of its request
+ * CSV over a scenario built from the experiment's engine settings.
+ */
+#include "pl_validate.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "scn_json.h"
+#include "ss_error.h"
+
+static const struct {
+    const char *name;
+    const char *label;
+} metric_names[PL_NUM_METRICS] = {
+    {"ttft_mean", "TTFT mean"}, {"ttft_p50", "TTFT p50"},   {"ttft_p90", "TTFT p90"},
+    {"tpot_mean", "TPOT mean"}, {"tpot_p90", "TPOT p90"},   {"e2e_mean", "E2E mean"},
+    {"e2e_p90", "E2E p90"},     {"output_throughput", "out tok/s"},
+};
+
+const char *pl_metric_name(PlMetric m) { return metric_names[m].name; }
+const char *pl_metric_label(PlMetric m) { return metric_names[m].label; }
+
+static void point_free(gpointer p)
+{
+    PlPoint *pt = p;
+    g_free(pt->name);
+    g_free(pt->requests_path);
+    g_free(pt);
+}
+
+void pl_experiment_free(PlExperiment *e)
+{
+    if (!e)
+        return;
+    g_free(e->name);
+    g_free(e->dir);
+    g_free(e->hardware);
+    g_free(e->model);
+    g_free(e->vllm_version);
+    if (e->points)
+        g_ptr_array_free(e->points, TRUE);
+    g_free(e);
+}
+
+/* measured.<group>.<stat> into p->measured[m] when present */
+static gboolean get_measured(const cJSON *measured, const char *group, const char *stat, const char *path,
+                             const char *origin, PlPoint *p, PlMetric m, GError **error)
+{
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(measured, group);
+    if (!g)
+        return TRUE;
+    char *gpath = g_strdup_printf("%s.%s", path, group);
+    double v = NAN;
+    gboolean ok = scn_json_get_double(g, stat, gpath, origin, 0, INFINITY, FALSE, &v, error);
+    g_free(gpath);
+    if (ok && !isnan(v)) {
+        p->measured[m] = v;
+        p->has_measured[m] = TRUE;
+    }
+    return ok;
+}
+
+static gboolean get_guint_field(const cJSON *o, const char *key, const char *path, const char *origin, guint64 min,
+                                guint *out, GError **error)
+{
+    guint64 v = *out;
+    if (!scn_json_get_uint(o, key, path, origin, min, G_MAXUINT32, &v, error))
+        return FALSE;
+    *out = (guint)v;
+    return TRUE;
+}
+
+static gboolean require(const cJSON *o, const char *key, const char *path, const char *origin, GError **error)
+{
+    if (cJSON_GetObjectItemCaseSensitive(o, key))
+        return TRUE;
+    g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s%s%s: missing", origin, path, *path ? "." : "", key);
+    return FALSE;
+}
+
+PlExperiment *pl_experiment_load(const char *dir, GError **error)
+{
+    char *path = g_build_filename(dir, "experiment.json", NULL);
+    PlExperiment *e = NULL;
+    cJSON *root = NULL;
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: not an experiment folder (expected a folder with experiment.json)",
+                    dir);
+        goto fail;
+    }
+    root = scn_json_parse_file(path, error);
+    if (!root)
+        goto fail;
+    e = g_new0(PlExperiment, 1);
+    e->dir = g_strdup(dir);
+    e->points = g_ptr_array_new_with_free_func(point_free);
+    e->tensor_parallel_size = 1;
+    e->block_size = 16;
+    e->gpu_memory_utilization = 0.9;
+    if (!require(root, "hardware", "", path, error) || !require(root, "model", "", path, error) ||
+        !require(root, "engine", "", path, error) || !require(root, "points", "", path, error))
+        goto fail;
+    char *base = g_path_get_basename(dir);
+    e->name = base;
+    if (!scn_json_get_string(root, "name", "", path, &e->name, error) ||
+        !scn_json_get_string(root, "hardware", "", path, &e->hardware, error) ||
+        !scn_json_get_string(root, "model", "", path, &e->model, error))
+        goto fail;
+    const cJSON *eng = cJSON_GetObjectItemCaseSensitive(root, "engine");
+    if (!cJSON_IsObject(eng)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: engine: expected an object", path);
+        goto fail;
+    }
+    const cJSON *blocks = cJSON_GetObjectItemCaseSensitive(eng, "num_gpu_blocks");
+    if (!require(eng, "max_num_seqs", "engine", path, error) ||
+        !require(eng, "max_num_batched_tokens", "engine", path, error) ||
+        !require(eng, "max_model_len", "engine", path, error) ||
+        !scn_json_get_string(eng, "vllm_version", "engine", path, &e->vllm_version, error) ||
+        !get_guint_field(eng, "tensor_parallel_size", "engine", path, 1, &e->tensor_parallel_size, error) ||
+        !get_guint_field(eng, "max_num_seqs", "engine", path, 1, &e->max_num_seqs, error) ||
+        !get_guint_field(eng, "max_num_batched_tokens", "engine", path, 1, &e->max_num_batched_tokens, error) ||
+        !get_guint_field(eng, "max_model_len", "engine", path, 2, &e->max_model_len, error) ||
+        !get_guint_field(eng, "long_prefill_token_threshold", "engine", path, 0, &e->long_prefill_token_threshold,
+                         error) ||
+        !scn_json_get_bool(eng, "enable_prefix_caching", "engine", path, &e->enable_prefix_caching, error) ||
+        !get_guint_field(eng, "block_size", "engine", path, 1, &e->block_size, error) ||
+        !scn_json_get_double(eng, "gpu_memory_utilization", "engine", path, 0, 1, TRUE, &e->gpu_memory_utilization,
+                             error))
+        goto fail;
+    if (blocks && !cJSON_IsNull(blocks) &&
+        !get_guint_field(eng, "num_gpu_blocks", "engine", path, 2, &e->num_gpu_blocks, error))
+        goto fail;
+
+    const cJSON *points = cJSON_GetObjectItemCaseSensitive(root, "points");
+    if (!cJSON_IsArray(points) || cJSON_GetArraySize(points) == 0) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: points: expected a non-empty array", path);
+        goto fail;
+    }
+    int i = 0;
+    for (const cJSON *pj = points->child; pj; pj = pj->next, i++) {
+        char *ppath = g_strdup_printf("points[%d]", i);
+        PlPoint *p = g_new0(PlPoint, 1);
+        g_ptr_array_add(e->points, p);
+        char *req = NULL;
+        gboolean ok = require(pj, "requests", ppath, path, error) &&
+                      scn_json_get_string(pj, "name", ppath, path, &p->name, error) &&
+                      scn_json_get_string(pj, "requests", ppath, path, &req, error);
+        if (ok) {
+            if (!p->name)
+                p->name = g_strdup_printf("p%02d", i);
+            p->requests_path = g_path_is_absolute(req) ? g_strdup(req) : g_build_filename(dir, req, NULL);
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(pj, "measured");
+            char *mpath = g_strdup_printf("%s.measured", ppath);
+            if (!cJSON_IsObject(m)) {
+                g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s: expected an object", path, mpath);
+                ok = FALSE;
+            }
+            double thr = NAN;
+            ok = ok && get_measured(m, "ttft_ms", "mean", mpath, path, p, PL_TTFT_MEAN, error) &&
+                 get_measured(m, "ttft_ms", "p50", mpath, path, p, PL_TTFT_P50, error) &&
+                 get_measured(m, "ttft_ms", "p90", mpath, path, p, PL_TTFT_P90, error) &&
+                 get_measured(m, "tpot_ms", "mean", mpath, path, p, PL_TPOT_MEAN, error) &&
+                 get_measured(m, "tpot_ms", "p90", mpath, path, p, PL_TPOT_P90, error) &&
+                 get_measured(m, "e2e_ms", "mean", mpath, path, p, PL_E2E_MEAN, error) &&
+                 get_measured(m, "e2e_ms", "p90", mpath, path, p, PL_E2E_P90, error) &&
+                 get_guint_field(m, "num_requests", mpath, path, 0, &p->num_requests, error) &&
+                 scn_json_get_double(m, "output_throughput_tok_s", mpath, path, 0, INFINITY, FALSE, &thr, error);
+            if (ok && !isnan(thr)) {
+                p->measured[PL_OUTPUT_THROUGHPUT] = thr;
+                p->has_measured[PL_OUTPUT_THROUGHPUT] = TRUE;
+            }
+            g_free(mpath);
+        }
+        g_free(req);
+        g_free(ppath);
+        if (!ok)
+            goto fail;
+        if (!g_file_test(p->requests_path, G_FILE_TEST_IS_REGULAR)) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: points[%d].requests: no file %s", path, i,
+                        p->requests_path);
+            goto fail;
+        }
+    }
+    cJSON_Delete(root);
+    g_free(path);
+    return e;
+fail:
+    cJSON_Delete(root);
+    pl_experiment_free(e);
+    g_free(path);
+    return NULL;
+}
+
+/* The scenario of one point: the experiment's deployment replaying the point's requests. */
+static ScnScenario *point_scenario(const PlExperiment *e, const PlPoint *p, const LatParams *latency)
+{
+    ScnScenario *s = scn_scenario_new_default();
+    g_free(s->name);
+    s->name = g_strdup_printf("%s/%s", e->name, p->name);
+    g_free(s->model);
+    s->model = g_strdup(e->model);
+    g_free(s->hardware);
+    s->hardware = g_strdup(e->hardware);
+    s->tensor_parallel_size = e->tensor_parallel_size;
+    s->max_num_seqs = e->max_num_seqs;
+    s->max_num_batched_tokens = e->max_num_batched_tokens;
+    s->max_model_len = e->max_model_len;
+    s->block_size = e->block_size;
+    s->gpu_memory_utilization = e->gpu_memory_utilization;
+    s->num_gpu_blocks_override = e->num_gpu_blocks;
+    s->long_prefill_token_threshold = e->long_prefill_token_threshold;
+    s->enable_prefix_caching = e->enable_prefix_caching;
+    s->latency = *latency;
+    wl_spec_clear(&s->workload);
+    s->is_trace = TRUE;
+    s->trace_path = g_strdup(p->requests_path);
+    wl_trace_options_init(&s->trace);
+    s->trace.format = WL_TRACE_NATIVE;
+    return s;
+}
+
+gboolean pl_experiment_simulate(PlExperiment *e, ScnCache *cache, const LatParams *latency, GError **error)
+{
+    for (guint i = 0; i < e->points->len; i++) {
+        PlPoint *p = g_ptr_array_index(e->points, i);
+        ScnScenario *s = point_scenario(e, p, latency);
+        ScnBuilt b;
+        GError *err = NULL;
+        SimSummary *sum = scn_run(s, cache, NULL, &b, &err);
+        scn_scenario_free(s);
+        if (!sum) {
+            g_set_error(error, err->domain, err->code, "%s, point %s: %s", e->name, p->name, err->message);
+            g_error_free(err);
+            return FALSE;
+        }
+        e->sim_num_gpu_blocks = b.sched.num_gpu_blocks;
+        const SimClassSummary *a = &sum->all;
+        p->simulated[PL_TTFT_MEAN] = a->ttft_ms.mean;
+        p->simulated[PL_TTFT_P50] = a->ttft_ms.p50;
+        p->simulated[PL_TTFT_P90] = a->ttft_ms.p90;
+        p->simulated[PL_TPOT_MEAN] = a->tpot_ms.mean;
+        p->simulated[PL_TPOT_P90] = a->tpot_ms.p90;
+        p->simulated[PL_E2E_MEAN] = a->e2e_ms.mean;
+        p->simulated[PL_E2E_P90] = a->e2e_ms.p90;
+        p->simulated[PL_OUTPUT_THROUGHPUT] = a->output_tokens_per_s;
+        p->sim_preemptions = sum->preemptions;
+        p->sim_rejected = a->rejected;
+        p->sim_kv_usage_peak = sum->kv_usage_peak;
+        sim_summary_free(sum);
+        scn_built_clear(&b);
+    }
+    return TRUE;
+}
+
+double pl_point_error(const PlPoint *p, PlMetric m)
+{
+    if (!p->has_measured[m] || p->measured[m] == 0)
+        return NAN;
+    return 100.0 * (p->simulated[m] - p->measured[m]) / p->measured[m];
+}
+
+void pl_mape(PlExperiment *const *exps, guint n, double mape[PL_NUM_METRICS])
+{
+    for (int m = 0; m < PL_NUM_METRICS; m++) {
+        double sum = 0;
+        guint count = 0;
+        for (guint k = 0; k < n; k++)
+            for (guint i = 0; i < exps[k]->points->len; i++) {
+                double err = pl_point_error(g_ptr_array_index(exps[k]->points, i), (PlMetric)m);
+                if (!isnan(err)) {
+                    sum += fabs(err);
+                    count++;
+                }
+            }
+        mape[m] = count ? sum / count : NAN;
+    }
+}
+
+static void print_value(FILE *out, double v, gboolean percent)
+{
+    if (isnan(v))
+        fprintf(out, " %10s", "-");
+    else if (percent)
+        fprintf(out, " %+9.1f%%", v);
+    else if (fabs(v) >= 1000)
+        fprintf(out, " %10.0f", v);
+    else
+        fprintf(out, " %10.2f", v);
+}
+
+static void print_header(FILE *out, const char *first)
+{
+    fprintf(out, "  %-26s", first);
+    for (int m = 0; m < PL_NUM_METRICS; m++)
+        fprintf(out, " %10s", pl_metric_label((PlMetric)m));
+    fputc('\n', out);
+}
+
+static void print_mape_row(FILE *out, const char *label, const double mape[PL_NUM_METRICS])
+{
+    fprintf(out, "  %-26s", label);
+    for (int m = 0; m < PL_NUM_METRICS; m++) {
+        if (isnan(mape[m]))
+            fprintf(out, " %10s", "-");
+        else
+            fprintf(out, " %9.1f%%", mape[m]);
+    }
+    fputc('\n', out);
+}
+
+void pl_validate_print(FILE *out, PlExperiment *const *exps, guint n, const char *backend_name)
+{
+    fprintf(out, "servesim validate: %u experiment%s, %s step model (times in ms)\n", n, n == 1 ? "" : "s",
+            backend_name);
+    for (guint k = 0; k < n; k++) {
+        const PlExperiment *e = exps[k];
+        fprintf(out, "\n%s: %s, %s, TP %u, vLLM %s; max_num_seqs %u, max_num_batched_tokens %u, %u KV blocks (%s)\n",
+                e->name, e->hardware, e->model, e->tensor_parallel_size, e->vllm_version ? e->vllm_version : "?",
+                e->max_num_seqs, e->max_num_batched_tokens, e->sim_num_gpu_blocks,
+                e->num_gpu_blocks ? "logged" : "estimated");
+        print_header(out, "point");
+        for (guint i = 0; i < e->points->len; i++) {
+            const PlPoint *p = g_ptr_array_index(e->points, i);
+            char label[64];
+            g_snprintf(label, sizeof label, "%.18s (%u) meas", p->name, p->num_requests);
+            fprintf(out, "  %-26s", label);
+            for (int m = 0; m < PL_NUM_METRICS; m++)
+                print_value(out, p->has_measured[m] ? p->measured[m] : NAN, FALSE);
+            fprintf(out, "\n  %-26s", "                      sim");
+            for (int m = 0; m < PL_NUM_METRICS; m++)
+                print_value(out, p->simulated[m], FALSE);
+            fprintf(out, "\n  %-26s", "                      err");
+            for (int m = 0; m < PL_NUM_METRICS; m++)
+                print_value(out, pl_point_error(p, (PlMetric)m), TRUE);
+            if (p->sim_preemptions)
+                fprintf(out, "   (%" G_GUINT64_FORMAT " preemptions simulated)", p->sim_preemptions);
+            fputc('\n', out);
+        }
+        double mape[PL_NUM_METRICS];
+        pl_mape((PlExperiment *const *)&exps[k], 1, mape);
+        print_mape_row(out, "MAPE", mape);
+    }
+    if (n > 1) {
+        double mape[PL_NUM_METRICS];
+        pl_mape(exps, n, mape);
+        guint points = 0;
+        for (guint k = 0; k < n; k++)
+            points += exps[k]->points->len;
+        fprintf(out, "\nmean absolute percentage error over all %u points\n", points);
+        print_header(out, "");
+        print_mape_row(out, "MAPE", mape);
+    }
+}
+
+static void add_metrics(cJSON *obj, const char *name, const double v[PL_NUM_METRICS], const gboolean *has)
+{
+    cJSON *o = cJSON_AddObjectToObject(obj, name);
+    for (int m = 0; m < PL_NUM_METRICS; m++) {
+        if ((has && !has[m]) || isnan(v[m]))
+            cJSON_AddNullToObject(o, pl_metric_name((PlMetric)m));
+        else
+            cJSON_AddNumberToObject(o, pl_metric_name((PlMetric)m), v[m]);
+    }
+}
+
+char *pl_validate_json(PlExperiment *const *exps, guint n, const char *backend_name)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "schema", "servesim.validate/1");
+    cJSON_AddStringToObject(root, "latency_model", backend_name);
+    double mape[PL_NUM_METRICS];
+    pl_mape(exps, n, mape);
+    add_metrics(root, "mape", mape, NULL);
+    cJSON *arr = cJSON_AddArrayToObject(root, "experiments");
+    for (guint k = 0; k < n; k++) {
+        const PlExperiment *e = exps[k];
+        cJSON *eo = cJSON_CreateObject();
+        cJSON_AddStringToObject(eo, "name", e->name);
+        cJSON_AddStringToObject(eo, "hardware", e->hardware);
+        cJSON_AddStringToObject(eo, "model", e->model);
+        cJSON_AddNumberToObject(eo, "tensor_parallel_size", e->tensor_parallel_size);
+        cJSON_AddNumberToObject(eo, "num_gpu_blocks", e->sim_num_gpu_blocks);
+        cJSON_AddBoolToObject(eo, "num_gpu_blocks_logged", e->num_gpu_blocks != 0);
+        double emape[PL_NUM_METRICS];
+        pl_mape((PlExperiment *const *)&exps[k], 1, emape);
+        add_metrics(eo, "mape", emape, NULL);
+        cJSON *pts = cJSON_AddArrayToObject(eo, "points");
+        for (guint i = 0; i < e->points->len; i++) {
+            const PlPoint *p = g_ptr_array_index(e->points, i);
+            cJSON *po = cJSON_CreateObject();
+            cJSON_AddStringToObject(po, "name", p->name);
+            cJSON_AddNumberToObject(po, "num_requests", p->num_requests);
+            add_metrics(po, "measured", p->measured, p->has_measured);
+            add_metrics(po, "simulated", p->simulated, NULL);
+            double err[PL_NUM_METRICS];
+            for (int m = 0; m < PL_NUM_METRICS; m++)
+                err[m] = pl_point_error(p, (PlMetric)m);
+            add_metrics(po, "error_pct", err, NULL);
+            cJSON_AddNumberToObject(po, "simulated_preemptions", (double)p->sim_preemptions);
+            cJSON_AddNumberToObject(po, "simulated_kv_usage_peak", p->sim_kv_usage_peak);
+            cJSON_AddItemToArray(pts, po);
+        }
+        cJSON_AddItemToArray(arr, eo);
+    }
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    char *out = g_strdup_printf("%s\n", text);
+    cJSON_free(text);
+    return out;
+}
