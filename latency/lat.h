@@ -12,7 +12,8 @@
  * - lat_memory_*: how many KV blocks fit (vLLM's profiling, estimated).
  *
  * The latency module knows nothing of queues or the event loop: it only sees
- * the BatchDesc of ss_types.h.
+ * the BatchDesc of ss_types.h. lat_mfu.h has the table lookups themselves
+ * (for tests and reports); docs/latency.md gives every formula and default.
  */
 #ifndef LAT_H
 #define LAT_H
@@ -49,7 +50,7 @@ typedef struct {
     guint moe_intermediate_size;    /* d_ff of one routed expert */
     guint num_shared_experts;       /* DeepSeek-style shared experts (0 if none) */
     guint shared_expert_intermediate_size; /* per shared expert (0 if none) */
-    guint num_dense_layers;         /* layers with a dense MLP instead of experts */
+    guint num_dense_layers;         /* layers with a dense MLP (all L for a dense model) */
 
     /* Multi-head latent attention (DeepSeek); 0 when absent. */
     guint kv_lora_rank;
@@ -57,6 +58,14 @@ typedef struct {
     guint qk_nope_head_dim;
     guint v_head_dim;
     guint q_lora_rank;
+
+    /* Hybrid models (Qwen3-Next, Qwen3.5): layers with linear attention
+     * (Gated DeltaNet) instead of softmax attention; 0 for every other model.
+     * The step-time and memory models refuse such models (not modelled). */
+    guint num_linear_attn_layers;
+    char *model_type;   /* config "model_type" (of text_config when nested), or NULL */
+    char *dtype;        /* torch_dtype / dtype as written, or NULL */
+    char *quant_method; /* quantization_config.quant_method, or NULL */
 } LatModelDesc;
 
 /* Loads a model: `name_or_path` is a folder name under <data_dir>/models/, a
@@ -85,6 +94,9 @@ typedef struct {
     double fp8_tflops;       /* dense FP8 peak; 0 when the GPU has none */
     double mem_bw_tbs;       /* HBM bandwidth, TB/s */
     double mem_gb;           /* memory as marketed, GB */
+    double mem_runtime_gib;  /* optional "mem_runtime_gib": memory the CUDA runtime
+                                reports (GiB); 0 when absent (lat_memory_plan then
+                                applies its documented rule to mem_gb) */
     double link_gbs_per_dir; /* interconnect bandwidth per direction, GB/s */
     char *interconnect;      /* e.g. "NVLink 4", "PCIe Gen5 x16" */
     char *mfu_tables;        /* folder under data/mfu ("h100"), NULL when none */
@@ -141,8 +153,9 @@ typedef enum { LAT_BOUND_COMPUTE = 0, LAT_BOUND_MEMORY, LAT_BOUND_COMMUNICATION,
 
 /* One part of a step, for `servesim step` and --verbose. */
 typedef struct {
-    const char *name;     /* "projections", "attention_prefill", "attention_decode",
-                             "moe_experts", "allreduce", "lm_head", "overhead", ... */
+    const char *name;     /* "projections", "moe_experts", "attention_prefill",
+                             "attention_decode", "allreduce", "lm_head", "overhead"
+                             (static strings; absent parts are left out) */
     double seconds;
     double flops;         /* per GPU */
     double bytes;         /* per GPU, memory traffic assumed */
@@ -151,11 +164,25 @@ typedef struct {
     char source[160];     /* which table / rows served it, or why it was estimated */
 } LatComponent;
 
+#define LAT_MAX_LOOKUPS 24
+
+/* One table lookup (or estimate) that served part of a component, for
+ * `servesim step --verbose`. */
+typedef struct {
+    const char *component; /* name of the component it belongs to */
+    char what[64];         /* the kernel, e.g. "qkv m=4096 k=4096 n=6144" */
+    char source[200];      /* table file and rows, or why it was estimated */
+    double seconds;        /* its share of the step */
+    gboolean estimated;
+} LatLookup;
+
 typedef struct {
     double total_seconds;
     guint num_components;
     LatComponent components[LAT_MAX_COMPONENTS];
     LatBackend backend;   /* the backend actually used */
+    guint num_lookups;    /* at most LAT_MAX_LOOKUPS (the rest are left out) */
+    LatLookup lookups[LAT_MAX_LOOKUPS];
 } LatBreakdown;
 
 typedef struct LatStepModel LatStepModel;
@@ -171,12 +198,30 @@ LatStepModel *lat_step_model_new(const LatModelDesc *model, const LatHardware *h
 void lat_step_model_free(LatStepModel *sm);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatStepModel, lat_step_model_free)
 
-/* The hot path: the duration of one step, in seconds. No allocation.
- * An empty batch takes 0. */
+/* The hot path: the duration of one step, in seconds. No allocation; the
+ * token-count-dependent parts are cached in `sm` on first use (hence not
+ * const, and one step model per thread). An empty batch takes 0. */
 double lat_step_model_seconds(LatStepModel *sm, const BatchDesc *batch);
 
-/* The same duration with its breakdown per component (slower; for reports). */
+/* The same duration with its breakdown per component and the table rows
+ * behind each lookup (slower; for reports). out->total_seconds equals
+ * lat_step_model_seconds() for the same batch. */
 void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *batch, LatBreakdown *out);
+
+/* One GEMM of the per-step projections as the step model sees it on one GPU
+ * (tensor-parallel shapes: column-parallel n/tp, row-parallel k/tp). */
+typedef struct {
+    const char *name;      /* "qkv", "o", "gate_up", "down", "router", "shared_gate_up", ...,
+                              "expert_gate_up", "expert_down" (one expert), "lm_head" */
+    guint k, n;            /* per-GPU shape: (m x k) . (k x n) */
+    double per_step;       /* instances per forward pass (layers holding it) */
+    double weight_bytes;   /* bytes per weight element */
+    const char *table;     /* MFU table file serving it, NULL when estimated */
+    gboolean exact_shape;  /* the table holds this (k, n) (else the nearest shape) */
+} LatGemmInfo;
+
+/* Copies up to `max` GEMM descriptions into `out`; returns how many exist. */
+guint lat_step_model_gemms(const LatStepModel *sm, LatGemmInfo *out, guint max);
 
 /* The backend in use after AUTO was resolved. */
 LatBackend lat_step_model_backend(const LatStepModel *sm);

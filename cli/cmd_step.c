@@ -1,0 +1,312 @@
+/*
+ * cmd_step.c: `servesim step`: the time of one step of a model on a GPU, with
+ * its breakdown per component (projections, attention, experts, all-reduce,
+ * LM head, overhead) and, with --verbose, the table rows that served each
+ * lookup.
+ *
+ * A thin layer over the latency module: it builds a BatchDesc from
+ * --prefill T[@P] and --decode NxKV, asks lat_step_model_breakdown, and
+ * prints a table (or JSON written with cJSON). Exit codes: 0 ok, 2 bad flags
+ * or unknown names, 3 bad data files.
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lat.h"
+#include "lat_mfu.h"
+#include "ss_error.h"
+
+static gboolean parse_count(const char *s, guint64 max, guint64 *out)
+{
+    if (!s || !g_ascii_isdigit(s[0]))
+        return FALSE;
+    char *end = NULL;
+    guint64 v = g_ascii_strtoull(s, &end, 10);
+    if (!end || *end || v == 0 || v > max)
+        return FALSE;
+    *out = v;
+    return TRUE;
+}
+
+/* "T" or "T@P". */
+static gboolean parse_prefill(const char *arg, guint32 *t, guint32 *p, GError **error)
+{
+    char **parts = g_strsplit(arg, "@", 2);
+    guint64 tv = 0, pv = 0;
+    gboolean ok = parse_count(parts[0], G_MAXUINT32, &tv);
+    if (ok && parts[1])
+        ok = (strcmp(parts[1], "0") == 0) || parse_count(parts[1], G_MAXUINT32, &pv);
+    g_strfreev(parts);
+    if (!ok) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "--prefill '%s': expected T or T@P (T new tokens after P cached ones, T >= 1)", arg);
+        return FALSE;
+    }
+    *t = (guint32)tv;
+    *p = (guint32)pv;
+    return TRUE;
+}
+
+/* "NxKV". */
+static gboolean parse_decode(const char *arg, guint32 *n, guint32 *kv, GError **error)
+{
+    const char *x = strchr(arg, 'x');
+    guint64 nv = 0, kvv = 0;
+    gboolean ok = FALSE;
+    if (x) {
+        char *left = g_strndup(arg, (gsize)(x - arg));
+        ok = parse_count(left, 1u << 20, &nv) && parse_count(x + 1, G_MAXUINT32, &kvv);
+        g_free(left);
+    }
+    if (!ok) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "--decode '%s': expected NxKV (N decode requests, each with KV length KV), e.g. 64x2048", arg);
+        return FALSE;
+    }
+    *n = (guint32)nv;
+    *kv = (guint32)kvv;
+    return TRUE;
+}
+
+static const char *bound_name(LatBound b)
+{
+    switch (b) {
+    case LAT_BOUND_COMPUTE:
+        return "compute";
+    case LAT_BOUND_MEMORY:
+        return "memory";
+    case LAT_BOUND_COMMUNICATION:
+        return "communication";
+    case LAT_BOUND_FIXED:
+        return "fixed";
+    }
+    return "unknown";
+}
+
+static void print_json(const LatModelDesc *model, const LatHardware *hw, guint tp, const BatchDesc *b,
+                       const LatBreakdown *br, gboolean verbose)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "model", model->name);
+    cJSON_AddStringToObject(root, "hardware", hw->name);
+    cJSON_AddNumberToObject(root, "tensor_parallel_size", tp);
+    cJSON_AddStringToObject(root, "backend", lat_backend_name(br->backend));
+    cJSON_AddNumberToObject(root, "total_ms", br->total_seconds * 1e3);
+    cJSON_AddNumberToObject(root, "tokens", (double)b->total_tokens);
+    cJSON_AddNumberToObject(root, "prefill_chunks", b->num_prefill);
+    cJSON_AddNumberToObject(root, "decodes", b->num_decode);
+    cJSON *comps = cJSON_AddArrayToObject(root, "components");
+    for (guint i = 0; i < br->num_components; i++) {
+        const LatComponent *c = &br->components[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", c->name);
+        cJSON_AddNumberToObject(o, "ms", c->seconds * 1e3);
+        cJSON_AddStringToObject(o, "bound", bound_name(c->bound));
+        cJSON_AddBoolToObject(o, "estimated", c->estimated);
+        cJSON_AddStringToObject(o, "source", c->source);
+        cJSON_AddNumberToObject(o, "flops", c->flops);
+        cJSON_AddNumberToObject(o, "bytes", c->bytes);
+        cJSON_AddItemToArray(comps, o);
+    }
+    if (verbose) {
+        cJSON *ls = cJSON_AddArrayToObject(root, "lookups");
+        for (guint i = 0; i < br->num_lookups; i++) {
+            const LatLookup *l = &br->lookups[i];
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "component", l->component);
+            cJSON_AddStringToObject(o, "kernel", l->what);
+            cJSON_AddNumberToObject(o, "ms", l->seconds * 1e3);
+            cJSON_AddBoolToObject(o, "estimated", l->estimated);
+            cJSON_AddStringToObject(o, "source", l->source);
+            cJSON_AddItemToArray(ls, o);
+        }
+    }
+    char *text = cJSON_Print(root);
+    printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(root);
+}
+
+static void print_text(const LatModelDesc *model, const LatHardware *hw, guint tp, const BatchDesc *b,
+                       const LatBreakdown *br, gboolean verbose)
+{
+    printf("%s on %s, TP%u, %s: %u prefill chunk%s (%" G_GUINT64_FORMAT " new tokens), %u decode%s "
+           "(%" G_GUINT64_FORMAT " KV tokens), %u sampled\n\n",
+           model->name, hw->name, tp, lat_backend_name(br->backend), b->num_prefill, b->num_prefill == 1 ? "" : "s",
+           (guint64)b->prefill_tokens, b->num_decode, b->num_decode == 1 ? "" : "s", (guint64)b->decode_kv_tokens,
+           b->num_sampled);
+    printf("%-18s %10s %7s  %-13s %s\n", "component", "ms", "share", "bound", "source");
+    gboolean any_est = FALSE;
+    for (guint i = 0; i < br->num_components; i++) {
+        const LatComponent *c = &br->components[i];
+        double share = br->total_seconds > 0 ? 100.0 * c->seconds / br->total_seconds : 0.0;
+        printf("%-18s %10.3f %6.1f%%  %-13s %s%s\n", c->name, c->seconds * 1e3, share, bound_name(c->bound),
+               c->estimated ? "* " : "", c->source);
+        any_est = any_est || c->estimated;
+    }
+    printf("%-18s %10.3f\n", "total", br->total_seconds * 1e3);
+    if (any_est)
+        printf("\n* estimated: no measured MFU table served this part (roofline-v1 constant MFU)\n");
+    if (verbose && br->num_lookups) {
+        printf("\nlookups:\n");
+        for (guint i = 0; i < br->num_lookups; i++) {
+            const LatLookup *l = &br->lookups[i];
+            printf("  %-17s %-38s %9.3f ms  %s%s\n", l->component, l->what, l->seconds * 1e3,
+                   l->estimated ? "* " : "", l->source);
+        }
+    }
+}
+
+int cmd_step(int argc, char **argv)
+{
+    char *model_name = NULL, *hw_name = NULL, *backend_name = NULL, *data_dir_flag = NULL;
+    char **prefills = NULL, **decodes = NULL;
+    gint tp = 1;
+    double overhead_us = NAN;
+    gboolean verbose = FALSE, json = FALSE;
+    int code = 0;
+    GError *error = NULL;
+    LatModelDesc *model = NULL;
+    LatHardwareTable *hwt = NULL;
+    LatMfuDb *mfu = NULL;
+    LatStepModel *sm = NULL;
+    BatchDesc batch = {0};
+
+    GOptionEntry entries[] = {
+        {"model", 'm', 0, G_OPTION_ARG_STRING, &model_name, "model: a name under data/models or a config.json path",
+         "NAME|PATH"},
+        {"hardware", 0, 0, G_OPTION_ARG_STRING, &hw_name, "GPU name from data/hardware.json (default H100-SXM)",
+         "NAME"},
+        {"tensor-parallel-size", 0, 0, G_OPTION_ARG_INT, &tp, "tensor-parallel degree (default 1)", "N"},
+        {"prefill", 0, 0, G_OPTION_ARG_STRING_ARRAY, &prefills,
+         "a prefill chunk of T new tokens after P cached ones (repeatable); it samples a token", "T[@P]"},
+        {"decode", 0, 0, G_OPTION_ARG_STRING_ARRAY, &decodes,
+         "N decode requests, each with KV length KV (repeatable)", "NxKV"},
+        {"latency-model", 0, 0, G_OPTION_ARG_STRING, &backend_name, "v1, v2 or auto (default auto)", "MODEL"},
+        {"step-overhead-us", 0, 0, G_OPTION_ARG_DOUBLE, &overhead_us, "fixed CPU time per step (microseconds)",
+         "US"},
+        {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "show which table rows served each lookup", NULL},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
+        {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir_flag, "data directory", "DIR"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL}};
+    GOptionContext *ctx = g_option_context_new("- time one step of a model on a GPU");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(
+        ctx, "Examples:\n  servesim step --model llama-3.1-8b --prefill 4096\n"
+             "  servesim step --model mixtral-8x7b-v0.1 --tensor-parallel-size 2 --decode 64x2048 --verbose\n");
+    if (!cli_parse(ctx, &argc, &argv, "step", &code))
+        goto out;
+    if (argc > 1) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "unexpected argument '%s'", argv[1]);
+        goto fail;
+    }
+    if (!model_name) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--model is required");
+        goto fail;
+    }
+    if (tp < 1 || tp > 1024) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--tensor-parallel-size: expected 1 to 1024, got %d", tp);
+        goto fail;
+    }
+    LatParams params;
+    lat_params_default(&params);
+    if (backend_name && !lat_backend_parse(backend_name, &params.backend)) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--latency-model '%s': expected v1, v2 or auto", backend_name);
+        goto fail;
+    }
+    if (!isnan(overhead_us)) {
+        if (!(overhead_us >= 0) || !isfinite(overhead_us)) {
+            g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--step-overhead-us: expected a non-negative number");
+            goto fail;
+        }
+        params.step_overhead_us = overhead_us;
+    }
+
+    guint64 entries_n = 0, tokens = 0;
+    for (char **p = prefills; p && *p; p++) {
+        guint32 t, c;
+        if (!parse_prefill(*p, &t, &c, &error))
+            goto fail;
+        entries_n++;
+        tokens += t;
+    }
+    for (char **d = decodes; d && *d; d++) {
+        guint32 n, kv;
+        if (!parse_decode(*d, &n, &kv, &error))
+            goto fail;
+        entries_n += n;
+        tokens += n;
+    }
+    if (entries_n == 0) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "nothing to time: give --prefill T[@P] and/or --decode NxKV");
+        goto fail;
+    }
+    if (entries_n > (1u << 22) || tokens > G_MAXUINT32) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "the step is too large (%" G_GUINT64_FORMAT " requests, %"
+                    G_GUINT64_FORMAT " tokens)", entries_n, tokens);
+        goto fail;
+    }
+    if (!batch_desc_reserve(&batch, (uint32_t)entries_n)) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_SIM, "out of memory");
+        goto fail;
+    }
+    for (char **p = prefills; p && *p; p++) {
+        guint32 t, c;
+        parse_prefill(*p, &t, &c, NULL);
+        batch_desc_push(&batch, t, c, true);
+    }
+    for (char **d = decodes; d && *d; d++) {
+        guint32 n, kv;
+        parse_decode(*d, &n, &kv, NULL);
+        for (guint32 i = 0; i < n; i++)
+            batch_desc_push(&batch, 1, kv - 1, true);
+    }
+
+    const char *data_dir = cli_data_dir(data_dir_flag);
+    model = lat_model_desc_load(model_name, data_dir, &error);
+    if (!model)
+        goto fail;
+    hwt = lat_hardware_table_load(data_dir, NULL, &error);
+    if (!hwt)
+        goto fail;
+    const LatHardware *hw = lat_hardware_table_find(hwt, hw_name ? hw_name : "H100-SXM", &error);
+    if (!hw)
+        goto fail;
+    if (hw->mfu_tables && params.backend != LAT_BACKEND_ROOFLINE_V1) {
+        mfu = lat_mfu_db_load(data_dir, hw->mfu_tables, &error);
+        if (!mfu)
+            goto fail;
+    }
+    sm = lat_step_model_new(model, hw, (guint)tp, mfu, &params, (guint)MIN(tokens, (guint64)G_MAXUINT), &error);
+    if (!sm)
+        goto fail;
+    LatBreakdown br;
+    lat_step_model_breakdown(sm, &batch, &br);
+    if (json)
+        print_json(model, hw, (guint)tp, &batch, &br, verbose);
+    else
+        print_text(model, hw, (guint)tp, &batch, &br, verbose);
+    code = 0;
+    goto out;
+
+fail:
+    code = cli_fail("step", error);
+    error = NULL;
+out:
+    lat_step_model_free(sm);
+    lat_mfu_db_free(mfu);
+    lat_hardware_table_free(hwt);
+    lat_model_desc_free(model);
+    batch_desc_release(&batch);
+    g_option_context_free(ctx);
+    g_free(model_name);
+    g_free(hw_name);
+    g_free(backend_name);
+    g_free(data_dir_flag);
+    g_strfreev(prefills);
+    g_strfreev(decodes);
+    return code;
+}

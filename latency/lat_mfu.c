@@ -1,0 +1,1279 @@
+/*
+ * lat_mfu.c: the measured MFU tables of one GPU (data/mfu/.../<gpu>/).
+ *
+ * What it models: how fast the kernels an LLM step runs actually are, as
+ * measured on the GPU: GEMMs per (k, n) shape over m, prefill attention per
+ * head shape over sequence length, decode attention per head shape (and TP
+ * degree) over batch x kv_len, grouped GEMMs of MoE layers over tokens per
+ * GPU. Each row becomes an achieved FLOP rate (FLOPs / latency_us), see
+ * lat_mfu.h for the conventions, the interpolation and the fill rules.
+ *
+ * Files (all read with libcsv; fields are copied out in the callbacks):
+ *   gemm/<gpu>/data.csv                    m,k,n,latency_us,mfu
+ *   mha/prefill/<gpu>/<n_h>-<n_kv>-<d_h>.csv       dtype,seq_len,latency_us,mfu
+ *   mha/decode/<gpu>/<n_h>-<n_kv>-<d_h>[-tp<N>].csv dtype,kv_dtype,batch_size,kv_len,latency_us,mfu
+ *   mla/prefill/<gpu>/<n_h>-<nope>-<rope>.csv, mla/decode/<gpu>/<n_h>-<kv_lora>-<rope>.csv
+ *   grouped_gemm/{prefill,decode}/<gpu>/data.csv   num_experts,...,up_proj_us,up_mfu,down_proj_us,down_mfu
+ * A file may lack its header row (then the columns are in the order above).
+ * Rows of another dtype or kv_dtype than bf16 are skipped (the KV cache is
+ * bf16); repeated keys keep the first row; dsa/ and gdn/ are not read.
+ *
+ * Cost: loading is linear in the rows (a few thousand). Lookups are a scan
+ * of at most a dozen axis values; nothing allocates after loading.
+ */
+#include "lat_mfu.h"
+
+#include <csv.h>
+#include <math.h>
+#include <string.h>
+
+#include "lat_internal.h"
+#include "ss_error.h"
+
+/* ------------------------------------------------------------ structures -- */
+
+typedef struct {
+    double x;          /* m, seq_len or tokens per GPU */
+    double rate;       /* FLOP/s achieved: FLOPs(row) / latency */
+    double latency_us; /* as measured */
+    double mfu_file;   /* the mfu column as written */
+    guint line;        /* line in the file */
+    guint file_ix;     /* 0: the curve's file, 1: its second file (grouped GEMM) */
+    double rate_mono;  /* rate of the monotone envelope (see curve_finish) */
+} CurvePoint;
+
+struct LatMfuCurve {
+    char *file;  /* relative to the data dir, for sources */
+    char *file2; /* a second file that contributed rows (grouped GEMM decode + prefill), or NULL */
+    char *label; /* "k=4096 n=6144", "32-8-128" */
+    guint a, b, c; /* (k, n, 0) for GEMM; (n_h, n_kv, d_h) for attention */
+    LatAttnKind kind;
+    guint time_power; /* kernel time ~ x^p / rate: 1 GEMM and grouped GEMM, 2 prefill attention */
+    CurvePoint *pts;
+    guint npts;
+};
+
+struct LatMfuGrid {
+    char *file;
+    LatAttnKind kind;
+    guint n_h_name, n_kv_name, d_h; /* as in the file name */
+    guint tp;                       /* from '-tp<N>'; 0 when named by per-GPU heads */
+    guint n_h_gpu, n_kv_gpu;        /* heads of one GPU the kernel ran with */
+    guint nb, nk;
+    double *batch, *kv;             /* sorted axes */
+    double *rate;                   /* nb*nk, filled */
+    double *rate_mono;              /* nb*nk, rates of the monotone envelope */
+    guint *line;                    /* nb*nk, 0 = not in the file (filled) */
+};
+
+typedef struct {
+    guint num_experts, num_gpus, topk, hidden, inter;
+    LatMfuCurve *up, *down;
+} GroupedCfg;
+
+struct LatMfuDb {
+    char *gpu;
+    GPtrArray *gemm;         /* LatMfuCurve*, one per (k, n), sorted by k then n */
+    GPtrArray *attn_prefill; /* LatMfuCurve* */
+    GPtrArray *attn_decode;  /* LatMfuGrid* */
+    GPtrArray *grouped;      /* GroupedCfg* */
+};
+
+static void curve_free(gpointer p)
+{
+    LatMfuCurve *c = p;
+    if (!c)
+        return;
+    g_free(c->file);
+    g_free(c->file2);
+    g_free(c->label);
+    g_free(c->pts);
+    g_free(c);
+}
+
+static void grid_free(gpointer p)
+{
+    LatMfuGrid *g = p;
+    if (!g)
+        return;
+    g_free(g->file);
+    g_free(g->batch);
+    g_free(g->kv);
+    g_free(g->rate);
+    g_free(g->rate_mono);
+    g_free(g->line);
+    g_free(g);
+}
+
+static void grouped_free(gpointer p)
+{
+    GroupedCfg *g = p;
+    if (!g)
+        return;
+    curve_free(g->up);
+    curve_free(g->down);
+    g_free(g);
+}
+
+void lat_mfu_db_free(LatMfuDb *db)
+{
+    if (!db)
+        return;
+    g_free(db->gpu);
+    g_ptr_array_free(db->gemm, TRUE);
+    g_ptr_array_free(db->attn_prefill, TRUE);
+    g_ptr_array_free(db->attn_decode, TRUE);
+    g_ptr_array_free(db->grouped, TRUE);
+    g_free(db);
+}
+
+/* --------------------------------------------------------- FLOP counts -- */
+
+double lat_flops_gemm(double m, double k, double n) { return 2.0 * m * k * n; }
+
+double lat_flops_attn_prefill(LatAttnKind kind, double n_h, double d_qk, double d_v, double t, double p)
+{
+    double area = t * p + 0.5 * t * t; /* causal: the new x new part counts half */
+    if (kind == LAT_ATTN_MLA)
+        return 2.0 * n_h * (d_qk + d_v) * area;
+    return 4.0 * n_h * d_qk * area;
+}
+
+double lat_flops_attn_decode(LatAttnKind kind, double n_h, double d_h, double rope, double sum_kv)
+{
+    if (kind == LAT_ATTN_MLA)
+        return 2.0 * n_h * (2.0 * d_h + rope) * sum_kv;
+    return 4.0 * n_h * d_h * sum_kv;
+}
+
+double lat_moe_experts_hit(double num_experts, double topk, double tokens)
+{
+    if (num_experts <= 0 || tokens <= 0)
+        return 0.0;
+    if (topk >= num_experts)
+        return num_experts;
+    return num_experts * (1.0 - pow((num_experts - topk) / num_experts, tokens));
+}
+
+/* ----------------------------------------------------------- CSV input -- */
+
+typedef struct {
+    guint line;
+    guint nfields;
+    char **fields; /* owned copies */
+} CsvRow;
+
+typedef struct {
+    GPtrArray *rows; /* CsvRow* */
+    GPtrArray *cur;  /* char* of the record being read */
+    guint line;      /* physical line being fed to the parser */
+    guint cur_line;  /* line where the current record started */
+} CsvCtx;
+
+static void csv_row_free(gpointer p)
+{
+    CsvRow *r = p;
+    if (!r)
+        return;
+    g_strfreev(r->fields);
+    g_free(r);
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+    CsvCtx *ctx = data;
+    if (ctx->cur->len == 0)
+        ctx->cur_line = ctx->line;
+    g_ptr_array_add(ctx->cur, s ? g_strndup(s, len) : g_strdup("")); /* copied out */
+}
+
+static void on_row(int c, void *data)
+{
+    (void)c;
+    CsvCtx *ctx = data;
+    CsvRow *r = g_new0(CsvRow, 1);
+    r->line = ctx->cur->len ? ctx->cur_line : ctx->line;
+    r->nfields = ctx->cur->len;
+    g_ptr_array_add(ctx->cur, NULL);
+    r->fields = (char **)g_ptr_array_free(ctx->cur, FALSE); /* keeps the strings */
+    ctx->cur = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(ctx->rows, r);
+}
+
+/* Reads every record of a CSV file with its line number. */
+static GPtrArray *csv_read(const char *path, GError **error)
+{
+    char *text = lat_read_text_file(path, error);
+    if (!text)
+        return NULL;
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        g_free(text);
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot start the CSV parser", path);
+        return NULL;
+    }
+    CsvCtx ctx = {g_ptr_array_new_with_free_func(csv_row_free), g_ptr_array_new_with_free_func(g_free), 1, 1};
+    gboolean ok = TRUE;
+    const char *s = text;
+    while (*s && ok) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) + 1 : strlen(s);
+        if (csv_parse(&p, s, len, on_field, on_row, &ctx) != len)
+            ok = FALSE;
+        else {
+            s += len;
+            if (nl)
+                ctx.line++;
+        }
+    }
+    if (ok && csv_fini(&p, on_field, on_row, &ctx) != 0)
+        ok = FALSE;
+    if (!ok)
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s:%u: malformed CSV (%s)", path, ctx.line,
+                    csv_strerror(csv_error(&p)));
+    csv_free(&p);
+    g_ptr_array_free(ctx.cur, TRUE); /* an unfinished record's fields, if any */
+    g_free(text);
+    if (!ok) {
+        g_ptr_array_free(ctx.rows, TRUE);
+        return NULL;
+    }
+    return ctx.rows;
+}
+
+typedef enum { COL_STR, COL_UINT, COL_LATENCY, COL_MFU } ColKind;
+typedef struct {
+    const char *name;
+    ColKind kind;
+} ColSpec;
+
+#define MAX_COLS 12
+
+typedef struct {
+    guint line;
+    double v[MAX_COLS];
+    const char *s[MAX_COLS]; /* every field as written, borrowed from the CsvRow */
+} ParsedRow;
+
+/* Maps the columns (by header name, or in spec order when the file has no
+ * header row: a first record that names `key`) and parses every row with
+ * checked conversions. Returns an array of ParsedRow; `rows` must outlive it. */
+static GArray *parse_rows(const char *path, GPtrArray *rows, const ColSpec *spec, guint ncol, const char *key,
+                          GError **error)
+{
+    guint idx[MAX_COLS];
+    guint first = 0, width = ncol;
+    g_assert(ncol <= MAX_COLS);
+    if (rows->len == 0) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: the file is empty", path);
+        return NULL;
+    }
+    const CsvRow *head = g_ptr_array_index(rows, 0);
+    gboolean has_header = FALSE;
+    for (guint f = 0; f < head->nfields; f++)
+        if (strcmp(head->fields[f], key) == 0)
+            has_header = TRUE;
+    if (has_header) {
+        first = 1;
+        width = head->nfields;
+        for (guint c = 0; c < ncol; c++) {
+            idx[c] = G_MAXUINT;
+            for (guint f = 0; f < head->nfields; f++)
+                if (strcmp(head->fields[f], spec[c].name) == 0)
+                    idx[c] = f;
+            if (idx[c] == G_MAXUINT) {
+                g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s:%u: missing column '%s'", path, head->line,
+                            spec[c].name);
+                return NULL;
+            }
+        }
+    } else {
+        for (guint c = 0; c < ncol; c++)
+            idx[c] = c;
+    }
+    GArray *out = g_array_new(FALSE, TRUE, sizeof(ParsedRow));
+    for (guint r = first; r < rows->len; r++) {
+        const CsvRow *row = g_ptr_array_index(rows, r);
+        if (row->nfields != width) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s:%u: expected %u fields, got %u", path, row->line,
+                        width, row->nfields);
+            goto fail;
+        }
+        ParsedRow pr = {.line = row->line};
+        for (guint c = 0; c < ncol; c++) {
+            const char *f = row->fields[idx[c]];
+            guint64 u = 0;
+            double d = 0;
+            const char *want = NULL;
+            pr.s[c] = f;
+            switch (spec[c].kind) {
+            case COL_STR:
+                if (!*f)
+                    want = "a non-empty value";
+                break;
+            case COL_UINT:
+                if (!lat_parse_uint64(f, &u) || u == 0 || u > G_MAXUINT32)
+                    want = "a positive integer";
+                pr.v[c] = (double)u;
+                break;
+            case COL_LATENCY:
+                if (!lat_parse_double(f, &d) || !(d > 0))
+                    want = "a positive number of microseconds";
+                pr.v[c] = d;
+                break;
+            case COL_MFU:
+                if (!lat_parse_double(f, &d) || d < 0 || d > 1.0)
+                    want = "a fraction between 0 and 1";
+                pr.v[c] = d;
+                break;
+            }
+            if (want) {
+                g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s:%u:%u: column '%s': expected %s, got '%s'",
+                            path, row->line, idx[c] + 1, spec[c].name, want, f);
+                goto fail;
+            }
+        }
+        g_array_append_val(out, pr);
+    }
+    return out;
+fail:
+    g_array_free(out, TRUE);
+    return NULL;
+}
+
+/* Loads a CSV and parses its rows; *rows_out keeps the strings alive. */
+static GArray *load_table(const char *path, const ColSpec *spec, guint ncol, const char *key, GPtrArray **rows_out,
+                          GError **error)
+{
+    GPtrArray *rows = csv_read(path, error);
+    if (!rows)
+        return NULL;
+    GArray *parsed = parse_rows(path, rows, spec, ncol, key, error);
+    if (!parsed) {
+        g_ptr_array_free(rows, TRUE);
+        return NULL;
+    }
+    *rows_out = rows;
+    return parsed;
+}
+
+static gint dbl_cmp(gconstpointer a, gconstpointer b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Digits after the decimal point as written ("0.165" -> 3, "1e-3" -> 3). */
+static guint decimals_of(const char *s)
+{
+    const char *dot = strchr(s, '.');
+    guint n = 0;
+    if (dot)
+        for (const char *p = dot + 1; g_ascii_isdigit(*p); p++)
+            n++;
+    const char *e = strpbrk(s, "eE");
+    if (e) {
+        guint64 x = 0;
+        if (e[1] == '-' && lat_parse_uint64(e + 2, &x) && x < 30)
+            n += (guint)x;
+    }
+    return MAX(n, 1u);
+}
+
+/* A row whose latency_us and mfu disagree cannot be right in both; the
+ * table's peak is taken as the median of rate / mfu over its rows, and a row
+ * whose mfu differs from rate / peak by more than the rounding of its mfu
+ * column plus 5% is dropped (keep[i] = FALSE), like a zero-MFU row. Rows
+ * already dropped (keep FALSE) are ignored. Returns how many were dropped. */
+static guint drop_inconsistent(const GArray *pr, guint mfu_col, const double *rate, gboolean *keep)
+{
+    GArray *peaks = g_array_new(FALSE, FALSE, sizeof(double));
+    for (guint i = 0; i < pr->len; i++) {
+        const ParsedRow *r = &g_array_index(pr, ParsedRow, i);
+        if (keep[i] && r->v[mfu_col] > 0) {
+            double pk = rate[i] / r->v[mfu_col];
+            g_array_append_val(peaks, pk);
+        }
+    }
+    guint dropped = 0;
+    if (peaks->len >= 3) {
+        g_array_sort(peaks, dbl_cmp);
+        double peak = g_array_index(peaks, double, peaks->len / 2);
+        for (guint i = 0; i < pr->len; i++) {
+            const ParsedRow *r = &g_array_index(pr, ParsedRow, i);
+            if (!keep[i])
+                continue;
+            double file = r->v[mfu_col], derived = rate[i] / peak;
+            double tol = 0.5 * pow(10.0, -(double)decimals_of(r->s[mfu_col])) + 0.05 * file;
+            if (fabs(derived - file) > tol) {
+                keep[i] = FALSE;
+                dropped++;
+            }
+        }
+    }
+    g_array_free(peaks, TRUE);
+    return dropped;
+}
+
+static gint point_cmp(gconstpointer a, gconstpointer b)
+{
+    const CurvePoint *p = a, *q = b;
+    return (p->x > q->x) - (p->x < q->x);
+}
+
+/* Sorts a curve's points by x and drops repeated x (keeps the first row). */
+/* Sorts a curve's points by x and drops repeated x (keeps the first row),
+ * then computes the monotone envelope: a smaller problem can always be run
+ * as a larger one, so a row's time per unit of shape, x^p / rate, is lowered
+ * to the smallest time of the rows with a larger x (warm-up and launch
+ * jitter make some small rows slower than larger ones, e.g. H100 GEMM
+ * 2048x6144: m=8 8.988 µs, m=16 8.816 µs; H800 7168x1536: m=16 16.4 µs,
+ * m=64 10.9 µs). Linear interpolation of the envelope's rates between points
+ * is then non-decreasing in time. */
+static void curve_finish(LatMfuCurve *c, GArray *pts)
+{
+    g_array_sort(pts, point_cmp); /* stable enough: ties resolved below by line */
+    GArray *uniq = g_array_new(FALSE, FALSE, sizeof(CurvePoint));
+    for (guint i = 0; i < pts->len; i++) {
+        CurvePoint *p = &g_array_index(pts, CurvePoint, i);
+        if (uniq->len) {
+            CurvePoint *last = &g_array_index(uniq, CurvePoint, uniq->len - 1);
+            if (last->x == p->x) {
+                if (p->line < last->line)
+                    *last = *p;
+                continue;
+            }
+        }
+        g_array_append_val(uniq, *p);
+    }
+    c->npts = uniq->len;
+    c->pts = (CurvePoint *)g_array_free(uniq, FALSE);
+    double best = INFINITY;
+    for (guint i = c->npts; i-- > 0;) {
+        CurvePoint *p = &c->pts[i];
+        double unit = pow(p->x, (double)MAX(c->time_power, 1u)) / p->rate;
+        best = MIN(best, unit);
+        p->rate_mono = pow(p->x, (double)MAX(c->time_power, 1u)) / best;
+    }
+}
+
+/* ------------------------------------------------------------ GEMM table -- */
+
+static gint curve_shape_cmp(gconstpointer a, gconstpointer b)
+{
+    const LatMfuCurve *p = *(LatMfuCurve *const *)a, *q = *(LatMfuCurve *const *)b;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    return (p->b > q->b) - (p->b < q->b);
+}
+
+static gboolean load_gemm(LatMfuDb *db, const char *path, const char *rel, GError **error)
+{
+    static const ColSpec spec[] = {{"m", COL_UINT}, {"k", COL_UINT}, {"n", COL_UINT}, {"latency_us", COL_LATENCY},
+                                   {"mfu", COL_MFU}};
+    GPtrArray *rows = NULL;
+    GArray *pr = load_table(path, spec, G_N_ELEMENTS(spec), "m", &rows, error);
+    if (!pr)
+        return FALSE;
+    GHashTable *by_shape = g_hash_table_new(g_int64_hash, g_int64_equal);
+    GPtrArray *pts_of = g_ptr_array_new(); /* GArray* per curve, parallel to curves */
+    GPtrArray *curves = g_ptr_array_new();
+    GArray *keys = g_array_new(FALSE, FALSE, sizeof(gint64));
+    g_array_set_size(keys, pr->len);
+    double *rate = g_new0(double, pr->len);
+    gboolean *keep = g_new0(gboolean, pr->len);
+    for (guint i = 0; i < pr->len; i++) {
+        ParsedRow *r = &g_array_index(pr, ParsedRow, i);
+        rate[i] = lat_flops_gemm(r->v[0], r->v[1], r->v[2]) / (r->v[3] * 1e-6);
+        keep[i] = r->v[4] > 0.0; /* rounded to zero: missing */
+    }
+    drop_inconsistent(pr, 4, rate, keep);
+    for (guint i = 0; i < pr->len; i++) {
+        ParsedRow *r = &g_array_index(pr, ParsedRow, i);
+        guint k = (guint)r->v[1], n = (guint)r->v[2];
+        gint64 *key = &g_array_index(keys, gint64, i);
+        *key = ((gint64)k << 32) | n;
+        gpointer pos = g_hash_table_lookup(by_shape, key);
+        guint ci;
+        if (!pos) {
+            LatMfuCurve *c = g_new0(LatMfuCurve, 1);
+            c->file = g_strdup(rel);
+            c->label = g_strdup_printf("k=%u n=%u", k, n);
+            c->time_power = 1;
+            c->a = k;
+            c->b = n;
+            g_ptr_array_add(curves, c);
+            g_ptr_array_add(pts_of, g_array_new(FALSE, FALSE, sizeof(CurvePoint)));
+            ci = curves->len - 1;
+            g_hash_table_insert(by_shape, key, GUINT_TO_POINTER(ci + 1));
+        } else {
+            ci = GPOINTER_TO_UINT(pos) - 1;
+        }
+        if (!keep[i])
+            continue;
+        CurvePoint p = {r->v[0], rate[i], r->v[3], r->v[4], r->line, 0, 0};
+        g_array_append_val(g_ptr_array_index(pts_of, ci), p);
+    }
+    for (guint i = 0; i < curves->len; i++) {
+        LatMfuCurve *c = g_ptr_array_index(curves, i);
+        GArray *pts = g_ptr_array_index(pts_of, i);
+        curve_finish(c, pts);
+        g_array_free(pts, TRUE);
+        if (c->npts == 0)
+            curve_free(c);
+        else
+            g_ptr_array_add(db->gemm, c);
+    }
+    g_ptr_array_sort(db->gemm, curve_shape_cmp);
+    g_ptr_array_free(pts_of, TRUE);
+    g_ptr_array_free(curves, TRUE);
+    g_hash_table_destroy(by_shape);
+    g_array_free(keys, TRUE);
+    g_free(rate);
+    g_free(keep);
+    g_array_free(pr, TRUE);
+    g_ptr_array_free(rows, TRUE);
+    return TRUE;
+}
+
+/* ---------------------------------------------------- attention tables -- */
+
+/* "<a>-<b>-<c>[-tp<N>].csv" */
+static gboolean parse_shape_name(const char *base, guint dims[3], guint *tp)
+{
+    if (!g_str_has_suffix(base, ".csv"))
+        return FALSE;
+    char *stem = g_strndup(base, strlen(base) - 4);
+    char **parts = g_strsplit(stem, "-", -1);
+    guint n = g_strv_length(parts);
+    gboolean ok = (n == 3 || n == 4);
+    *tp = 0;
+    for (guint i = 0; ok && i < 3; i++) {
+        guint64 v = 0;
+        ok = lat_parse_uint64(parts[i], &v) && v > 0 && v < 1u << 20;
+        dims[i] = (guint)v;
+    }
+    if (ok && n == 4) {
+        guint64 v = 0;
+        ok = g_str_has_prefix(parts[3], "tp") && lat_parse_uint64(parts[3] + 2, &v) && v > 0 && v < 1024;
+        *tp = (guint)v;
+    }
+    g_strfreev(parts);
+    g_free(stem);
+    return ok;
+}
+
+static gboolean load_prefill(LatMfuDb *db, LatAttnKind kind, const char *path, const char *rel, const guint dims[3],
+                             GError **error)
+{
+    static const ColSpec spec[] = {{"dtype", COL_STR}, {"seq_len", COL_UINT}, {"latency_us", COL_LATENCY},
+                                   {"mfu", COL_MFU}};
+    GPtrArray *rows = NULL;
+    GArray *pr = load_table(path, spec, G_N_ELEMENTS(spec), "seq_len", &rows, error);
+    if (!pr)
+        return FALSE;
+    LatMfuCurve *c = g_new0(LatMfuCurve, 1);
+    c->file = g_strdup(rel);
+    c->label = g_strdup_printf("%u-%u-%u", dims[0], dims[1], dims[2]);
+    c->a = dims[0];
+    c->b = dims[1];
+    c->c = dims[2];
+    c->kind = kind;
+    c->time_power = 2;
+    GArray *pts = g_array_new(FALSE, FALSE, sizeof(CurvePoint));
+    double *rate = g_new0(double, pr->len);
+    gboolean *keep = g_new0(gboolean, pr->len);
+    for (guint i = 0; i < pr->len; i++) {
+        ParsedRow *r = &g_array_index(pr, ParsedRow, i);
+        double s = r->v[1];
+        double flops = kind == LAT_ATTN_MLA
+                           ? lat_flops_attn_prefill(kind, dims[0], dims[1] + dims[2], dims[1], s, 0)
+                           : lat_flops_attn_prefill(kind, dims[0], dims[2], dims[2], s, 0);
+        rate[i] = flops / (r->v[2] * 1e-6);
+        keep[i] = g_ascii_strcasecmp(r->s[0], "bf16") == 0 && r->v[3] > 0.0;
+    }
+    drop_inconsistent(pr, 3, rate, keep);
+    for (guint i = 0; i < pr->len; i++) {
+        ParsedRow *r = &g_array_index(pr, ParsedRow, i);
+        if (!keep[i])
+            continue;
+        CurvePoint p = {r->v[1], rate[i], r->v[2], r->v[3], r->line, 0, 0};
+        g_array_append_val(pts, p);
+    }
+    g_free(rate);
+    g_free(keep);
+    curve_finish(c, pts);
+    g_array_free(pts, TRUE);
+    g_array_free(pr, TRUE);
+    g_ptr_array_free(rows, TRUE);
+    if (c->npts == 0) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: no usable bf16 row (every mfu is 0 or dtype differs)",
+                    path);
+        curve_free(c);
+        return FALSE;
+    }
+    g_ptr_array_add(db->attn_prefill, c);
+    return TRUE;
+}
+
+static guint axis_index(const double *axis, guint n, double v)
+{
+    for (guint i = 0; i < n; i++)
+        if (axis[i] == v)
+            return i;
+    return G_MAXUINT;
+}
+
+/* Fills the cells of a grid that the file does not have (line == 0). */
+static void grid_fill(LatMfuGrid *g)
+{
+    guint nb = g->nb, nk = g->nk;
+    gboolean *row_has = g_new0(gboolean, nb);
+    for (guint i = 0; i < nb; i++) {
+        for (guint j = 0; j < nk; j++)
+            if (g->line[i * nk + j])
+                row_has[i] = TRUE;
+        if (!row_has[i])
+            continue;
+        for (guint j = 0; j < nk; j++) {
+            if (g->line[i * nk + j])
+                continue;
+            gint l = (gint)j - 1, r = (gint)j + 1;
+            while (l >= 0 && !g->line[i * nk + (guint)l])
+                l--;
+            while (r < (gint)nk && !g->line[i * nk + (guint)r])
+                r++;
+            double v;
+            if (l >= 0 && r < (gint)nk) {
+                double w = (g->kv[j] - g->kv[l]) / (g->kv[r] - g->kv[l]);
+                v = g->rate[i * nk + (guint)l] * (1 - w) + g->rate[i * nk + (guint)r] * w;
+            } else {
+                v = l >= 0 ? g->rate[i * nk + (guint)l] : g->rate[i * nk + (guint)r];
+            }
+            g->rate[i * nk + j] = v;
+        }
+    }
+    for (guint i = 0; i < nb; i++) {
+        if (row_has[i])
+            continue;
+        gint l = (gint)i - 1, r = (gint)i + 1;
+        while (l >= 0 && !row_has[l])
+            l--;
+        while (r < (gint)nb && !row_has[r])
+            r++;
+        for (guint j = 0; j < nk; j++) {
+            double v;
+            if (l >= 0 && r < (gint)nb) {
+                double w = (g->batch[i] - g->batch[l]) / (g->batch[r] - g->batch[l]);
+                v = g->rate[(guint)l * nk + j] * (1 - w) + g->rate[(guint)r * nk + j] * w;
+            } else {
+                v = l >= 0 ? g->rate[(guint)l * nk + j] : g->rate[(guint)r * nk + j];
+            }
+            g->rate[i * nk + j] = v;
+        }
+    }
+    g_free(row_has);
+}
+
+/* The monotone envelope of a grid: a cell's time becomes the smallest time
+ * of the cells with at least its batch and its kv_len (a smaller problem can
+ * run as a larger one), so warm-up outliers such as H100 64-8-128-tp1 batch
+ * 1 kv 1024 (40.8 µs, against 24.3 µs at kv 4096) no longer make less work
+ * slower. Bilinear interpolation of the resulting rates is non-decreasing
+ * along both axes. */
+static void grid_envelope(LatMfuGrid *g)
+{
+    guint nk = g->nk;
+    double *m = g_new(double, (gsize)g->nb * nk);
+    g->rate_mono = g_new(double, (gsize)g->nb * nk);
+    for (guint i = g->nb; i-- > 0;)
+        for (guint j = nk; j-- > 0;) {
+            /* batch·kv / rate is the cell's latency up to one constant factor */
+            double t = g->batch[i] * g->kv[j] / g->rate[i * nk + j];
+            if (i + 1 < g->nb)
+                t = MIN(t, m[(i + 1) * nk + j]);
+            if (j + 1 < nk)
+                t = MIN(t, m[i * nk + j + 1]);
+            m[i * nk + j] = t;
+            g->rate_mono[i * nk + j] = g->batch[i] * g->kv[j] / t;
+        }
+    g_free(m);
+}
+
+static gboolean load_decode(LatMfuDb *db, LatAttnKind kind, const char *path, const char *rel, const guint dims[3],
+                            guint tp, GError **error)
+{
+    static const ColSpec spec[] = {{"dtype", COL_STR},    {"kv_dtype", COL_STR},      {"batch_size", COL_UINT},
+                                   {"kv_len", COL_UINT},  {"latency_us", COL_LATENCY}, {"mfu", COL_MFU}};
+    GPtrArray *rows = NULL;
+    GArray *pr = load_table(path, spec, G_N_ELEMENTS(spec), "batch_size", &rows, error);
+    if (!pr)
+        return FALSE;
+    LatMfuGrid *g = g_new0(LatMfuGrid, 1);
+    g->file = g_strdup(rel);
+    g->kind = kind;
+    g->n_h_name = dims[0];
+    g->n_kv_name = dims[1];
+    g->d_h = dims[2];
+    g->tp = tp;
+    if (kind == LAT_ATTN_MHA && tp > 0) {
+        g->n_h_gpu = dims[0] / tp;
+        g->n_kv_gpu = MAX(1u, dims[1] / tp);
+    } else {
+        g->n_h_gpu = dims[0] / MAX(tp, 1u);
+        g->n_kv_gpu = dims[1];
+    }
+    GArray *bs = g_array_new(FALSE, FALSE, sizeof(double)), *ks = g_array_new(FALSE, FALSE, sizeof(double));
+    GArray *use = g_array_new(FALSE, FALSE, sizeof(guint));
+    double *rate = g_new0(double, pr->len);
+    gboolean *keep = g_new0(gboolean, pr->len);
+    for (guint i = 0; i < pr->len; i++) {
+        ParsedRow *r = &g_array_index(pr, ParsedRow, i);
+        double flops = lat_flops_attn_decode(kind, g->n_h_gpu, kind == LAT_ATTN_MLA ? dims[1] : dims[2],
+                                             kind == LAT_ATTN_MLA ? dims[2] : 0, r->v[2] * r->v[3]);
+        rate[i] = flops / (r->v[4] * 1e-6);
+        keep[i] = g_ascii_strcasecmp(r->s[0], "bf16") == 0 && g_ascii_strcasecmp(r->s[1], "bf16") == 0 &&
+                  r->v[5] > 0.0;
+    }
+    drop_inconsistent(pr, 5, rate, keep);
+    for (guint i = 0; i < pr->len; i++) {
+        ParsedRow *r = &g_array_index(pr, ParsedRow, i);
+        if (!keep[i])
+            continue;
+        g_array_append_val(use, i);
+        if (axis_index((double *)(void *)bs->data, bs->len, r->v[2]) == G_MAXUINT)
+            g_array_append_val(bs, r->v[2]);
+        if (axis_index((double *)(void *)ks->data, ks->len, r->v[3]) == G_MAXUINT)
+            g_array_append_val(ks, r->v[3]);
+    }
+    gboolean ok = use->len > 0;
+    if (!ok)
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: no usable bf16 row (every mfu is 0 or dtype differs)",
+                    path);
+    g_array_sort(bs, dbl_cmp);
+    g_array_sort(ks, dbl_cmp);
+    g->nb = bs->len;
+    g->nk = ks->len;
+    g->batch = (double *)(void *)g_array_free(bs, FALSE);
+    g->kv = (double *)(void *)g_array_free(ks, FALSE);
+    g->rate = g_new0(double, (gsize)g->nb * g->nk);
+    g->line = g_new0(guint, (gsize)g->nb * g->nk);
+    for (guint u = 0; ok && u < use->len; u++) {
+        guint i = g_array_index(use, guint, u);
+        ParsedRow *r = &g_array_index(pr, ParsedRow, i);
+        guint bi = axis_index(g->batch, g->nb, r->v[2]), ki = axis_index(g->kv, g->nk, r->v[3]);
+        guint cell = bi * g->nk + ki;
+        if (g->line[cell])
+            continue; /* repeated key: keep the first row */
+        g->rate[cell] = rate[i];
+        g->line[cell] = r->line;
+    }
+    g_free(rate);
+    g_free(keep);
+    g_array_free(use, TRUE);
+    g_array_free(pr, TRUE);
+    g_ptr_array_free(rows, TRUE);
+    if (!ok) {
+        grid_free(g);
+        return FALSE;
+    }
+    grid_fill(g);
+    grid_envelope(g);
+    g_ptr_array_add(db->attn_decode, g);
+    return TRUE;
+}
+
+static gint name_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Loads every <shape>.csv of one attention folder (absent folder: none). */
+static gboolean load_attn_dir(LatMfuDb *db, const char *data_dir, const char *sub, LatAttnKind kind, gboolean decode,
+                              GError **error)
+{
+    char *dir = g_build_filename(data_dir, "mfu", sub, db->gpu, NULL);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    gboolean ok = TRUE;
+    if (!d) {
+        g_free(dir);
+        return TRUE;
+    }
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    const char *n;
+    while ((n = g_dir_read_name(d)))
+        if (g_str_has_suffix(n, ".csv"))
+            g_ptr_array_add(names, g_strdup(n));
+    g_dir_close(d);
+    g_ptr_array_sort(names, name_cmp); /* deterministic: nearest-shape ties go to the first name */
+    for (guint i = 0; ok && i < names->len; i++) {
+        const char *base = g_ptr_array_index(names, i);
+        char *path = g_build_filename(dir, base, NULL);
+        char *rel = g_build_filename(sub, db->gpu, base, NULL);
+        guint dims[3], tp = 0;
+        if (!parse_shape_name(base, dims, &tp) || (!decode && tp != 0)) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: file name: expected %s.csv", path,
+                        decode ? "<n_h>-<n_kv>-<d_h>[-tp<N>]" : "<n_h>-<n_kv>-<d_h>");
+            ok = FALSE;
+        } else if (decode && tp > 0 && (dims[0] % tp != 0)) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: file name: tp%u does not divide %u heads", path, tp,
+                        dims[0]);
+            ok = FALSE;
+        } else {
+            ok = decode ? load_decode(db, kind, path, rel, dims, tp, error)
+                        : load_prefill(db, kind, path, rel, dims, error);
+        }
+        g_free(path);
+        g_free(rel);
+    }
+    g_ptr_array_free(names, TRUE);
+    g_free(dir);
+    return ok;
+}
+
+/* ------------------------------------------------------ grouped GEMM -- */
+
+static gboolean load_grouped(LatMfuDb *db, const char *path, const char *rel, gboolean decode, GError **error)
+{
+    static const ColSpec prefill_spec[] = {
+        {"num_experts", COL_UINT},    {"num_gpus", COL_UINT},    {"num_local_experts", COL_UINT},
+        {"topk", COL_UINT},           {"hidden_size", COL_UINT}, {"intermediate_size", COL_UINT},
+        {"seq_len_per_gpu", COL_UINT}, {"up_proj_us", COL_LATENCY}, {"up_mfu", COL_MFU},
+        {"down_proj_us", COL_LATENCY}, {"down_mfu", COL_MFU}};
+    ColSpec spec[G_N_ELEMENTS(prefill_spec)];
+    memcpy(spec, prefill_spec, sizeof spec);
+    if (decode)
+        spec[6].name = "batch_size_per_gpu";
+    GPtrArray *rows = NULL;
+    GArray *pr = load_table(path, spec, G_N_ELEMENTS(spec), "num_experts", &rows, error);
+    if (!pr)
+        return FALSE;
+    for (guint i = 0; i < pr->len; i++) {
+        ParsedRow *r = &g_array_index(pr, ParsedRow, i);
+        guint E = (guint)r->v[0], gpus = (guint)r->v[1], topk = (guint)r->v[3], h = (guint)r->v[4],
+              inter = (guint)r->v[5];
+        GroupedCfg *cfg = NULL;
+        for (guint j = 0; j < db->grouped->len && !cfg; j++) {
+            GroupedCfg *c = g_ptr_array_index(db->grouped, j);
+            if (c->num_experts == E && c->num_gpus == gpus && c->topk == topk && c->hidden == h && c->inter == inter)
+                cfg = c;
+        }
+        if (!cfg) {
+            cfg = g_new0(GroupedCfg, 1);
+            cfg->num_experts = E;
+            cfg->num_gpus = gpus;
+            cfg->topk = topk;
+            cfg->hidden = h;
+            cfg->inter = inter;
+            char *label = g_strdup_printf("E=%u gpus=%u topk=%u h=%u i=%u", E, gpus, topk, h, inter);
+            cfg->up = g_new0(LatMfuCurve, 1);
+            cfg->down = g_new0(LatMfuCurve, 1);
+            cfg->up->label = g_strdup_printf("%s up", label);
+            cfg->down->label = g_strdup_printf("%s down", label);
+            cfg->up->file = g_strdup(rel);
+            cfg->down->file = g_strdup(rel);
+            cfg->up->time_power = cfg->down->time_power = 1;
+            g_free(label);
+            g_ptr_array_add(db->grouped, cfg);
+        }
+        double x = r->v[6];
+        double flops_up = 2.0 * x * topk * h * 2.0 * inter, flops_down = 2.0 * x * topk * inter * h;
+        LatMfuCurve *cs[2] = {cfg->up, cfg->down};
+        double fl[2] = {flops_up, flops_down}, lat[2] = {r->v[7], r->v[9]}, mfu[2] = {r->v[8], r->v[10]};
+        for (guint k = 0; k < 2; k++) {
+            if (mfu[k] == 0.0)
+                continue;
+            gboolean dup = FALSE;
+            for (guint q = 0; q < cs[k]->npts; q++)
+                dup = dup || cs[k]->pts[q].x == x;
+            if (dup)
+                continue;
+            guint ix = 0;
+            if (strcmp(cs[k]->file, rel) != 0) {
+                if (!cs[k]->file2)
+                    cs[k]->file2 = g_strdup(rel);
+                ix = 1;
+            }
+            cs[k]->pts = g_renew(CurvePoint, cs[k]->pts, cs[k]->npts + 1);
+            cs[k]->pts[cs[k]->npts++] = (CurvePoint){x, fl[k] / (lat[k] * 1e-6), lat[k], mfu[k], r->line, ix, 0};
+        }
+    }
+    g_array_free(pr, TRUE);
+    g_ptr_array_free(rows, TRUE);
+    return TRUE;
+}
+
+static void grouped_finish(LatMfuDb *db)
+{
+    for (guint j = 0; j < db->grouped->len; j++) {
+        GroupedCfg *c = g_ptr_array_index(db->grouped, j);
+        LatMfuCurve *cs[2] = {c->up, c->down};
+        for (guint k = 0; k < 2; k++) {
+            GArray *pts = g_array_new(FALSE, FALSE, sizeof(CurvePoint));
+            if (cs[k]->npts)
+                g_array_append_vals(pts, cs[k]->pts, cs[k]->npts);
+            g_free(cs[k]->pts);
+            cs[k]->pts = NULL;
+            curve_finish(cs[k], pts);
+            g_array_free(pts, TRUE);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- load -- */
+
+LatMfuDb *lat_mfu_db_load(const char *data_dir, const char *gpu, GError **error)
+{
+    g_return_val_if_fail(gpu != NULL, NULL);
+    if (!data_dir)
+        data_dir = ".";
+    LatMfuDb *db = g_new0(LatMfuDb, 1);
+    db->gpu = g_strdup(gpu);
+    db->gemm = g_ptr_array_new_with_free_func(curve_free);
+    db->attn_prefill = g_ptr_array_new_with_free_func(curve_free);
+    db->attn_decode = g_ptr_array_new_with_free_func(grid_free);
+    db->grouped = g_ptr_array_new_with_free_func(grouped_free);
+
+    if (strchr(gpu, '/') || strchr(gpu, '.') || !*gpu) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "MFU tables '%s': expected a folder name such as 'h100'", gpu);
+        goto fail;
+    }
+    char *gemm = g_build_filename(data_dir, "mfu", "gemm", gpu, "data.csv", NULL);
+    char *gemm_rel = g_build_filename("gemm", gpu, "data.csv", NULL);
+    gboolean ok = !g_file_test(gemm, G_FILE_TEST_EXISTS) || load_gemm(db, gemm, gemm_rel, error);
+    g_free(gemm);
+    g_free(gemm_rel);
+    if (!ok)
+        goto fail;
+    if (!load_attn_dir(db, data_dir, "mha/prefill", LAT_ATTN_MHA, FALSE, error) ||
+        !load_attn_dir(db, data_dir, "mha/decode", LAT_ATTN_MHA, TRUE, error) ||
+        !load_attn_dir(db, data_dir, "mla/prefill", LAT_ATTN_MLA, FALSE, error) ||
+        !load_attn_dir(db, data_dir, "mla/decode", LAT_ATTN_MLA, TRUE, error))
+        goto fail;
+    static const char *const gg[2] = {"prefill", "decode"};
+    for (guint k = 0; k < 2; k++) {
+        char *p = g_build_filename(data_dir, "mfu", "grouped_gemm", gg[k], gpu, "data.csv", NULL);
+        char *rel = g_build_filename("grouped_gemm", gg[k], gpu, "data.csv", NULL);
+        ok = !g_file_test(p, G_FILE_TEST_EXISTS) || load_grouped(db, p, rel, k == 1, error);
+        g_free(p);
+        g_free(rel);
+        if (!ok)
+            goto fail;
+    }
+    grouped_finish(db);
+    if (db->gemm->len + db->attn_prefill->len + db->attn_decode->len + db->grouped->len == 0) {
+        char *root = g_build_filename(data_dir, "mfu", NULL);
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "no MFU tables for GPU '%s' under %s", gpu, root);
+        g_free(root);
+        goto fail;
+    }
+    return db;
+fail:
+    lat_mfu_db_free(db);
+    return NULL;
+}
+
+/* ----------------------------------------------------------- resolution -- */
+
+const LatMfuCurve *lat_mfu_gemm_curve(const LatMfuDb *db, guint k, guint n, gboolean *exact)
+{
+    const LatMfuCurve *best = NULL;
+    double best_d = INFINITY;
+    for (guint i = 0; db && i < db->gemm->len; i++) {
+        const LatMfuCurve *c = g_ptr_array_index(db->gemm, i);
+        double d = fabs(log((double)k / c->a)) + fabs(log((double)n / c->b));
+        if (d < best_d - 1e-12) {
+            best_d = d;
+            best = c;
+        }
+    }
+    if (exact)
+        *exact = best && best->a == k && best->b == n;
+    return best;
+}
+
+static double heads_distance(double a_h, double a_kv, double b_h, double b_kv)
+{
+    return fabs(a_h - b_h) + fabs(a_kv - b_kv);
+}
+
+const LatMfuCurve *lat_mfu_attn_prefill_curve(const LatMfuDb *db, LatAttnKind kind, guint n_h, guint n_kv,
+                                              guint d_h, guint tp, gboolean *exact)
+{
+    if (exact)
+        *exact = FALSE;
+    if (!db || tp == 0)
+        return NULL;
+    guint h_gpu = n_h / tp;
+    guint kv_gpu = kind == LAT_ATTN_MHA ? MAX(1u, n_kv / tp) : n_kv;
+    const LatMfuCurve *own = NULL, *best = NULL;
+    double best_d = INFINITY;
+    for (guint i = 0; i < db->attn_prefill->len; i++) {
+        const LatMfuCurve *c = g_ptr_array_index(db->attn_prefill, i);
+        if (c->kind != kind || c->c != d_h || (kind == LAT_ATTN_MLA && c->b != n_kv))
+            continue;
+        if (c->a == h_gpu && c->b == kv_gpu) {
+            if (exact)
+                *exact = TRUE;
+            return c;
+        }
+        if (c->a == n_h && c->b == n_kv)
+            own = c;
+        double d = heads_distance(h_gpu, kind == LAT_ATTN_MHA ? kv_gpu : 0, c->a, kind == LAT_ATTN_MHA ? c->b : 0);
+        if (d < best_d) {
+            best_d = d;
+            best = c;
+        }
+    }
+    return own ? own : best;
+}
+
+const LatMfuGrid *lat_mfu_attn_decode_grid(const LatMfuDb *db, LatAttnKind kind, guint n_h, guint n_kv,
+                                           guint d_h, guint tp, gboolean *exact)
+{
+    if (exact)
+        *exact = FALSE;
+    if (!db || tp == 0)
+        return NULL;
+    guint h_gpu = n_h / tp;
+    guint kv_gpu = kind == LAT_ATTN_MHA ? MAX(1u, n_kv / tp) : n_kv;
+    const LatMfuGrid *same_heads = NULL, *best = NULL;
+    double best_d = INFINITY;
+    for (guint i = 0; i < db->attn_decode->len; i++) {
+        const LatMfuGrid *g = g_ptr_array_index(db->attn_decode, i);
+        if (g->kind != kind || g->d_h != d_h || (kind == LAT_ATTN_MLA && g->n_kv_name != n_kv))
+            continue;
+        if (g->tp == tp && g->n_h_name == n_h && g->n_kv_name == n_kv) {
+            if (exact)
+                *exact = TRUE;
+            return g;
+        }
+        if (!same_heads && g->n_h_gpu == h_gpu && (kind == LAT_ATTN_MLA || g->n_kv_gpu == kv_gpu))
+            same_heads = g;
+        double d = heads_distance(h_gpu, kind == LAT_ATTN_MHA ? kv_gpu : 0, g->n_h_gpu,
+                                  kind == LAT_ATTN_MHA ? g->n_kv_gpu : 0);
+        if (d < best_d) {
+            best_d = d;
+            best = g;
+        }
+    }
+    if (same_heads) {
+        if (exact)
+            *exact = TRUE;
+        return same_heads;
+    }
+    return best;
+}
+
+gboolean lat_mfu_grouped_gemm(const LatMfuDb *db, guint num_experts, guint topk, guint hidden, guint intermediate,
+                              guint tp, LatMfuGrouped *out)
+{
+    memset(out, 0, sizeof *out);
+    const GroupedCfg *ep = NULL, *one = NULL;
+    for (guint i = 0; db && i < db->grouped->len; i++) {
+        const GroupedCfg *c = g_ptr_array_index(db->grouped, i);
+        if (c->num_experts != num_experts || c->topk != topk || c->hidden != hidden || c->inter != intermediate ||
+            c->up->npts == 0 || c->down->npts == 0)
+            continue;
+        if (c->num_gpus == tp)
+            ep = c;
+        if (c->num_gpus == 1)
+            one = c;
+    }
+    if (ep) {
+        /* num_gpus == tp: E/tp experts of full width per GPU, T/tp tokens per
+         * GPU: the same FLOPs, tokens per expert and weight bytes per GPU as
+         * tensor-parallel experts of width intermediate/tp. */
+        out->up = ep->up;
+        out->down = ep->down;
+        out->tokens_scale = 1.0 / tp;
+        out->flops_scale = 1.0 / tp;
+        out->exact = TRUE;
+        return TRUE;
+    }
+    if (one) {
+        out->up = one->up;
+        out->down = one->down;
+        out->tokens_scale = 1.0;
+        out->flops_scale = 1.0 / tp;
+        out->exact = (tp == 1);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/* -------------------------------------------------------------- lookups -- */
+
+static const char *point_file(const LatMfuCurve *c, const CurvePoint *p)
+{
+    return p->file_ix && c->file2 ? c->file2 : c->file;
+}
+
+static double curve_rate(const LatMfuCurve *c, double x, gboolean mono, char *src, gsize src_len)
+{
+    const CurvePoint *p = c->pts;
+    guint n = c->npts;
+    if (n == 1 || x <= p[0].x) {
+        if (src)
+            g_snprintf(src, src_len, "%s %s line %u (x=%g%s)", point_file(c, &p[0]), c->label, p[0].line, p[0].x,
+                       x < p[0].x ? ", clamped" : "");
+        return mono ? p[0].rate_mono : p[0].rate; /* the first point is its own envelope */
+    }
+    if (x >= p[n - 1].x) {
+        if (src)
+            g_snprintf(src, src_len, "%s %s line %u (x=%g%s)", point_file(c, &p[n - 1]), c->label, p[n - 1].line,
+                       p[n - 1].x, x > p[n - 1].x ? ", clamped" : "");
+        if (mono && src && p[n - 1].rate_mono > p[n - 1].rate)
+            g_strlcat(src, ", lowered to the monotone envelope", src_len);
+        return mono ? p[n - 1].rate_mono : p[n - 1].rate;
+    }
+    guint i = 0;
+    while (i + 2 < n && p[i + 1].x <= x)
+        i++;
+    double w = (x - p[i].x) / (p[i + 1].x - p[i].x);
+    if (src) {
+        if (w == 0.0)
+            g_snprintf(src, src_len, "%s %s line %u (x=%g)", point_file(c, &p[i]), c->label, p[i].line, p[i].x);
+        else if (p[i].file_ix == p[i + 1].file_ix)
+            g_snprintf(src, src_len, "%s %s lines %u-%u (x=%g..%g)", point_file(c, &p[i]), c->label, p[i].line,
+                       p[i + 1].line, p[i].x, p[i + 1].x);
+        else
+            g_snprintf(src, src_len, "%s line %u + %s line %u, %s (x=%g..%g)", point_file(c, &p[i]), p[i].line,
+                       point_file(c, &p[i + 1]), p[i + 1].line, c->label, p[i].x, p[i + 1].x);
+    }
+    if (mono) {
+        if (src && (p[i].rate_mono > p[i].rate || (w > 0 && p[i + 1].rate_mono > p[i + 1].rate)))
+            g_strlcat(src, ", lowered to the monotone envelope", src_len);
+        return p[i].rate_mono * (1.0 - w) + p[i + 1].rate_mono * w;
+    }
+    return p[i].rate * (1.0 - w) + p[i + 1].rate * w;
+}
+
+double lat_mfu_curve_rate(const LatMfuCurve *c, double x, char *src, gsize src_len)
+{
+    return curve_rate(c, x, FALSE, src, src_len);
+}
+
+double lat_mfu_curve_rate_monotone(const LatMfuCurve *c, double x, char *src, gsize src_len)
+{
+    return curve_rate(c, x, TRUE, src, src_len);
+}
+
+/* Bracketing indices and weight on a sorted axis, clamped. */
+static void axis_bracket(const double *a, guint n, double v, guint *lo, guint *hi, double *w)
+{
+    if (n == 1 || v <= a[0]) {
+        *lo = *hi = 0;
+        *w = 0;
+        return;
+    }
+    if (v >= a[n - 1]) {
+        *lo = *hi = n - 1;
+        *w = 0;
+        return;
+    }
+    guint i = 0;
+    while (i + 2 < n && a[i + 1] <= v)
+        i++;
+    *lo = i;
+    *hi = i + 1;
+    *w = (v - a[i]) / (a[i + 1] - a[i]);
+}
+
+static double grid_rate(const LatMfuGrid *g, double batch, double kv_len, gboolean mono, char *src, gsize src_len)
+{
+    guint b0, b1, k0, k1;
+    double wb, wk;
+    axis_bracket(g->batch, g->nb, batch, &b0, &b1, &wb);
+    axis_bracket(g->kv, g->nk, kv_len, &k0, &k1, &wk);
+    guint nk = g->nk;
+    const double *rt = mono ? g->rate_mono : g->rate;
+    double r = rt[b0 * nk + k0] * (1 - wb) * (1 - wk) + rt[b0 * nk + k1] * (1 - wb) * wk +
+               rt[b1 * nk + k0] * wb * (1 - wk) + rt[b1 * nk + k1] * wb * wk;
+    if (src) {
+        char lines[80] = "";
+        guint cells[4] = {b0 * nk + k0, b0 * nk + k1, b1 * nk + k0, b1 * nk + k1};
+        double weights[4] = {(1 - wb) * (1 - wk), (1 - wb) * wk, wb * (1 - wk), wb * wk};
+        gsize at = 0;
+        gboolean lowered = FALSE;
+        for (guint i = 0; i < 4; i++) {
+            if (weights[i] == 0.0)
+                continue;
+            lowered = lowered || (mono && g->rate_mono[cells[i]] > g->rate[cells[i]]);
+            gboolean seen = FALSE;
+            for (guint j = 0; j < i; j++)
+                seen = seen || cells[j] == cells[i];
+            if (seen || at >= sizeof lines - 12)
+                continue;
+            if (g->line[cells[i]])
+                at += (gsize)g_snprintf(lines + at, sizeof lines - at, "%s%u", at ? "," : "", g->line[cells[i]]);
+            else
+                at += (gsize)g_snprintf(lines + at, sizeof lines - at, "%sfilled", at ? "," : "");
+        }
+        char bs[40], ks[40];
+        if (wb > 0)
+            g_snprintf(bs, sizeof bs, "%g..%g", g->batch[b0], g->batch[b1]);
+        else
+            g_snprintf(bs, sizeof bs, "%g", g->batch[b0]);
+        if (wk > 0)
+            g_snprintf(ks, sizeof ks, "%g..%g", g->kv[k0], g->kv[k1]);
+        else
+            g_snprintf(ks, sizeof ks, "%g", g->kv[k0]);
+        g_snprintf(src, src_len, "%s %s %s (batch %s x kv %s%s%s)", g->file, strchr(lines, ',') ? "lines" : "line",
+                   lines, bs, ks,
+                   (batch < g->batch[0] || batch > g->batch[g->nb - 1] || kv_len < g->kv[0] ||
+                    kv_len > g->kv[g->nk - 1])
+                       ? ", clamped"
+                       : "",
+                   lowered ? ", lowered to the monotone envelope" : "");
+    }
+    return r;
+}
+
+double lat_mfu_grid_rate(const LatMfuGrid *g, double batch, double kv_len, char *src, gsize src_len)
+{
+    return grid_rate(g, batch, kv_len, FALSE, src, src_len);
+}
+
+double lat_mfu_grid_rate_monotone(const LatMfuGrid *g, double batch, double kv_len, char *src, gsize src_len)
+{
+    return grid_rate(g, batch, kv_len, TRUE, src, src_len);
+}
+
+const char *lat_mfu_curve_file(const LatMfuCurve *c) { return c->file; }
+
+void lat_mfu_curve_shape(const LatMfuCurve *c, guint *a, guint *b, guint *c3)
+{
+    if (a)
+        *a = c->a;
+    if (b)
+        *b = c->b;
+    if (c3)
+        *c3 = c->c;
+}
+
+const char *lat_mfu_grid_file(const LatMfuGrid *g) { return g->file; }
+
+void lat_mfu_grid_heads(const LatMfuGrid *g, guint *n_h_gpu, guint *n_kv_gpu, guint *d_h)
+{
+    if (n_h_gpu)
+        *n_h_gpu = g->n_h_gpu;
+    if (n_kv_gpu)
+        *n_kv_gpu = g->n_kv_gpu;
+    if (d_h)
+        *d_h = g->d_h;
+}
+
+const char *lat_mfu_db_gpu(const LatMfuDb *db) { return db->gpu; }
+
+void lat_mfu_db_counts(const LatMfuDb *db, guint *gemm_shapes, guint *prefill, guint *decode, guint *grouped)
+{
+    if (gemm_shapes)
+        *gemm_shapes = db->gemm->len;
+    if (prefill)
+        *prefill = db->attn_prefill->len;
+    if (decode)
+        *decode = db->attn_decode->len;
+    if (grouped)
+        *grouped = db->grouped->len;
+}
