@@ -19,11 +19,14 @@ int cmd_validate(int argc, char **argv)
         "throughput with the signed error of each, then the mean absolute percentage error (MAPE).");
     gboolean json = FALSE;
     char *output = NULL, *latency_model = NULL, *overhead = NULL, *data_dir = NULL;
+    char **params = NULL;
     GOptionEntry entries[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON instead of the table", NULL},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Also write the JSON to FILE", "FILE"},
         {"latency-model", 0, 0, G_OPTION_ARG_STRING, &latency_model, "roofline-v2 (default where tables exist), roofline-v1 or auto", "NAME"},
         {"step-overhead-us", 0, 0, G_OPTION_ARG_STRING, &overhead, "Override the per-step overhead", "US"},
+        {"param", 0, 0, G_OPTION_ARG_STRING_ARRAY, &params,
+         "Override a latency constant (repeatable), e.g. --param bw_efficiency=0.8", "NAME=VALUE"},
         {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder with models/, mfu/, hardware.json", "DIR"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
@@ -56,6 +59,15 @@ int cmd_validate(int argc, char **argv)
         }
         latency.step_overhead_us = v;
     }
+    for (char **p = params; p && *p; p++) {
+        GError *perr = NULL;
+        if (!lat_params_set(&latency, *p, &perr)) {
+            fprintf(stderr, "servesim validate: error: --param: %s\n", perr->message);
+            g_error_free(perr);
+            rc = 2;
+            goto out;
+        }
+    }
     g_autoptr(ScnCache) cache = scn_cache_new(cli_data_dir(data_dir));
     for (int i = 1; i < argc; i++) {
         PlExperiment *e = pl_experiment_load(argv[i], &error);
@@ -82,5 +94,6 @@ out:
     g_free(latency_model);
     g_free(overhead);
     g_free(data_dir);
+    g_strfreev(params);
     return rc;
 }

@@ -139,13 +139,20 @@ typedef struct {
     LatBackend backend;
     double step_overhead_us;   /* fixed CPU time per step: scheduling, sampling, launch */
     double bw_efficiency;      /* achievable fraction of datasheet HBM bandwidth */
-    double link_efficiency;    /* achievable fraction of interconnect bandwidth */
-    double allreduce_latency_us; /* fixed latency of one all-reduce */
+    double link_efficiency;    /* achievable fraction of NVLink bandwidth in an all-reduce */
+    double allreduce_latency_us; /* fixed latency of one all-reduce over NVLink */
+    double pcie_link_efficiency;    /* the same over PCIe (no NVLink: NCCL through PCIe) */
+    double pcie_allreduce_latency_us;
+    double bf16_fp8_mfu_ratio; /* MFU of a BF16 GEMM / MFU of the FP8 table kernel, compute-bound */
     double v1_mfu_prefill;     /* roofline v1: MFU of prefill-dominated work */
     double v1_mfu_decode;      /* roofline v1: MFU of decode-dominated work */
 } LatParams;
 
 void lat_params_default(LatParams *p);
+/* Sets one constant from "name=value" (names as in the scenario's
+ * "latency" object; "latency_model=v1" sets the backend). Errors
+ * (SS_ERROR_USAGE) name the parameter and list the known ones. */
+gboolean lat_params_set(LatParams *p, const char *assignment, GError **error);
 
 typedef enum { LAT_BOUND_COMPUTE = 0, LAT_BOUND_MEMORY, LAT_BOUND_COMMUNICATION, LAT_BOUND_FIXED } LatBound;
 

@@ -54,6 +54,9 @@ typedef struct {
     const LatMfuCurve *curve; /* NULL: v1 estimate */
     gboolean exact;
     double rate_scale;        /* peak / FP8 peak of the table */
+    double eff_scale;         /* bf16_fp8_mfu_ratio when the GEMM is not FP8, else 1 */
+    double m_compute;         /* below this m the FP8 table kernel is weight-read bound */
+    double m_scale;           /* n / n of the table's shape when wider (same output tiles) */
 } Gemm;
 
 typedef struct {
@@ -95,6 +98,8 @@ struct LatStepModel {
 
     /* all-reduce */
     double ar_per_step, ar_bytes_per_token;
+    double ar_link_eff, ar_latency_us; /* of the interconnect's class */
+    gboolean ar_pcie;
 
     /* caches, -1 = not computed; [phase]: 0 decode-only step, 1 with prefill */
     gboolean phase_matters;
@@ -116,8 +121,40 @@ static void gemm_init(LatStepModel *sm, Gemm *g, const char *name, guint k, guin
     g->weight_bytes = bf16_weights ? sm->model->act_bytes : sm->model->weight_bytes;
     g->peak = bf16_weights ? sm->peak_bf16 : sm->peak_gemm;
     g->rate_scale = sm->peak_fp8 > 0 ? g->peak / sm->peak_fp8 : 0;
+    g->eff_scale = 1.0;
+    g->m_scale = 1.0;
     if (sm->backend == LAT_BACKEND_ROOFLINE_V2 && sm->mfu && sm->peak_fp8 > 0)
         g->curve = lat_mfu_gemm_curve(sm->mfu, k, n, &g->exact);
+    if (g->curve && !g->exact) {
+        /* A GEMM wider than the nearest measured shape has n / n_t times the
+         * output tiles at the same m: it fills the GPU like the measured
+         * shape at m * n / n_t rows, so it is looked up there. */
+        guint tk, tn, unused;
+        lat_mfu_curve_shape(g->curve, &tk, &tn, &unused);
+        if (tn > 0 && n > tn)
+            g->m_scale = (double)n / tn;
+    }
+    if (g->curve && g->peak != sm->peak_fp8) {
+        /* A BF16 GEMM timed from the FP8 kernel's table. Where that kernel
+         * is compute-bound its MFU is a compute efficiency, which BF16
+         * kernels reach bf16_fp8_mfu_ratio times over. At small m the FP8
+         * kernel's time is flat (bound by reading its 1-byte weights and by
+         * launch latency), so there its MFU says nothing about compute: the
+         * compute efficiency is held at its value at the first m where the
+         * measured time grows with m (doubling m multiplies it by >= 1.6).
+         * The BF16 time is then max(compute, 2-byte weights / bandwidth),
+         * with no step where the table's rows begin. */
+        g->eff_scale = sm->p.bf16_fp8_mfu_ratio;
+        g->m_compute = 131072;
+        for (double mm = 8; mm < 131072; mm *= 2) {
+            double t1 = mm / lat_mfu_curve_rate(g->curve, mm * g->m_scale, NULL, 0);
+            double t2 = 2 * mm / lat_mfu_curve_rate(g->curve, 2 * mm * g->m_scale, NULL, 0);
+            if (t2 >= 1.6 * t1) {
+                g->m_compute = mm;
+                break;
+            }
+        }
+    }
 }
 
 static guint div_up(guint a, guint b) { return (a + b - 1) / b; }
@@ -142,6 +179,9 @@ static gboolean check_params(const LatParams *p, GError **error)
         {"bw_efficiency", p->bw_efficiency, 0, 1, TRUE},
         {"link_efficiency", p->link_efficiency, 0, 1, TRUE},
         {"allreduce_latency_us", p->allreduce_latency_us, 0, 1e6, FALSE},
+        {"pcie_link_efficiency", p->pcie_link_efficiency, 0, 1, TRUE},
+        {"pcie_allreduce_latency_us", p->pcie_allreduce_latency_us, 0, 1e6, FALSE},
+        {"bf16_fp8_mfu_ratio", p->bf16_fp8_mfu_ratio, 0, 2, TRUE},
         {"v1_mfu_prefill", p->v1_mfu_prefill, 0, 1, TRUE},
         {"v1_mfu_decode", p->v1_mfu_decode, 0, 1, TRUE},
     };
@@ -295,6 +335,9 @@ LatStepModel *lat_step_model_new(const LatModelDesc *model, const LatHardware *h
     /* All-reduce after attention and after the MLP of every layer. */
     sm->ar_per_step = tp > 1 ? 2.0 * L : 0.0;
     sm->ar_bytes_per_token = (double)d * m->act_bytes;
+    sm->ar_pcie = hw->interconnect && g_ascii_strncasecmp(hw->interconnect, "PCIe", 4) == 0;
+    sm->ar_link_eff = sm->ar_pcie ? params->pcie_link_efficiency : params->link_efficiency;
+    sm->ar_latency_us = sm->ar_pcie ? params->pcie_allreduce_latency_us : params->allreduce_latency_us;
 
     /* The GEMM parts depend on the phase only when some of them are v1. */
     gboolean any_v1 = sm->lm_head.curve == NULL;
@@ -366,6 +409,24 @@ static void acc_add(Acc *a, double seconds, double flops, double bytes, gboolean
         a->memory_s += seconds;
 }
 
+/* The FLOP rate of a GEMM of m rows from its table curve: the wider-shape
+ * and BF16 conversions of gemm_init applied (see there). */
+static double gemm_table_rate(const Gemm *g, double m, char *src, gsize src_len)
+{
+    double x = (m < g->m_compute ? g->m_compute : m) * g->m_scale;
+    double rate = lat_mfu_curve_rate_monotone(g->curve, x, src, src_len) * g->rate_scale * g->eff_scale;
+    if (src && m < g->m_compute) {
+        gsize l = strlen(src);
+        g_snprintf(src + l, src_len - l, "; compute efficiency held at m=%g (FP8 rows below are weight-read bound)",
+                   g->m_compute);
+    }
+    if (src && g->m_scale != 1.0) {
+        gsize l = strlen(src);
+        g_snprintf(src + l, src_len - l, "; looked up at m x %.3g (wider than the table's shape)", g->m_scale);
+    }
+    return rate;
+}
+
 /* All instances of one GEMM at m rows. */
 static double gemm_time(const LatStepModel *sm, const Gemm *g, double m, int phase, Acc *acc, char *src,
                         gsize src_len)
@@ -376,7 +437,7 @@ static double gemm_time(const LatStepModel *sm, const Gemm *g, double m, int pha
     double bytes = (double)g->k * g->n * g->weight_bytes;
     double rate;
     if (g->curve) {
-        rate = lat_mfu_curve_rate_monotone(g->curve, m, src, src_len) * g->rate_scale;
+        rate = gemm_table_rate(g, m, src, src_len);
         if (src && !g->exact) {
             gsize l = strlen(src);
             g_snprintf(src + l, src_len - l, "; nearest shape to k=%u n=%u", g->k, g->n);
@@ -409,7 +470,7 @@ static double moe_time(const LatStepModel *sm, double tokens, int phase, Acc *ac
     gboolean est = FALSE;
     if (sm->have_grouped) {
         double x = tokens * sm->grouped.tokens_scale;
-        double scale = sm->expert_up.rate_scale;
+        double scale = sm->expert_up.rate_scale * sm->expert_up.eff_scale;
         char s1[200] = "";
         t_up = f_up / (lat_mfu_curve_rate_monotone(sm->grouped.up, x, src ? s1 : NULL, sizeof s1) * scale);
         t_down = f_down / (lat_mfu_curve_rate_monotone(sm->grouped.down, x, NULL, 0) * scale);
@@ -418,9 +479,8 @@ static double moe_time(const LatStepModel *sm, double tokens, int phase, Acc *ac
     } else if (sm->expert_up.curve) {
         double m_e = tokens * sm->topk / MAX(hit, 1e-9); /* tokens per active expert */
         char s1[200] = "";
-        t_up = f_up / (lat_mfu_curve_rate_monotone(sm->expert_up.curve, m_e, src ? s1 : NULL, sizeof s1) *
-                       sm->expert_up.rate_scale);
-        t_down = f_down / (lat_mfu_curve_rate_monotone(sm->expert_down.curve, m_e, NULL, 0) * sm->expert_down.rate_scale);
+        t_up = f_up / gemm_table_rate(&sm->expert_up, m_e, src ? s1 : NULL, sizeof s1);
+        t_down = f_down / gemm_table_rate(&sm->expert_down, m_e, NULL, 0);
         if (src)
             g_snprintf(src, src_len, "no grouped-GEMM table: GEMM per expert, m=%.1f tokens/expert: %s", m_e, s1);
     } else {
@@ -445,8 +505,8 @@ static double allreduce_time(const LatStepModel *sm, double tokens)
     if (sm->ar_per_step <= 0 || tokens <= 0)
         return 0.0;
     double bytes = tokens * sm->ar_bytes_per_token;
-    double one = 2.0 * (sm->tp - 1) / sm->tp * bytes / (sm->hw->link_gbs_per_dir * 1e9 * sm->p.link_efficiency) +
-                 sm->p.allreduce_latency_us * 1e-6;
+    double one = 2.0 * (sm->tp - 1) / sm->tp * bytes / (sm->hw->link_gbs_per_dir * 1e9 * sm->ar_link_eff) +
+                 sm->ar_latency_us * 1e-6;
     return sm->ar_per_step * one;
 }
 
@@ -693,9 +753,9 @@ void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdown
         c->seconds = allreduce_time(sm, m);
         c->bytes = sm->ar_per_step * m * sm->ar_bytes_per_token;
         c->bound = LAT_BOUND_COMMUNICATION;
-        g_snprintf(c->source, sizeof c->source, "%g ring all-reduces of %g bytes over %g GB/s x %.2f + %g us",
-                   sm->ar_per_step, m * sm->ar_bytes_per_token, sm->hw->link_gbs_per_dir, sm->p.link_efficiency,
-                   sm->p.allreduce_latency_us);
+        g_snprintf(c->source, sizeof c->source, "%g ring all-reduces of %g bytes over %s %g GB/s x %.2f + %g us",
+                   sm->ar_per_step, m * sm->ar_bytes_per_token, sm->ar_pcie ? "PCIe" : "NVLink",
+                   sm->hw->link_gbs_per_dir, sm->ar_link_eff, sm->ar_latency_us);
     }
 
     /* LM head */

@@ -64,8 +64,6 @@ static const char *const engine_keys[] = {"tensor_parallel_size", "max_num_seqs"
                                           "max_model_len", "block_size", "gpu_memory_utilization",
                                           "num_gpu_blocks_override", "long_prefill_token_threshold",
                                           "enable_prefix_caching", NULL};
-static const char *const latency_keys[] = {"model", "step_overhead_us", "bw_efficiency", "link_efficiency",
-                                           "allreduce_latency_us", "v1_mfu_prefill", "v1_mfu_decode", NULL};
 
 static void scenario_init(ScnScenario *s)
 {
@@ -120,33 +118,43 @@ static gboolean apply_engine(ScnScenario *s, const cJSON *e, const char *origin,
            scn_json_get_bool(e, "enable_prefix_caching", p, origin, &s->enable_prefix_caching, error);
 }
 
+/* "latency": {"model": "roofline-v2", "<constant>": number, ...}: every
+ * constant of LatParams by its name (lat_params_set knows them). */
 static gboolean apply_latency(ScnScenario *s, const cJSON *l, const char *origin, GError **error)
 {
-    const char *p = "latency";
-    if (!scn_json_check_keys(l, p, latency_keys, origin, error))
+    if (!cJSON_IsObject(l)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: latency: expected an object", origin);
         return FALSE;
-    char *backend = NULL;
-    if (!scn_json_get_string(l, "model", p, origin, &backend, error))
-        return FALSE;
-    if (backend) {
-        gboolean ok = lat_backend_parse(backend, &s->latency.backend);
-        if (!ok)
-            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
-                        "%s: latency.model: expected \"roofline-v2\", \"roofline-v1\" or \"auto\", got \"%s\"",
-                        origin, backend);
-        g_free(backend);
-        if (!ok)
-            return FALSE;
     }
-    LatParams *lp = &s->latency;
-    return scn_json_get_double(l, "step_overhead_us", p, origin, 0, INFINITY, FALSE, &lp->step_overhead_us,
-                               error) &&
-           scn_json_get_double(l, "bw_efficiency", p, origin, 0, 1, TRUE, &lp->bw_efficiency, error) &&
-           scn_json_get_double(l, "link_efficiency", p, origin, 0, 1, TRUE, &lp->link_efficiency, error) &&
-           scn_json_get_double(l, "allreduce_latency_us", p, origin, 0, INFINITY, FALSE,
-                               &lp->allreduce_latency_us, error) &&
-           scn_json_get_double(l, "v1_mfu_prefill", p, origin, 0, 1, TRUE, &lp->v1_mfu_prefill, error) &&
-           scn_json_get_double(l, "v1_mfu_decode", p, origin, 0, 1, TRUE, &lp->v1_mfu_decode, error);
+    for (const cJSON *it = l->child; it; it = it->next) {
+        char *assignment;
+        if (strcmp(it->string, "model") == 0) {
+            if (!cJSON_IsString(it)) {
+                g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                            "%s: latency.model: expected \"roofline-v2\", \"roofline-v1\" or \"auto\"", origin);
+                return FALSE;
+            }
+            assignment = g_strdup_printf("latency_model=%s", it->valuestring);
+        } else if (cJSON_IsNumber(it)) {
+            char num[G_ASCII_DTOSTR_BUF_SIZE];
+            assignment = g_strdup_printf("%s=%s", it->string, g_ascii_dtostr(num, sizeof num, it->valuedouble));
+        } else {
+            char *repr = scn_json_repr(it);
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: latency.%s: expected a number, got %s", origin,
+                        it->string, repr);
+            g_free(repr);
+            return FALSE;
+        }
+        GError *err = NULL;
+        gboolean ok = lat_params_set(&s->latency, assignment, &err);
+        g_free(assignment);
+        if (!ok) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: latency.%s: %s", origin, it->string, err->message);
+            g_error_free(err);
+            return FALSE;
+        }
+    }
+    return TRUE;
 }
 
 static gboolean apply_workload(ScnScenario *s, const cJSON *w, const char *origin, const char *base_dir,
@@ -450,7 +458,8 @@ struct ScnFlags {
     char *model, *hardware, *tp, *mns, *mnbt, *mml, *block_size, *gmu, *blocks, *threshold;
     gboolean prefix_on, prefix_off;
     char *seed, *latency_model, *overhead, *rate, *num_requests, *max_time;
-    GOptionEntry entries[24];
+    char **latency_params;
+    GOptionEntry entries[26];
 };
 
 ScnFlags *scn_flags_new(void)
@@ -472,6 +481,8 @@ ScnFlags *scn_flags_new(void)
         {"seed", 0, 0, G_OPTION_ARG_STRING, &f->seed, "Seed of every random stream", "N"},
         {"latency-model", 0, 0, G_OPTION_ARG_STRING, &f->latency_model, "roofline-v2, roofline-v1 or auto", "NAME"},
         {"step-overhead-us", 0, 0, G_OPTION_ARG_STRING, &f->overhead, "Fixed CPU time per step", "US"},
+        {"latency-param", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->latency_params,
+         "Set a step-time constant (repeatable; names in docs/latency.md)", "NAME=VALUE"},
         {"rate", 0, 0, G_OPTION_ARG_STRING, &f->rate, "Mean arrival rate (a trace is rescaled to it)", "REQ/S"},
         {"num-requests", 0, 0, G_OPTION_ARG_STRING, &f->num_requests, "Number of requests (a trace: the first N)", "N"},
         {"max-time", 0, 0, G_OPTION_ARG_STRING, &f->max_time, "Stop the simulation at this simulated time", "S"},
@@ -491,6 +502,7 @@ void scn_flags_free(ScnFlags *f)
                      &f->num_requests, &f->max_time};
     for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
         g_free(*strs[i]);
+    g_strfreev(f->latency_params);
     g_free(f);
 }
 
@@ -536,6 +548,14 @@ gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error)
         s->enable_prefix_caching = TRUE;
     if (f->prefix_off)
         s->enable_prefix_caching = FALSE;
+    for (char **p = f->latency_params; p && *p; p++) {
+        GError *err = NULL;
+        if (!lat_params_set(&s->latency, *p, &err)) {
+            g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "--latency-param: %s", err->message);
+            g_error_free(err);
+            return FALSE;
+        }
+    }
     return set_flag(s, "--model", "model", f->model, TRUE, error) &&
            set_flag(s, "--hardware", "hardware", f->hardware, TRUE, error) &&
            set_flag(s, "--tensor-parallel-size", "tensor_parallel_size", f->tp, FALSE, error) &&

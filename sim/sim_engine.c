@@ -406,6 +406,35 @@ static void class_stats(Engine *e, int cls, double duration_s, SimClassSummary *
     }
 }
 
+/* Compares the queueing delay of late arrivals with that of earlier ones
+ * (the first quarter is left out as warm-up). Requests still waiting at a
+ * time limit count with the delay they have had so far. */
+static double queue_growth_ms(Engine *e)
+{
+    if (!e->any_arrival || e->last_arrival <= e->first_arrival)
+        return 0;
+    double span = (double)(e->last_arrival - e->first_arrival);
+    double sum[4] = {0}, n[4] = {0};
+    const SimRecord *r = (const SimRecord *)e->records->data;
+    for (guint i = 0; i < e->records->len; i++) {
+        int q = (int)(4.0 * (double)(r[i].arrival - e->first_arrival) / span);
+        q = CLAMP(q, 0, 3);
+        sum[q] += sim_time_to_ms(r[i].queue);
+        n[q]++;
+    }
+    for (uint32_t i = 0; i < sched_num_waiting(e->sched); i++) {
+        const SimReq *q = sched_waiting_at(e->sched, i)->user;
+        if (q->was_scheduled)
+            continue;
+        int k = CLAMP((int)(4.0 * (double)(q->arrival - e->first_arrival) / span), 0, 3);
+        sum[k] += sim_time_to_ms(e->now - q->arrival);
+        n[k]++;
+    }
+    if (n[1] == 0 || n[3] == 0)
+        return 0;
+    return sum[3] / n[3] - sum[1] / n[1];
+}
+
 static SimSummary *summarise(Engine *e, gboolean stopped)
 {
     SimSummary *s = g_new0(SimSummary, 1);
@@ -433,6 +462,7 @@ static SimSummary *summarise(Engine *e, gboolean stopped)
     s->batch_size_mean = e->steps ? (double)e->sum_batch_reqs / e->steps : 0;
     s->batch_tokens_mean = e->steps ? (double)e->sum_batch_tokens / e->steps : 0;
     s->busy_fraction = span ? (double)e->busy_ns / span : 0;
+    s->queue_growth_ms = queue_growth_ms(e);
 
     /* requests still in flight (only when a time limit stopped the run) */
     uint64_t *in_flight = g_new0(uint64_t, e->num_classes);

@@ -92,6 +92,10 @@ typedef struct {
     double batch_size_mean;        /* requests per step */
     double batch_tokens_mean;      /* tokens per step */
     double busy_fraction;          /* share of the duration spent in steps */
+    /* Mean queueing delay of the requests that arrived in the last quarter
+     * of the arrival span minus that of the second quarter: near 0 when the
+     * server keeps up, growing with the backlog when it does not. */
+    double queue_growth_ms;
     gboolean stopped_at_limit;     /* max_time ended the run with work left */
 } SimSummary;
 

@@ -1,0 +1,118 @@
+/*
+ * pl_plan.h: capacity planning. For each candidate deployment (hardware x
+ * TP x engine settings x model), the highest request rate one replica
+ * sustains within the SLOs, found by bisection; the replicas, GPUs and cost
+ * a target load needs; latency and throughput curves against load; a ranked
+ * table with a recommendation and the reason each other candidate lost.
+ *
+ * "Sustains" means every SLO holds and the queue does not grow without
+ * bound (SimSummary.queue_growth_ms below the plan's limit).
+ */
+#ifndef PL_PLAN_H
+#define PL_PLAN_H
+
+#include "scn.h"
+
+/* ----------------------------------------------------------------- SLOs -- */
+
+typedef enum {
+    PL_SLO_TTFT = 0,
+    PL_SLO_TPOT,
+    PL_SLO_ITL,
+    PL_SLO_E2E,
+    PL_SLO_QUEUE,
+} PlSloMetric;
+
+typedef enum { PL_STAT_MEAN = 0, PL_STAT_P50, PL_STAT_P90, PL_STAT_P95, PL_STAT_P99, PL_STAT_MAX } PlStat;
+
+typedef struct {
+    PlSloMetric metric;
+    PlStat stat;
+    double max_ms;   /* the statistic must be <= this */
+    char *label;     /* e.g. "p99 TTFT <= 2000 ms" (owned) */
+} PlSlo;
+
+/* Parses an SLO object {"metric": "ttft", "percentile": "p99", "max_ms": 2000}
+ * (metric: ttft|tpot|itl|e2e|queue, with or without "_ms"; percentile: mean,
+ * p50, p90, p95, p99, max). Errors name origin and path. */
+gboolean pl_slo_parse(const char *json_text, const char *origin, const char *path, PlSlo *out, GError **error);
+/* The value of the SLO's statistic in a summary. */
+double pl_slo_value(const PlSlo *slo, const SimSummary *sum);
+const char *pl_slo_metric_name(PlSloMetric m);
+const char *pl_stat_name(PlStat s);
+
+/* ---------------------------------------------------------------- result -- */
+
+/* One simulated load level of a candidate. */
+typedef struct {
+    double rate;                 /* offered requests/s */
+    double achieved_rate;        /* completed / duration */
+    double output_tokens_per_s;
+    double ttft_p50_ms, ttft_p99_ms;
+    double tpot_p50_ms, tpot_p99_ms;
+    double slo_values[8];        /* value of each SLO's statistic, plan order */
+    double queue_growth_ms;
+    gboolean meets_slos;
+    gboolean stable;
+} PlLoadPoint;
+
+typedef struct {
+    char *name;                  /* e.g. "H100-SXM TP4" */
+    char *hardware;
+    char *model;
+    guint tensor_parallel_size;
+    guint max_num_seqs, max_num_batched_tokens; /* effective */
+    double price_per_gpu_hour;
+
+    gboolean feasible;           /* FALSE: could not run (why in `error`) or sustains no load */
+    char *error;                 /* why it is infeasible (owned), NULL otherwise */
+
+    double max_rate;             /* highest sustained rate of one replica (requests/s) */
+    double max_rate_upper;       /* the lowest rate found not sustained (bisection bracket) */
+    gboolean max_rate_is_bound;  /* the search hit its upper rate limit: max_rate is a lower bound */
+    char *binding;               /* what fails just above max_rate: an SLO label or "queue growth" */
+    guint evaluations;           /* simulations run by the bisection */
+
+    guint replicas;              /* for the target load */
+    guint gpus;
+    double cost_per_hour;
+    double cost_per_million_output_tokens;
+    double output_tokens_per_s_at_target; /* per replica, at target / replicas */
+
+    guint num_curve;
+    PlLoadPoint *curve;          /* load levels, increasing rate */
+    guint rank;                  /* 1 = recommended; 0 = infeasible */
+    char *verdict;               /* why it won or lost (owned) */
+} PlCandidateResult;
+
+typedef struct {
+    char *name;
+    char *description;
+    char *workload;              /* one-line description of the workload */
+    double mean_output_tokens;   /* per request, of the workload */
+    double target_rate;          /* requests/s the service must carry */
+    guint num_slos;
+    PlSlo *slos;
+    double tolerance;            /* relative width of the final bisection bracket */
+    double max_queue_growth_ms;
+    guint num_requests;          /* per simulation */
+    guint64 seed;
+    guint num_candidates;
+    PlCandidateResult *candidates; /* in plan order */
+    int recommended;             /* index, -1 when none is feasible */
+} PlPlanResult;
+
+void pl_plan_result_free(PlPlanResult *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PlPlanResult, pl_plan_result_free)
+
+/* ---------------------------------------------------------------- report -- */
+
+/* Writes report.html (self-contained: inline CSS and SVG charts, no network),
+ * report.md and plan.json into `dir` (created if needed). */
+gboolean pl_report_write(const PlPlanResult *r, const char *dir, GError **error);
+/* The three documents as strings (g_free), for tests. */
+char *pl_report_html(const PlPlanResult *r);
+char *pl_report_markdown(const PlPlanResult *r);
+char *pl_report_json(const PlPlanResult *r);
+
+#endif /* PL_PLAN_H */
