@@ -17,11 +17,12 @@ int cmd_validate(int argc, char **argv)
         "docs/validation-format.md) with its exact arrivals, lengths and engine settings, and prints\n"
         "measured vs simulated TTFT (mean, p50, p90), TPOT (mean, p90), E2E (mean, p90) and output\n"
         "throughput with the signed error of each, then the mean absolute percentage error (MAPE).");
-    gboolean json = FALSE;
+    gboolean json = FALSE, markdown = FALSE;
     char *output = NULL, *latency_model = NULL, *overhead = NULL, *data_dir = NULL;
     char **params = NULL;
     GOptionEntry entries[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON instead of the table", NULL},
+        {"markdown", 0, 0, G_OPTION_ARG_NONE, &markdown, "Print Markdown tables (as in docs/accuracy.md)", NULL},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Also write the JSON to FILE", "FILE"},
         {"latency-model", 0, 0, G_OPTION_ARG_STRING, &latency_model, "roofline-v2 (default where tables exist), roofline-v1 or auto", "NAME"},
         {"step-overhead-us", 0, 0, G_OPTION_ARG_STRING, &overhead, "Override the per-step overhead", "US"},
@@ -83,6 +84,8 @@ int cmd_validate(int argc, char **argv)
     char *text = pl_validate_json((PlExperiment *const *)exps->pdata, exps->len, backend);
     if (json)
         fputs(text, stdout);
+    else if (markdown)
+        pl_validate_markdown(stdout, (PlExperiment *const *)exps->pdata, exps->len, backend);
     else
         pl_validate_print(stdout, (PlExperiment *const *)exps->pdata, exps->len, backend);
     if (output && !g_file_set_contents(output, text, -1, &error))

@@ -355,6 +355,88 @@ void pl_validate_print(FILE *out, PlExperiment *const *exps, guint n, const char
     }
 }
 
+static void md_cell(FILE *out, double v, gboolean percent)
+{
+    if (isnan(v))
+        fputs(" - |", out);
+    else if (percent)
+        fprintf(out, " %+.1f%% |", v);
+    else if (fabs(v) >= 1000)
+        fprintf(out, " %.0f |", v);
+    else
+        fprintf(out, " %.2f |", v);
+}
+
+static void md_header(FILE *out)
+{
+    fputs("| point | n | |", out);
+    for (int m = 0; m < PL_NUM_METRICS; m++)
+        fprintf(out, " %s |", pl_metric_label((PlMetric)m));
+    fputs("\n|---|---|---|", out);
+    for (int m = 0; m < PL_NUM_METRICS; m++)
+        fputs("---|", out);
+    fputc('\n', out);
+}
+
+static void md_mape_row(FILE *out, const char *label, const double mape[PL_NUM_METRICS])
+{
+    fprintf(out, "| **%s** | | |", label);
+    for (int m = 0; m < PL_NUM_METRICS; m++) {
+        if (isnan(mape[m]))
+            fputs(" - |", out);
+        else
+            fprintf(out, " **%.1f%%** |", mape[m]);
+    }
+    fputc('\n', out);
+}
+
+void pl_validate_markdown(FILE *out, PlExperiment *const *exps, guint n, const char *backend_name)
+{
+    fprintf(out, "Step model: %s. Times in ms, throughput in output tokens/s; error = (simulated - measured) / "
+                 "measured.\n",
+            backend_name);
+    for (guint k = 0; k < n; k++) {
+        const PlExperiment *e = exps[k];
+        fprintf(out, "\n### %s\n\n%s, %s, TP %u, vLLM %s; max_num_seqs %u, max_num_batched_tokens %u, %u KV blocks "
+                     "(%s)\n\n",
+                e->name, e->hardware, e->model, e->tensor_parallel_size, e->vllm_version ? e->vllm_version : "?",
+                e->max_num_seqs, e->max_num_batched_tokens, e->sim_num_gpu_blocks,
+                e->num_gpu_blocks ? "logged" : "estimated");
+        md_header(out);
+        for (guint i = 0; i < e->points->len; i++) {
+            const PlPoint *p = g_ptr_array_index(e->points, i);
+            fprintf(out, "| %s | %u | measured |", p->name, p->num_requests);
+            for (int m = 0; m < PL_NUM_METRICS; m++)
+                md_cell(out, p->has_measured[m] ? p->measured[m] : NAN, FALSE);
+            fputs("\n| | | simulated |", out);
+            for (int m = 0; m < PL_NUM_METRICS; m++)
+                md_cell(out, p->simulated[m], FALSE);
+            fputs("\n| | | error |", out);
+            for (int m = 0; m < PL_NUM_METRICS; m++)
+                md_cell(out, pl_point_error(p, (PlMetric)m), TRUE);
+            fputc('\n', out);
+        }
+        double mape[PL_NUM_METRICS];
+        pl_mape((PlExperiment *const *)&exps[k], 1, mape);
+        md_mape_row(out, "MAPE", mape);
+    }
+    double mape[PL_NUM_METRICS];
+    pl_mape(exps, n, mape);
+    guint points = 0;
+    for (guint k = 0; k < n; k++)
+        points += exps[k]->points->len;
+    fprintf(out, "\n### All %u points\n\n| | |", points);
+    for (int m = 0; m < PL_NUM_METRICS; m++)
+        fprintf(out, " %s |", pl_metric_label((PlMetric)m));
+    fputs("\n|---|---|", out);
+    for (int m = 0; m < PL_NUM_METRICS; m++)
+        fputs("---|", out);
+    fputs("\n| **MAPE** | |", out);
+    for (int m = 0; m < PL_NUM_METRICS; m++)
+        fprintf(out, " **%.1f%%** |", mape[m]);
+    fputc('\n', out);
+}
+
 static void add_metrics(cJSON *obj, const char *name, const double v[PL_NUM_METRICS], const gboolean *has)
 {
     cJSON *o = cJSON_AddObjectToObject(obj, name);

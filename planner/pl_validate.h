@@ -81,6 +81,8 @@ void pl_mape(PlExperiment *const *exps, guint n, double mape[PL_NUM_METRICS]);
 /* The report: per experiment and point, measured, simulated, error; MAPE per
  * experiment and overall. */
 void pl_validate_print(FILE *out, PlExperiment *const *exps, guint n, const char *backend_name);
+/* The report as Markdown tables (docs/accuracy.md is made of this). */
+void pl_validate_markdown(FILE *out, PlExperiment *const *exps, guint n, const char *backend_name);
 /* The same as JSON: {"latency_model", "mape": {...}, "experiments": [...]}. g_free. */
 char *pl_validate_json(PlExperiment *const *exps, guint n, const char *backend_name);
 
