@@ -12,6 +12,7 @@
 int cmd_validate(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = g_option_context_new("EXPERIMENT_DIR... - compare with measured vLLM runs");
+    ScnCache *cache = NULL; /* freed at out: (declared before any goto) */
     g_option_context_set_summary(ctx,
         "Replays each load level of each experiment folder (experiment.json + request CSVs, see\n"
         "docs/validation-format.md) with its exact arrivals, lengths and engine settings, and prints\n"
@@ -69,7 +70,7 @@ int cmd_validate(int argc, char **argv)
             goto out;
         }
     }
-    g_autoptr(ScnCache) cache = scn_cache_new(cli_data_dir(data_dir));
+    cache = scn_cache_new(cli_data_dir(data_dir));
     for (int i = 1; i < argc; i++) {
         PlExperiment *e = pl_experiment_load(argv[i], &error);
         if (!e || !pl_experiment_simulate(e, cache, &latency, &error)) {
@@ -92,6 +93,7 @@ int cmd_validate(int argc, char **argv)
         rc = cli_fail("validate", error);
     g_free(text);
 out:
+    scn_cache_free(cache);
     g_ptr_array_free(exps, TRUE);
     g_free(output);
     g_free(latency_model);

@@ -324,7 +324,8 @@ PlPlanSpec *pl_plan_spec_parse(const char *text, const char *origin, const char 
     static const char *const keys[] = {"name", "description", "base", "target_rate", "slos", "candidates",
                                        "prices", "search", NULL};
     static const char *const search_keys[] = {"min_rate", "max_rate", "tolerance", "num_requests",
-                                              "max_queue_growth_ms", "curve_points", "seed", NULL};
+                                              "max_queue_growth_ms", "max_queue_growth_rate", "curve_points",
+                                              "seed", NULL};
     cJSON *root = scn_json_parse(text, origin, error);
     if (!root)
         return NULL;
@@ -335,6 +336,7 @@ PlPlanSpec *pl_plan_spec_parse(const char *text, const char *origin, const char 
     p->tolerance = 0.02;
     p->num_requests = 1500;
     p->max_queue_growth_ms = 500;
+    p->max_queue_growth_rate = 0.02;
     p->curve_points = 9;
     if (!scn_json_check_keys(root, "", keys, origin, error))
         goto fail;
@@ -414,6 +416,8 @@ PlPlanSpec *pl_plan_spec_parse(const char *text, const char *origin, const char 
             !scn_json_get_uint(search, "num_requests", "search", origin, 50, 10000000, &n, error) ||
             !scn_json_get_double(search, "max_queue_growth_ms", "search", origin, 0, INFINITY, TRUE,
                                  &p->max_queue_growth_ms, error) ||
+            !scn_json_get_double(search, "max_queue_growth_rate", "search", origin, 0, INFINITY, TRUE,
+                                 &p->max_queue_growth_rate, error) ||
             !scn_json_get_uint(search, "curve_points", "search", origin, 0, 50, &pts, error) ||
             !scn_json_get_uint(search, "seed", "search", origin, 0, G_MAXUINT64, &seed, error))
             goto fail;
@@ -510,13 +514,15 @@ static gboolean evaluate(CandidateJob *job, double rate, PlLoadPoint *pt, char *
     pt->tpot_p50_ms = sum->all.tpot_ms.p50;
     pt->tpot_p99_ms = sum->all.tpot_ms.p99;
     pt->queue_growth_ms = sum->queue_growth_ms;
+    pt->queue_growth_rate = sum->queue_growth_rate;
     pt->meets_slos = sum->all.completed > 0;
     for (guint i = 0; i < p->num_slos; i++) {
         pt->slo_values[i] = pl_slo_value(&p->slos[i], sum);
         if (!(pt->slo_values[i] <= p->slos[i].max_ms))
             pt->meets_slos = FALSE;
     }
-    pt->stable = sum->queue_growth_ms <= p->max_queue_growth_ms && sum->all.rejected == 0;
+    pt->stable = sum->queue_growth_ms <= p->max_queue_growth_ms &&
+                 sum->queue_growth_rate <= p->max_queue_growth_rate && sum->all.rejected == 0;
     if (job->mean_output_tokens == 0 && sum->all.completed > 0)
         job->mean_output_tokens = (double)sum->all.output_tokens / (double)sum->all.completed;
     sim_summary_free(sum);
@@ -681,6 +687,7 @@ PlPlanResult *pl_plan_run(const PlPlanSpec *p, ScnCache *cache, guint jobs, GErr
     }
     r->tolerance = p->tolerance;
     r->max_queue_growth_ms = p->max_queue_growth_ms;
+    r->max_queue_growth_rate = p->max_queue_growth_rate;
     r->num_requests = p->num_requests;
     r->seed = p->base->seed;
     r->num_candidates = p->num_candidates;
@@ -715,15 +722,12 @@ PlPlanResult *pl_plan_run(const PlPlanSpec *p, ScnCache *cache, guint jobs, GErr
             break;
         }
     {
-        ScnBuilt b;
-        ScnScenario *s = scn_scenario_copy(p->base);
-        if (scn_build(s, cache, &b, NULL)) {
-            r->workload = g_strdup(wl_source_describe(b.source));
-            scn_built_clear(&b);
-        } else {
-            r->workload = g_strdup(s->is_trace ? s->trace_path : "synthetic");
-        }
-        scn_scenario_free(s);
+        /* the workload alone: the base deployment itself need not fit */
+        const ScnScenario *s = p->base;
+        WlSource *src = s->is_trace ? wl_source_new_trace(s->trace_path, &s->trace, NULL)
+                                    : wl_source_new_synthetic(&s->workload, s->seed, NULL);
+        r->workload = g_strdup(src ? wl_source_describe(src) : (s->is_trace ? s->trace_path : "synthetic"));
+        wl_source_free(src);
     }
     g_free(jobv);
 
@@ -762,6 +766,12 @@ PlPlanResult *pl_plan_run(const PlPlanSpec *p, ScnCache *cache, guint jobs, GErr
                 "one replica sustains %s%.3g requests/s, limited by %s",
                 r->target_rate, c->cost_per_hour, c->gpus, c->replicas, c->replicas == 1 ? "" : "s",
                 c->tensor_parallel_size, c->max_rate_is_bound ? ">= " : "", c->max_rate, c->binding);
+        } else if (c->cost_per_hour - best->cost_per_hour < 0.005) {
+            c->verdict = g_strdup_printf(
+                "costs the same as %s ($%.2f/hour, %u GPUs) but one replica sustains %s%.3g requests/s against %.3g "
+                "(limited by %s), so it needs %u replica%s x TP%u: less headroom per replica",
+                best->name, c->cost_per_hour, c->gpus, c->max_rate_is_bound ? ">= " : "", c->max_rate,
+                best->max_rate, c->binding, c->replicas, c->replicas == 1 ? "" : "s", c->tensor_parallel_size);
         } else {
             double extra = c->cost_per_hour - best->cost_per_hour;
             c->verdict = g_strdup_printf(

@@ -6,7 +6,8 @@
  * table with a recommendation and the reason each other candidate lost.
  *
  * "Sustains" means every SLO holds and the queue does not grow without
- * bound (SimSummary.queue_growth_ms below the plan's limit).
+ * bound: SimSummary.queue_growth_ms and queue_growth_rate below the plan's
+ * limits (500 ms and 2% by default).
  */
 #ifndef PL_PLAN_H
 #define PL_PLAN_H
@@ -52,6 +53,7 @@ typedef struct {
     double tpot_p50_ms, tpot_p99_ms;
     double slo_values[8];        /* value of each SLO's statistic, plan order */
     double queue_growth_ms;
+    double queue_growth_rate;
     gboolean meets_slos;
     gboolean stable;
 } PlLoadPoint;
@@ -95,6 +97,7 @@ typedef struct {
     PlSlo *slos;
     double tolerance;            /* relative width of the final bisection bracket */
     double max_queue_growth_ms;
+    double max_queue_growth_rate;
     guint num_requests;          /* per simulation */
     guint64 seed;
     guint num_candidates;

@@ -29,6 +29,7 @@ typedef struct {
     double tolerance;
     guint num_requests;
     double max_queue_growth_ms;
+    double max_queue_growth_rate;
     guint curve_points;
 } PlPlanSpec;
 

@@ -91,6 +91,7 @@ char *scn_report_json(const ScnScenario *s, const ScnBuilt *b, const SimSummary 
     cJSON_AddNumberToObject(root, "batch_tokens_mean", sum->batch_tokens_mean);
     cJSON_AddNumberToObject(root, "busy_fraction", sum->busy_fraction);
     cJSON_AddNumberToObject(root, "queue_growth_ms", sum->queue_growth_ms);
+    cJSON_AddNumberToObject(root, "queue_growth_rate", sum->queue_growth_rate);
     cJSON_AddNumberToObject(root, "steps", (double)sum->steps);
     cJSON_AddNumberToObject(root, "prefix_hit_tokens", (double)sum->prefix_hit_tokens);
     cJSON_AddNumberToObject(root, "first_arrival_s", sum->first_arrival_s);

@@ -353,7 +353,11 @@ const SchedStep *sched_schedule(SchedScheduler *s)
             continue;
         }
         gboolean scheduled = TRUE;
-        while (!allocate_slots(s, r, NULL, 0, n)) {
+        /* most decode steps need no block and fill none: skip the allocator */
+        uint32_t total = r->num_computed + n;
+        gboolean fits = total <= r->num_blocks * s->cfg.block_size &&
+                        (!s->cfg.enable_prefix_caching || total / s->cfg.block_size <= r->num_hashed_blocks);
+        while (!fits && !allocate_slots(s, r, NULL, 0, n)) {
             SchedRequest *victim = s->running[--s->num_running];
             preempt(s, victim);
             st->num_preempted++;

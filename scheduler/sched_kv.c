@@ -22,6 +22,12 @@
 
 #define NIL UINT32_MAX
 
+typedef struct {
+    uint64_t key;
+    uint32_t val;
+    uint32_t pad;
+} MapSlot;
+
 struct SchedKvPool {
     uint32_t num_blocks;
     uint32_t block_size;
@@ -36,9 +42,8 @@ struct SchedKvPool {
     uint32_t num_free;
     uint32_t num_cached_free;
 
-    /* hash -> block */
-    uint64_t *map_keys; /* 0: empty slot */
-    uint32_t *map_vals;
+    /* hash -> block: key and value side by side, one cache line per probe */
+    MapSlot *map;       /* key 0: empty slot */
     uint32_t map_mask;
     uint32_t map_count;
 };
@@ -108,28 +113,33 @@ static inline uint32_t map_slot(const SchedKvPool *p, uint64_t key)
 static uint32_t map_find(const SchedKvPool *p, uint64_t key)
 {
     for (uint32_t i = map_slot(p, key);; i = (i + 1) & p->map_mask) {
-        if (p->map_keys[i] == key)
-            return p->map_vals[i];
-        if (p->map_keys[i] == 0)
+        if (p->map[i].key == key)
+            return p->map[i].val;
+        if (p->map[i].key == 0)
             return NIL;
     }
 }
 
-static void map_insert(SchedKvPool *p, uint64_t key, uint32_t val)
+/* Inserts key -> val unless the key is present; returns whether it inserted. */
+static gboolean map_insert_new(SchedKvPool *p, uint64_t key, uint32_t val)
 {
     uint32_t i = map_slot(p, key);
-    while (p->map_keys[i] != 0)
+    while (p->map[i].key != 0) {
+        if (p->map[i].key == key)
+            return FALSE;
         i = (i + 1) & p->map_mask;
-    p->map_keys[i] = key;
-    p->map_vals[i] = val;
+    }
+    p->map[i].key = key;
+    p->map[i].val = val;
     p->map_count++;
+    return TRUE;
 }
 
 static void map_remove(SchedKvPool *p, uint64_t key)
 {
     uint32_t i = map_slot(p, key);
-    while (p->map_keys[i] != key) {
-        if (p->map_keys[i] == 0)
+    while (p->map[i].key != key) {
+        if (p->map[i].key == 0)
             return;
         i = (i + 1) & p->map_mask;
     }
@@ -137,18 +147,17 @@ static void map_remove(SchedKvPool *p, uint64_t key)
     uint32_t j = i;
     for (;;) {
         j = (j + 1) & p->map_mask;
-        if (p->map_keys[j] == 0)
+        if (p->map[j].key == 0)
             break;
-        uint32_t home = map_slot(p, p->map_keys[j]);
+        uint32_t home = map_slot(p, p->map[j].key);
         /* can the entry at j move to the hole at i? yes unless home lies in (i, j] */
         gboolean between = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
         if (!between) {
-            p->map_keys[i] = p->map_keys[j];
-            p->map_vals[i] = p->map_vals[j];
+            p->map[i] = p->map[j];
             i = j;
         }
     }
-    p->map_keys[i] = 0;
+    p->map[i].key = 0;
     p->map_count--;
 }
 
@@ -173,8 +182,7 @@ SchedKvPool *sched_kv_pool_new(uint32_t num_blocks, uint32_t block_size, gboolea
         uint32_t cap = 16;
         while (cap < 2u * num_blocks)
             cap <<= 1;
-        p->map_keys = g_new0(uint64_t, cap);
-        p->map_vals = g_new(uint32_t, cap);
+        p->map = g_new0(MapSlot, cap);
         p->map_mask = cap - 1;
     }
     return p;
@@ -189,8 +197,7 @@ void sched_kv_pool_free(SchedKvPool *p)
     g_free(p->prev);
     g_free(p->next);
     g_free(p->on_free);
-    g_free(p->map_keys);
-    g_free(p->map_vals);
+    g_free(p->map);
     g_free(p);
 }
 
@@ -250,10 +257,9 @@ gboolean sched_kv_pool_cache(SchedKvPool *p, uint32_t block, uint64_t hash)
 {
     if (!p->caching || p->hash[block])
         return FALSE;
-    if (map_find(p, hash) != NIL) /* another block already holds these tokens */
+    if (!map_insert_new(p, hash, block)) /* another block already holds these tokens */
         return FALSE;
     p->hash[block] = hash;
-    map_insert(p, hash, block);
     if (p->on_free[block])
         p->num_cached_free++;
     return TRUE;

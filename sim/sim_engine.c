@@ -67,6 +67,7 @@ typedef struct {
     guint num_classes;
     ClassAcc *classes;
     SimHist *itl_all;
+    uint64_t *itl_runs;     /* per class: tokens of this step whose ITL is its duration */
 
     uint64_t arrived, completed, rejected, rejected_too_long, rejected_no_blocks;
     uint64_t steps, sum_batch_reqs, sum_batch_tokens;
@@ -340,6 +341,11 @@ static gboolean handle_step_end(Engine *e, GError **error)
     }
 
     sched_finish_step(e->sched);
+    /* Most tokens of a step come after a token of the previous step: their
+     * ITL is this step's duration. They are counted per class and added to
+     * the histograms once per step. */
+    uint64_t *runs = e->itl_runs;
+    memset(runs, 0, e->num_classes * sizeof *runs);
     for (uint32_t i = 0; i < st->num_reqs; i++) {
         SimReq *q = st->reqs[i]->user;
         uint8_t fl = q->sr.step_flags;
@@ -351,8 +357,12 @@ static gboolean handle_step_end(Engine *e, GError **error)
             SimTime itl = e->now - q->last_token;
             if (itl > q->itl_max)
                 q->itl_max = itl;
-            sim_hist_add(e->itl_all, itl);
-            sim_hist_add(e->classes[q->class_id].itl, itl);
+            if (itl == dur) {
+                runs[q->class_id]++;
+            } else {
+                sim_hist_add(e->itl_all, itl);
+                sim_hist_add(e->classes[q->class_id].itl, itl);
+            }
             if (e->cfg->itl_csv)
                 fprintf(e->cfg->itl_csv, "%" G_GUINT64_FORMAT ",%u,%.6f,%.6f\n", q->sr.id, q->sr.num_output,
                         sim_time_to_seconds(e->now), sim_time_to_ms(itl));
@@ -361,6 +371,12 @@ static gboolean handle_step_end(Engine *e, GError **error)
         if (fl & SCHED_FINISHED_NOW)
             finish_request(e, q);
     }
+    uint64_t total_runs = 0;
+    for (guint c = 0; c < e->num_classes; c++) {
+        sim_hist_add_n(e->classes[c].itl, dur, runs[c]);
+        total_runs += runs[c];
+    }
+    sim_hist_add_n(e->itl_all, dur, total_runs);
     if (e->cfg->step_hook) {
         SimStepInfo info = {.start = e->step_start, .end = e->now, .step = st, .sched = e->sched,
                             .arrived = e->arrived, .completed = e->completed, .rejected = e->rejected};
@@ -463,6 +479,8 @@ static SimSummary *summarise(Engine *e, gboolean stopped)
     s->batch_tokens_mean = e->steps ? (double)e->sum_batch_tokens / e->steps : 0;
     s->busy_fraction = span ? (double)e->busy_ns / span : 0;
     s->queue_growth_ms = queue_growth_ms(e);
+    if (e->any_arrival && e->last_arrival > e->first_arrival)
+        s->queue_growth_rate = s->queue_growth_ms / (sim_time_to_ms(e->last_arrival - e->first_arrival) / 2.0);
 
     /* requests still in flight (only when a time limit stopped the run) */
     uint64_t *in_flight = g_new0(uint64_t, e->num_classes);
@@ -485,8 +503,10 @@ static SimSummary *summarise(Engine *e, gboolean stopped)
         cs->preempted_requests = a->preempted_requests;
         cs->input_tokens = a->input_tokens;
         cs->output_tokens = a->output_tokens;
-        class_stats(e, (int)c, s->duration_s, cs, buf);
-        sim_hist_stats(a->itl, 1e-6, &cs->itl_ms);
+        if (e->num_classes > 1) {
+            class_stats(e, (int)c, s->duration_s, cs, buf);
+            sim_hist_stats(a->itl, 1e-6, &cs->itl_ms);
+        }
         all->arrived += a->arrived;
         all->completed += a->completed;
         all->rejected += a->rejected;
@@ -497,6 +517,17 @@ static SimSummary *summarise(Engine *e, gboolean stopped)
     }
     class_stats(e, -1, s->duration_s, all, buf);
     sim_hist_stats(e->itl_all, 1e-6, &all->itl_ms);
+    if (e->num_classes == 1) { /* the one class is everything */
+        SimClassSummary *cs = &s->classes[0];
+        cs->ttft_ms = all->ttft_ms;
+        cs->tpot_ms = all->tpot_ms;
+        cs->itl_ms = all->itl_ms;
+        cs->e2e_ms = all->e2e_ms;
+        cs->queue_ms = all->queue_ms;
+        cs->requests_per_s = all->requests_per_s;
+        cs->input_tokens_per_s = all->input_tokens_per_s;
+        cs->output_tokens_per_s = all->output_tokens_per_s;
+    }
     g_free(buf);
     g_free(in_flight);
     return s;
@@ -534,6 +565,7 @@ static void engine_clear(Engine *e)
     for (guint c = 0; c < e->num_classes; c++)
         sim_hist_free(e->classes[c].itl);
     g_free(e->classes);
+    g_free(e->itl_runs);
     sim_hist_free(e->itl_all);
 }
 
@@ -553,6 +585,7 @@ SimSummary *sim_run(const SimConfig *cfg, GError **error)
     for (guint c = 0; c < e.num_classes; c++)
         e.classes[c].itl = sim_hist_new();
     e.itl_all = sim_hist_new();
+    e.itl_runs = g_new0(uint64_t, e.num_classes);
     if (cfg->timeseries_interval_s > 0)
         e.ts_interval = MAX(sim_time_from_seconds(cfg->timeseries_interval_s), 1);
 

@@ -96,6 +96,9 @@ typedef struct {
      * of the arrival span minus that of the second quarter: near 0 when the
      * server keeps up, growing with the backlog when it does not. */
     double queue_growth_ms;
+    /* queue_growth_ms over the time between those two quarters' midpoints
+     * (half the arrival span): about utilisation - 1 when overloaded. */
+    double queue_growth_rate;
     gboolean stopped_at_limit;     /* max_time ended the run with work left */
 } SimSummary;
 

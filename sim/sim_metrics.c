@@ -22,10 +22,59 @@ double sim_percentile_sorted(const double *v, size_t n, double p)
     return v[lo] + (v[hi] - v[lo]) * frac;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* Places the k-th smallest of v[lo, hi) at v[k], smaller ones before it and
+ * larger ones after: quickselect with median-of-three pivots and a
+ * three-way partition (< pivot, == pivot, > pivot), which always shrinks the
+ * range and handles runs of equal values: O(hi - lo) expected. */
+static void select_kth(double *v, size_t lo, size_t hi, size_t k)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        double a = v[lo], b = v[mid], c = v[hi - 1];
+        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t lt = lo, i = lo, gt = hi; /* [lo,lt) < p, [lt,i) == p, [gt,hi) > p */
+        while (i < gt) {
+            double x = v[i];
+            if (x < pivot) {
+                v[i++] = v[lt];
+                v[lt++] = x;
+            } else if (x > pivot) {
+                v[i] = v[--gt];
+                v[gt] = x;
+            } else {
+                i++;
+            }
+        }
+        if (k < lt)
+            hi = lt;
+        else if (k >= gt)
+            lo = gt;
+        else
+            return; /* v[k] == pivot */
+    }
+}
+
+/* The p-th percentile of unsorted values; `from` is the first index not yet
+ * known to hold its final order statistic (selections go upward). */
+static double percentile_select(double *v, size_t n, double p, size_t *from)
+{
+    double rank = p / 100.0 * (double)(n - 1);
+    size_t lo = (size_t)floor(rank);
+    size_t hi = lo + 1 < n ? lo + 1 : lo;
+    if (lo >= *from)
+        select_kth(v, *from, n, lo);
+    if (hi > lo) {
+        /* the next order statistic is the smallest of what lies above lo */
+        size_t m = lo + 1;
+        for (size_t i = lo + 2; i < n; i++)
+            if (v[i] < v[m])
+                m = i;
+        double t = v[lo + 1];
+        v[lo + 1] = v[m];
+        v[m] = t;
+    }
+    *from = hi + 1;
+    return v[lo] + (v[hi] - v[lo]) * (rank - (double)lo);
 }
 
 void sim_stats_compute(double *values, size_t n, SimStats *out)
@@ -33,17 +82,20 @@ void sim_stats_compute(double *values, size_t n, SimStats *out)
     memset(out, 0, sizeof *out);
     if (n == 0)
         return;
-    qsort(values, n, sizeof *values, cmp_double);
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i++)
+    double sum = 0.0, max = values[0];
+    for (size_t i = 0; i < n; i++) {
         sum += values[i];
+        if (values[i] > max)
+            max = values[i];
+    }
     out->count = n;
     out->mean = sum / (double)n;
-    out->p50 = sim_percentile_sorted(values, n, 50);
-    out->p90 = sim_percentile_sorted(values, n, 90);
-    out->p95 = sim_percentile_sorted(values, n, 95);
-    out->p99 = sim_percentile_sorted(values, n, 99);
-    out->max = values[n - 1];
+    size_t from = 0;
+    out->p50 = percentile_select(values, n, 50, &from);
+    out->p90 = percentile_select(values, n, 90, &from);
+    out->p95 = percentile_select(values, n, 95, &from);
+    out->p99 = percentile_select(values, n, 99, &from);
+    out->max = max;
 }
 
 /* ------------------------------------------------------------ histogram -- */
@@ -98,6 +150,17 @@ void sim_hist_add(SimHist *h, uint64_t v)
     h->counts[bucket_of(v)]++;
     h->n++;
     h->sum += (double)v;
+    if (v > h->max)
+        h->max = v;
+}
+
+void sim_hist_add_n(SimHist *h, uint64_t v, uint64_t count)
+{
+    if (count == 0)
+        return;
+    h->counts[bucket_of(v)] += count;
+    h->n += count;
+    h->sum += (double)v * (double)count;
     if (v > h->max)
         h->max = v;
 }

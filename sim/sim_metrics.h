@@ -29,7 +29,8 @@ typedef struct {
 /* The p-th percentile (0..100) of n sorted values; 0 when n == 0. */
 double sim_percentile_sorted(const double *sorted, size_t n, double p);
 
-/* Sorts `values` in place (ascending) and fills *out; zeros when n == 0. */
+/* Fills *out from unsorted values (reordered in place: expected O(n),
+ * by selection); zeros when n == 0. */
 void sim_stats_compute(double *values, size_t n, SimStats *out);
 
 typedef struct SimHist SimHist;
@@ -38,6 +39,8 @@ SimHist *sim_hist_new(void);
 void sim_hist_free(SimHist *h); /* accepts NULL */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SimHist, sim_hist_free)
 void sim_hist_add(SimHist *h, uint64_t value);
+/* Adds `count` copies of a value. */
+void sim_hist_add_n(SimHist *h, uint64_t value, uint64_t count);
 /* Adds every value of src to dst. */
 void sim_hist_merge(SimHist *dst, const SimHist *src);
 uint64_t sim_hist_count(const SimHist *h);

@@ -111,6 +111,12 @@ static void test_percentiles_by_hand(void)
     CU_ASSERT_DOUBLE_EQUAL(st.mean, 0.0, 0);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -162,6 +168,38 @@ static void test_histogram_precision(void)
     g_rand_free(rng);
 }
 
+/* Selection-based percentiles equal those of a sorted copy, on random
+ * arrays with many duplicates, few values, and sorted or reversed input. */
+static void test_percentiles_vs_sort(void)
+{
+    GRand *rng = g_rand_new_with_seed(3);
+    for (int trial = 0; trial < 300; trial++) {
+        size_t n = (size_t)g_rand_int_range(rng, 1, 2000);
+        int distinct = g_rand_int_range(rng, 1, 50);
+        double *v = g_new(double, n), *sorted = g_new(double, n);
+        for (size_t i = 0; i < n; i++)
+            v[i] = (double)g_rand_int_range(rng, 0, distinct);
+        if (trial % 7 == 0)
+            for (size_t i = 0; i < n; i++)
+                v[i] = (double)i;
+        if (trial % 11 == 0)
+            for (size_t i = 0; i < n; i++)
+                v[i] = (double)(n - i);
+        memcpy(sorted, v, n * sizeof *v);
+        qsort(sorted, n, sizeof *sorted, cmp_double);
+        SimStats st;
+        sim_stats_compute(v, n, &st);
+        CU_ASSERT_DOUBLE_EQUAL_FATAL(st.p50, sim_percentile_sorted(sorted, n, 50), 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL_FATAL(st.p90, sim_percentile_sorted(sorted, n, 90), 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL_FATAL(st.p95, sim_percentile_sorted(sorted, n, 95), 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL_FATAL(st.p99, sim_percentile_sorted(sorted, n, 99), 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL_FATAL(st.max, sorted[n - 1], 0);
+        g_free(v);
+        g_free(sorted);
+    }
+    g_rand_free(rng);
+}
+
 static void test_time_rounding(void)
 {
     CU_ASSERT_EQUAL(sim_time_from_seconds(1.5e-9), 2);
@@ -182,6 +220,7 @@ static const SsTestCase queue_cases[] = {
 static const SsTestCase stats_cases[] = {
     {"percentiles computed by hand", test_percentiles_by_hand},
     {"histogram against exact percentiles", test_histogram_precision},
+    {"selection percentiles equal sorted ones", test_percentiles_vs_sort},
     {"seconds to simulated time", test_time_rounding},
     {NULL, NULL},
 };

@@ -1,0 +1,116 @@
+/*
+ * cmd_plan.c: `servesim plan PLAN.json`: capacity planning. Prints the
+ * ranked candidates and writes report.html, report.md and plan.json.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "pl_plan_internal.h"
+#include "ss_error.h"
+
+static void print_table(FILE *out, const PlPlanResult *r)
+{
+    fprintf(out, "plan %s: %g requests/s of %s\nSLOs:", r->name, r->target_rate, r->workload ? r->workload : "");
+    for (guint i = 0; i < r->num_slos; i++)
+        fprintf(out, "%s %s", i ? "," : "", r->slos[i].label);
+    fprintf(out, "; sustained = SLOs met and the queue grows by <= %g ms and <= %g%% of elapsed time\n\n",
+            r->max_queue_growth_ms, 100 * r->max_queue_growth_rate);
+    fprintf(out, "%4s  %-28s %12s  %-26s %8s %5s %10s %10s\n", "rank", "candidate", "max req/s", "binding", "replicas",
+            "GPUs", "$/hour", "$/M tok");
+    for (guint pass = 0; pass < 2; pass++)
+        for (guint k = 1; k <= r->num_candidates + 1; k++)
+            for (guint i = 0; i < r->num_candidates; i++) {
+                const PlCandidateResult *c = &r->candidates[i];
+                if (pass == 0 && c->rank != k)
+                    continue;
+                if (pass == 1 && (c->rank != 0 || k != 1))
+                    continue;
+                if (c->rank == 0) {
+                    fprintf(out, "%4s  %-28.28s %s\n", "-", c->name, c->verdict ? c->verdict : "infeasible");
+                    continue;
+                }
+                char rate[32];
+                g_snprintf(rate, sizeof rate, "%s%.3g", c->max_rate_is_bound ? ">=" : "", c->max_rate);
+                fprintf(out, "%4u  %-28.28s %12s  %-26.26s %8u %5u %10.2f %10.3f\n", c->rank, c->name, rate,
+                        c->binding ? c->binding : "", c->replicas, c->gpus, c->cost_per_hour,
+                        c->cost_per_million_output_tokens);
+            }
+    if (r->recommended >= 0)
+        fprintf(out, "\n%s: %s\n", r->candidates[r->recommended].name, r->candidates[r->recommended].verdict);
+    else
+        fprintf(out, "\nno candidate meets the SLOs\n");
+}
+
+int cmd_plan(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) ctx = g_option_context_new("PLAN.json - capacity planning");
+    ScnCache *cache = NULL; /* freed at out: (declared before any goto) */
+    g_option_context_set_summary(ctx,
+        "For each candidate deployment, finds by bisection the highest request rate one replica sustains\n"
+        "within the SLOs (and without a growing queue), then the replicas, GPUs and cost the target load\n"
+        "needs; ranks the candidates and writes a report (docs/planning.md).");
+    char *output_dir = NULL, *data_dir = NULL;
+    gint jobs = 0;
+    gboolean quiet = FALSE;
+    GOptionEntry entries[] = {
+        {"output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &output_dir, "Write report.html, report.md and plan.json here", "DIR"},
+        {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Candidates simulated in parallel (default: the number of cores)", "N"},
+        {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder with models/, mfu/, hardware.json", "DIR"},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    int rc = 0;
+    GError *error = NULL;
+    PlPlanSpec *spec = NULL;
+    PlPlanResult *result = NULL;
+    if (!cli_parse(ctx, &argc, &argv, "plan", &rc))
+        goto out;
+    if (argc != 2) {
+        fprintf(stderr, "servesim plan: error: expected one plan file (see 'servesim plan --help')\n");
+        rc = 2;
+        goto out;
+    }
+    if (jobs < 0) {
+        fprintf(stderr, "servesim plan: error: --jobs: expected a positive number, got %d\n", jobs);
+        rc = 2;
+        goto out;
+    }
+    spec = pl_plan_spec_load(argv[1], &error);
+    if (!spec) {
+        rc = cli_fail("plan", error);
+        goto out;
+    }
+    cache = scn_cache_new(cli_data_dir(data_dir));
+    gint64 t0 = g_get_monotonic_time();
+    result = pl_plan_run(spec, cache, jobs > 0 ? (guint)jobs : g_get_num_processors(), &error);
+    if (!result) {
+        rc = cli_fail("plan", error);
+        goto out;
+    }
+    double wall = (g_get_monotonic_time() - t0) / 1e6;
+    if (!quiet) {
+        print_table(stdout, result);
+        guint sims = 0;
+        for (guint i = 0; i < result->num_candidates; i++)
+            sims += result->candidates[i].evaluations;
+        fprintf(stderr, "\n%u simulations of %u requests in %.1f s of wall time\n", sims, result->num_requests, wall);
+    }
+    if (output_dir) {
+        if (!pl_report_write(result, output_dir, &error)) {
+            rc = cli_fail("plan", error);
+            goto out;
+        }
+        if (!quiet)
+            printf("\nreport: %s/report.html, %s/report.md, %s/plan.json\n", output_dir, output_dir, output_dir);
+    }
+out:
+    scn_cache_free(cache);
+    pl_plan_result_free(result);
+    pl_plan_spec_free(spec);
+    g_free(output_dir);
+    g_free(data_dir);
+    return rc;
+}
