@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "scn.h"
+#include "scn_json.h"
 #include "ss_error.h"
 
 struct CliRunOptions {
@@ -88,7 +89,7 @@ int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
     int rc = 0;
     if (o->output_json) {
         char *json = scn_report_json(s, &built, sum);
-        if (!g_file_set_contents(o->output_json, json, -1, &error))
+        if (!scn_write_file(o->output_json, json, &error))
             rc = cli_fail(cmd, error);
         g_free(json);
     }

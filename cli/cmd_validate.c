@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "pl_validate.h"
+#include "scn_json.h"
 #include "ss_error.h"
 
 int cmd_validate(int argc, char **argv)
@@ -89,7 +90,7 @@ int cmd_validate(int argc, char **argv)
         pl_validate_markdown(stdout, (PlExperiment *const *)exps->pdata, exps->len, backend);
     else
         pl_validate_print(stdout, (PlExperiment *const *)exps->pdata, exps->len, backend);
-    if (output && !g_file_set_contents(output, text, -1, &error))
+    if (output && !scn_write_file(output, text, &error))
         rc = cli_fail("validate", error);
     g_free(text);
 out:

@@ -305,13 +305,9 @@ out:
 
 PlPlanSpec *pl_plan_spec_load(const char *path, GError **error)
 {
-    char *text = NULL;
-    GError *io = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &io)) {
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot read the plan: %s", path, io->message);
-        g_error_free(io);
+    char *text = scn_read_file(path, "plan", NULL, error);
+    if (!text)
         return NULL;
-    }
     char *dir = g_path_get_dirname(path);
     PlPlanSpec *p = pl_plan_spec_parse(text, path, dir, error);
     g_free(dir);

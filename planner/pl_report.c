@@ -20,6 +20,7 @@
  * Markdown) or null (JSON). Cost: linear in candidates x curve points.
  */
 #include "pl_plan.h"
+#include "scn_json.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -1374,7 +1375,7 @@ gboolean pl_report_write(const PlPlanResult *r, const char *dir, GError **error)
     for (guint i = 0; i < G_N_ELEMENTS(docs); i++) {
         path = g_build_filename(dir, docs[i].name, NULL);
         text = docs[i].render(r);
-        if (!g_file_set_contents(path, text, -1, error))
+        if (!scn_write_file(path, text, error))
             goto out;
         g_clear_pointer(&path, g_free);
         g_clear_pointer(&text, g_free);

@@ -71,6 +71,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ScnScenario, scn_scenario_free)
  * field and what was expected. */
 gboolean scn_scenario_set(ScnScenario *s, const char *field, const char *json_value, const char *origin,
                           GError **error);
+/* The name of the field `name` sets ("engine.max_num_seqs" -> "max_num_seqs",
+ * "latency.model" -> "latency_model"), or NULL when scn_scenario_set does not
+ * know it. Borrowed. */
+const char *scn_scenario_field_canonical(const char *name);
 /* Every field name scn_scenario_set accepts, NULL-terminated (borrowed). */
 const char *const *scn_scenario_fields(void);
 

@@ -3,8 +3,12 @@
  */
 #include "scn_json.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ss_error.h"
 
@@ -40,21 +44,56 @@ cJSON *scn_json_parse(const char *text, const char *origin, GError **error)
     return NULL;
 }
 
-cJSON *scn_json_parse_file(const char *path, GError **error)
+char *scn_read_file(const char *path, const char *what, gsize *length, GError **error)
 {
     char *text = NULL;
     GError *io = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &io)) {
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot read: %s", path, io->message);
+    if (!g_file_get_contents(path, &text, length, &io)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot read the %s: %s", path, what, io->message);
         g_error_free(io);
         return NULL;
     }
+    return text;
+}
+
+gboolean scn_write_file(const char *path, const char *text, GError **error)
+{
+    GStatBuf st;
+    if (g_lstat(path, &st) != 0 || S_ISREG(st.st_mode)) {
+        GError *io = NULL;
+        if (g_file_set_contents(path, text, -1, &io))
+            return TRUE;
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot write: %s", path, io->message);
+        g_error_free(io);
+        return FALSE;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot write: %s", path, g_strerror(errno));
+        return FALSE;
+    }
+    gboolean ok = fputs(text, f) != EOF;
+    int saved = errno;
+    if (fclose(f) != 0 && ok) {
+        ok = FALSE;
+        saved = errno;
+    }
+    if (!ok)
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: write failed: %s", path, g_strerror(saved));
+    return ok;
+}
+
+cJSON *scn_json_parse_file(const char *path, GError **error)
+{
+    char *text = scn_read_file(path, "file", NULL, error);
+    if (!text)
+        return NULL;
     cJSON *root = scn_json_parse(text, path, error);
     g_free(text);
     return root;
 }
 
-static guint edit_distance(const char *a, const char *b)
+guint scn_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     guint *row = g_new(guint, lb + 1);
@@ -99,7 +138,7 @@ gboolean scn_json_check_keys(const cJSON *obj, const char *path, const char *con
                 ok = TRUE;
                 break;
             }
-            guint d = edit_distance(it->string, *k);
+            guint d = scn_edit_distance(it->string, *k);
             if (d < best_d) {
                 best_d = d;
                 best = *k;

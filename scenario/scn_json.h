@@ -36,6 +36,17 @@ gboolean scn_json_get_bool(const cJSON *obj, const char *key, const char *path, 
 gboolean scn_json_get_string(const cJSON *obj, const char *key, const char *path, const char *origin,
                              char **out, GError **error);
 
+/* Reads a whole text file; errors read "PATH: cannot read the WHAT: reason"
+ * (SS_ERROR_INPUT). g_free the result. */
+char *scn_read_file(const char *path, const char *what, gsize *length, GError **error);
+/* Writes a file: atomically (a temporary file renamed over it) when it is a
+ * regular file or does not exist; written through otherwise (a device such
+ * as /dev/null or /dev/stdout, a pipe, a symbolic link), which a rename
+ * would replace. Errors name the path (SS_ERROR_INPUT). */
+gboolean scn_write_file(const char *path, const char *text, GError **error);
+/* Levenshtein distance, for "did you mean" hints. */
+guint scn_edit_distance(const char *a, const char *b);
+
 /* The JSON text of a value, for messages ("-3", "\"abc\"", "[...]"). g_free. */
 char *scn_json_repr(const cJSON *v);
 

@@ -253,13 +253,9 @@ ScnScenario *scn_scenario_parse(const char *json_text, const char *origin, const
 
 ScnScenario *scn_scenario_load(const char *path, GError **error)
 {
-    char *text = NULL;
-    GError *io = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &io)) {
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot read the scenario: %s", path, io->message);
-        g_error_free(io);
+    char *text = scn_read_file(path, "scenario", NULL, error);
+    if (!text)
         return NULL;
-    }
     char *dir = g_path_get_dirname(path);
     ScnScenario *s = scn_scenario_parse(text, path, dir, error);
     g_free(dir);
@@ -334,7 +330,7 @@ const char *const *scn_scenario_fields(void)
     return names;
 }
 
-static const FieldDef *find_field(const char *name)
+const char *scn_scenario_field_canonical(const char *name)
 {
     const char *n = name;
     if (g_str_has_prefix(n, "engine."))
@@ -350,6 +346,15 @@ static const FieldDef *find_field(const char *name)
     }
     for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
         if (strcmp(n, fields[i].name) == 0)
+            return fields[i].name;
+    return NULL;
+}
+
+static const FieldDef *find_field(const char *name)
+{
+    const char *canon = scn_scenario_field_canonical(name);
+    for (size_t i = 0; canon && i < G_N_ELEMENTS(fields); i++)
+        if (fields[i].name == canon)
             return &fields[i];
     return NULL;
 }

@@ -1,0 +1,154 @@
+/*
+ * cmd_sweep.c: `servesim sweep SWEEP.json [--jobs N] [--shard K/N]
+ * [--output FILE] [--dry-run]`: a grid of scenarios run in parallel, one
+ * row per point (docs/sweeps.md).
+ *
+ * The rows go to --output (CSV, or JSON when the name ends in .json) or as
+ * CSV to stdout; they depend only on the sweep file, the data and the slice,
+ * never on --jobs. Progress (points done, elapsed, ETA, rewritten in place)
+ * goes to stderr only when stderr is a terminal; a one-line summary follows
+ * unless --quiet. Points that cannot run are rows with status "error" and
+ * do not change the exit code.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "pl_sweep.h"
+#include "scn_json.h"
+#include "ss_error.h"
+
+static void show_progress(guint done, guint total, double elapsed_s, void *user)
+{
+    (void)user;
+    if (done >= total) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        return;
+    }
+    char eta[32] = "?";
+    if (done > 0)
+        g_snprintf(eta, sizeof eta, "%.0f s", elapsed_s / done * (total - done));
+    fprintf(stderr, "\r\033[Ksweep: %u/%u points, %.1f s elapsed, ETA %s", done, total, elapsed_s, eta);
+    fflush(stderr);
+}
+
+/* Parses --jobs: a positive integer. */
+static gboolean parse_jobs(const char *text, guint *out)
+{
+    guint64 v = 0;
+    if (!g_ascii_string_to_unsigned(text, 10, 1, 4096, &v, NULL))
+        return FALSE;
+    *out = (guint)v;
+    return TRUE;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    GOptionContext *ctx = g_option_context_new("SWEEP.json - run a grid of scenarios in parallel");
+    g_option_context_set_summary(ctx,
+        "Runs every point of a sweep (a base scenario and axes of values, see docs/sweeps.md) on all\n"
+        "cores and writes one row per point: the axis values, status (ok|error), the error message,\n"
+        "and the aggregate metrics. The output is the same whatever --jobs is. --shard K/N runs the\n"
+        "points i with i mod N = K-1, for job arrays (Slurm, Kubernetes indexed Jobs, GNU parallel);\n"
+        "'servesim merge' joins the slices into the file one unsharded run writes.");
+    char *jobs_text = NULL, *shard_text = NULL, *output = NULL, *format = NULL, *data_dir = NULL;
+    gboolean dry_run = FALSE, quiet = FALSE;
+    GOptionEntry entries[] = {
+        {"jobs", 'j', 0, G_OPTION_ARG_STRING, &jobs_text, "Simulations run at once (default: the number of cores)", "N"},
+        {"shard", 0, 0, G_OPTION_ARG_STRING, &shard_text, "Run slice K of N: the points i with i mod N = K-1", "K/N"},
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the rows to FILE (JSON if it ends in .json, else CSV)", "FILE"},
+        {"format", 0, 0, G_OPTION_ARG_STRING, &format, "csv or json (default: by the --output name; csv on stdout)", "FMT"},
+        {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+         "List the points and check that each builds (model fit, engine settings) without simulating", NULL},
+        {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder with models/, mfu/, hardware.json", "DIR"},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No summary line on stderr", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    int rc = 0;
+    GError *error = NULL;
+    PlSweep *sw = NULL;
+    PlSweepTable *table = NULL;
+    ScnCache *cache = NULL;
+    char *text = NULL;
+    if (!cli_parse(ctx, &argc, &argv, "sweep", &rc))
+        goto out;
+    if (argc != 2) {
+        fprintf(stderr, "servesim sweep: error: expected one sweep file, got %d arguments\n(see 'servesim sweep --help')\n",
+                argc - 1);
+        rc = 2;
+        goto out;
+    }
+    PlSweepRunOptions opts = {.jobs = g_get_num_processors(), .dry_run = dry_run};
+    if (jobs_text && !parse_jobs(jobs_text, &opts.jobs)) {
+        fprintf(stderr, "servesim sweep: error: --jobs: expected a whole number from 1 to 4096, got '%s'\n", jobs_text);
+        rc = 2;
+        goto out;
+    }
+    if (shard_text && !pl_shard_parse(shard_text, &opts.shard, &error)) {
+        rc = cli_fail("sweep", error);
+        goto out;
+    }
+    gboolean json = output && pl_sweep_path_is_json(output);
+    if (format) {
+        if (strcmp(format, "json") != 0 && strcmp(format, "csv") != 0) {
+            fprintf(stderr, "servesim sweep: error: --format: expected csv or json, got '%s'\n", format);
+            rc = 2;
+            goto out;
+        }
+        json = strcmp(format, "json") == 0;
+    }
+    sw = pl_sweep_load(argv[1], &error);
+    if (!sw) {
+        rc = cli_fail("sweep", error);
+        goto out;
+    }
+    if (!quiet && opts.shard.count > pl_sweep_num_points(sw))
+        fprintf(stderr, "servesim sweep: note: %u slices for %u points: some slices are empty\n", opts.shard.count,
+                pl_sweep_num_points(sw));
+    if (isatty(STDERR_FILENO))
+        opts.progress = show_progress;
+    cache = scn_cache_new(cli_data_dir(data_dir));
+    gint64 t0 = g_get_monotonic_time();
+    table = pl_sweep_run(sw, cache, &opts, &error);
+    if (!table) {
+        rc = cli_fail("sweep", error);
+        goto out;
+    }
+    double wall = (g_get_monotonic_time() - t0) / 1e6;
+    text = json ? pl_sweep_table_json(table) : pl_sweep_table_csv(table);
+    if (output) {
+        if (!scn_write_file(output, text, &error)) {
+            rc = cli_fail("sweep", error);
+            goto out;
+        }
+    } else if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
+        fprintf(stderr, "servesim sweep: error: cannot write the rows to stdout\n");
+        rc = 3;
+        goto out;
+    }
+    if (!quiet) {
+        guint rows = pl_sweep_table_num_rows(table), errors = pl_sweep_table_num_errors(table);
+        char *slice = opts.shard.count > 1 ? g_strdup_printf(" (slice %u/%u of %u)", opts.shard.index,
+                                                             opts.shard.count, pl_sweep_num_points(sw))
+                                           : g_strdup("");
+        fprintf(stderr, "servesim sweep: %s: %u point%s%s %s, %u ok, %u error, in %.2f s with %u job%s%s%s\n",
+                pl_sweep_name(sw), rows, rows == 1 ? "" : "s", slice, dry_run ? "checked" : "run", rows - errors,
+                errors, wall, opts.jobs, opts.jobs == 1 ? "" : "s", output ? " -> " : "", output ? output : "");
+        g_free(slice);
+    }
+out:
+    g_option_context_free(ctx);
+    g_free(text);
+    pl_sweep_table_free(table);
+    scn_cache_free(cache);
+    pl_sweep_free(sw);
+    g_free(jobs_text);
+    g_free(shard_text);
+    g_free(output);
+    g_free(format);
+    g_free(data_dir);
+    return rc;
+}
