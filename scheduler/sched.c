@@ -70,9 +70,15 @@ void sched_request_release(SchedRequest *r)
     r->num_blocks = r->cap_blocks = r->num_hashed_blocks = 0;
 }
 
+/* Whether block `index` of a request lies wholly in its group's shared prefix. */
+static inline gboolean block_is_shared(const SchedRequest *r, uint32_t index, uint32_t block_size)
+{
+    return r->prefix_group && (uint64_t)(index + 1) * block_size <= r->shared_prefix_tokens;
+}
+
 static inline uint64_t request_block_hash(const SchedRequest *r, uint32_t index, uint32_t block_size)
 {
-    if (r->prefix_group && (uint64_t)(index + 1) * block_size <= r->shared_prefix_tokens)
+    if (block_is_shared(r, index, block_size))
         return sched_kv_block_hash(1, r->prefix_group, index);
     return sched_kv_block_hash(2, r->id, index);
 }
@@ -234,6 +240,17 @@ static void request_reserve_blocks(SchedRequest *r, uint32_t needed)
     r->cap_blocks = cap;
 }
 
+static inline void update_alloc_limit(const SchedScheduler *s, SchedRequest *r)
+{
+    uint32_t limit = r->num_blocks * s->cfg.block_size;
+    if (s->cfg.enable_prefix_caching) {
+        uint32_t hashed_end = (r->num_hashed_blocks + 1) * s->cfg.block_size - 1;
+        if (hashed_end < limit)
+            limit = hashed_end;
+    }
+    r->alloc_limit = limit;
+}
+
 /* vLLM's allocate_slots(): gives `r` blocks for `num_computed + n` tokens
  * after taking `num_hits` cached blocks. Fails (changing nothing) when the
  * new blocks plus the hit blocks that sit on the free list exceed the free
@@ -267,10 +284,11 @@ static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_
     if (s->cfg.enable_prefix_caching) {
         uint32_t full = total / bs;
         for (uint32_t i = r->num_hashed_blocks; i < full; i++)
-            sched_kv_pool_cache(s->pool, r->blocks[i], request_block_hash(r, i, bs));
+            sched_kv_pool_cache(s->pool, r->blocks[i], request_block_hash(r, i, bs), block_is_shared(r, i, bs));
         if (full > r->num_hashed_blocks)
             r->num_hashed_blocks = full;
     }
+    update_alloc_limit(s, r);
     return TRUE;
 }
 
@@ -289,7 +307,13 @@ static uint32_t find_prefix_hits(SchedScheduler *s, const SchedRequest *r)
     }
     uint32_t n = 0;
     for (; n < max_blocks; n++) {
-        uint32_t b = sched_kv_pool_lookup(s->pool, request_block_hash(r, n, bs));
+        uint64_t h = request_block_hash(r, n, bs);
+        uint32_t b;
+        if (block_is_shared(r, n, bs))
+            b = sched_kv_pool_lookup(s->pool, h);
+        else /* only this request ever held these tokens: where it left them, if still there */
+            b = n < r->num_prev_blocks && sched_kv_pool_holds(s->pool, r->blocks[n], h) ? r->blocks[n]
+                                                                                       : SCHED_KV_NONE;
         if (b == SCHED_KV_NONE)
             break;
         s->hit_blocks[n] = b;
@@ -300,8 +324,10 @@ static uint32_t find_prefix_hits(SchedScheduler *s, const SchedRequest *r)
 static void preempt(SchedScheduler *s, SchedRequest *r)
 {
     sched_kv_pool_release(s->pool, r->blocks, r->num_blocks);
+    r->num_prev_blocks = r->num_blocks;
     r->num_blocks = 0;
     r->num_hashed_blocks = 0;
+    r->alloc_limit = 0;
     r->num_computed = 0;
     r->num_preemptions++;
     r->status = SCHED_PREEMPTED;
@@ -347,16 +373,19 @@ const SchedStep *sched_schedule(SchedScheduler *s)
     uint32_t i = 0;
     while (i < s->num_running && budget > 0) {
         SchedRequest *r = s->running[i];
-        uint32_t n = cap_tokens(s, r, r->num_computed, budget);
+        /* a decode takes one token: within the budget (> 0), the threshold
+         * (0 or >= 1) and max_model_len (requests that could pass it are
+         * rejected at arrival), so no cap applies */
+        uint32_t n = sched_request_num_tokens(r) - r->num_computed;
+        if (n != 1)
+            n = cap_tokens(s, r, r->num_computed, budget);
         if (n == 0) {
             i++;
             continue;
         }
         gboolean scheduled = TRUE;
         /* most decode steps need no block and fill none: skip the allocator */
-        uint32_t total = r->num_computed + n;
-        gboolean fits = total <= r->num_blocks * s->cfg.block_size &&
-                        (!s->cfg.enable_prefix_caching || total / s->cfg.block_size <= r->num_hashed_blocks);
+        gboolean fits = r->num_computed + n <= r->alloc_limit;
         while (!fits && !allocate_slots(s, r, NULL, 0, n)) {
             SchedRequest *victim = s->running[--s->num_running];
             preempt(s, victim);
@@ -383,6 +412,7 @@ const SchedStep *sched_schedule(SchedScheduler *s)
             if (n == 0 || !allocate_slots(s, r, s->hit_blocks, hits, n))
                 break;
             waiting_pop_front(s);
+            r->num_prev_blocks = 0;
             r->num_computed = computed;
             if (!r->ever_scheduled) {
                 r->ever_scheduled = TRUE;
@@ -416,6 +446,7 @@ void sched_finish_step(SchedScheduler *s)
             r->step_flags |= SCHED_FINISHED_NOW;
             sched_kv_pool_release(s->pool, r->blocks, r->num_blocks);
             r->num_blocks = 0;
+            r->alloc_limit = 0;
             r->status = SCHED_FINISHED;
             any_finished = TRUE;
         }

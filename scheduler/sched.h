@@ -76,6 +76,11 @@ typedef struct SchedRequest {
     uint32_t num_blocks;
     uint32_t cap_blocks;
     uint32_t num_hashed_blocks;     /* leading blocks registered in the prefix cache */
+    uint32_t num_prev_blocks;       /* blocks held before its last preemption (their ids
+                                       stay in `blocks` until it is admitted again) */
+    uint32_t alloc_limit;           /* computed tokens the request can reach without the
+                                       allocator: the end of its last block, or (with prefix
+                                       caching) the end of its first unregistered full block */
 
     void *user;                     /* the caller's data */
 } SchedRequest;

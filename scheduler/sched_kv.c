@@ -3,7 +3,11 @@
  *
  * Blocks are numbered 0..n-1. Each has a reference count (the requests
  * holding it) and, with prefix caching, the hash of the tokens it holds once
- * it is full. Blocks with no holder sit on a doubly linked free list in LRU
+ * it is full. Only blocks of content several requests can share (a prefix
+ * group's) are entered in the hash map; a block of one request's own tokens
+ * can only be found again by that request (after a preemption), which
+ * remembers where its blocks were and checks that the block still holds the
+ * same hash, so such blocks cost no map traffic. Blocks with no holder sit on a doubly linked free list in LRU
  * order: allocation takes from the head, freeing appends at the tail, so the
  * least recently freed block is reused (and its hash evicted) first. A freed
  * block keeps its hash and can be found again by a later request with the
@@ -35,6 +39,7 @@ struct SchedKvPool {
 
     uint32_t *ref_cnt;  /* holders per block */
     uint64_t *hash;     /* 0: none */
+    uint8_t *in_map;    /* 1: the hash is in the map (shared content); 0: only its owner looks */
     uint32_t *prev;     /* free list links; NIL at the ends */
     uint32_t *next;
     uint8_t *on_free;   /* 1 while on the free list */
@@ -175,6 +180,7 @@ SchedKvPool *sched_kv_pool_new(uint32_t num_blocks, uint32_t block_size, gboolea
     p->prev = g_new(uint32_t, num_blocks);
     p->next = g_new(uint32_t, num_blocks);
     p->on_free = g_new0(uint8_t, num_blocks);
+    p->in_map = g_new0(uint8_t, num_blocks);
     p->head = p->tail = NIL;
     for (uint32_t b = 0; b < num_blocks; b++)
         free_list_append(p, b);
@@ -197,6 +203,7 @@ void sched_kv_pool_free(SchedKvPool *p)
     g_free(p->prev);
     g_free(p->next);
     g_free(p->on_free);
+    g_free(p->in_map);
     g_free(p->map);
     g_free(p);
 }
@@ -215,8 +222,10 @@ void sched_kv_pool_take(SchedKvPool *p, uint32_t n, uint32_t *out)
         uint32_t b = p->head;
         free_list_remove(p, b);
         if (p->hash[b]) { /* evict: the block is about to hold other tokens */
-            map_remove(p, p->hash[b]);
+            if (p->in_map[b])
+                map_remove(p, p->hash[b]);
             p->hash[b] = 0;
+            p->in_map[b] = 0;
         }
         p->ref_cnt[b] = 1;
         out[k] = b;
@@ -253,13 +262,19 @@ void sched_kv_pool_release(SchedKvPool *p, const uint32_t *blocks, uint32_t n)
     }
 }
 
-gboolean sched_kv_pool_cache(SchedKvPool *p, uint32_t block, uint64_t hash)
+gboolean sched_kv_pool_holds(const SchedKvPool *p, uint32_t block, uint64_t hash)
+{
+    return p->caching && block < p->num_blocks && p->hash[block] == hash;
+}
+
+gboolean sched_kv_pool_cache(SchedKvPool *p, uint32_t block, uint64_t hash, gboolean shared)
 {
     if (!p->caching || p->hash[block])
         return FALSE;
-    if (!map_insert_new(p, hash, block)) /* another block already holds these tokens */
+    if (shared && !map_insert_new(p, hash, block)) /* another block already holds these tokens */
         return FALSE;
     p->hash[block] = hash;
+    p->in_map[block] = shared ? 1 : 0;
     if (p->on_free[block])
         p->num_cached_free++;
     return TRUE;
@@ -300,7 +315,7 @@ gboolean sched_kv_pool_check(const SchedKvPool *p, char **why)
             *why = g_strdup_printf("block %u is neither held nor free", b);
             return FALSE;
         }
-        if (p->hash[b]) {
+        if (p->hash[b] && p->in_map[b]) {
             n_hashed++;
             if (map_find(p, p->hash[b]) != b) {
                 *why = g_strdup_printf("block %u's hash does not map back to it", b);

@@ -36,9 +36,15 @@ void sched_kv_pool_touch(SchedKvPool *pool, uint32_t block);
  * without holders go to the tail of the free list with their hash kept. */
 void sched_kv_pool_release(SchedKvPool *pool, const uint32_t *blocks, uint32_t n);
 
-/* Registers a full block's hash. Returns FALSE (and registers nothing) when
- * caching is off, the block already has a hash, or another block holds it. */
-gboolean sched_kv_pool_cache(SchedKvPool *pool, uint32_t block, uint64_t hash);
+/* Registers a full block's hash. `shared`: content other requests may hold
+ * too (a prefix group's), entered in the map for sched_kv_pool_lookup;
+ * otherwise only recorded on the block, for sched_kv_pool_holds. Returns
+ * FALSE (and registers nothing) when caching is off, the block already has
+ * a hash, or (shared) another block holds it. */
+gboolean sched_kv_pool_cache(SchedKvPool *pool, uint32_t block, uint64_t hash, gboolean shared);
+
+/* Whether a block still holds the content of `hash` (not evicted since). */
+gboolean sched_kv_pool_holds(const SchedKvPool *pool, uint32_t block, uint64_t hash);
 
 uint32_t sched_kv_pool_ref_count(const SchedKvPool *pool, uint32_t block);
 

@@ -23,14 +23,24 @@ double sim_percentile_sorted(const double *v, size_t n, double p)
 }
 
 /* Places the k-th smallest of v[lo, hi) at v[k], smaller ones before it and
- * larger ones after: quickselect with median-of-three pivots and a
- * three-way partition (< pivot, == pivot, > pivot), which always shrinks the
- * range and handles runs of equal values: O(hi - lo) expected. */
+ * larger ones after: quickselect with a three-way partition (< pivot,
+ * == pivot, > pivot), which always shrinks the range and handles runs of
+ * equal values. The pivot is the median of three values at pseudo-random
+ * positions (a fixed xorshift sequence, so the result is deterministic):
+ * fixed positions such as first/middle/last degrade to O(n^2) on orders the
+ * partition itself produces (an almost reversed range with its two smallest
+ * values at the ends). O(hi - lo) expected. */
 static void select_kth(double *v, size_t lo, size_t hi, size_t k)
 {
+    uint64_t rng = 0x9e3779b97f4a7c15ULL;
     while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        double a = v[lo], b = v[mid], c = v[hi - 1];
+        size_t len = hi - lo;
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        double a = v[lo + (size_t)(rng % len)];
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        double b = v[lo + (size_t)(rng % len)];
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        double c = v[lo + (size_t)(rng % len)];
         double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
         size_t lt = lo, i = lo, gt = hi; /* [lo,lt) < p, [lt,i) == p, [gt,hi) > p */
         while (i < gt) {

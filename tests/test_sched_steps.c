@@ -404,9 +404,9 @@ static void test_kv_pool_lru_and_eviction(void)
     sched_kv_pool_take(p, 2, a);
     CU_ASSERT_EQUAL(a[0], 0);
     CU_ASSERT_EQUAL(a[1], 1);
-    CU_ASSERT(sched_kv_pool_cache(p, a[0], 111));
-    CU_ASSERT(sched_kv_pool_cache(p, a[1], 222));
-    CU_ASSERT_FALSE(sched_kv_pool_cache(p, a[1], 333)); /* already hashed */
+    CU_ASSERT(sched_kv_pool_cache(p, a[0], 111, TRUE));
+    CU_ASSERT(sched_kv_pool_cache(p, a[1], 222, TRUE));
+    CU_ASSERT_FALSE(sched_kv_pool_cache(p, a[1], 333, TRUE)); /* already hashed */
     sched_kv_pool_release(p, a, 2); /* tail first: 1 then 0 at the tail */
     CU_ASSERT_EQUAL(sched_kv_pool_num_free(p), 4);
     CU_ASSERT_EQUAL(sched_kv_pool_num_cached_free(p), 2);
@@ -424,6 +424,32 @@ static void test_kv_pool_lru_and_eviction(void)
     sched_kv_pool_touch(p, 0);
     CU_ASSERT_EQUAL(sched_kv_pool_num_free(p), 0);
     CU_ASSERT_EQUAL(sched_kv_pool_ref_count(p, 0), 1);
+    char *why = NULL;
+    CU_ASSERT(sched_kv_pool_check(p, &why));
+    g_free(why);
+    sched_kv_pool_free(p);
+}
+
+/* A block of one request's own tokens is not in the map: only its owner,
+ * who knows where it is, finds it, until the block is reused. */
+static void test_kv_pool_owner_blocks(void)
+{
+    SchedKvPool *p = sched_kv_pool_new(2, 16, TRUE);
+    uint32_t a, b, c;
+    sched_kv_pool_take(p, 1, &a);
+    CU_ASSERT(sched_kv_pool_cache(p, a, 777, FALSE));
+    CU_ASSERT_EQUAL(sched_kv_pool_lookup(p, 777), SCHED_KV_NONE); /* not shared */
+    CU_ASSERT(sched_kv_pool_holds(p, a, 777));
+    CU_ASSERT_FALSE(sched_kv_pool_holds(p, a, 778));
+    sched_kv_pool_release(p, &a, 1);
+    CU_ASSERT(sched_kv_pool_holds(p, a, 777)); /* freed, still holds it */
+    CU_ASSERT_EQUAL(sched_kv_pool_num_cached_free(p), 1);
+    sched_kv_pool_take(p, 1, &b); /* the other block first (LRU) */
+    CU_ASSERT_NOT_EQUAL(b, a);
+    CU_ASSERT(sched_kv_pool_holds(p, a, 777));
+    sched_kv_pool_take(p, 1, &c); /* now a is reused: its content is gone */
+    CU_ASSERT_EQUAL(c, a);
+    CU_ASSERT_FALSE(sched_kv_pool_holds(p, a, 777));
     char *why = NULL;
     CU_ASSERT(sched_kv_pool_check(p, &why));
     g_free(why);
@@ -463,7 +489,7 @@ static void test_kv_pool_random_vs_naive(void)
                 lru[nlru++] = blk;
         } else if (kind == 2 && held->len > 0) { /* cache a held block */
             uint32_t blk = g_array_index(held, uint32_t, g_rand_int_range(rng, 0, held->len));
-            gboolean ok = sched_kv_pool_cache(p, blk, next_hash);
+            gboolean ok = sched_kv_pool_cache(p, blk, next_hash, TRUE);
             CU_ASSERT_EQUAL(ok, hash[blk] == 0);
             if (ok)
                 hash[blk] = next_hash;
@@ -604,6 +630,7 @@ static const SsTestCase prefix_cases[] = {
 static const SsTestCase pool_cases[] = {
     {"block hashes are distinct", test_block_hashes_distinct},
     {"LRU order and eviction", test_kv_pool_lru_and_eviction},
+    {"blocks only their owner can find", test_kv_pool_owner_blocks},
     {"random operations against a naive model", test_kv_pool_random_vs_naive},
     {NULL, NULL},
 };
