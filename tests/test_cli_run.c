@@ -198,7 +198,87 @@ static void test_list(void)
     CU_ASSERT_EQUAL(ss_test_run_servesim(a3, NULL, NULL), 2);
 }
 
+static guint count_lines(const char *text)
+{
+    guint n = 0;
+    for (const char *p = text; *p; p++)
+        n += *p == '\n';
+    return n;
+}
+
+/* Every output file: rows per request (with rejected ones), a time series
+ * per interval, every inter-token latency. */
+static void test_output_files(void)
+{
+    char *dir = ss_test_tmpdir();
+    char *req = g_build_filename(dir, "req.csv", NULL), *ts = g_build_filename(dir, "ts.csv", NULL);
+    char *itl = g_build_filename(dir, "itl.csv", NULL), *json = g_build_filename(dir, "o.json", NULL);
+    /* constant lengths: 100 in, 20 out; max_model_len 110 rejects none; 60 requests */
+    char *scenario = ss_test_write_file(
+        "s.json", "{\"engine\": {\"max_model_len\": 2000}, \"workload\": {\"num_requests\": 60, \"arrival\": "
+                  "{\"process\": \"constant\", \"rate\": 10}, \"classes\": [{\"name\": \"a,b\", \"share\": 1, "
+                  "\"input\": {\"dist\": \"uniform\", \"min\": 100, \"max\": 2500}, \"output\": {\"dist\": "
+                  "\"constant\", \"value\": 20}}]}}");
+    const char *args[] = {"run", scenario, "-q", "--output-requests", req, "--output-timeseries", ts,
+                          "--timeseries-interval", "1", "--output-itl", itl, "--output-json", json, NULL};
+    CU_ASSERT_EQUAL_FATAL(ss_test_run_servesim(args, NULL, NULL), 0);
+    char *r = read_file(req), *t = read_file(ts), *i = read_file(itl), *j = read_file(json);
+    /* a header and one row per request, rejected ones included */
+    CU_ASSERT(g_str_has_prefix(r, "id,class,status,arrival_s,input_tokens,output_tokens,cached_tokens,preemptions,"
+                                  "queue_ms,ttft_ms,tpot_ms,e2e_ms,itl_max_ms\n"));
+    CU_ASSERT_EQUAL(count_lines(r), 61);
+    SS_ASSERT_CONTAINS(r, ",\"a,b\",completed,");   /* a class name with a comma is quoted */
+    SS_ASSERT_CONTAINS(r, ",rejected_too_long,");    /* prompts over 1980 tokens */
+    cJSON *root = cJSON_Parse(j);
+    double completed = cJSON_GetObjectItem(root, "completed")->valuedouble;
+    double rejected = cJSON_GetObjectItem(root, "rejected")->valuedouble;
+    CU_ASSERT_EQUAL(completed + rejected, 60);
+    CU_ASSERT(rejected > 0);
+    /* one ITL row per token after the first of each completed request */
+    CU_ASSERT(g_str_has_prefix(i, "id,token,time_s,itl_ms\n"));
+    CU_ASSERT_EQUAL(count_lines(i), 1 + (guint)completed * 19);
+    /* one row per simulated second, arrivals summing to 60 */
+    CU_ASSERT(g_str_has_prefix(t, "time_s,steps,arrived,completed,preemptions,batch_tokens,running,waiting,"
+                                  "kv_blocks_used_max,kv_usage_max\n"));
+    guint rows = count_lines(t) - 1;
+    CU_ASSERT(rows >= 6 && rows <= 8);
+    guint arrived = 0;
+    char **lines = g_strsplit(t, "\n", -1);
+    for (char **l = lines + 1; *l && **l; l++) {
+        char **f = g_strsplit(*l, ",", -1);
+        arrived += (guint)g_ascii_strtoull(f[2], NULL, 10);
+        g_strfreev(f);
+    }
+    g_strfreev(lines);
+    CU_ASSERT_EQUAL(arrived, 60);
+    /* the per-step series has one row per step */
+    const char *args2[] = {"run", scenario, "-q", "--output-timeseries", ts, NULL};
+    CU_ASSERT_EQUAL_FATAL(ss_test_run_servesim(args2, NULL, NULL), 0);
+    g_free(t);
+    t = read_file(ts);
+    CU_ASSERT_EQUAL(count_lines(t) - 1, (guint)cJSON_GetObjectItem(root, "steps")->valuedouble);
+    const char *bad[] = {"run", "--timeseries-interval", "-1", NULL};
+    CU_ASSERT_EQUAL(ss_test_run_servesim(bad, NULL, NULL), 2);
+    const char *unwritable[] = {"run", "-q", "--num-requests", "5", "--output-json", "/nonexistent-dir/o.json", NULL};
+    char *err = NULL;
+    CU_ASSERT_EQUAL(ss_test_run_servesim(unwritable, NULL, &err), 3);
+    SS_ASSERT_CONTAINS(err, "/nonexistent-dir/o.json");
+    g_free(err);
+    cJSON_Delete(root);
+    g_free(r);
+    g_free(t);
+    g_free(i);
+    g_free(j);
+    g_free(req);
+    g_free(ts);
+    g_free(itl);
+    g_free(json);
+    g_free(scenario);
+    g_free(dir);
+}
+
 static const SsTestCase cases[] = {
+    {"every output file", test_output_files},
     {"the default scenario and the JSON schema", test_default_run},
     {"byte-identical output for the same seed", test_byte_identical},
     {"bad input: message and exit code", test_bad_input},
