@@ -44,7 +44,4 @@ void cli_run_options_add(GOptionContext *ctx, CliRunOptions *o);
  * returns the exit code. */
 int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o);
 
-/* A string as a JSON string literal (g_free). */
-char *cli_json_quote(const char *s);
-
 #endif /* CLI_H */

@@ -39,18 +39,3 @@ gboolean cli_parse(GOptionContext *ctx, int *argc, char ***argv, const char *cmd
     }
     return TRUE;
 }
-
-char *cli_json_quote(const char *s)
-{
-    GString *out = g_string_new("\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(out, "\\u%04x", *p);
-        else
-            g_string_append_c(out, (char)*p);
-    }
-    g_string_append_c(out, '"');
-    return g_string_free(out, FALSE);
-}

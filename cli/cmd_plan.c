@@ -19,24 +19,29 @@ static void print_table(FILE *out, const PlPlanResult *r)
             r->max_queue_growth_ms, 100 * r->max_queue_growth_rate);
     fprintf(out, "%4s  %-28s %12s  %-26s %8s %5s %10s %10s\n", "rank", "candidate", "max req/s", "binding", "replicas",
             "GPUs", "$/hour", "$/M tok");
-    for (guint pass = 0; pass < 2; pass++)
-        for (guint k = 1; k <= r->num_candidates + 1; k++)
-            for (guint i = 0; i < r->num_candidates; i++) {
-                const PlCandidateResult *c = &r->candidates[i];
-                if (pass == 0 && c->rank != k)
-                    continue;
-                if (pass == 1 && (c->rank != 0 || k != 1))
-                    continue;
-                if (c->rank == 0) {
-                    fprintf(out, "%4s  %-28.28s %s\n", "-", c->name, c->verdict ? c->verdict : "infeasible");
-                    continue;
-                }
-                char rate[32];
-                g_snprintf(rate, sizeof rate, "%s%.3g", c->max_rate_is_bound ? ">=" : "", c->max_rate);
-                fprintf(out, "%4u  %-28.28s %12s  %-26.26s %8u %5u %10.2f %10.3f\n", c->rank, c->name, rate,
-                        c->binding ? c->binding : "", c->replicas, c->gpus, c->cost_per_hour,
-                        c->cost_per_million_output_tokens);
-            }
+    /* ranks are 1..F for the F feasible candidates, 0 for the others */
+    const PlCandidateResult **order = g_new0(const PlCandidateResult *, r->num_candidates);
+    guint tail = r->num_candidates;
+    for (guint i = r->num_candidates; i-- > 0;) {
+        const PlCandidateResult *c = &r->candidates[i];
+        if (c->rank > 0)
+            order[c->rank - 1] = c;
+        else
+            order[--tail] = c;
+    }
+    for (guint k = 0; k < r->num_candidates; k++) {
+        const PlCandidateResult *c = order[k];
+        if (c->rank == 0) {
+            fprintf(out, "%4s  %-28.28s %s\n", "-", c->name, c->verdict ? c->verdict : "infeasible");
+            continue;
+        }
+        char rate[32];
+        g_snprintf(rate, sizeof rate, "%s%.3g", c->max_rate_is_bound ? ">=" : "", c->max_rate);
+        fprintf(out, "%4u  %-28.28s %12s  %-26.26s %8u %5u %10.2f %10.3f\n", c->rank, c->name, rate,
+                c->binding ? c->binding : "", c->replicas, c->gpus, c->cost_per_hour,
+                c->cost_per_million_output_tokens);
+    }
+    g_free(order);
     if (r->recommended >= 0)
         fprintf(out, "\n%s: %s\n", r->candidates[r->recommended].name, r->candidates[r->recommended].verdict);
     else
@@ -85,11 +90,7 @@ int cmd_plan(int argc, char **argv)
     }
     cache = scn_cache_new(cli_data_dir(data_dir));
     gint64 t0 = g_get_monotonic_time();
-    result = pl_plan_run(spec, cache, jobs > 0 ? (guint)jobs : g_get_num_processors(), &error);
-    if (!result) {
-        rc = cli_fail("plan", error);
-        goto out;
-    }
+    result = pl_plan_run(spec, cache, jobs > 0 ? (guint)jobs : g_get_num_processors());
     double wall = (g_get_monotonic_time() - t0) / 1e6;
     if (!quiet) {
         print_table(stdout, result);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 #include "scn.h"
 #include "ss_error.h"
@@ -50,32 +52,47 @@ int cmd_replay(int argc, char **argv)
         rc = cli_fail("replay", error);
         goto out;
     }
-    /* the trace replaces the workload; options are JSON so that they are checked like a scenario's */
-    GString *w = g_string_new("{\"trace\": {\"path\": ");
+    /* the trace replaces the workload; the options go through the scenario's
+     * own reader so that they are checked like a scenario file's */
+    cJSON *w = cJSON_CreateObject();
+    cJSON *t = cJSON_AddObjectToObject(w, "trace");
     char *cwd = g_get_current_dir();
     char *abs = g_path_is_absolute(argv[1]) ? g_strdup(argv[1]) : g_build_filename(cwd, argv[1], NULL);
-    g_free(cwd);
-    char *quoted = cli_json_quote(abs);
-    g_string_append(w, quoted);
-    g_free(quoted);
+    cJSON_AddStringToObject(t, "path", abs);
     g_free(abs);
-    if (format) {
-        char *q = cli_json_quote(format);
-        g_string_append_printf(w, ", \"format\": %s", q);
-        g_free(q);
+    g_free(cwd);
+    if (format)
+        cJSON_AddStringToObject(t, "format", format);
+    const struct {
+        const char *flag, *key, *value;
+    } numbers[] = {{"--time-scale", "time_scale", time_scale}, {"--limit", "limit", limit}, {"--skip", "skip", skip}};
+    gboolean ok = TRUE;
+    for (size_t i = 0; ok && i < G_N_ELEMENTS(numbers); i++) {
+        if (!numbers[i].value)
+            continue;
+        cJSON *v = cJSON_ParseWithOpts(numbers[i].value, NULL, 1); /* nothing after the number */
+        if (!cJSON_IsNumber(v)) {
+            fprintf(stderr, "servesim replay: error: %s: expected a number, got '%s'\n", numbers[i].flag,
+                    numbers[i].value);
+            cJSON_Delete(v);
+            ok = FALSE;
+            break;
+        }
+        cJSON_AddItemToObject(t, numbers[i].key, v);
     }
-    if (time_scale)
-        g_string_append_printf(w, ", \"time_scale\": %s", time_scale);
-    if (limit)
-        g_string_append_printf(w, ", \"limit\": %s", limit);
-    if (skip)
-        g_string_append_printf(w, ", \"skip\": %s", skip);
     if (skip_bad)
-        g_string_append(w, ", \"skip_bad_rows\": true");
-    g_string_append(w, "}}");
-    gboolean ok = scn_scenario_set(s, "workload", w->str, "replay options", &error);
-    g_string_free(w, TRUE);
+        cJSON_AddBoolToObject(t, "skip_bad_rows", TRUE);
+    char *text = cJSON_PrintUnformatted(w);
+    cJSON_Delete(w);
     if (!ok) {
+        cJSON_free(text);
+        rc = 2;
+        goto out;
+    }
+    ok = scn_scenario_set(s, "workload", text, "replay options", &error);
+    cJSON_free(text);
+    if (!ok) {
+        error->code = SS_ERROR_USAGE; /* every value checked here came from a flag */
         rc = cli_fail("replay", error);
         goto out;
     }

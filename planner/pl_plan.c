@@ -556,7 +556,7 @@ static void run_candidate(gpointer data, gpointer user)
     CandidateJob *job = data;
     const PlPlanSpec *p = job->spec;
     PlCandidateResult *c = job->out;
-    PlLoadPoint lo_pt, hi_pt, pt;
+    PlLoadPoint hi_pt, pt;
     char *why = NULL;
 
     /* can it run at all? (fits in memory, valid settings) */
@@ -575,17 +575,14 @@ static void run_candidate(gpointer data, gpointer user)
     scn_built_clear(&b);
 
     double lo = 0, hi = 0;
-    gboolean have_lo = FALSE, have_hi = FALSE;
+    gboolean have_lo = FALSE;
     if (!evaluate(job, p->max_rate, &hi_pt, &why))
         goto sim_error;
     if (sustained(&hi_pt)) {
         lo = p->max_rate;
-        lo_pt = hi_pt;
-        have_lo = TRUE;
         c->max_rate_is_bound = TRUE;
     } else {
         hi = p->max_rate;
-        have_hi = TRUE;
         /* the overloaded run's throughput estimates the capacity */
         double guess = CLAMP(hi_pt.achieved_rate, p->min_rate, p->max_rate);
         double r = guess;
@@ -594,7 +591,6 @@ static void run_candidate(gpointer data, gpointer user)
                 goto sim_error;
             if (sustained(&pt)) {
                 lo = r;
-                lo_pt = pt;
                 have_lo = TRUE;
                 break;
             }
@@ -619,15 +615,12 @@ static void run_candidate(gpointer data, gpointer user)
                 goto sim_error;
             if (sustained(&pt)) {
                 lo = mid;
-                lo_pt = pt;
             } else {
                 hi = mid;
                 hi_pt = pt;
             }
         }
     }
-    (void)have_hi;
-    (void)lo_pt;
     c->feasible = TRUE;
     c->max_rate = lo;
     c->max_rate_upper = c->max_rate_is_bound ? NAN : hi;
@@ -669,7 +662,7 @@ static int cmp_rank(gconstpointer a, gconstpointer b)
     return strcmp(x->name, y->name);
 }
 
-PlPlanResult *pl_plan_run(const PlPlanSpec *p, ScnCache *cache, guint jobs, GError **error)
+PlPlanResult *pl_plan_run(const PlPlanSpec *p, ScnCache *cache, guint jobs)
 {
     PlPlanResult *r = g_new0(PlPlanResult, 1);
     r->name = g_strdup(p->name);
@@ -779,6 +772,5 @@ PlPlanResult *pl_plan_run(const PlPlanSpec *p, ScnCache *cache, guint jobs, GErr
         }
     }
     g_ptr_array_free(order, TRUE);
-    (void)error;
     return r;
 }

@@ -44,7 +44,8 @@ double pl_plan_spec_price(const PlPlanSpec *p, const char *hardware);
 gboolean pl_slo_from_json(const cJSON *o, const char *origin, const char *path, PlSlo *out, GError **error);
 
 /* Runs the search for every candidate on `jobs` threads. Candidates that
- * cannot run or sustain no load are marked infeasible with the reason. */
-PlPlanResult *pl_plan_run(const PlPlanSpec *p, ScnCache *cache, guint jobs, GError **error);
+ * cannot run, sustain no load or fail to simulate are marked infeasible with
+ * the reason, so the run itself does not fail. */
+PlPlanResult *pl_plan_run(const PlPlanSpec *p, ScnCache *cache, guint jobs);
 
 #endif /* PL_PLAN_INTERNAL_H */

@@ -433,7 +433,7 @@ gboolean scn_scenario_set(ScnScenario *s, const char *field, const char *json_va
         g_string_free(known, TRUE);
         return FALSE;
     }
-    cJSON *v = cJSON_Parse(json_value);
+    cJSON *v = cJSON_ParseWithOpts(json_value, NULL, 1); /* one value, nothing after it */
     if (!v) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s: expected a JSON value, got '%s'", origin, field,
                     json_value);
@@ -530,6 +530,13 @@ static gboolean set_flag(ScnScenario *s, const char *flag, const char *field, co
         json = cJSON_PrintUnformatted(str);
         cJSON_Delete(str);
     } else {
+        cJSON *num = cJSON_ParseWithOpts(value, NULL, 1);
+        gboolean is_number = cJSON_IsNumber(num);
+        cJSON_Delete(num);
+        if (!is_number) {
+            g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "%s: expected a number, got '%s'", flag, value);
+            return FALSE;
+        }
         json = strdup(value);
     }
     GError *err = NULL;

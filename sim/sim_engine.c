@@ -387,34 +387,43 @@ static gboolean handle_step_end(Engine *e, GError **error)
 
 /* -------------------------------------------------------------- summary -- */
 
+typedef enum { REC_TTFT, REC_E2E, REC_QUEUE, REC_TPOT } RecMetric;
+
+/* The values (ms) of one metric over the completed requests of a class
+ * (cls < 0: all); TPOT only for requests of more than one output token.
+ * Returns how many were written to buf. */
+static size_t collect(const Engine *e, int cls, RecMetric m, double *buf)
+{
+    const SimRecord *r = (const SimRecord *)e->records->data;
+    size_t n = 0;
+    for (size_t i = 0; i < e->records->len; i++) {
+        if (cls >= 0 && r[i].class_id != (uint16_t)cls)
+            continue;
+        switch (m) {
+        case REC_TTFT:
+            buf[n++] = sim_time_to_ms(r[i].ttft);
+            break;
+        case REC_E2E:
+            buf[n++] = sim_time_to_ms(r[i].e2e);
+            break;
+        case REC_QUEUE:
+            buf[n++] = sim_time_to_ms(r[i].queue);
+            break;
+        case REC_TPOT:
+            if (r[i].output > 1)
+                buf[n++] = sim_time_to_ms(r[i].e2e - r[i].ttft) / (r[i].output - 1);
+            break;
+        }
+    }
+    return n;
+}
+
 static void class_stats(Engine *e, int cls, double duration_s, SimClassSummary *out, double *buf)
 {
-    /* cls < 0: all classes */
-    size_t n = 0;
-    const SimRecord *r = (const SimRecord *)e->records->data;
-    size_t total = e->records->len;
-#define COLLECT(expr)                                                                              \
-    do {                                                                                           \
-        n = 0;                                                                                     \
-        for (size_t i = 0; i < total; i++)                                                         \
-            if (cls < 0 || r[i].class_id == (uint16_t)cls) {                                       \
-                const SimRecord *x = &r[i];                                                        \
-                (void)x;                                                                           \
-                buf[n++] = (expr);                                                                 \
-            }                                                                                      \
-    } while (0)
-    COLLECT(sim_time_to_ms(x->ttft));
-    sim_stats_compute(buf, n, &out->ttft_ms);
-    COLLECT(sim_time_to_ms(x->e2e));
-    sim_stats_compute(buf, n, &out->e2e_ms);
-    COLLECT(sim_time_to_ms(x->queue));
-    sim_stats_compute(buf, n, &out->queue_ms);
-    n = 0;
-    for (size_t i = 0; i < total; i++)
-        if ((cls < 0 || r[i].class_id == (uint16_t)cls) && r[i].output > 1)
-            buf[n++] = sim_time_to_ms(r[i].e2e - r[i].ttft) / (r[i].output - 1);
-    sim_stats_compute(buf, n, &out->tpot_ms);
-#undef COLLECT
+    sim_stats_compute(buf, collect(e, cls, REC_TTFT, buf), &out->ttft_ms);
+    sim_stats_compute(buf, collect(e, cls, REC_E2E, buf), &out->e2e_ms);
+    sim_stats_compute(buf, collect(e, cls, REC_QUEUE, buf), &out->queue_ms);
+    sim_stats_compute(buf, collect(e, cls, REC_TPOT, buf), &out->tpot_ms);
     if (duration_s > 0) {
         out->requests_per_s = out->completed / duration_s;
         out->input_tokens_per_s = out->input_tokens / duration_s;

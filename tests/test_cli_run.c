@@ -140,6 +140,7 @@ static void test_bad_input(void)
          {"s.json:3:"}},
         {"negative count flag", {"run", "--max-num-seqs", "-3", NULL}, NULL, 2, {"--max-num-seqs", "positive integer", "-3"}},
         {"non-number flag", {"run", "--max-num-batched-tokens", "lots", NULL}, NULL, 2, {"--max-num-batched-tokens", "lots"}},
+        {"number with trailing text", {"run", "--max-num-seqs", "5 junk", NULL}, NULL, 2, {"--max-num-seqs", "5 junk"}},
         {"zero count in JSON", {"run", "@", NULL}, "{\"engine\": {\"max_num_seqs\": 0}}", 3,
          {"s.json", "engine.max_num_seqs", "positive integer"}},
         {"negative rate in JSON", {"run", "@", NULL}, "{\"workload\": {\"num_requests\": 10, \"arrival\": {\"process\": \"poisson\", \"rate\": -2}}}", 3,
@@ -178,6 +179,24 @@ static void test_bad_trace(void)
     g_free(out);
     const char *args3[] = {"replay", NULL};
     CU_ASSERT_EQUAL(ss_test_run_servesim(args3, NULL, NULL), 2);
+    g_free(trace);
+    /* --limit and --skip select rows; flag values are numbers, checked */
+    trace = ss_test_write_file("t.csv", "arrival_time_s,input_tokens,output_tokens\n0.0,10,5\n0.5,12,3\n1.0,8,2\n1.5,9,4\n");
+    const char *lim[] = {"replay", trace, "--limit", "2", "--skip", "1", NULL};
+    CU_ASSERT_EQUAL(ss_test_run_servesim(lim, &out, NULL), 0);
+    SS_ASSERT_CONTAINS(out, "2 arrived, 2 completed");
+    g_free(out);
+    /* flag, value, what the message names (the flag, or the field it sets) */
+    const char *bad_values[][3] = {{"--limit", "lots", "--limit"},
+                                   {"--limit", "-3", "workload.trace.limit"},
+                                   {"--limit", "5, \"skip\": 3", "--limit"},
+                                   {"--time-scale", "0", "workload.trace.time_scale"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad_values); i++) {
+        const char *bad[] = {"replay", trace, bad_values[i][0], bad_values[i][1], NULL};
+        CU_ASSERT_EQUAL(ss_test_run_servesim(bad, NULL, &err), 2);
+        SS_ASSERT_CONTAINS(err, bad_values[i][2]);
+        g_free(err);
+    }
     g_free(trace);
 }
 

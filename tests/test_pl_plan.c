@@ -146,7 +146,7 @@ static void test_bisection_known_threshold(void)
     GError *error = NULL;
     PlPlanSpec *p = pl_plan_spec_parse(text, "plan.json", ".", &error);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    PlPlanResult *r = pl_plan_run(p, cache, 2, &error);
+    PlPlanResult *r = pl_plan_run(p, cache, 2);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     const PlCandidateResult *h100 = &r->candidates[0], *h200 = &r->candidates[1];
     CU_ASSERT_FATAL(h100->feasible && h200->feasible);
@@ -190,7 +190,7 @@ static void test_infeasible_and_replicas(void)
     GError *error = NULL;
     PlPlanSpec *p = pl_plan_spec_parse(text, "plan.json", ".", &error);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    PlPlanResult *r = pl_plan_run(p, cache, 1, &error);
+    PlPlanResult *r = pl_plan_run(p, cache, 1);
     const PlCandidateResult *ok = &r->candidates[0], *big = &r->candidates[1];
     CU_ASSERT_FATAL(ok->feasible);
     CU_ASSERT_EQUAL(ok->replicas, (guint)ceil(500 / ok->max_rate));
@@ -212,7 +212,7 @@ static void test_infeasible_and_replicas(void)
     memcpy(at, "\"max_ms\": 001", 13);
     p = pl_plan_spec_parse(tight, "plan.json", ".", &error);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    r = pl_plan_run(p, cache, 1, &error);
+    r = pl_plan_run(p, cache, 1);
     CU_ASSERT_FALSE(r->candidates[0].feasible);
     SS_ASSERT_CONTAINS(r->candidates[0].error, "does not meet the SLOs even at 1 requests/s");
     SS_ASSERT_CONTAINS(r->candidates[0].binding, "p99 TTFT <= 1 ms");
@@ -234,8 +234,8 @@ static void test_thread_independence(void)
     GError *error = NULL;
     PlPlanSpec *p = pl_plan_spec_parse(text, "plan.json", ".", &error);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    PlPlanResult *a = pl_plan_run(p, cache, 1, &error);
-    PlPlanResult *b = pl_plan_run(p, cache, 2, &error);
+    PlPlanResult *a = pl_plan_run(p, cache, 1);
+    PlPlanResult *b = pl_plan_run(p, cache, 2);
     char *ja = pl_report_json(a), *jb = pl_report_json(b);
     CU_ASSERT_STRING_EQUAL(ja, jb);
     g_free(ja);
