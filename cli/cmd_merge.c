@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "pl_sweep.h"
+#include "sw_sweep.h"
 #include "scn_json.h"
 #include "ss_error.h"
 
@@ -31,8 +31,8 @@ int cmd_merge(int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     int rc = 0;
     GError *error = NULL;
-    GPtrArray *parts = g_ptr_array_new_with_free_func((GDestroyNotify)pl_sweep_table_free);
-    PlSweepTable *merged = NULL;
+    GPtrArray *parts = g_ptr_array_new_with_free_func((GDestroyNotify)sw_sweep_table_free);
+    SwSweepTable *merged = NULL;
     char *text = NULL;
     if (!cli_parse(ctx, &argc, &argv, "merge", &rc))
         goto out;
@@ -41,16 +41,16 @@ int cmd_merge(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    gboolean json = pl_sweep_path_is_json(argv[1]);
+    gboolean json = sw_sweep_path_is_json(argv[1]);
     for (int i = 2; i < argc; i++) {
-        if (pl_sweep_path_is_json(argv[i]) != json) {
+        if (sw_sweep_path_is_json(argv[i]) != json) {
             fprintf(stderr, "servesim merge: error: %s and %s: the slices must all be CSV or all be JSON (.json)\n",
                     argv[1], argv[i]);
             rc = 2;
             goto out;
         }
     }
-    if (output && pl_sweep_path_is_json(output) != json) {
+    if (output && sw_sweep_path_is_json(output) != json) {
         fprintf(stderr, "servesim merge: error: --output %s: the merged file has the slices' format (%s); name it "
                         "accordingly\n",
                 output, json ? "JSON, ending in .json" : "CSV, not ending in .json");
@@ -58,20 +58,20 @@ int cmd_merge(int argc, char **argv)
         goto out;
     }
     for (int i = 1; i < argc; i++) {
-        PlSweepTable *t = pl_sweep_table_read(argv[i], &error);
+        SwSweepTable *t = sw_sweep_table_read(argv[i], &error);
         if (!t) {
             rc = cli_fail("merge", error);
             goto out;
         }
         g_ptr_array_add(parts, t);
     }
-    merged = pl_sweep_table_merge((PlSweepTable *const *)parts->pdata, (const char *const *)argv + 1, parts->len,
+    merged = sw_sweep_table_merge((SwSweepTable *const *)parts->pdata, (const char *const *)argv + 1, parts->len,
                                   &error);
     if (!merged) {
         rc = cli_fail("merge", error);
         goto out;
     }
-    text = json ? pl_sweep_table_json(merged) : pl_sweep_table_csv(merged);
+    text = json ? sw_sweep_table_json(merged) : sw_sweep_table_csv(merged);
     if (output) {
         if (!scn_write_file(output, text, &error))
             rc = cli_fail("merge", error);
@@ -82,7 +82,7 @@ int cmd_merge(int argc, char **argv)
 out:
     g_option_context_free(ctx);
     g_free(text);
-    pl_sweep_table_free(merged);
+    sw_sweep_table_free(merged);
     g_ptr_array_free(parts, TRUE);
     g_free(output);
     return rc;

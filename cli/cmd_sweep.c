@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "pl_sweep.h"
+#include "sw_sweep.h"
 #include "scn_json.h"
 #include "ss_error.h"
 
@@ -69,8 +69,8 @@ int cmd_sweep(int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     int rc = 0;
     GError *error = NULL;
-    PlSweep *sw = NULL;
-    PlSweepTable *table = NULL;
+    SwSweep *sw = NULL;
+    SwSweepTable *table = NULL;
     ScnCache *cache = NULL;
     char *text = NULL;
     if (!cli_parse(ctx, &argc, &argv, "sweep", &rc))
@@ -81,17 +81,17 @@ int cmd_sweep(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    PlSweepRunOptions opts = {.jobs = g_get_num_processors(), .dry_run = dry_run};
+    SwSweepRunOptions opts = {.jobs = g_get_num_processors(), .dry_run = dry_run};
     if (jobs_text && !parse_jobs(jobs_text, &opts.jobs)) {
         fprintf(stderr, "servesim sweep: error: --jobs: expected a whole number from 1 to 4096, got '%s'\n", jobs_text);
         rc = 2;
         goto out;
     }
-    if (shard_text && !pl_shard_parse(shard_text, &opts.shard, &error)) {
+    if (shard_text && !sw_shard_parse(shard_text, &opts.shard, &error)) {
         rc = cli_fail("sweep", error);
         goto out;
     }
-    gboolean json = output && pl_sweep_path_is_json(output);
+    gboolean json = output && sw_sweep_path_is_json(output);
     if (format) {
         if (strcmp(format, "json") != 0 && strcmp(format, "csv") != 0) {
             fprintf(stderr, "servesim sweep: error: --format: expected csv or json, got '%s'\n", format);
@@ -100,25 +100,25 @@ int cmd_sweep(int argc, char **argv)
         }
         json = strcmp(format, "json") == 0;
     }
-    sw = pl_sweep_load(argv[1], &error);
+    sw = sw_sweep_load(argv[1], &error);
     if (!sw) {
         rc = cli_fail("sweep", error);
         goto out;
     }
-    if (!quiet && opts.shard.count > pl_sweep_num_points(sw))
+    if (!quiet && opts.shard.count > sw_sweep_num_points(sw))
         fprintf(stderr, "servesim sweep: note: %u slices for %u points: some slices are empty\n", opts.shard.count,
-                pl_sweep_num_points(sw));
+                sw_sweep_num_points(sw));
     if (isatty(STDERR_FILENO))
         opts.progress = show_progress;
     cache = scn_cache_new(cli_data_dir(data_dir));
     gint64 t0 = g_get_monotonic_time();
-    table = pl_sweep_run(sw, cache, &opts, &error);
+    table = sw_sweep_run(sw, cache, &opts, &error);
     if (!table) {
         rc = cli_fail("sweep", error);
         goto out;
     }
     double wall = (g_get_monotonic_time() - t0) / 1e6;
-    text = json ? pl_sweep_table_json(table) : pl_sweep_table_csv(table);
+    text = json ? sw_sweep_table_json(table) : sw_sweep_table_csv(table);
     if (output) {
         if (!scn_write_file(output, text, &error)) {
             rc = cli_fail("sweep", error);
@@ -130,21 +130,21 @@ int cmd_sweep(int argc, char **argv)
         goto out;
     }
     if (!quiet) {
-        guint rows = pl_sweep_table_num_rows(table), errors = pl_sweep_table_num_errors(table);
+        guint rows = sw_sweep_table_num_rows(table), errors = sw_sweep_table_num_errors(table);
         char *slice = opts.shard.count > 1 ? g_strdup_printf(" (slice %u/%u of %u)", opts.shard.index,
-                                                             opts.shard.count, pl_sweep_num_points(sw))
+                                                             opts.shard.count, sw_sweep_num_points(sw))
                                            : g_strdup("");
         fprintf(stderr, "servesim sweep: %s: %u point%s%s %s, %u ok, %u error, in %.2f s with %u job%s%s%s\n",
-                pl_sweep_name(sw), rows, rows == 1 ? "" : "s", slice, dry_run ? "checked" : "run", rows - errors,
+                sw_sweep_name(sw), rows, rows == 1 ? "" : "s", slice, dry_run ? "checked" : "run", rows - errors,
                 errors, wall, opts.jobs, opts.jobs == 1 ? "" : "s", output ? " -> " : "", output ? output : "");
         g_free(slice);
     }
 out:
     g_option_context_free(ctx);
     g_free(text);
-    pl_sweep_table_free(table);
+    sw_sweep_table_free(table);
     scn_cache_free(cache);
-    pl_sweep_free(sw);
+    sw_sweep_free(sw);
     g_free(jobs_text);
     g_free(shard_text);
     g_free(output);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "pl_validate.h"
+#include "val_validate.h"
 #include "scn_json.h"
 #include "ss_error.h"
 
@@ -35,7 +35,7 @@ int cmd_validate(int argc, char **argv)
     };
     g_option_context_add_main_entries(ctx, entries, NULL);
     int rc = 0;
-    GPtrArray *exps = g_ptr_array_new_with_free_func((GDestroyNotify)pl_experiment_free);
+    GPtrArray *exps = g_ptr_array_new_with_free_func((GDestroyNotify)val_experiment_free);
     GError *error = NULL;
     if (!cli_parse(ctx, &argc, &argv, "validate", &rc))
         goto out;
@@ -73,9 +73,9 @@ int cmd_validate(int argc, char **argv)
     }
     cache = scn_cache_new(cli_data_dir(data_dir));
     for (int i = 1; i < argc; i++) {
-        PlExperiment *e = pl_experiment_load(argv[i], &error);
-        if (!e || !pl_experiment_simulate(e, cache, &latency, &error)) {
-            pl_experiment_free(e);
+        ValExperiment *e = val_experiment_load(argv[i], &error);
+        if (!e || !val_experiment_simulate(e, cache, &latency, &error)) {
+            val_experiment_free(e);
             rc = cli_fail("validate", error);
             goto out;
         }
@@ -83,13 +83,13 @@ int cmd_validate(int argc, char **argv)
     }
     const char *backend = latency.backend == LAT_BACKEND_AUTO ? "auto (roofline-v2 where MFU tables exist, else v1)"
                                                               : lat_backend_name(latency.backend);
-    char *text = pl_validate_json((PlExperiment *const *)exps->pdata, exps->len, backend);
+    char *text = val_validate_json((ValExperiment *const *)exps->pdata, exps->len, backend);
     if (json)
         fputs(text, stdout);
     else if (markdown)
-        pl_validate_markdown(stdout, (PlExperiment *const *)exps->pdata, exps->len, backend);
+        val_validate_markdown(stdout, (ValExperiment *const *)exps->pdata, exps->len, backend);
     else
-        pl_validate_print(stdout, (PlExperiment *const *)exps->pdata, exps->len, backend);
+        val_validate_print(stdout, (ValExperiment *const *)exps->pdata, exps->len, backend);
     if (output && !scn_write_file(output, text, &error))
         rc = cli_fail("validate", error);
     g_free(text);

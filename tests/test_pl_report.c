@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "pl_plan.h"
-#include "pl_svg.h"
+#include "rp_svg.h"
 #include "ss_test.h"
 
 /* ----------------------------------------------------- the test plan -- */
@@ -831,70 +831,70 @@ static void test_other_statistic(void)
 
 static void test_chart_helpers(void)
 {
-    double t[PL_SVG_MAX_TICKS], step = 0;
-    guint n = pl_svg_nice_ticks(0, 9.3, 5, t, &step);
+    double t[RP_SVG_MAX_TICKS], step = 0;
+    guint n = rp_svg_nice_ticks(0, 9.3, 5, t, &step);
     CU_ASSERT_EQUAL(n, 6);
     CU_ASSERT_EQUAL(step, 2);
     CU_ASSERT_EQUAL(t[5], 10);
-    n = pl_svg_nice_ticks(0, 0.37, 5, t, &step);
+    n = rp_svg_nice_ticks(0, 0.37, 5, t, &step);
     CU_ASSERT_EQUAL(n, 5);
     CU_ASSERT_DOUBLE_EQUAL(step, 0.1, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(t[4], 0.4, 1e-12);
-    CU_ASSERT_EQUAL(pl_svg_step_decimals(step), 1);
-    n = pl_svg_nice_ticks(0, 56000, 5, t, &step);
+    CU_ASSERT_EQUAL(rp_svg_step_decimals(step), 1);
+    n = rp_svg_nice_ticks(0, 56000, 5, t, &step);
     CU_ASSERT_EQUAL(step, 20000);
     CU_ASSERT_EQUAL(t[n - 1], 60000);
-    n = pl_svg_nice_ticks(3, 3, 5, t, &step); /* empty range: widened */
+    n = rp_svg_nice_ticks(3, 3, 5, t, &step); /* empty range: widened */
     CU_ASSERT(n >= 2 && t[0] <= 3 && t[n - 1] >= 3 && t[n - 1] > t[0]);
-    n = pl_svg_nice_ticks(NAN, INFINITY, 5, t, &step);
+    n = rp_svg_nice_ticks(NAN, INFINITY, 5, t, &step);
     CU_ASSERT(n >= 2 && t[0] == 0 && t[n - 1] == 1);
-    n = pl_svg_log_ticks(30, 60000, t); /* more than three decades: powers of ten */
+    n = rp_svg_log_ticks(30, 60000, t); /* more than three decades: powers of ten */
     CU_ASSERT_EQUAL(n, 5);
     CU_ASSERT_EQUAL(t[0], 10);
     CU_ASSERT_EQUAL(t[4], 100000);
-    n = pl_svg_log_ticks(80, 3000, t); /* 1-2-5 */
+    n = rp_svg_log_ticks(80, 3000, t); /* 1-2-5 */
     CU_ASSERT_EQUAL(n, 7);
     CU_ASSERT_EQUAL(t[0], 50);
     CU_ASSERT_EQUAL(t[1], 100);
     CU_ASSERT_EQUAL(t[6], 5000);
 
     char b[64];
-    CU_ASSERT_STRING_EQUAL(pl_svg_format(b, sizeof b, 1234567.891, 2, TRUE), "1,234,567.89");
-    CU_ASSERT_STRING_EQUAL(pl_svg_format(b, sizeof b, -1234.5, 0, TRUE), "-1,234");
-    CU_ASSERT_STRING_EQUAL(pl_svg_format(b, sizeof b, -0.0001, 2, TRUE), "0.00");
-    CU_ASSERT_STRING_EQUAL(pl_svg_format(b, sizeof b, 999, 0, TRUE), "999");
-    CU_ASSERT_STRING_EQUAL(pl_svg_format(b, sizeof b, NAN, 2, TRUE), "–");
-    CU_ASSERT_STRING_EQUAL(pl_svg_format_sig(b, sizeof b, 5.0), "5");
-    CU_ASSERT_STRING_EQUAL(pl_svg_format_sig(b, sizeof b, 12.345), "12.3");
-    CU_ASSERT_STRING_EQUAL(pl_svg_format_sig(b, sizeof b, 0.01234), "0.0123");
-    CU_ASSERT_STRING_EQUAL(pl_svg_format_sig(b, sizeof b, 12345.6), "12,346");
-    CU_ASSERT_STRING_EQUAL(pl_svg_format_sig(b, sizeof b, 0), "0");
-    CU_ASSERT_STRING_EQUAL(pl_svg_format_sig(b, sizeof b, INFINITY), "–");
+    CU_ASSERT_STRING_EQUAL(rp_svg_format(b, sizeof b, 1234567.891, 2, TRUE), "1,234,567.89");
+    CU_ASSERT_STRING_EQUAL(rp_svg_format(b, sizeof b, -1234.5, 0, TRUE), "-1,234");
+    CU_ASSERT_STRING_EQUAL(rp_svg_format(b, sizeof b, -0.0001, 2, TRUE), "0.00");
+    CU_ASSERT_STRING_EQUAL(rp_svg_format(b, sizeof b, 999, 0, TRUE), "999");
+    CU_ASSERT_STRING_EQUAL(rp_svg_format(b, sizeof b, NAN, 2, TRUE), "–");
+    CU_ASSERT_STRING_EQUAL(rp_svg_format_sig(b, sizeof b, 5.0), "5");
+    CU_ASSERT_STRING_EQUAL(rp_svg_format_sig(b, sizeof b, 12.345), "12.3");
+    CU_ASSERT_STRING_EQUAL(rp_svg_format_sig(b, sizeof b, 0.01234), "0.0123");
+    CU_ASSERT_STRING_EQUAL(rp_svg_format_sig(b, sizeof b, 12345.6), "12,346");
+    CU_ASSERT_STRING_EQUAL(rp_svg_format_sig(b, sizeof b, 0), "0");
+    CU_ASSERT_STRING_EQUAL(rp_svg_format_sig(b, sizeof b, INFINITY), "–");
 
     GString *s = g_string_new(NULL);
-    pl_svg_escape(s, "A&B <x> \"q\" 'y'\x01z");
+    rp_svg_escape(s, "A&B <x> \"q\" 'y'\x01z");
     CU_ASSERT_STRING_EQUAL(s->str, "A&amp;B &lt;x&gt; &quot;q&quot; &#39;y&#39; z");
     g_string_truncate(s, 0);
-    pl_svg_escape(s, "bad \xff utf8");
+    rp_svg_escape(s, "bad \xff utf8");
     CU_ASSERT(g_utf8_validate(s->str, -1, NULL));
     g_string_free(s, TRUE);
 
     /* a chart on its own: a log axis when the data span more than two decades */
-    PlSvgChart *ch = pl_svg_chart_new("t", "d", "x", "y (ms)", TRUE);
-    guint se = pl_svg_chart_add_series(ch, "s", "#000000", PL_SVG_MARK_TRIANGLE);
-    pl_svg_chart_add_point(ch, se, 1, 10, TRUE, NULL);
-    pl_svg_chart_add_point(ch, se, 2, 5000, FALSE, "<tip>");
-    pl_svg_chart_add_hline(ch, NAN, "ignored", "ignored", "#ff0000");
-    pl_svg_chart_set_fail_legend(ch, "hollow: fails");
+    RpSvgChart *ch = rp_svg_chart_new("t", "d", "x", "y (ms)", TRUE);
+    guint se = rp_svg_chart_add_series(ch, "s", "#000000", RP_SVG_MARK_TRIANGLE);
+    rp_svg_chart_add_point(ch, se, 1, 10, TRUE, NULL);
+    rp_svg_chart_add_point(ch, se, 2, 5000, FALSE, "<tip>");
+    rp_svg_chart_add_hline(ch, NAN, "ignored", "ignored", "#ff0000");
+    rp_svg_chart_set_fail_legend(ch, "hollow: fails");
     GString *out = g_string_new(NULL);
-    pl_svg_chart_render(ch, out);
+    rp_svg_chart_render(ch, out);
     SS_ASSERT_CONTAINS(out->str, "y (ms), log scale");
     SS_ASSERT_CONTAINS(out->str, "<title>&lt;tip&gt;</title>");
     SS_ASSERT_CONTAINS(out->str, "hollow: fails");
     CU_ASSERT_PTR_NULL(strstr(out->str, "ignored"));
     assert_html_ok(out->str, 1);
     g_string_free(out, TRUE);
-    pl_svg_chart_free(ch);
+    rp_svg_chart_free(ch);
 }
 
 static const SsTestCase cases[] = {

@@ -12,7 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "pl_validate.h"
+#include "val_validate.h"
 #include "ss_test.h"
 
 static GPtrArray *load_all(const LatParams *latency)
@@ -26,12 +26,12 @@ static GPtrArray *load_all(const LatParams *latency)
         g_ptr_array_add(names, g_build_filename(root, name, NULL));
     g_dir_close(d);
     g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
-    GPtrArray *exps = g_ptr_array_new_with_free_func((GDestroyNotify)pl_experiment_free);
+    GPtrArray *exps = g_ptr_array_new_with_free_func((GDestroyNotify)val_experiment_free);
     g_autoptr(ScnCache) cache = scn_cache_new(ss_test_data_dir());
     for (guint i = 0; i < names->len; i++) {
         GError *error = NULL;
-        PlExperiment *e = pl_experiment_load(g_ptr_array_index(names, i), &error);
-        if (!e || !pl_experiment_simulate(e, cache, latency, &error))
+        ValExperiment *e = val_experiment_load(g_ptr_array_index(names, i), &error);
+        if (!e || !val_experiment_simulate(e, cache, latency, &error))
             fprintf(stderr, "\n  %s\n", error->message);
         CU_ASSERT_PTR_NOT_NULL_FATAL(e);
         g_ptr_array_add(exps, e);
@@ -49,36 +49,36 @@ static void test_accuracy_v2(void)
     CU_ASSERT_EQUAL(exps->len, 5);
     guint points = 0;
     for (guint i = 0; i < exps->len; i++)
-        points += ((PlExperiment *)g_ptr_array_index(exps, i))->points->len;
+        points += ((ValExperiment *)g_ptr_array_index(exps, i))->points->len;
     CU_ASSERT_EQUAL(points, 31);
-    double mape[PL_NUM_METRICS];
-    pl_mape((PlExperiment *const *)exps->pdata, exps->len, mape);
-    for (int m = 0; m < PL_NUM_METRICS; m++)
-        fprintf(stderr, "%s%s %.2f%%", m ? ", " : "\n  MAPE ", pl_metric_name((PlMetric)m), mape[m]);
+    double mape[VAL_NUM_METRICS];
+    val_mape((ValExperiment *const *)exps->pdata, exps->len, mape);
+    for (int m = 0; m < VAL_NUM_METRICS; m++)
+        fprintf(stderr, "%s%s %.2f%%", m ? ", " : "\n  MAPE ", val_metric_name((ValMetric)m), mape[m]);
     fputc('\n', stderr);
     /* the project's targets */
-    CU_ASSERT(mape[PL_TPOT_MEAN] <= 10.0);
-    CU_ASSERT(mape[PL_E2E_MEAN] <= 10.0);
-    CU_ASSERT(mape[PL_TTFT_MEAN] <= 20.0);
+    CU_ASSERT(mape[VAL_TPOT_MEAN] <= 10.0);
+    CU_ASSERT(mape[VAL_E2E_MEAN] <= 10.0);
+    CU_ASSERT(mape[VAL_TTFT_MEAN] <= 20.0);
     /* regression guards (measured: TTFT 3.1, TPOT 2.7, E2E 2.7, throughput 0.7) */
-    CU_ASSERT(mape[PL_TTFT_MEAN] <= 6.5);
-    CU_ASSERT(mape[PL_TTFT_P50] <= 7.0);
-    CU_ASSERT(mape[PL_TTFT_P90] <= 9.0);
-    CU_ASSERT(mape[PL_TPOT_MEAN] <= 5.5);
-    CU_ASSERT(mape[PL_TPOT_P90] <= 7.0);
-    CU_ASSERT(mape[PL_E2E_MEAN] <= 5.5);
-    CU_ASSERT(mape[PL_E2E_P90] <= 6.0);
-    CU_ASSERT(mape[PL_OUTPUT_THROUGHPUT] <= 2.0);
+    CU_ASSERT(mape[VAL_TTFT_MEAN] <= 6.5);
+    CU_ASSERT(mape[VAL_TTFT_P50] <= 7.0);
+    CU_ASSERT(mape[VAL_TTFT_P90] <= 9.0);
+    CU_ASSERT(mape[VAL_TPOT_MEAN] <= 5.5);
+    CU_ASSERT(mape[VAL_TPOT_P90] <= 7.0);
+    CU_ASSERT(mape[VAL_E2E_MEAN] <= 5.5);
+    CU_ASSERT(mape[VAL_E2E_P90] <= 6.0);
+    CU_ASSERT(mape[VAL_OUTPUT_THROUGHPUT] <= 2.0);
     /* the H100 experiments, where the MFU tables apply, stay tight one by one */
     for (guint i = 0; i < exps->len; i++) {
-        PlExperiment *e = g_ptr_array_index(exps, i);
+        ValExperiment *e = g_ptr_array_index(exps, i);
         if (strcmp(e->hardware, "H100-SXM") != 0)
             continue;
-        double em[PL_NUM_METRICS];
-        pl_mape(&e, 1, em);
-        CU_ASSERT(em[PL_TPOT_MEAN] <= 6.0);
-        CU_ASSERT(em[PL_E2E_MEAN] <= 6.0);
-        CU_ASSERT(em[PL_TTFT_MEAN] <= 10.0);
+        double em[VAL_NUM_METRICS];
+        val_mape(&e, 1, em);
+        CU_ASSERT(em[VAL_TPOT_MEAN] <= 6.0);
+        CU_ASSERT(em[VAL_E2E_MEAN] <= 6.0);
+        CU_ASSERT(em[VAL_TTFT_MEAN] <= 10.0);
     }
     g_ptr_array_free(exps, TRUE);
 }
@@ -91,14 +91,14 @@ static void test_accuracy_v1_baseline(void)
     GPtrArray *v2 = load_all(&lp);
     lp.backend = LAT_BACKEND_ROOFLINE_V1;
     GPtrArray *v1 = load_all(&lp);
-    double m1[PL_NUM_METRICS], m2[PL_NUM_METRICS];
-    pl_mape((PlExperiment *const *)v1->pdata, v1->len, m1);
-    pl_mape((PlExperiment *const *)v2->pdata, v2->len, m2);
-    CU_ASSERT(m1[PL_TPOT_MEAN] <= 10.0);
-    CU_ASSERT(m1[PL_E2E_MEAN] <= 10.0);
-    CU_ASSERT(m2[PL_TTFT_MEAN] < m1[PL_TTFT_MEAN]);
-    CU_ASSERT(m2[PL_TPOT_MEAN] < m1[PL_TPOT_MEAN]);
-    CU_ASSERT(m2[PL_E2E_MEAN] < m1[PL_E2E_MEAN]);
+    double m1[VAL_NUM_METRICS], m2[VAL_NUM_METRICS];
+    val_mape((ValExperiment *const *)v1->pdata, v1->len, m1);
+    val_mape((ValExperiment *const *)v2->pdata, v2->len, m2);
+    CU_ASSERT(m1[VAL_TPOT_MEAN] <= 10.0);
+    CU_ASSERT(m1[VAL_E2E_MEAN] <= 10.0);
+    CU_ASSERT(m2[VAL_TTFT_MEAN] < m1[VAL_TTFT_MEAN]);
+    CU_ASSERT(m2[VAL_TPOT_MEAN] < m1[VAL_TPOT_MEAN]);
+    CU_ASSERT(m2[VAL_E2E_MEAN] < m1[VAL_E2E_MEAN]);
     g_ptr_array_free(v1, TRUE);
     g_ptr_array_free(v2, TRUE);
 }

@@ -1,9 +1,9 @@
 /*
- * pl_validate.c: measured runs of real servers, replayed and compared (see
- * pl_validate.h). Each point is simulated as a trace replay of its request
+ * val_validate.c: measured runs of real servers, replayed and compared (see
+ * val_validate.h). Each point is simulated as a trace replay of its request
  * CSV over a scenario built from the experiment's engine settings.
  */
-#include "pl_validate.h"
+#include "val_validate.h"
 
 #include <math.h>
 #include <string.h>
@@ -14,24 +14,24 @@
 static const struct {
     const char *name;
     const char *label;
-} metric_names[PL_NUM_METRICS] = {
+} metric_names[VAL_NUM_METRICS] = {
     {"ttft_mean", "TTFT mean"}, {"ttft_p50", "TTFT p50"},   {"ttft_p90", "TTFT p90"},
     {"tpot_mean", "TPOT mean"}, {"tpot_p90", "TPOT p90"},   {"e2e_mean", "E2E mean"},
     {"e2e_p90", "E2E p90"},     {"output_throughput", "out tok/s"},
 };
 
-const char *pl_metric_name(PlMetric m) { return metric_names[m].name; }
-const char *pl_metric_label(PlMetric m) { return metric_names[m].label; }
+const char *val_metric_name(ValMetric m) { return metric_names[m].name; }
+const char *val_metric_label(ValMetric m) { return metric_names[m].label; }
 
 static void point_free(gpointer p)
 {
-    PlPoint *pt = p;
+    ValPoint *pt = p;
     g_free(pt->name);
     g_free(pt->requests_path);
     g_free(pt);
 }
 
-void pl_experiment_free(PlExperiment *e)
+void val_experiment_free(ValExperiment *e)
 {
     if (!e)
         return;
@@ -47,7 +47,7 @@ void pl_experiment_free(PlExperiment *e)
 
 /* measured.<group>.<stat> into p->measured[m] when present */
 static gboolean get_measured(const cJSON *measured, const char *group, const char *stat, const char *path,
-                             const char *origin, PlPoint *p, PlMetric m, GError **error)
+                             const char *origin, ValPoint *p, ValMetric m, GError **error)
 {
     const cJSON *g = cJSON_GetObjectItemCaseSensitive(measured, group);
     if (!g)
@@ -81,10 +81,10 @@ static gboolean require(const cJSON *o, const char *key, const char *path, const
     return FALSE;
 }
 
-PlExperiment *pl_experiment_load(const char *dir, GError **error)
+ValExperiment *val_experiment_load(const char *dir, GError **error)
 {
     char *path = g_build_filename(dir, "experiment.json", NULL);
-    PlExperiment *e = NULL;
+    ValExperiment *e = NULL;
     cJSON *root = NULL;
     if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: not an experiment folder (expected a folder with experiment.json)",
@@ -94,7 +94,7 @@ PlExperiment *pl_experiment_load(const char *dir, GError **error)
     root = scn_json_parse_file(path, error);
     if (!root)
         goto fail;
-    e = g_new0(PlExperiment, 1);
+    e = g_new0(ValExperiment, 1);
     e->dir = g_strdup(dir);
     e->points = g_ptr_array_new_with_free_func(point_free);
     e->tensor_parallel_size = 1;
@@ -142,7 +142,7 @@ PlExperiment *pl_experiment_load(const char *dir, GError **error)
     int i = 0;
     for (const cJSON *pj = points->child; pj; pj = pj->next, i++) {
         char *ppath = g_strdup_printf("points[%d]", i);
-        PlPoint *p = g_new0(PlPoint, 1);
+        ValPoint *p = g_new0(ValPoint, 1);
         g_ptr_array_add(e->points, p);
         char *req = NULL;
         gboolean ok = require(pj, "requests", ppath, path, error) &&
@@ -159,18 +159,18 @@ PlExperiment *pl_experiment_load(const char *dir, GError **error)
                 ok = FALSE;
             }
             double thr = NAN;
-            ok = ok && get_measured(m, "ttft_ms", "mean", mpath, path, p, PL_TTFT_MEAN, error) &&
-                 get_measured(m, "ttft_ms", "p50", mpath, path, p, PL_TTFT_P50, error) &&
-                 get_measured(m, "ttft_ms", "p90", mpath, path, p, PL_TTFT_P90, error) &&
-                 get_measured(m, "tpot_ms", "mean", mpath, path, p, PL_TPOT_MEAN, error) &&
-                 get_measured(m, "tpot_ms", "p90", mpath, path, p, PL_TPOT_P90, error) &&
-                 get_measured(m, "e2e_ms", "mean", mpath, path, p, PL_E2E_MEAN, error) &&
-                 get_measured(m, "e2e_ms", "p90", mpath, path, p, PL_E2E_P90, error) &&
+            ok = ok && get_measured(m, "ttft_ms", "mean", mpath, path, p, VAL_TTFT_MEAN, error) &&
+                 get_measured(m, "ttft_ms", "p50", mpath, path, p, VAL_TTFT_P50, error) &&
+                 get_measured(m, "ttft_ms", "p90", mpath, path, p, VAL_TTFT_P90, error) &&
+                 get_measured(m, "tpot_ms", "mean", mpath, path, p, VAL_TPOT_MEAN, error) &&
+                 get_measured(m, "tpot_ms", "p90", mpath, path, p, VAL_TPOT_P90, error) &&
+                 get_measured(m, "e2e_ms", "mean", mpath, path, p, VAL_E2E_MEAN, error) &&
+                 get_measured(m, "e2e_ms", "p90", mpath, path, p, VAL_E2E_P90, error) &&
                  get_guint_field(m, "num_requests", mpath, path, 0, &p->num_requests, error) &&
                  scn_json_get_double(m, "output_throughput_tok_s", mpath, path, 0, INFINITY, FALSE, &thr, error);
             if (ok && !isnan(thr)) {
-                p->measured[PL_OUTPUT_THROUGHPUT] = thr;
-                p->has_measured[PL_OUTPUT_THROUGHPUT] = TRUE;
+                p->measured[VAL_OUTPUT_THROUGHPUT] = thr;
+                p->has_measured[VAL_OUTPUT_THROUGHPUT] = TRUE;
             }
             g_free(mpath);
         }
@@ -189,13 +189,13 @@ PlExperiment *pl_experiment_load(const char *dir, GError **error)
     return e;
 fail:
     cJSON_Delete(root);
-    pl_experiment_free(e);
+    val_experiment_free(e);
     g_free(path);
     return NULL;
 }
 
 /* The scenario of one point: the experiment's deployment replaying the point's requests. */
-static ScnScenario *point_scenario(const PlExperiment *e, const PlPoint *p, const LatParams *latency)
+static ScnScenario *point_scenario(const ValExperiment *e, const ValPoint *p, const LatParams *latency)
 {
     ScnScenario *s = scn_scenario_new_default();
     g_free(s->name);
@@ -222,10 +222,10 @@ static ScnScenario *point_scenario(const PlExperiment *e, const PlPoint *p, cons
     return s;
 }
 
-gboolean pl_experiment_simulate(PlExperiment *e, ScnCache *cache, const LatParams *latency, GError **error)
+gboolean val_experiment_simulate(ValExperiment *e, ScnCache *cache, const LatParams *latency, GError **error)
 {
     for (guint i = 0; i < e->points->len; i++) {
-        PlPoint *p = g_ptr_array_index(e->points, i);
+        ValPoint *p = g_ptr_array_index(e->points, i);
         ScnScenario *s = point_scenario(e, p, latency);
         ScnBuilt b;
         GError *err = NULL;
@@ -238,14 +238,14 @@ gboolean pl_experiment_simulate(PlExperiment *e, ScnCache *cache, const LatParam
         }
         e->sim_num_gpu_blocks = b.sched.num_gpu_blocks;
         const SimClassSummary *a = &sum->all;
-        p->simulated[PL_TTFT_MEAN] = a->ttft_ms.mean;
-        p->simulated[PL_TTFT_P50] = a->ttft_ms.p50;
-        p->simulated[PL_TTFT_P90] = a->ttft_ms.p90;
-        p->simulated[PL_TPOT_MEAN] = a->tpot_ms.mean;
-        p->simulated[PL_TPOT_P90] = a->tpot_ms.p90;
-        p->simulated[PL_E2E_MEAN] = a->e2e_ms.mean;
-        p->simulated[PL_E2E_P90] = a->e2e_ms.p90;
-        p->simulated[PL_OUTPUT_THROUGHPUT] = a->output_tokens_per_s;
+        p->simulated[VAL_TTFT_MEAN] = a->ttft_ms.mean;
+        p->simulated[VAL_TTFT_P50] = a->ttft_ms.p50;
+        p->simulated[VAL_TTFT_P90] = a->ttft_ms.p90;
+        p->simulated[VAL_TPOT_MEAN] = a->tpot_ms.mean;
+        p->simulated[VAL_TPOT_P90] = a->tpot_ms.p90;
+        p->simulated[VAL_E2E_MEAN] = a->e2e_ms.mean;
+        p->simulated[VAL_E2E_P90] = a->e2e_ms.p90;
+        p->simulated[VAL_OUTPUT_THROUGHPUT] = a->output_tokens_per_s;
         p->sim_preemptions = sum->preemptions;
         p->sim_rejected = a->rejected;
         p->sim_kv_usage_peak = sum->kv_usage_peak;
@@ -255,21 +255,21 @@ gboolean pl_experiment_simulate(PlExperiment *e, ScnCache *cache, const LatParam
     return TRUE;
 }
 
-double pl_point_error(const PlPoint *p, PlMetric m)
+double val_point_error(const ValPoint *p, ValMetric m)
 {
     if (!p->has_measured[m] || p->measured[m] == 0)
         return NAN;
     return 100.0 * (p->simulated[m] - p->measured[m]) / p->measured[m];
 }
 
-void pl_mape(PlExperiment *const *exps, guint n, double mape[PL_NUM_METRICS])
+void val_mape(ValExperiment *const *exps, guint n, double mape[VAL_NUM_METRICS])
 {
-    for (int m = 0; m < PL_NUM_METRICS; m++) {
+    for (int m = 0; m < VAL_NUM_METRICS; m++) {
         double sum = 0;
         guint count = 0;
         for (guint k = 0; k < n; k++)
             for (guint i = 0; i < exps[k]->points->len; i++) {
-                double err = pl_point_error(g_ptr_array_index(exps[k]->points, i), (PlMetric)m);
+                double err = val_point_error(g_ptr_array_index(exps[k]->points, i), (ValMetric)m);
                 if (!isnan(err)) {
                     sum += fabs(err);
                     count++;
@@ -294,15 +294,15 @@ static void print_value(FILE *out, double v, gboolean percent)
 static void print_header(FILE *out, const char *first)
 {
     fprintf(out, "  %-26s", first);
-    for (int m = 0; m < PL_NUM_METRICS; m++)
-        fprintf(out, " %10s", pl_metric_label((PlMetric)m));
+    for (int m = 0; m < VAL_NUM_METRICS; m++)
+        fprintf(out, " %10s", val_metric_label((ValMetric)m));
     fputc('\n', out);
 }
 
-static void print_mape_row(FILE *out, const char *label, const double mape[PL_NUM_METRICS])
+static void print_mape_row(FILE *out, const char *label, const double mape[VAL_NUM_METRICS])
 {
     fprintf(out, "  %-26s", label);
-    for (int m = 0; m < PL_NUM_METRICS; m++) {
+    for (int m = 0; m < VAL_NUM_METRICS; m++) {
         if (isnan(mape[m]))
             fprintf(out, " %10s", "-");
         else
@@ -311,41 +311,41 @@ static void print_mape_row(FILE *out, const char *label, const double mape[PL_NU
     fputc('\n', out);
 }
 
-void pl_validate_print(FILE *out, PlExperiment *const *exps, guint n, const char *backend_name)
+void val_validate_print(FILE *out, ValExperiment *const *exps, guint n, const char *backend_name)
 {
     fprintf(out, "servesim validate: %u experiment%s, %s step model (times in ms)\n", n, n == 1 ? "" : "s",
             backend_name);
     for (guint k = 0; k < n; k++) {
-        const PlExperiment *e = exps[k];
+        const ValExperiment *e = exps[k];
         fprintf(out, "\n%s: %s, %s, TP %u, vLLM %s; max_num_seqs %u, max_num_batched_tokens %u, %u KV blocks (%s)\n",
                 e->name, e->hardware, e->model, e->tensor_parallel_size, e->vllm_version ? e->vllm_version : "?",
                 e->max_num_seqs, e->max_num_batched_tokens, e->sim_num_gpu_blocks,
                 e->num_gpu_blocks ? "logged" : "estimated");
         print_header(out, "point");
         for (guint i = 0; i < e->points->len; i++) {
-            const PlPoint *p = g_ptr_array_index(e->points, i);
+            const ValPoint *p = g_ptr_array_index(e->points, i);
             char label[64];
             g_snprintf(label, sizeof label, "%.18s (%u) meas", p->name, p->num_requests);
             fprintf(out, "  %-26s", label);
-            for (int m = 0; m < PL_NUM_METRICS; m++)
+            for (int m = 0; m < VAL_NUM_METRICS; m++)
                 print_value(out, p->has_measured[m] ? p->measured[m] : NAN, FALSE);
             fprintf(out, "\n  %-26s", "                      sim");
-            for (int m = 0; m < PL_NUM_METRICS; m++)
+            for (int m = 0; m < VAL_NUM_METRICS; m++)
                 print_value(out, p->simulated[m], FALSE);
             fprintf(out, "\n  %-26s", "                      err");
-            for (int m = 0; m < PL_NUM_METRICS; m++)
-                print_value(out, pl_point_error(p, (PlMetric)m), TRUE);
+            for (int m = 0; m < VAL_NUM_METRICS; m++)
+                print_value(out, val_point_error(p, (ValMetric)m), TRUE);
             if (p->sim_preemptions)
                 fprintf(out, "   (%" G_GUINT64_FORMAT " preemptions simulated)", p->sim_preemptions);
             fputc('\n', out);
         }
-        double mape[PL_NUM_METRICS];
-        pl_mape((PlExperiment *const *)&exps[k], 1, mape);
+        double mape[VAL_NUM_METRICS];
+        val_mape((ValExperiment *const *)&exps[k], 1, mape);
         print_mape_row(out, "MAPE", mape);
     }
     if (n > 1) {
-        double mape[PL_NUM_METRICS];
-        pl_mape(exps, n, mape);
+        double mape[VAL_NUM_METRICS];
+        val_mape(exps, n, mape);
         guint points = 0;
         for (guint k = 0; k < n; k++)
             points += exps[k]->points->len;
@@ -370,18 +370,18 @@ static void md_cell(FILE *out, double v, gboolean percent)
 static void md_header(FILE *out)
 {
     fputs("| point | n | |", out);
-    for (int m = 0; m < PL_NUM_METRICS; m++)
-        fprintf(out, " %s |", pl_metric_label((PlMetric)m));
+    for (int m = 0; m < VAL_NUM_METRICS; m++)
+        fprintf(out, " %s |", val_metric_label((ValMetric)m));
     fputs("\n|---|---|---|", out);
-    for (int m = 0; m < PL_NUM_METRICS; m++)
+    for (int m = 0; m < VAL_NUM_METRICS; m++)
         fputs("---|", out);
     fputc('\n', out);
 }
 
-static void md_mape_row(FILE *out, const char *label, const double mape[PL_NUM_METRICS])
+static void md_mape_row(FILE *out, const char *label, const double mape[VAL_NUM_METRICS])
 {
     fprintf(out, "| **%s** | | |", label);
-    for (int m = 0; m < PL_NUM_METRICS; m++) {
+    for (int m = 0; m < VAL_NUM_METRICS; m++) {
         if (isnan(mape[m]))
             fputs(" - |", out);
         else
@@ -390,13 +390,13 @@ static void md_mape_row(FILE *out, const char *label, const double mape[PL_NUM_M
     fputc('\n', out);
 }
 
-void pl_validate_markdown(FILE *out, PlExperiment *const *exps, guint n, const char *backend_name)
+void val_validate_markdown(FILE *out, ValExperiment *const *exps, guint n, const char *backend_name)
 {
     fprintf(out, "Step model: %s. Times in ms, throughput in output tokens/s; error = (simulated - measured) / "
                  "measured.\n",
             backend_name);
     for (guint k = 0; k < n; k++) {
-        const PlExperiment *e = exps[k];
+        const ValExperiment *e = exps[k];
         fprintf(out, "\n### %s\n\n%s, %s, TP %u, vLLM %s; max_num_seqs %u, max_num_batched_tokens %u, %u KV blocks "
                      "(%s)\n\n",
                 e->name, e->hardware, e->model, e->tensor_parallel_size, e->vllm_version ? e->vllm_version : "?",
@@ -404,61 +404,61 @@ void pl_validate_markdown(FILE *out, PlExperiment *const *exps, guint n, const c
                 e->num_gpu_blocks ? "logged" : "estimated");
         md_header(out);
         for (guint i = 0; i < e->points->len; i++) {
-            const PlPoint *p = g_ptr_array_index(e->points, i);
+            const ValPoint *p = g_ptr_array_index(e->points, i);
             fprintf(out, "| %s | %u | measured |", p->name, p->num_requests);
-            for (int m = 0; m < PL_NUM_METRICS; m++)
+            for (int m = 0; m < VAL_NUM_METRICS; m++)
                 md_cell(out, p->has_measured[m] ? p->measured[m] : NAN, FALSE);
             fputs("\n| | | simulated |", out);
-            for (int m = 0; m < PL_NUM_METRICS; m++)
+            for (int m = 0; m < VAL_NUM_METRICS; m++)
                 md_cell(out, p->simulated[m], FALSE);
             fputs("\n| | | error |", out);
-            for (int m = 0; m < PL_NUM_METRICS; m++)
-                md_cell(out, pl_point_error(p, (PlMetric)m), TRUE);
+            for (int m = 0; m < VAL_NUM_METRICS; m++)
+                md_cell(out, val_point_error(p, (ValMetric)m), TRUE);
             fputc('\n', out);
         }
-        double mape[PL_NUM_METRICS];
-        pl_mape((PlExperiment *const *)&exps[k], 1, mape);
+        double mape[VAL_NUM_METRICS];
+        val_mape((ValExperiment *const *)&exps[k], 1, mape);
         md_mape_row(out, "MAPE", mape);
     }
-    double mape[PL_NUM_METRICS];
-    pl_mape(exps, n, mape);
+    double mape[VAL_NUM_METRICS];
+    val_mape(exps, n, mape);
     guint points = 0;
     for (guint k = 0; k < n; k++)
         points += exps[k]->points->len;
     fprintf(out, "\n### All %u points\n\n| | |", points);
-    for (int m = 0; m < PL_NUM_METRICS; m++)
-        fprintf(out, " %s |", pl_metric_label((PlMetric)m));
+    for (int m = 0; m < VAL_NUM_METRICS; m++)
+        fprintf(out, " %s |", val_metric_label((ValMetric)m));
     fputs("\n|---|---|", out);
-    for (int m = 0; m < PL_NUM_METRICS; m++)
+    for (int m = 0; m < VAL_NUM_METRICS; m++)
         fputs("---|", out);
     fputs("\n| **MAPE** | |", out);
-    for (int m = 0; m < PL_NUM_METRICS; m++)
+    for (int m = 0; m < VAL_NUM_METRICS; m++)
         fprintf(out, " **%.1f%%** |", mape[m]);
     fputc('\n', out);
 }
 
-static void add_metrics(cJSON *obj, const char *name, const double v[PL_NUM_METRICS], const gboolean *has)
+static void add_metrics(cJSON *obj, const char *name, const double v[VAL_NUM_METRICS], const gboolean *has)
 {
     cJSON *o = cJSON_AddObjectToObject(obj, name);
-    for (int m = 0; m < PL_NUM_METRICS; m++) {
+    for (int m = 0; m < VAL_NUM_METRICS; m++) {
         if ((has && !has[m]) || isnan(v[m]))
-            cJSON_AddNullToObject(o, pl_metric_name((PlMetric)m));
+            cJSON_AddNullToObject(o, val_metric_name((ValMetric)m));
         else
-            cJSON_AddNumberToObject(o, pl_metric_name((PlMetric)m), v[m]);
+            cJSON_AddNumberToObject(o, val_metric_name((ValMetric)m), v[m]);
     }
 }
 
-char *pl_validate_json(PlExperiment *const *exps, guint n, const char *backend_name)
+char *val_validate_json(ValExperiment *const *exps, guint n, const char *backend_name)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "schema", "servesim.validate/1");
     cJSON_AddStringToObject(root, "latency_model", backend_name);
-    double mape[PL_NUM_METRICS];
-    pl_mape(exps, n, mape);
+    double mape[VAL_NUM_METRICS];
+    val_mape(exps, n, mape);
     add_metrics(root, "mape", mape, NULL);
     cJSON *arr = cJSON_AddArrayToObject(root, "experiments");
     for (guint k = 0; k < n; k++) {
-        const PlExperiment *e = exps[k];
+        const ValExperiment *e = exps[k];
         cJSON *eo = cJSON_CreateObject();
         cJSON_AddStringToObject(eo, "name", e->name);
         cJSON_AddStringToObject(eo, "hardware", e->hardware);
@@ -466,20 +466,20 @@ char *pl_validate_json(PlExperiment *const *exps, guint n, const char *backend_n
         cJSON_AddNumberToObject(eo, "tensor_parallel_size", e->tensor_parallel_size);
         cJSON_AddNumberToObject(eo, "num_gpu_blocks", e->sim_num_gpu_blocks);
         cJSON_AddBoolToObject(eo, "num_gpu_blocks_logged", e->num_gpu_blocks != 0);
-        double emape[PL_NUM_METRICS];
-        pl_mape((PlExperiment *const *)&exps[k], 1, emape);
+        double emape[VAL_NUM_METRICS];
+        val_mape((ValExperiment *const *)&exps[k], 1, emape);
         add_metrics(eo, "mape", emape, NULL);
         cJSON *pts = cJSON_AddArrayToObject(eo, "points");
         for (guint i = 0; i < e->points->len; i++) {
-            const PlPoint *p = g_ptr_array_index(e->points, i);
+            const ValPoint *p = g_ptr_array_index(e->points, i);
             cJSON *po = cJSON_CreateObject();
             cJSON_AddStringToObject(po, "name", p->name);
             cJSON_AddNumberToObject(po, "num_requests", p->num_requests);
             add_metrics(po, "measured", p->measured, p->has_measured);
             add_metrics(po, "simulated", p->simulated, NULL);
-            double err[PL_NUM_METRICS];
-            for (int m = 0; m < PL_NUM_METRICS; m++)
-                err[m] = pl_point_error(p, (PlMetric)m);
+            double err[VAL_NUM_METRICS];
+            for (int m = 0; m < VAL_NUM_METRICS; m++)
+                err[m] = val_point_error(p, (ValMetric)m);
             add_metrics(po, "error_pct", err, NULL);
             cJSON_AddNumberToObject(po, "simulated_preemptions", (double)p->sim_preemptions);
             cJSON_AddNumberToObject(po, "simulated_kv_usage_peak", p->sim_kv_usage_peak);

@@ -1,5 +1,5 @@
 /*
- * pl_sweep.c: sweep files, their points, running them on a thread pool, and
+ * sw_sweep.c: sweep files, their points, running them on a thread pool, and
  * the result table with its CSV and JSON forms, readers and merge.
  *
  * A sweep is a base scenario and a list of dimensions. A dimension is an
@@ -24,13 +24,13 @@
  * file and writing it again gives the same bytes; that is what makes a
  * merge of slices byte-identical to the unsharded run.
  *
- * Limits: at most PL_SWEEP_MAX_POINTS points (all scenarios of a slice are
+ * Limits: at most SW_SWEEP_MAX_POINTS points (all scenarios of a slice are
  * held in memory while it runs); per-class aggregates of multi-class
  * workloads are not in the rows (run the point alone for them); an axis
  * value must be valid on the base scenario by itself (it is checked there
  * when the file is read), even when another axis would make it valid.
  */
-#include "pl_sweep.h"
+#include "sw_sweep.h"
 
 #include <cjson/cJSON.h>
 #include <csv.h>
@@ -43,8 +43,8 @@
 #include "scn_json.h"
 #include "ss_error.h"
 
-#define PL_SWEEP_MAX_POINTS 1000000u
-#define PL_SWEEP_SCHEMA "servesim.sweep/1"
+#define SW_SWEEP_MAX_POINTS 1000000u
+#define SW_SWEEP_SCHEMA "servesim.sweep/1"
 
 /* ------------------------------------------------------------- cells -- */
 
@@ -144,28 +144,28 @@ static Row *row_copy(const Row *src, guint ncols)
 
 /* ------------------------------------------------------------- table -- */
 
-struct PlSweepTable {
+struct SwSweepTable {
     char *name;          /* NULL: unknown (read from CSV) */
     char *sweep_id;      /* NULL: unknown (a CSV slice without rows) */
     guint sweep_points;  /* 0: unknown */
-    PlShard shard;
+    SwShard shard;
     gboolean dry_run;
     GPtrArray *params;   /* char *: the axis fields, for JSON's "axes" */
     GPtrArray *columns;  /* char * */
     GPtrArray *rows;     /* Row *, in point order once complete */
 };
 
-static PlSweepTable *table_new(void)
+static SwSweepTable *table_new(void)
 {
-    PlSweepTable *t = g_new0(PlSweepTable, 1);
-    t->shard = (PlShard){1, 1};
+    SwSweepTable *t = g_new0(SwSweepTable, 1);
+    t->shard = (SwShard){1, 1};
     t->params = g_ptr_array_new_with_free_func(g_free);
     t->columns = g_ptr_array_new_with_free_func(g_free);
     t->rows = g_ptr_array_new();
     return t;
 }
 
-void pl_sweep_table_free(PlSweepTable *t)
+void sw_sweep_table_free(SwSweepTable *t)
 {
     if (!t)
         return;
@@ -179,23 +179,23 @@ void pl_sweep_table_free(PlSweepTable *t)
     g_free(t);
 }
 
-guint pl_sweep_table_num_rows(const PlSweepTable *t)
+guint sw_sweep_table_num_rows(const SwSweepTable *t)
 {
     return t->rows->len;
 }
 
-guint pl_sweep_table_num_columns(const PlSweepTable *t)
+guint sw_sweep_table_num_columns(const SwSweepTable *t)
 {
     return t->columns->len;
 }
 
-const char *pl_sweep_table_column(const PlSweepTable *t, guint c)
+const char *sw_sweep_table_column(const SwSweepTable *t, guint c)
 {
     g_return_val_if_fail(c < t->columns->len, NULL);
     return g_ptr_array_index(t->columns, c);
 }
 
-int pl_sweep_table_find_column(const PlSweepTable *t, const char *name)
+int sw_sweep_table_find_column(const SwSweepTable *t, const char *name)
 {
     for (guint i = 0; i < t->columns->len; i++)
         if (strcmp(g_ptr_array_index(t->columns, i), name) == 0)
@@ -203,29 +203,29 @@ int pl_sweep_table_find_column(const PlSweepTable *t, const char *name)
     return -1;
 }
 
-const char *pl_sweep_table_cell(const PlSweepTable *t, guint row, guint c)
+const char *sw_sweep_table_cell(const SwSweepTable *t, guint row, guint c)
 {
     g_return_val_if_fail(row < t->rows->len && c < t->columns->len, NULL);
     const Row *r = g_ptr_array_index(t->rows, row);
     return r->cells[c].text ? r->cells[c].text : "";
 }
 
-guint pl_sweep_table_point(const PlSweepTable *t, guint row)
+guint sw_sweep_table_point(const SwSweepTable *t, guint row)
 {
     g_return_val_if_fail(row < t->rows->len, 0);
     return ((const Row *)g_ptr_array_index(t->rows, row))->point;
 }
 
-guint pl_sweep_table_num_errors(const PlSweepTable *t)
+guint sw_sweep_table_num_errors(const SwSweepTable *t)
 {
-    int status = pl_sweep_table_find_column(t, "status");
+    int status = sw_sweep_table_find_column(t, "status");
     guint n = 0;
     for (guint i = 0; status >= 0 && i < t->rows->len; i++)
-        n += strcmp(pl_sweep_table_cell(t, i, (guint)status), "error") == 0;
+        n += strcmp(sw_sweep_table_cell(t, i, (guint)status), "error") == 0;
     return n;
 }
 
-gboolean pl_sweep_path_is_json(const char *path)
+gboolean sw_sweep_path_is_json(const char *path)
 {
     size_t n = strlen(path);
     return n >= 5 && g_ascii_strcasecmp(path + n - 5, ".json") == 0;
@@ -233,7 +233,7 @@ gboolean pl_sweep_path_is_json(const char *path)
 
 /* ------------------------------------------------------------- shards -- */
 
-gboolean pl_shard_parse(const char *text, PlShard *out, GError **error)
+gboolean sw_shard_parse(const char *text, SwShard *out, GError **error)
 {
     const char *slash = text ? strchr(text, '/') : NULL;
     guint64 k = 0, n = 0;
@@ -254,7 +254,7 @@ gboolean pl_shard_parse(const char *text, PlShard *out, GError **error)
     return TRUE;
 }
 
-gboolean pl_shard_contains(const PlShard *shard, guint point)
+gboolean sw_shard_contains(const SwShard *shard, guint point)
 {
     if (shard->count <= 1)
         return TRUE;
@@ -276,7 +276,7 @@ typedef struct {
     guint stride;        /* product of the sizes of the later dimensions */
 } Dim;
 
-struct PlSweep {
+struct SwSweep {
     char *origin;
     char *name;
     char id[17];
@@ -300,7 +300,7 @@ static void param_free(Param *p)
     g_free(p);
 }
 
-void pl_sweep_free(PlSweep *sw)
+void sw_sweep_free(SwSweep *sw)
 {
     if (!sw)
         return;
@@ -312,46 +312,46 @@ void pl_sweep_free(PlSweep *sw)
     g_free(sw);
 }
 
-const char *pl_sweep_name(const PlSweep *sw)
+const char *sw_sweep_name(const SwSweep *sw)
 {
     return sw->name;
 }
 
-const char *pl_sweep_id(const PlSweep *sw)
+const char *sw_sweep_id(const SwSweep *sw)
 {
     return sw->id;
 }
 
-guint pl_sweep_num_points(const PlSweep *sw)
+guint sw_sweep_num_points(const SwSweep *sw)
 {
     return sw->num_points;
 }
 
-guint pl_sweep_num_params(const PlSweep *sw)
+guint sw_sweep_num_params(const SwSweep *sw)
 {
     return sw->params->len;
 }
 
-const char *pl_sweep_param_name(const PlSweep *sw, guint k)
+const char *sw_sweep_param_name(const SwSweep *sw, guint k)
 {
     g_return_val_if_fail(k < sw->params->len, NULL);
     return ((const Param *)g_ptr_array_index(sw->params, k))->name;
 }
 
-static guint value_index(const PlSweep *sw, const Param *p, guint point)
+static guint value_index(const SwSweep *sw, const Param *p, guint point)
 {
     const Dim *d = &g_array_index(sw->dims, Dim, p->dim);
     return (point / d->stride) % d->n_values;
 }
 
-const char *pl_sweep_param_value(const PlSweep *sw, guint point, guint k)
+const char *sw_sweep_param_value(const SwSweep *sw, guint point, guint k)
 {
     g_return_val_if_fail(k < sw->params->len && point < sw->num_points, NULL);
     const Param *p = g_ptr_array_index(sw->params, k);
     return g_ptr_array_index(p->values, value_index(sw, p, point));
 }
 
-ScnScenario *pl_sweep_point_scenario(const PlSweep *sw, guint point, GError **error)
+ScnScenario *sw_sweep_point_scenario(const SwSweep *sw, guint point, GError **error)
 {
     g_return_val_if_fail(point < sw->num_points, NULL);
     ScnScenario *s = scn_scenario_copy(sw->base);
@@ -433,7 +433,7 @@ static void set_unknown_field_error(GError **error, const char *origin, const ch
 
 /* Adds one dimension: the fields of `obj` (an axis when it has one field
  * read from "axes", a zip group otherwise), each a non-empty list. */
-static gboolean add_dimension(PlSweep *sw, const cJSON *obj, const char *path, gboolean zip, GError **error)
+static gboolean add_dimension(SwSweep *sw, const cJSON *obj, const char *path, gboolean zip, GError **error)
 {
     gboolean ok = FALSE;
     guint n_values = 0;
@@ -529,7 +529,7 @@ fail:
     return ok;
 }
 
-static gboolean read_dimensions(PlSweep *sw, const cJSON *root, GError **error)
+static gboolean read_dimensions(SwSweep *sw, const cJSON *root, GError **error)
 {
     for (const cJSON *it = root->child; it; it = it->next) {
         if (strcmp(it->string, "axes") == 0) {
@@ -579,10 +579,10 @@ static gboolean read_dimensions(PlSweep *sw, const cJSON *root, GError **error)
         Dim *dim = &g_array_index(sw->dims, Dim, d);
         dim->stride = (guint)total;
         total *= dim->n_values;
-        if (total > PL_SWEEP_MAX_POINTS) {
+        if (total > SW_SWEEP_MAX_POINTS) {
             g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
                         "%s: the sweep has more than %u points; split it into several sweep files", sw->origin,
-                        PL_SWEEP_MAX_POINTS);
+                        SW_SWEEP_MAX_POINTS);
             return FALSE;
         }
     }
@@ -591,7 +591,7 @@ static gboolean read_dimensions(PlSweep *sw, const cJSON *root, GError **error)
 }
 
 /* The base scenario; `canon` receives the canonical text of a base file. */
-static gboolean read_base(PlSweep *sw, const cJSON *root, const char *base_dir, char **canon, GError **error)
+static gboolean read_base(SwSweep *sw, const cJSON *root, const char *base_dir, char **canon, GError **error)
 {
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(root, "base");
     if (!b) {
@@ -632,10 +632,10 @@ out:
     return ok;
 }
 
-PlSweep *pl_sweep_parse(const char *json_text, const char *origin, const char *base_dir, GError **error)
+SwSweep *sw_sweep_parse(const char *json_text, const char *origin, const char *base_dir, GError **error)
 {
     static const char *const keys[] = {"name", "description", "base", "axes", "zip", NULL};
-    PlSweep *sw = g_new0(PlSweep, 1);
+    SwSweep *sw = g_new0(SwSweep, 1);
     sw->origin = g_strdup(origin);
     sw->dims = g_array_new(FALSE, FALSE, sizeof(Dim));
     sw->params = g_ptr_array_new_with_free_func((GDestroyNotify)param_free);
@@ -661,7 +661,7 @@ PlSweep *pl_sweep_parse(const char *json_text, const char *origin, const char *b
 
     GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
     char *canon = cJSON_PrintUnformatted(root);
-    g_checksum_update(sum, (const guchar *)PL_SWEEP_SCHEMA "\n", -1);
+    g_checksum_update(sum, (const guchar *)SW_SWEEP_SCHEMA "\n", -1);
     g_checksum_update(sum, (const guchar *)canon, -1);
     if (base_canon) {
         g_checksum_update(sum, (const guchar *)"\n", 1);
@@ -676,17 +676,17 @@ PlSweep *pl_sweep_parse(const char *json_text, const char *origin, const char *b
 fail:
     cJSON_Delete(root);
     g_free(base_canon);
-    pl_sweep_free(sw);
+    sw_sweep_free(sw);
     return NULL;
 }
 
-PlSweep *pl_sweep_load(const char *path, GError **error)
+SwSweep *sw_sweep_load(const char *path, GError **error)
 {
     char *text = scn_read_file(path, "sweep", NULL, error);
     if (!text)
         return NULL;
     char *dir = g_path_get_dirname(path);
-    PlSweep *sw = pl_sweep_parse(text, path, dir, error);
+    SwSweep *sw = sw_sweep_parse(text, path, dir, error);
     g_free(dir);
     g_free(text);
     return sw;
@@ -695,7 +695,7 @@ PlSweep *pl_sweep_load(const char *path, GError **error)
 /* --------------------------------------------------------------- run -- */
 
 typedef struct {
-    const PlSweep *sw;
+    const SwSweep *sw;
     ScnCache *cache;
     guint ncols;
     guint first_metric;   /* column of the first metric */
@@ -812,11 +812,11 @@ static void check_point(RunState *st, guint j)
     }
 }
 
-PlSweepTable *pl_sweep_run(const PlSweep *sw, ScnCache *cache, const PlSweepRunOptions *opts, GError **error)
+SwSweepTable *sw_sweep_run(const SwSweep *sw, ScnCache *cache, const SwSweepRunOptions *opts, GError **error)
 {
-    PlShard shard = opts->shard.count ? opts->shard : (PlShard){1, 1};
+    SwShard shard = opts->shard.count ? opts->shard : (SwShard){1, 1};
     gboolean ok = FALSE;
-    PlSweepTable *t = table_new();
+    SwSweepTable *t = table_new();
     t->name = g_strdup(sw->name);
     t->sweep_id = g_strdup(sw->id);
     t->sweep_points = sw->num_points;
@@ -824,8 +824,8 @@ PlSweepTable *pl_sweep_run(const PlSweep *sw, ScnCache *cache, const PlSweepRunO
     t->dry_run = opts->dry_run;
     g_ptr_array_add(t->columns, g_strdup("point"));
     for (guint k = 0; k < sw->params->len; k++) {
-        g_ptr_array_add(t->params, g_strdup(pl_sweep_param_name(sw, k)));
-        g_ptr_array_add(t->columns, g_strdup(pl_sweep_param_name(sw, k)));
+        g_ptr_array_add(t->params, g_strdup(sw_sweep_param_name(sw, k)));
+        g_ptr_array_add(t->columns, g_strdup(sw_sweep_param_name(sw, k)));
     }
     g_ptr_array_add(t->columns, g_strdup("status"));
     g_ptr_array_add(t->columns, g_strdup("error"));
@@ -841,13 +841,13 @@ PlSweepTable *pl_sweep_run(const PlSweep *sw, ScnCache *cache, const PlSweepRunO
     g_cond_init(&st.cond);
     guint n = 0;
     for (guint p = 0; p < sw->num_points; p++)
-        n += pl_shard_contains(&shard, p);
+        n += sw_shard_contains(&shard, p);
     st.scenarios = g_new0(ScnScenario *, n);
     st.rows = g_new0(Row *, n);
     GThreadPool *pool = NULL;
     guint to_run = 0;
     for (guint p = 0, j = 0; p < sw->num_points; p++) {
-        if (!pl_shard_contains(&shard, p))
+        if (!sw_shard_contains(&shard, p))
             continue;
         Row *r = st.rows[j] = row_new(p, ncols);
         cell_number(&r->cells[0], p);
@@ -859,7 +859,7 @@ PlSweepTable *pl_sweep_run(const PlSweep *sw, ScnCache *cache, const PlSweepRunO
         cell_set(&r->cells[ncols - 2], CELL_STRING, sw->id);
         cell_number(&r->cells[ncols - 1], sw->num_points);
         GError *set_error = NULL;
-        st.scenarios[j] = pl_sweep_point_scenario(sw, p, &set_error);
+        st.scenarios[j] = sw_sweep_point_scenario(sw, p, &set_error);
         if (!st.scenarios[j]) {
             row_set_status(&st, r, set_error->message);
             g_clear_error(&set_error);
@@ -919,7 +919,7 @@ out:
     g_mutex_clear(&st.lock);
     g_cond_clear(&st.cond);
     if (!ok) {
-        pl_sweep_table_free(t);
+        sw_sweep_table_free(t);
         return NULL;
     }
     return t;
@@ -952,7 +952,7 @@ static void csv_append(GString *out, const char *s)
     g_string_append_c(out, '"');
 }
 
-char *pl_sweep_table_csv(const PlSweepTable *t)
+char *sw_sweep_table_csv(const SwSweepTable *t)
 {
     GString *out = g_string_new(NULL);
     for (guint c = 0; c < t->columns->len; c++) {
@@ -973,10 +973,10 @@ char *pl_sweep_table_csv(const PlSweepTable *t)
     return g_string_free(out, FALSE);
 }
 
-char *pl_sweep_table_json(const PlSweepTable *t)
+char *sw_sweep_table_json(const SwSweepTable *t)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "schema", PL_SWEEP_SCHEMA);
+    cJSON_AddStringToObject(root, "schema", SW_SWEEP_SCHEMA);
     cJSON_AddStringToObject(root, "name", t->name ? t->name : "");
     cJSON_AddStringToObject(root, "sweep_id", t->sweep_id ? t->sweep_id : "");
     cJSON_AddNumberToObject(root, "sweep_points", t->sweep_points);
@@ -1022,16 +1022,16 @@ char *pl_sweep_table_json(const PlSweepTable *t)
 /* ------------------------------------------------------------ reading -- */
 
 /* Point and sweep columns of a row read back: checks and records them. */
-static gboolean check_row(PlSweepTable *t, Row *r, const char *path, guint row_no, GError **error)
+static gboolean check_row(SwSweepTable *t, Row *r, const char *path, guint row_no, GError **error)
 {
-    int pc = pl_sweep_table_find_column(t, "point");
-    int ic = pl_sweep_table_find_column(t, "sweep_id");
-    int nc = pl_sweep_table_find_column(t, "sweep_points");
+    int pc = sw_sweep_table_find_column(t, "point");
+    int ic = sw_sweep_table_find_column(t, "sweep_id");
+    int nc = sw_sweep_table_find_column(t, "sweep_points");
     const char *point = r->cells[pc].text ? r->cells[pc].text : "";
     const char *id = r->cells[ic].text ? r->cells[ic].text : "";
     const char *np = r->cells[nc].text ? r->cells[nc].text : "";
     guint64 n = 0, p = 0;
-    if (!g_ascii_string_to_unsigned(np, 10, 1, PL_SWEEP_MAX_POINTS, &n, NULL)) {
+    if (!g_ascii_string_to_unsigned(np, 10, 1, SW_SWEEP_MAX_POINTS, &n, NULL)) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: row %u: sweep_points: expected a positive integer, got '%s'",
                     path, row_no, np);
         return FALSE;
@@ -1060,11 +1060,11 @@ static gboolean check_row(PlSweepTable *t, Row *r, const char *path, guint row_n
 }
 
 /* The axis fields are the columns between `point` and `status`. */
-static gboolean table_check_columns(PlSweepTable *t, const char *path, GError **error)
+static gboolean table_check_columns(SwSweepTable *t, const char *path, GError **error)
 {
     static const char *const required[] = {"point", "status", "error", "sweep_id", "sweep_points"};
     for (size_t i = 0; i < G_N_ELEMENTS(required); i++) {
-        if (pl_sweep_table_find_column(t, required[i]) < 0) {
+        if (sw_sweep_table_find_column(t, required[i]) < 0) {
             g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
                         "%s: no column '%s': not the output of servesim sweep", path, required[i]);
             return FALSE;
@@ -1101,9 +1101,9 @@ static void csv_on_row(int c, void *data)
     cr->fields = g_ptr_array_new_with_free_func(g_free);
 }
 
-static PlSweepTable *read_csv(const char *path, const char *text, gsize len, GError **error)
+static SwSweepTable *read_csv(const char *path, const char *text, gsize len, GError **error)
 {
-    PlSweepTable *t = table_new();
+    SwSweepTable *t = table_new();
     CsvRead cr = {g_ptr_array_new_with_free_func(g_free),
                   g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref)};
     struct csv_parser parser;
@@ -1154,7 +1154,7 @@ out:
     g_ptr_array_free(cr.fields, TRUE);
     g_ptr_array_free(cr.rows, TRUE);
     if (!ok) {
-        pl_sweep_table_free(t);
+        sw_sweep_table_free(t);
         return NULL;
     }
     return t;
@@ -1172,11 +1172,11 @@ static gboolean json_get_required_string(const cJSON *root, const char *key, con
     return TRUE;
 }
 
-static PlSweepTable *read_json(const char *path, const char *text, GError **error)
+static SwSweepTable *read_json(const char *path, const char *text, GError **error)
 {
     static const char *const keys[] = {"schema", "name", "sweep_id", "sweep_points", "shard", "dry_run",
                                        "axes", "rows", NULL};
-    PlSweepTable *t = table_new();
+    SwSweepTable *t = table_new();
     char *schema = NULL, *shard = NULL, *sweep_id = NULL;
     gboolean ok = FALSE;
     cJSON *root = scn_json_parse(text, path, error);
@@ -1184,15 +1184,15 @@ static PlSweepTable *read_json(const char *path, const char *text, GError **erro
         goto out;
     if (!json_get_required_string(root, "schema", path, &schema, error))
         goto out;
-    if (strcmp(schema, PL_SWEEP_SCHEMA) != 0) {
+    if (strcmp(schema, SW_SWEEP_SCHEMA) != 0) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: schema: expected \"%s\", got \"%s\"", path,
-                    PL_SWEEP_SCHEMA, schema);
+                    SW_SWEEP_SCHEMA, schema);
         goto out;
     }
     guint64 points = 0;
     if (!json_get_required_string(root, "name", path, &t->name, error) ||
         !json_get_required_string(root, "sweep_id", path, &sweep_id, error) ||
-        !scn_json_get_uint(root, "sweep_points", "", path, 1, PL_SWEEP_MAX_POINTS, &points, error) ||
+        !scn_json_get_uint(root, "sweep_points", "", path, 1, SW_SWEEP_MAX_POINTS, &points, error) ||
         !scn_json_get_string(root, "shard", "", path, &shard, error) ||
         !scn_json_get_bool(root, "dry_run", "", path, &t->dry_run, error))
         goto out;
@@ -1200,7 +1200,7 @@ static PlSweepTable *read_json(const char *path, const char *text, GError **erro
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: sweep_points: missing", path);
         goto out;
     }
-    if (shard && !pl_shard_parse(shard, &t->shard, NULL)) {
+    if (shard && !sw_shard_parse(shard, &t->shard, NULL)) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: shard: expected \"K/N\", got \"%s\"", path, shard);
         goto out;
     }
@@ -1266,19 +1266,19 @@ out:
     g_free(shard);
     g_free(sweep_id);
     if (!ok) {
-        pl_sweep_table_free(t);
+        sw_sweep_table_free(t);
         return NULL;
     }
     return t;
 }
 
-PlSweepTable *pl_sweep_table_read(const char *path, GError **error)
+SwSweepTable *sw_sweep_table_read(const char *path, GError **error)
 {
     gsize len = 0;
     char *text = scn_read_file(path, "sweep output", &len, error);
     if (!text)
         return NULL;
-    PlSweepTable *t = pl_sweep_path_is_json(path) ? read_json(path, text, error) : read_csv(path, text, len, error);
+    SwSweepTable *t = sw_sweep_path_is_json(path) ? read_json(path, text, error) : read_csv(path, text, len, error);
     g_free(text);
     return t;
 }
@@ -1326,16 +1326,16 @@ static gboolean same_strings(const GPtrArray *a, const GPtrArray *b)
     return TRUE;
 }
 
-PlSweepTable *pl_sweep_table_merge(PlSweepTable *const *parts, const char *const *origins, guint n_parts,
+SwSweepTable *sw_sweep_table_merge(SwSweepTable *const *parts, const char *const *origins, guint n_parts,
                                    GError **error)
 {
-    PlSweepTable *out = NULL;
+    SwSweepTable *out = NULL;
     guint *owner = NULL;
     gboolean *mask = NULL;
-    const PlSweepTable *ref = NULL, *cols = NULL; /* first part with an id, with columns */
+    const SwSweepTable *ref = NULL, *cols = NULL; /* first part with an id, with columns */
     guint ref_i = 0, cols_i = 0;
     for (guint i = 0; i < n_parts; i++) {
-        const PlSweepTable *t = parts[i];
+        const SwSweepTable *t = parts[i];
         if (t->columns->len) {
             if (!cols) {
                 cols = t;
@@ -1419,7 +1419,7 @@ PlSweepTable *pl_sweep_table_merge(PlSweepTable *const *parts, const char *const
         goto out;
     }
     out = table_new();
-    const PlSweepTable *meta = ref;
+    const SwSweepTable *meta = ref;
     for (guint i = 0; i < n_parts; i++) /* a JSON part knows the sweep's name */
         if (parts[i]->name && parts[i]->sweep_id) {
             meta = parts[i];

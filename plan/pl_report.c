@@ -3,7 +3,7 @@
  * docs/planning-report.md): report.html, report.md and plan.json.
  *
  * The HTML report is one self-contained file for people who decide what to
- * buy: inline CSS and inline SVG charts (pl_svg.c), no script, no font or
+ * buy: inline CSS and inline SVG charts (rp_svg.c), no script, no font or
  * image to fetch, no link leaving the page. It opens with the recommendation
  * and what was simulated, defines its terms, ranks every candidate (the
  * infeasible ones last, with their error), draws the cost of each candidate
@@ -28,7 +28,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "pl_svg.h"
+#include "rp_svg.h"
 
 /* Okabe-Ito colours: distinguishable with the common colour-vision deficiencies. */
 #define COLOR_P50 "#0072b2"
@@ -194,7 +194,7 @@ static char *point_status(const Report *rp, const PlLoadPoint *p)
 
 static char *fmt_sig(char *b, double v)
 {
-    return pl_svg_format_sig(b, NUM_BUF, v);
+    return rp_svg_format_sig(b, NUM_BUF, v);
 }
 
 /* "$1,234.56"; below $1, three significant digits ("$0.0412"). */
@@ -202,11 +202,11 @@ static char *fmt_money(char *b, double v)
 {
     char t[NUM_BUF];
     if (!isfinite(v))
-        return pl_svg_format(b, NUM_BUF, v, 0, FALSE);
+        return rp_svg_format(b, NUM_BUF, v, 0, FALSE);
     if (fabs(v) < 1 && v != 0)
-        pl_svg_format_sig(t, sizeof t, v);
+        rp_svg_format_sig(t, sizeof t, v);
     else
-        pl_svg_format(t, sizeof t, v, 2, TRUE);
+        rp_svg_format(t, sizeof t, v, 2, TRUE);
     g_snprintf(b, NUM_BUF, "$%s", t);
     return b;
 }
@@ -215,7 +215,7 @@ static char *fmt_money(char *b, double v)
 static char *fmt_tokens(char *b, double v)
 {
     if (isfinite(v) && fabs(v) >= 100)
-        return pl_svg_format(b, NUM_BUF, v, 0, TRUE);
+        return rp_svg_format(b, NUM_BUF, v, 0, TRUE);
     return fmt_sig(b, v);
 }
 
@@ -393,7 +393,7 @@ static const char css[] =
 
 static void esc(GString *o, const char *text)
 {
-    pl_svg_escape(o, text);
+    rp_svg_escape(o, text);
 }
 
 /* Appends printf-formatted text, escaped. */
@@ -403,7 +403,7 @@ G_GNUC_PRINTF(2, 3) static void escf(GString *o, const char *fmt, ...)
     va_start(ap, fmt);
     char *t = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    pl_svg_escape(o, t);
+    rp_svg_escape(o, t);
     g_free(t);
 }
 
@@ -610,11 +610,11 @@ static void html_cost_chart(GString *o, const Report *rp)
 {
     const PlPlanResult *r = rp->r;
     char b1[NUM_BUF], b2[NUM_BUF];
-    PlSvgBar *bars = g_new0(PlSvgBar, MAX(r->num_candidates, 1));
+    RpSvgBar *bars = g_new0(RpSvgBar, MAX(r->num_candidates, 1));
     char **texts = g_new0(char *, 2 * r->num_candidates + 1);
     for (guint k = 0; k < r->num_candidates; k++) {
         const PlCandidateResult *c = &r->candidates[rp->order[k]];
-        PlSvgBar *bar = &bars[k];
+        RpSvgBar *bar = &bars[k];
         bar->label = cand_name(rp, c);
         bar->highlight = c == rp->best;
         if (c->feasible) {
@@ -643,7 +643,7 @@ static void html_cost_chart(GString *o, const Report *rp)
     char *desc = g_strdup_printf("Horizontal bars, one per candidate in rank order: dollars per hour for all "
                                  "replicas the target load needs; %u of %u candidates are feasible.",
                                  rp->num_feasible, r->num_candidates);
-    pl_svg_bar_chart(o, title, desc, "$ per hour, all replicas", bars, r->num_candidates, 1250);
+    rp_svg_bar_chart(o, title, desc, "$ per hour, all replicas", bars, r->num_candidates, 1250);
     g_string_append(o, "</div>\n</section>\n");
     g_free(title);
     g_free(desc);
@@ -662,7 +662,7 @@ static char *point_tip(const Report *rp, const PlLoadPoint *p, const char *what,
     return tip;
 }
 
-static void chart_marker(const PlCandidateResult *c, PlSvgChart *ch)
+static void chart_marker(const PlCandidateResult *c, RpSvgChart *ch)
 {
     char b[NUM_BUF];
     if (!c->feasible || !(c->max_rate > 0))
@@ -672,7 +672,7 @@ static void chart_marker(const PlCandidateResult *c, PlSvgChart *ch)
                        : g_strdup_printf("sustainable rate %s req/s", fmt_sig(b, c->max_rate));
     char *label = g_strdup_printf("max %s%s", c->max_rate_is_bound ? "≥ " : "", fmt_sig(b, c->max_rate));
     /* a lower bound says nothing about the loads above it: no shade */
-    pl_svg_chart_set_vline(ch, c->max_rate, legend, label, c->max_rate_is_bound ? NULL : "above it: not sustained");
+    rp_svg_chart_set_vline(ch, c->max_rate, legend, label, c->max_rate_is_bound ? NULL : "above it: not sustained");
     g_free(legend);
     g_free(label);
 }
@@ -695,22 +695,22 @@ static void latency_chart(GString *o, const Report *rp, const PlCandidateResult 
                            cand_name(rp, c), m, fmt_sig(b1, v_first), fmt_sig(b2, first->rate), fmt_sig(b3, v_last),
                            fmt_sig(b4, last->rate));
     char *ylabel = g_strdup_printf("%s (ms)", m);
-    PlSvgChart *ch = pl_svg_chart_new(title, NULL, "offered load per replica (requests/s)", ylabel, TRUE);
+    RpSvgChart *ch = rp_svg_chart_new(title, NULL, "offered load per replica (requests/s)", ylabel, TRUE);
     char *name50 = g_strdup_printf("p50 %s", m), *name99 = g_strdup_printf("p99 %s", m);
-    guint s50 = pl_svg_chart_add_series(ch, name50, COLOR_P50, PL_SVG_MARK_CIRCLE);
-    guint s99 = pl_svg_chart_add_series(ch, name99, COLOR_P99, PL_SVG_MARK_SQUARE);
+    guint s50 = rp_svg_chart_add_series(ch, name50, COLOR_P50, RP_SVG_MARK_CIRCLE);
+    guint s99 = rp_svg_chart_add_series(ch, name99, COLOR_P99, RP_SVG_MARK_SQUARE);
     for (guint i = 0; i < c->num_curve; i++) {
         const PlLoadPoint *p = &c->curve[i];
         double v50 = metric == PL_SLO_TTFT ? p->ttft_p50_ms : p->tpot_p50_ms;
         double v99 = metric == PL_SLO_TTFT ? p->ttft_p99_ms : p->tpot_p99_ms;
         char *t50 = point_tip(rp, p, name50, v50, "ms"), *t99 = point_tip(rp, p, name99, v99, "ms");
-        pl_svg_chart_add_point(ch, s50, p->rate, v50, sustained(p), t50);
-        pl_svg_chart_add_point(ch, s99, p->rate, v99, sustained(p), t99);
+        rp_svg_chart_add_point(ch, s50, p->rate, v50, sustained(p), t50);
+        rp_svg_chart_add_point(ch, s99, p->rate, v99, sustained(p), t99);
         g_free(t50);
         g_free(t99);
     }
     /* SLOs on this metric: a threshold each, and their statistic when it is not p50/p99 */
-    static const PlSvgMarker extra_marks[] = {PL_SVG_MARK_DIAMOND, PL_SVG_MARK_TRIANGLE};
+    static const RpSvgMarker extra_marks[] = {RP_SVG_MARK_DIAMOND, RP_SVG_MARK_TRIANGLE};
     guint extra = 0;
     for (guint k = 0; k < rp->num_slos; k++) {
         const PlSlo *slo = &r->slos[k];
@@ -720,15 +720,15 @@ static void latency_chart(GString *o, const Report *rp, const PlCandidateResult 
         char *legend = g_strdup_printf("SLO: %s", text);
         char *sname = slo_short(slo);
         char *short_label = g_strdup_printf("SLO %s %s ms", stat_label(slo->stat), fmt_sig(b1, slo->max_ms));
-        pl_svg_chart_add_hline(ch, slo->max_ms, legend, short_label, COLOR_SLO);
+        rp_svg_chart_add_hline(ch, slo->max_ms, legend, short_label, COLOR_SLO);
         g_string_append_printf(desc, " Dashed line: SLO %s.", text);
         if (!slo_is_plotted(slo)) {
             char *sn = g_strdup_printf("%s (SLO statistic)", sname);
-            guint se = pl_svg_chart_add_series(ch, sn, COLOR_EXTRA, extra_marks[extra++ % 2]);
+            guint se = rp_svg_chart_add_series(ch, sn, COLOR_EXTRA, extra_marks[extra++ % 2]);
             for (guint i = 0; i < c->num_curve; i++) {
                 const PlLoadPoint *p = &c->curve[i];
                 char *tip = point_tip(rp, p, sname, p->slo_values[k], "ms");
-                pl_svg_chart_add_point(ch, se, p->rate, p->slo_values[k], sustained(p), tip);
+                rp_svg_chart_add_point(ch, se, p->rate, p->slo_values[k], sustained(p), tip);
                 g_free(tip);
             }
             g_free(sn);
@@ -743,10 +743,10 @@ static void latency_chart(GString *o, const Report *rp, const PlCandidateResult 
         g_string_append_printf(desc, " Vertical line: sustainable rate %s requests/s.",
                                fmt_max_rate(b1, c, "at least "));
     g_string_append(desc, " Hollow markers: load levels not sustained.");
-    pl_svg_chart_set_fail_legend(ch, FAIL_LEGEND);
-    pl_svg_chart_set_desc(ch, desc->str);
-    pl_svg_chart_render(ch, o);
-    pl_svg_chart_free(ch);
+    rp_svg_chart_set_fail_legend(ch, FAIL_LEGEND);
+    rp_svg_chart_set_desc(ch, desc->str);
+    rp_svg_chart_render(ch, o);
+    rp_svg_chart_free(ch);
     g_string_free(desc, TRUE);
     g_free(title);
     g_free(ylabel);
@@ -761,42 +761,42 @@ static void throughput_charts(GString *o, const Report *rp, const PlCandidateRes
     const PlLoadPoint *last = &c->curve[c->num_curve - 1];
     const char *xlabel = "offered load per replica (requests/s)";
 
-    PlSvgChart *ch = pl_svg_chart_new("Achieved against offered request rate", NULL, xlabel, "achieved requests/s",
+    RpSvgChart *ch = rp_svg_chart_new("Achieved against offered request rate", NULL, xlabel, "achieved requests/s",
                                       FALSE);
-    guint s = pl_svg_chart_add_series(ch, "achieved request rate", COLOR_ACHIEVED, PL_SVG_MARK_CIRCLE);
+    guint s = rp_svg_chart_add_series(ch, "achieved request rate", COLOR_ACHIEVED, RP_SVG_MARK_CIRCLE);
     for (guint i = 0; i < c->num_curve; i++) {
         const PlLoadPoint *p = &c->curve[i];
         char *tip = point_tip(rp, p, "achieved", p->achieved_rate, "requests/s");
-        pl_svg_chart_add_point(ch, s, p->rate, p->achieved_rate, sustained(p), tip);
+        rp_svg_chart_add_point(ch, s, p->rate, p->achieved_rate, sustained(p), tip);
         g_free(tip);
     }
-    pl_svg_chart_set_diagonal(ch, "y = x: every offered request is served");
+    rp_svg_chart_set_diagonal(ch, "y = x: every offered request is served");
     chart_marker(c, ch);
-    pl_svg_chart_set_fail_legend(ch, FAIL_LEGEND);
+    rp_svg_chart_set_fail_legend(ch, FAIL_LEGEND);
     char *desc = g_strdup_printf("Line chart of %s: achieved against offered request rate, with the line y = x. At "
                                  "the highest offered load, %s requests/s, %s requests/s complete.",
                                  cand_name(rp, c), fmt_sig(b1, last->rate), fmt_sig(b2, last->achieved_rate));
-    pl_svg_chart_set_desc(ch, desc);
-    pl_svg_chart_render(ch, o);
-    pl_svg_chart_free(ch);
+    rp_svg_chart_set_desc(ch, desc);
+    rp_svg_chart_render(ch, o);
+    rp_svg_chart_free(ch);
     g_free(desc);
 
-    ch = pl_svg_chart_new("Output throughput against load", NULL, xlabel, "output tokens/s", FALSE);
-    s = pl_svg_chart_add_series(ch, "output tokens/s", COLOR_TOKENS, PL_SVG_MARK_DIAMOND);
+    ch = rp_svg_chart_new("Output throughput against load", NULL, xlabel, "output tokens/s", FALSE);
+    s = rp_svg_chart_add_series(ch, "output tokens/s", COLOR_TOKENS, RP_SVG_MARK_DIAMOND);
     for (guint i = 0; i < c->num_curve; i++) {
         const PlLoadPoint *p = &c->curve[i];
         char *tip = point_tip(rp, p, "output", p->output_tokens_per_s, "tokens/s");
-        pl_svg_chart_add_point(ch, s, p->rate, p->output_tokens_per_s, sustained(p), tip);
+        rp_svg_chart_add_point(ch, s, p->rate, p->output_tokens_per_s, sustained(p), tip);
         g_free(tip);
     }
     chart_marker(c, ch);
-    pl_svg_chart_set_fail_legend(ch, FAIL_LEGEND);
+    rp_svg_chart_set_fail_legend(ch, FAIL_LEGEND);
     desc = g_strdup_printf("Line chart of %s: output tokens per second against offered request rate; %s tokens/s at "
                            "%s requests/s.",
                            cand_name(rp, c), fmt_tokens(b3, last->output_tokens_per_s), fmt_sig(b1, last->rate));
-    pl_svg_chart_set_desc(ch, desc);
-    pl_svg_chart_render(ch, o);
-    pl_svg_chart_free(ch);
+    rp_svg_chart_set_desc(ch, desc);
+    rp_svg_chart_render(ch, o);
+    rp_svg_chart_free(ch);
     g_free(desc);
 }
 

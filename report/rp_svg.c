@@ -1,9 +1,9 @@
 /*
- * pl_svg.c: inline SVG line and bar charts for the planning report (see
- * pl_svg.h).
+ * rp_svg.c: inline SVG line and bar charts for the planning report (see
+ * rp_svg.h).
  *
  * A line chart is kept as plain arrays (series of points, threshold lines,
- * one vertical marker) until pl_svg_chart_render lays it out: the x axis runs
+ * one vertical marker) until rp_svg_chart_render lays it out: the x axis runs
  * from 0 to a nice bound above every x (and the marker); the y axis from 0
  * (or the smallest value when one is negative) to a nice bound above every y
  * and threshold, or logarithmically between 1-2-5 values around the positive
@@ -15,14 +15,14 @@
  * reader's own: no web fonts), generously enough that labels do not collide
  * at the sizes used here.
  */
-#include "pl_svg.h"
+#include "rp_svg.h"
 
 #include <math.h>
 #include <string.h>
 
 /* ------------------------------------------------------------- text -- */
 
-void pl_svg_escape(GString *out, const char *text)
+void rp_svg_escape(GString *out, const char *text)
 {
     if (!text)
         return;
@@ -83,7 +83,7 @@ static void group_digits(char *buf, gsize size)
     memcpy(buf, tmp, o);
 }
 
-char *pl_svg_format(char *buf, gsize size, double v, int decimals, gboolean group)
+char *rp_svg_format(char *buf, gsize size, double v, int decimals, gboolean group)
 {
     g_return_val_if_fail(buf && size >= 64, buf);
     if (!isfinite(v)) {
@@ -104,7 +104,7 @@ char *pl_svg_format(char *buf, gsize size, double v, int decimals, gboolean grou
     return buf;
 }
 
-char *pl_svg_format_sig(char *buf, gsize size, double v)
+char *rp_svg_format_sig(char *buf, gsize size, double v)
 {
     double a = fabs(v);
     int decimals;
@@ -116,7 +116,7 @@ char *pl_svg_format_sig(char *buf, gsize size, double v)
         decimals = 2;
     else
         decimals = MIN(2 - (int)floor(log10(a)), 12);
-    pl_svg_format(buf, size, v, decimals, TRUE);
+    rp_svg_format(buf, size, v, decimals, TRUE);
     if (decimals > 0 && strchr(buf, '.')) { /* "5.00" -> "5", "12.50" -> "12.5" */
         char *e = buf + strlen(buf);
         while (e[-1] == '0')
@@ -175,14 +175,14 @@ static char *truncate_text(const char *text, glong max_chars)
 
 /* ------------------------------------------------------------ ticks -- */
 
-int pl_svg_step_decimals(double step)
+int rp_svg_step_decimals(double step)
 {
     if (!(step > 0) || !isfinite(step) || step >= 1)
         return 0;
     return MIN((int)ceil(-log10(step) - 1e-9), 12);
 }
 
-guint pl_svg_nice_ticks(double lo, double hi, guint target, double *ticks, double *step)
+guint rp_svg_nice_ticks(double lo, double hi, guint target, double *ticks, double *step)
 {
     if (!isfinite(lo) || !isfinite(hi)) {
         lo = 0;
@@ -212,7 +212,7 @@ guint pl_svg_nice_ticks(double lo, double hi, guint target, double *ticks, doubl
     double first = floor(lo / st + 1e-9) * st;
     double last = ceil(hi / st - 1e-9) * st;
     double count = round((last - first) / st) + 1;
-    while (count > PL_SVG_MAX_TICKS) { /* cannot happen with target <= 20, kept as a guard */
+    while (count > RP_SVG_MAX_TICKS) { /* cannot happen with target <= 20, kept as a guard */
         st *= 2;
         first = floor(lo / st + 1e-9) * st;
         last = ceil(hi / st - 1e-9) * st;
@@ -228,7 +228,7 @@ guint pl_svg_nice_ticks(double lo, double hi, guint target, double *ticks, doubl
     return n;
 }
 
-guint pl_svg_log_ticks(double lo, double hi, double *ticks)
+guint rp_svg_log_ticks(double lo, double hi, double *ticks)
 {
     if (!(lo > 0) || !isfinite(lo) || !isfinite(hi) || hi < lo) {
         lo = 1;
@@ -240,8 +240,8 @@ guint pl_svg_log_ticks(double lo, double hi, double *ticks)
         e1 = e0 + 1;
     guint n = 0;
     if (e1 - e0 > 3) {
-        int every = (e1 - e0) / (PL_SVG_MAX_TICKS - 1) + 1;
-        for (int e = e0; e < e1 + every && n < PL_SVG_MAX_TICKS; e += every)
+        int every = (e1 - e0) / (RP_SVG_MAX_TICKS - 1) + 1;
+        for (int e = e0; e < e1 + every && n < RP_SVG_MAX_TICKS; e += every)
             ticks[n++] = pow(10, e);
         return n;
     }
@@ -271,8 +271,8 @@ guint pl_svg_log_ticks(double lo, double hi, double *ticks)
 /* The label of a tick at value v on an axis of step `step` (log axes: 0). */
 static char *tick_label(char *buf, gsize size, double v, double step)
 {
-    int decimals = step > 0 ? pl_svg_step_decimals(step) : pl_svg_step_decimals(v);
-    return pl_svg_format(buf, size, v, decimals, TRUE);
+    int decimals = step > 0 ? rp_svg_step_decimals(step) : rp_svg_step_decimals(v);
+    return rp_svg_format(buf, size, v, decimals, TRUE);
 }
 
 /* ------------------------------------------------------- line chart -- */
@@ -294,7 +294,7 @@ typedef struct {
 typedef struct {
     char *name;
     char *color;
-    PlSvgMarker marker;
+    RpSvgMarker marker;
     GArray *points; /* Point */
 } Series;
 
@@ -303,7 +303,7 @@ typedef struct {
     char *legend, *short_label, *color;
 } HLine;
 
-struct PlSvgChart {
+struct RpSvgChart {
     char *title, *desc, *x_label, *y_label;
     gboolean y_log_allowed;
     GPtrArray *series; /* Series* */
@@ -326,10 +326,10 @@ static void series_free(gpointer p)
     g_free(s);
 }
 
-PlSvgChart *pl_svg_chart_new(const char *title, const char *desc, const char *x_label, const char *y_label,
+RpSvgChart *rp_svg_chart_new(const char *title, const char *desc, const char *x_label, const char *y_label,
                              gboolean y_log_allowed)
 {
-    PlSvgChart *c = g_new0(PlSvgChart, 1);
+    RpSvgChart *c = g_new0(RpSvgChart, 1);
     c->title = g_strdup(title);
     c->desc = g_strdup(desc);
     c->x_label = g_strdup(x_label);
@@ -340,7 +340,7 @@ PlSvgChart *pl_svg_chart_new(const char *title, const char *desc, const char *x_
     return c;
 }
 
-void pl_svg_chart_free(PlSvgChart *c)
+void rp_svg_chart_free(RpSvgChart *c)
 {
     if (!c)
         return;
@@ -364,13 +364,13 @@ void pl_svg_chart_free(PlSvgChart *c)
     g_free(c);
 }
 
-void pl_svg_chart_set_desc(PlSvgChart *c, const char *desc)
+void rp_svg_chart_set_desc(RpSvgChart *c, const char *desc)
 {
     g_free(c->desc);
     c->desc = g_strdup(desc);
 }
 
-guint pl_svg_chart_add_series(PlSvgChart *c, const char *name, const char *color, PlSvgMarker marker)
+guint rp_svg_chart_add_series(RpSvgChart *c, const char *name, const char *color, RpSvgMarker marker)
 {
     Series *s = g_new0(Series, 1);
     s->name = g_strdup(name);
@@ -381,7 +381,7 @@ guint pl_svg_chart_add_series(PlSvgChart *c, const char *name, const char *color
     return c->series->len - 1;
 }
 
-void pl_svg_chart_add_point(PlSvgChart *c, guint series, double x, double y, gboolean pass, const char *tip)
+void rp_svg_chart_add_point(RpSvgChart *c, guint series, double x, double y, gboolean pass, const char *tip)
 {
     g_return_if_fail(series < c->series->len);
     Series *s = g_ptr_array_index(c->series, series);
@@ -389,13 +389,13 @@ void pl_svg_chart_add_point(PlSvgChart *c, guint series, double x, double y, gbo
     g_array_append_val(s->points, p);
 }
 
-void pl_svg_chart_set_fail_legend(PlSvgChart *c, const char *text)
+void rp_svg_chart_set_fail_legend(RpSvgChart *c, const char *text)
 {
     g_free(c->fail_legend);
     c->fail_legend = g_strdup(text);
 }
 
-void pl_svg_chart_add_hline(PlSvgChart *c, double y, const char *legend, const char *short_label, const char *color)
+void rp_svg_chart_add_hline(RpSvgChart *c, double y, const char *legend, const char *short_label, const char *color)
 {
     if (!isfinite(y))
         return;
@@ -403,7 +403,7 @@ void pl_svg_chart_add_hline(PlSvgChart *c, double y, const char *legend, const c
     g_array_append_val(c->hlines, h);
 }
 
-void pl_svg_chart_set_vline(PlSvgChart *c, double x, const char *legend, const char *short_label,
+void rp_svg_chart_set_vline(RpSvgChart *c, double x, const char *legend, const char *short_label,
                             const char *shade_legend)
 {
     if (!isfinite(x))
@@ -418,7 +418,7 @@ void pl_svg_chart_set_vline(PlSvgChart *c, double x, const char *legend, const c
     c->shade_legend = g_strdup(shade_legend);
 }
 
-void pl_svg_chart_set_diagonal(PlSvgChart *c, const char *legend)
+void rp_svg_chart_set_diagonal(RpSvgChart *c, const char *legend)
 {
     g_free(c->diagonal_legend);
     c->diagonal_legend = g_strdup(legend ? legend : "y = x");
@@ -429,7 +429,7 @@ typedef struct {
     gboolean log;
     double lo, hi;         /* domain */
     double p0, p1;         /* range in user units (p0 maps lo) */
-    double ticks[PL_SVG_MAX_TICKS];
+    double ticks[RP_SVG_MAX_TICKS];
     guint num_ticks;
     double step;           /* 0 on a log axis */
 } Axis;
@@ -455,7 +455,7 @@ static gboolean usable(const Axis *a, double v)
 static void axis_linear(Axis *a, double lo, double hi, guint target)
 {
     a->log = FALSE;
-    a->num_ticks = pl_svg_nice_ticks(MIN(lo, 0), hi, target, a->ticks, &a->step);
+    a->num_ticks = rp_svg_nice_ticks(MIN(lo, 0), hi, target, a->ticks, &a->step);
     a->lo = a->ticks[0];
     a->hi = a->ticks[a->num_ticks - 1];
 }
@@ -464,7 +464,7 @@ static void axis_log(Axis *a, double lo, double hi)
 {
     a->log = TRUE;
     a->step = 0;
-    a->num_ticks = pl_svg_log_ticks(lo, hi, a->ticks);
+    a->num_ticks = rp_svg_log_ticks(lo, hi, a->ticks);
     a->lo = a->ticks[0];
     a->hi = a->ticks[a->num_ticks - 1];
 }
@@ -475,26 +475,26 @@ typedef struct {
     LegendKind kind;
     const char *text;
     const char *color;
-    PlSvgMarker marker;
+    RpSvgMarker marker;
     double x, y; /* swatch origin: left end, baseline row centre */
 } LegendItem;
 
-static void marker_shape(GString *out, PlSvgMarker m, double x, double y, const char *color, gboolean filled,
+static void marker_shape(GString *out, RpSvgMarker m, double x, double y, const char *color, gboolean filled,
                          const char *tip)
 {
     const char *fill = filled ? color : "#ffffff";
     switch (m) {
-    case PL_SVG_MARK_SQUARE:
+    case RP_SVG_MARK_SQUARE:
         g_string_append(out, "<rect");
         attr_num(out, "x", x - 3.8);
         attr_num(out, "y", y - 3.8);
         attr_num(out, "width", 7.6);
         attr_num(out, "height", 7.6);
         break;
-    case PL_SVG_MARK_DIAMOND:
-    case PL_SVG_MARK_TRIANGLE:
+    case RP_SVG_MARK_DIAMOND:
+    case RP_SVG_MARK_TRIANGLE:
         g_string_append(out, "<polygon points=\"");
-        if (m == PL_SVG_MARK_DIAMOND) {
+        if (m == RP_SVG_MARK_DIAMOND) {
             double pts[8] = {x, y - 5.2, x + 5.2, y, x, y + 5.2, x - 5.2, y};
             for (int i = 0; i < 8; i += 2) {
                 append_num(out, pts[i]);
@@ -512,7 +512,7 @@ static void marker_shape(GString *out, PlSvgMarker m, double x, double y, const 
             }
         }
         break;
-    case PL_SVG_MARK_CIRCLE:
+    case RP_SVG_MARK_CIRCLE:
     default:
         g_string_append(out, "<circle");
         attr_num(out, "cx", x);
@@ -523,14 +523,14 @@ static void marker_shape(GString *out, PlSvgMarker m, double x, double y, const 
     g_string_append_printf(out, " fill=\"%s\" stroke=\"%s\" stroke-width=\"1.6\"", fill, color);
     if (tip) {
         g_string_append(out, "><title>");
-        pl_svg_escape(out, tip);
+        rp_svg_escape(out, tip);
         g_string_append(out, "</title>");
         switch (m) {
-        case PL_SVG_MARK_SQUARE:
+        case RP_SVG_MARK_SQUARE:
             g_string_append(out, "</rect>\n");
             break;
-        case PL_SVG_MARK_DIAMOND:
-        case PL_SVG_MARK_TRIANGLE:
+        case RP_SVG_MARK_DIAMOND:
+        case RP_SVG_MARK_TRIANGLE:
             g_string_append(out, "</polygon>\n");
             break;
         default:
@@ -567,7 +567,7 @@ static void text_at(GString *out, double x, double y, const char *anchor, const 
     if (extra)
         g_string_append_printf(out, " %s", extra);
     g_string_append_c(out, '>');
-    pl_svg_escape(out, text);
+    rp_svg_escape(out, text);
     g_string_append(out, "</text>\n");
 }
 
@@ -583,11 +583,11 @@ static void svg_open(GString *out, double w, double h, const char *title, const 
     g_string_append(out, " font-family=\"Helvetica, Arial, sans-serif\"");
     attr_num(out, "font-size", FONT_PX);
     g_string_append(out, ">\n<title>");
-    pl_svg_escape(out, title);
+    rp_svg_escape(out, title);
     g_string_append(out, "</title>\n");
     if (desc) {
         g_string_append(out, "<desc>");
-        pl_svg_escape(out, desc);
+        rp_svg_escape(out, desc);
         g_string_append(out, "</desc>\n");
     }
     g_string_append(out, "<rect x=\"0\" y=\"0\"");
@@ -599,7 +599,7 @@ static void svg_open(GString *out, double w, double h, const char *title, const 
 
 #define HALO "stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\""
 
-void pl_svg_chart_render(const PlSvgChart *c, GString *out)
+void rp_svg_chart_render(const RpSvgChart *c, GString *out)
 {
     /* ---- domains */
     double xmax = 0, ymin = 0, ymax = 0, ypos_min = INFINITY, ypos_max = 0;
@@ -652,7 +652,7 @@ void pl_svg_chart_render(const PlSvgChart *c, GString *out)
         items[ni++] = (LegendItem){LEG_SERIES, se->name, se->color, se->marker, 0, 0};
     }
     if (any_fail && c->fail_legend)
-        items[ni++] = (LegendItem){LEG_FAIL, c->fail_legend, "#555555", PL_SVG_MARK_CIRCLE, 0, 0};
+        items[ni++] = (LegendItem){LEG_FAIL, c->fail_legend, "#555555", RP_SVG_MARK_CIRCLE, 0, 0};
     for (guint i = 0; i < c->hlines->len && ni < 60; i++) {
         const HLine *h = &g_array_index(c->hlines, HLine, i);
         items[ni++] = (LegendItem){LEG_HLINE, h->legend, h->color, 0, 0, 0};
@@ -705,7 +705,7 @@ void pl_svg_chart_render(const PlSvgChart *c, GString *out)
         g_string_append_c(out, ' ');
         append_num(out, (top + bottom) / 2);
         g_string_append(out, ") rotate(-90)\">");
-        pl_svg_escape(out, ylab);
+        rp_svg_escape(out, ylab);
         g_string_append(out, "</text>\n");
         g_free(ylab);
     }
@@ -787,7 +787,7 @@ void pl_svg_chart_render(const PlSvgChart *c, GString *out)
             marker_shape(out, it->marker, x + 12, y, it->color, TRUE, NULL);
             break;
         case LEG_FAIL:
-            marker_shape(out, PL_SVG_MARK_CIRCLE, x + 12, y, it->color, FALSE, NULL);
+            marker_shape(out, RP_SVG_MARK_CIRCLE, x + 12, y, it->color, FALSE, NULL);
             break;
         case LEG_HLINE:
             line(out, x, y, x + 24, y, it->color, 1.8, "8 4");
@@ -814,7 +814,7 @@ void pl_svg_chart_render(const PlSvgChart *c, GString *out)
 
 /* -------------------------------------------------------- bar chart -- */
 
-void pl_svg_bar_chart(GString *out, const char *title, const char *desc, const char *x_label, const PlSvgBar *bars,
+void rp_svg_bar_chart(GString *out, const char *title, const char *desc, const char *x_label, const RpSvgBar *bars,
                       guint n, double width)
 {
     const double row_h = 30, bar_h = 18, top = 40;
@@ -852,12 +852,12 @@ void pl_svg_bar_chart(GString *out, const char *title, const char *desc, const c
 
     glong label_chars = (glong)((label_w - 20) / (FONT_PX * 0.56));
     for (guint i = 0; i < n; i++) {
-        const PlSvgBar *b = &bars[i];
+        const RpSvgBar *b = &bars[i];
         double yc = top + row_h * i + row_h / 2;
         g_string_append(out, "<g>");
         if (b->tip) {
             g_string_append(out, "<title>");
-            pl_svg_escape(out, b->tip);
+            rp_svg_escape(out, b->tip);
             g_string_append(out, "</title>");
         }
         g_string_append_c(out, '\n');
