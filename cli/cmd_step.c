@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "lat.h"
 #include "lat_mfu.h"
+#include "scn.h"
 #include "ss_error.h"
 
 static gboolean parse_count(const char *s, guint64 max, guint64 *out)
@@ -95,6 +96,12 @@ static void print_json(const LatModelDesc *model, const LatHardware *hw, guint t
     cJSON_AddNumberToObject(root, "tensor_parallel_size", tp);
     cJSON_AddStringToObject(root, "backend", lat_backend_name(br->backend));
     cJSON_AddNumberToObject(root, "total_ms", br->total_seconds * 1e3);
+    cJSON_AddNumberToObject(root, "gpu_ms", br->gpu_seconds * 1e3);
+    cJSON_AddNumberToObject(root, "cpu_ms", br->cpu_seconds * 1e3);
+    cJSON_AddBoolToObject(root, "async_scheduling", br->async_scheduling);
+    cJSON_AddBoolToObject(root, "estimated", br->estimated);
+    cJSON_AddNumberToObject(root, "padded_tokens", br->padded_tokens);
+    cJSON_AddStringToObject(root, "cuda_graph", br->cuda_graph ? br->cuda_graph : "none");
     cJSON_AddNumberToObject(root, "tokens", (double)b->total_tokens);
     cJSON_AddNumberToObject(root, "prefill_chunks", b->num_prefill);
     cJSON_AddNumberToObject(root, "decodes", b->num_decode);
@@ -147,9 +154,12 @@ static void print_text(const LatModelDesc *model, const LatHardware *hw, guint t
                c->estimated ? "* " : "", c->source);
         any_est = any_est || c->estimated;
     }
-    printf("%-18s %10.3f\n", "total", br->total_seconds * 1e3);
+    printf("%-18s %10.3f   GPU %.3f ms, CPU %.3f ms: %s; %g tokens run (CUDA graph: %s)\n", "total",
+           br->total_seconds * 1e3, br->gpu_seconds * 1e3, br->cpu_seconds * 1e3,
+           br->async_scheduling ? "max(GPU, CPU), async scheduling" : "GPU + CPU, synchronous scheduling",
+           br->padded_tokens, br->cuda_graph ? br->cuda_graph : "none");
     if (any_est)
-        printf("\n* estimated: no measured MFU table served this part (roofline-v1 constant MFU)\n");
+        printf("\n* estimated: no measured table on any GPU served this part (roofline-v1 constant MFU)\n");
     if (verbose && br->num_lookups) {
         printf("\nlookups:\n");
         for (guint i = 0; i < br->num_lookups; i++) {
@@ -171,8 +181,13 @@ int cmd_step(int argc, char **argv)
     GError *error = NULL;
     LatModelDesc *model = NULL;
     LatHardwareTable *hwt = NULL;
-    LatMfuDb *mfu = NULL;
+    GPtrArray *dbs = g_ptr_array_new_with_free_func((GDestroyNotify)lat_mfu_db_free);
     LatStepModel *sm = NULL;
+    ScnScenario *scn = scn_scenario_new_default();
+    char *vllm_version = NULL, *otlp = NULL;
+    char **params_set = NULL;
+    gboolean async_on = FALSE, async_off = FALSE, eager = FALSE;
+    gint max_num_seqs = 256;
     BatchDesc batch = {0};
 
     GOptionEntry entries[] = {
@@ -186,8 +201,19 @@ int cmd_step(int argc, char **argv)
         {"decode", 0, 0, G_OPTION_ARG_STRING_ARRAY, &decodes,
          "N decode requests, each with KV length KV (repeatable)", "NxKV"},
         {"latency-model", 0, 0, G_OPTION_ARG_STRING, &backend_name, "v1, v2 or auto (default auto)", "MODEL"},
-        {"step-overhead-us", 0, 0, G_OPTION_ARG_DOUBLE, &overhead_us, "fixed CPU time per step (microseconds)",
+        {"step-overhead-us", 0, 0, G_OPTION_ARG_DOUBLE, &overhead_us, "CPU time per step (microseconds)",
          "US"},
+        {"latency-param", 0, 0, G_OPTION_ARG_STRING_ARRAY, &params_set,
+         "set a step-time constant (repeatable; names in docs/latency.md)", "NAME=VALUE"},
+        {"vllm-version", 0, 0, G_OPTION_ARG_STRING, &vllm_version,
+         "vLLM version to behave like (default " SCN_DEFAULT_VLLM_VERSION ")", "X.Y"},
+        {"async-scheduling", 0, 0, G_OPTION_ARG_NONE, &async_on, "step = max(GPU, CPU) (default from vLLM 0.14)",
+         NULL},
+        {"no-async-scheduling", 0, 0, G_OPTION_ARG_NONE, &async_off, "step = GPU + CPU", NULL},
+        {"enforce-eager", 0, 0, G_OPTION_ARG_NONE, &eager, "no CUDA graphs", NULL},
+        {"otlp-traces-endpoint", 0, 0, G_OPTION_ARG_STRING, &otlp, "the server exports OpenTelemetry traces", "URL"},
+        {"max-num-seqs", 0, 0, G_OPTION_ARG_INT, &max_num_seqs,
+         "sets the largest CUDA-graph size, min(2 x N, 512) (default 256)", "N"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "show which table rows served each lookup", NULL},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
         {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir_flag, "data directory", "DIR"},
@@ -211,9 +237,34 @@ int cmd_step(int argc, char **argv)
         g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--tensor-parallel-size: expected 1 to 1024, got %d", tp);
         goto fail;
     }
+    if (async_on && async_off) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--async-scheduling and --no-async-scheduling contradict each other");
+        goto fail;
+    }
+    if (max_num_seqs < 1) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--max-num-seqs: expected a positive number");
+        goto fail;
+    }
+    if (vllm_version) {
+        guint v;
+        if (!scn_vllm_version_parse(vllm_version, &v)) {
+            g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--vllm-version '%s': expected a version such as 0.15.1",
+                        vllm_version);
+            goto fail;
+        }
+        g_free(scn->vllm_version);
+        scn->vllm_version = g_strdup(vllm_version);
+    }
+    if (async_on || async_off)
+        scn->async_scheduling = async_on ? 1 : 0;
+    scn->enforce_eager = eager;
+    if (otlp && *otlp)
+        scn->otlp_traces_endpoint = g_strdup(otlp);
+    for (char **p = params_set; p && *p; p++)
+        if (!lat_params_set(&scn->latency, *p, &error))
+            goto fail;
     LatParams params;
-    lat_params_default(&params);
-    if (backend_name && !lat_backend_parse(backend_name, &params.backend)) {
+    if (backend_name && !lat_backend_parse(backend_name, &scn->latency.backend)) {
         g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--latency-model '%s': expected v1, v2 or auto", backend_name);
         goto fail;
     }
@@ -222,8 +273,9 @@ int cmd_step(int argc, char **argv)
             g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--step-overhead-us: expected a non-negative number");
             goto fail;
         }
-        params.step_overhead_us = overhead_us;
+        scn->latency.step_overhead_us = overhead_us;
     }
+    scn_engine_resolve(scn, (guint)max_num_seqs, &params, NULL);
 
     guint64 entries_n = 0, tokens = 0;
     for (char **p = prefills; p && *p; p++) {
@@ -275,12 +327,21 @@ int cmd_step(int argc, char **argv)
     const LatHardware *hw = lat_hardware_table_find(hwt, hw_name ? hw_name : "H100-SXM", &error);
     if (!hw)
         goto fail;
-    if (hw->mfu_tables && params.backend != LAT_BACKEND_ROOFLINE_V1) {
-        mfu = lat_mfu_db_load(data_dir, hw->mfu_tables, &error);
-        if (!mfu)
-            goto fail;
+    LatTableSource sources[SCN_MAX_SOURCES];
+    guint nsrc = 0;
+    if (params.backend != LAT_BACKEND_ROOFLINE_V1) {
+        const LatHardware *donors[SCN_MAX_SOURCES];
+        guint nd = lat_hardware_table_donors(hwt, hw, donors, SCN_MAX_SOURCES);
+        for (guint i = 0; i < nd; i++) {
+            LatMfuDb *db = lat_mfu_db_load(data_dir, donors[i]->mfu_tables, &error);
+            if (!db)
+                goto fail;
+            g_ptr_array_add(dbs, db);
+            sources[nsrc++] = (LatTableSource){donors[i], db};
+        }
     }
-    sm = lat_step_model_new(model, hw, (guint)tp, mfu, &params, (guint)MIN(tokens, (guint64)G_MAXUINT), &error);
+    sm = lat_step_model_new(model, hw, (guint)tp, sources, nsrc, &params, (guint)MIN(tokens, (guint64)G_MAXUINT),
+                            &error);
     if (!sm)
         goto fail;
     LatBreakdown br;
@@ -297,7 +358,11 @@ fail:
     error = NULL;
 out:
     lat_step_model_free(sm);
-    lat_mfu_db_free(mfu);
+    g_ptr_array_free(dbs, TRUE);
+    scn_scenario_free(scn);
+    g_free(vllm_version);
+    g_free(otlp);
+    g_strfreev(params_set);
     lat_hardware_table_free(hwt);
     lat_model_desc_free(model);
     batch_desc_release(&batch);

@@ -24,6 +24,7 @@ void batch_desc_clear(BatchDesc *b)
     b->num_prefill = 0;
     b->num_decode = 0;
     b->decode_kv_tokens = 0;
+    b->decode_kv_max = 0;
     b->num_sampled = 0;
 }
 

@@ -59,6 +59,7 @@ typedef struct {
     uint32_t num_prefill;       /* entries with new_tokens > 1 */
     uint32_t num_decode;        /* entries with new_tokens == 1 */
     uint64_t decode_kv_tokens;  /* sum over decode entries of cached_tokens + 1 */
+    uint32_t decode_kv_max;     /* largest cached_tokens + 1 of a decode entry */
     uint32_t num_sampled;       /* entries with emits_token */
 } BatchDesc;
 
@@ -78,6 +79,8 @@ static inline void batch_desc_push(BatchDesc *b, uint32_t new_tokens, uint32_t c
     if (new_tokens == 1) {
         b->num_decode++;
         b->decode_kv_tokens += (uint64_t)cached_tokens + 1;
+        if (cached_tokens + 1 > b->decode_kv_max)
+            b->decode_kv_max = cached_tokens + 1;
     } else {
         b->num_prefill++;
         b->prefill_tokens += new_tokens;

@@ -100,6 +100,8 @@ typedef struct {
     double link_gbs_per_dir; /* interconnect bandwidth per direction, GB/s */
     char *interconnect;      /* e.g. "NVLink 4", "PCIe Gen5 x16" */
     char *mfu_tables;        /* folder under data/mfu ("h100"), NULL when none */
+    char *architecture;      /* "hopper", "ampere", ...; NULL when not given */
+    double compute_capability; /* CUDA compute capability (9.0 Hopper); 0 when not given */
     char *source;
 } LatHardware;
 
@@ -113,6 +115,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatHardwareTable, lat_hardware_table_free)
  * known names (SS_ERROR_USAGE) when there is none. Borrowed pointer. */
 const LatHardware *lat_hardware_table_find(const LatHardwareTable *t, const char *name, GError **error);
 guint lat_hardware_table_size(const LatHardwareTable *t);
+/* The GPUs whose measured tables may time the kernels of `hw`, best first:
+ * `hw` itself when it has tables, then the others by nearest compute
+ * capability (ties: the newer), then nearest ridge point (BF16 peak /
+ * bandwidth), then file order.
+ * Writes up to `max` borrowed pointers; returns how many. */
+guint lat_hardware_table_donors(const LatHardwareTable *t, const LatHardware *hw, const LatHardware **out,
+                                guint max);
 const LatHardware *lat_hardware_table_get(const LatHardwareTable *t, guint i);
 
 /* ----------------------------------------------------------- MFU tables -- */
@@ -134,25 +143,46 @@ typedef enum {
 } LatBackend;
 
 /* Tunable constants: each has a physical meaning and a documented default
- * (docs/latency.md). lat_params_default() fills the defaults. */
+ * (docs/latency.md, "Parameters", says where each comes from and whether it
+ * was measured, chosen or fitted). lat_params_default() fills the defaults. */
 typedef struct {
     LatBackend backend;
-    double step_overhead_us;   /* fixed CPU time per step: scheduling, sampling, launch */
-    double bw_efficiency;      /* achievable fraction of datasheet HBM bandwidth */
-    double link_efficiency;    /* achievable fraction of NVLink bandwidth in an all-reduce */
-    double allreduce_latency_us; /* fixed latency of one all-reduce over NVLink */
-    double pcie_link_efficiency;    /* the same over PCIe (no NVLink: NCCL through PCIe) */
+    /* the CPU side of a step and how vLLM runs it */
+    double step_overhead_us;     /* CPU time per step: schedule, prepare inputs, sample, outputs */
+    double tracing_overhead_us;  /* added CPU time per step with OpenTelemetry request tracing on */
+    gboolean otlp_tracing;       /* the server traces requests (--otlp-traces-endpoint) */
+    gboolean async_scheduling;   /* vLLM >= 0.14: a step takes max(GPU, CPU) instead of their sum */
+    gboolean enforce_eager;      /* no CUDA graphs: every kernel is launched by the CPU */
+    double cudagraph_max_size;   /* largest CUDA-graph capture size (0: 512) */
+    double launch_us;            /* CPU time to launch one kernel outside a CUDA graph */
+    /* the GPU side */
+    double compute_scale;        /* calibration: multiplies every FLOP/s peak (1 = datasheet) */
+    double bw_scale;             /* calibration: multiplies every memory bandwidth (1 = datasheet) */
+    double bw_efficiency;        /* achievable fraction of HBM bandwidth where no table applies
+                                    (KV reads of prefill chunks; roofline v1) */
+    double elementwise_efficiency; /* norms, rotary, activation, KV write: fraction of bandwidth */
+    double kernel_floor_us;      /* smallest time of an elementwise kernel */
+    double link_efficiency;      /* NVLink: achievable fraction of the link in vLLM's custom all-reduce */
+    double allreduce_latency_us; /* NVLink: fixed cost of one custom all-reduce */
+    double pcie_link_efficiency;    /* the same for GPUs joined only by PCIe (NCCL) */
     double pcie_allreduce_latency_us;
-    double bf16_fp8_mfu_ratio; /* MFU of a BF16 GEMM / MFU of the FP8 table kernel, compute-bound */
-    double v1_mfu_prefill;     /* roofline v1: MFU of prefill-dominated work */
-    double v1_mfu_decode;      /* roofline v1: MFU of decode-dominated work */
+    double custom_allreduce_max_mib; /* above this vLLM all-reduces with NCCL (measured table) */
+    double moe_grouped_efficiency;   /* grouped MoE GEMM / dense GEMM where compute-bound */
+    double moe_imbalance;            /* >= 1: routing skew stretching the compute-bound expert time */
+    double v1_mfu;               /* roofline v1 (and kernels without tables): constant MFU */
 } LatParams;
 
 void lat_params_default(LatParams *p);
 /* Sets one constant from "name=value" (names as in the scenario's
- * "latency" object; "latency_model=v1" sets the backend). Errors
+ * "latency" object; "latency_model=v1" sets the backend; the switches
+ * async_scheduling, enforce_eager and otlp_tracing are engine settings the
+ * scenario resolves, not set here). Errors
  * (SS_ERROR_USAGE) name the parameter and list the known ones. */
 gboolean lat_params_set(LatParams *p, const char *assignment, GError **error);
+/* Every parameter name lat_params_set knows, NULL-terminated (static). */
+const char *const *lat_params_names(void);
+/* The value of a numeric parameter by name (switches read 0 or 1); FALSE when unknown. */
+gboolean lat_params_get(const LatParams *p, const char *name, double *out);
 
 typedef enum { LAT_BOUND_COMPUTE = 0, LAT_BOUND_MEMORY, LAT_BOUND_COMMUNICATION, LAT_BOUND_FIXED } LatBound;
 
@@ -160,9 +190,9 @@ typedef enum { LAT_BOUND_COMPUTE = 0, LAT_BOUND_MEMORY, LAT_BOUND_COMMUNICATION,
 
 /* One part of a step, for `servesim step` and --verbose. */
 typedef struct {
-    const char *name;     /* "projections", "moe_experts", "attention_prefill",
-                             "attention_decode", "allreduce", "lm_head", "overhead"
-                             (static strings; absent parts are left out) */
+    const char *name;     /* "projections", "moe_experts", "elementwise", "attention_prefill",
+                             "attention_decode", "allreduce", "lm_head" (GPU), "cpu",
+                             "launches" (CPU) (static strings; absent parts are left out) */
     double seconds;
     double flops;         /* per GPU */
     double bytes;         /* per GPU, memory traffic assumed */
@@ -184,7 +214,13 @@ typedef struct {
 } LatLookup;
 
 typedef struct {
-    double total_seconds;
+    double total_seconds;      /* the step: gpu + cpu, or max(gpu, cpu) with async scheduling */
+    double gpu_seconds;        /* every GPU component */
+    double cpu_seconds;        /* "cpu" and "launches" */
+    gboolean async_scheduling;
+    gboolean estimated;        /* some component had no measured table */
+    double padded_tokens;      /* tokens the step runs at (CUDA-graph padding) */
+    const char *cuda_graph;    /* "full", "piecewise" or "none" (static) */
     guint num_components;
     LatComponent components[LAT_MAX_COMPONENTS];
     LatBackend backend;   /* the backend actually used */
@@ -194,13 +230,24 @@ typedef struct {
 
 typedef struct LatStepModel LatStepModel;
 
-/* Builds a step model. `mfu` may be NULL (roofline v1 everywhere); it is
- * borrowed and must outlive the step model, as must `model` and `hw`.
- * max_batched_tokens bounds the batch sizes the caller will ask about (caches
- * may be sized by it). Errors: tp that does not divide the heads, a model the
- * backend cannot time (SS_ERROR_INPUT / SS_ERROR_USAGE). */
+/* A GPU with measured tables a step model may draw on. */
+typedef struct {
+    const LatHardware *hw;
+    const LatMfuDb *db;
+} LatTableSource;
+
+/* Builds a step model for `model` at TP degree tp on `hw`. `sources` lists
+ * the measured tables to use, best first (lat_hardware_table_donors gives
+ * the order: the GPU's own, then others'); each kernel is timed from the
+ * first source that has a table for it, transferred by the roofline rule when
+ * it is another GPU's (docs/latency.md). No sources (or backend roofline-v1):
+ * constant MFU everywhere. Everything is borrowed and must outlive the step
+ * model. max_batched_tokens bounds the batch sizes the caller will ask about
+ * (caches are sized by it). Errors: tp that does not divide the heads, a
+ * model the backend cannot time, a parameter out of range (SS_ERROR_INPUT /
+ * SS_ERROR_USAGE). */
 LatStepModel *lat_step_model_new(const LatModelDesc *model, const LatHardware *hw, guint tp,
-                                 const LatMfuDb *mfu, const LatParams *params,
+                                 const LatTableSource *sources, guint num_sources, const LatParams *params,
                                  guint max_batched_tokens, GError **error);
 void lat_step_model_free(LatStepModel *sm);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatStepModel, lat_step_model_free)
@@ -232,6 +279,14 @@ guint lat_step_model_gemms(const LatStepModel *sm, LatGemmInfo *out, guint max);
 
 /* The backend in use after AUTO was resolved. */
 LatBackend lat_step_model_backend(const LatStepModel *sm);
+/* TRUE when some kernel of the model has no measured table on any GPU (it
+ * is a roofline-v1 estimate), or the backend is roofline-v1. */
+gboolean lat_step_model_estimated(const LatStepModel *sm);
+/* TRUE when every kernel is timed from tables measured on this GPU itself
+ * (FALSE: transferred from another GPU, or estimated). */
+gboolean lat_step_model_measured_gpu(const LatStepModel *sm);
+/* The GPU whose tables serve first (this one when it has tables), or NULL. */
+const char *lat_step_model_table_gpu(const LatStepModel *sm);
 const char *lat_backend_name(LatBackend b);
 /* Parses "v1", "roofline-v1", "v2", "roofline-v2", "auto". */
 gboolean lat_backend_parse(const char *s, LatBackend *out);

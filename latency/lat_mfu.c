@@ -71,9 +71,19 @@ typedef struct {
     LatMfuCurve *up, *down;
 } GroupedCfg;
 
+typedef struct {
+    guint num_gpus;
+    guint n;
+    double *bytes, *us, *us_mono; /* sorted by bytes; us_mono: the monotone envelope */
+    guint *line;
+} CommCurve;
+
 struct LatMfuDb {
     char *gpu;
-    GPtrArray *gemm;         /* LatMfuCurve*, one per (k, n), sorted by k then n */
+    GPtrArray *gemm;         /* LatMfuCurve*, FP8 GEMMs, one per (k, n), sorted by k then n */
+    GPtrArray *gemm_bf16;    /* LatMfuCurve*, BF16 GEMMs, likewise */
+    GPtrArray *allreduce;    /* CommCurve*, one per number of GPUs */
+    char *allreduce_file;    /* relative to the data dir, or NULL */
     GPtrArray *attn_prefill; /* LatMfuCurve* */
     GPtrArray *attn_decode;  /* LatMfuGrid* */
     GPtrArray *grouped;      /* GroupedCfg* */
@@ -121,6 +131,9 @@ void lat_mfu_db_free(LatMfuDb *db)
         return;
     g_free(db->gpu);
     g_ptr_array_free(db->gemm, TRUE);
+    g_ptr_array_free(db->gemm_bf16, TRUE);
+    g_ptr_array_free(db->allreduce, TRUE);
+    g_free(db->allreduce_file);
     g_ptr_array_free(db->attn_prefill, TRUE);
     g_ptr_array_free(db->attn_decode, TRUE);
     g_ptr_array_free(db->grouped, TRUE);
@@ -467,7 +480,7 @@ static gint curve_shape_cmp(gconstpointer a, gconstpointer b)
     return (p->b > q->b) - (p->b < q->b);
 }
 
-static gboolean load_gemm(LatMfuDb *db, const char *path, const char *rel, GError **error)
+static gboolean load_gemm(GPtrArray *into, const char *path, const char *rel, GError **error)
 {
     static const ColSpec spec[] = {{"m", COL_UINT}, {"k", COL_UINT}, {"n", COL_UINT}, {"latency_us", COL_LATENCY},
                                    {"mfu", COL_MFU}};
@@ -522,9 +535,9 @@ static gboolean load_gemm(LatMfuDb *db, const char *path, const char *rel, GErro
         if (c->npts == 0)
             curve_free(c);
         else
-            g_ptr_array_add(db->gemm, c);
+            g_ptr_array_add(into, c);
     }
-    g_ptr_array_sort(db->gemm, curve_shape_cmp);
+    g_ptr_array_sort(into, curve_shape_cmp);
     g_ptr_array_free(pts_of, TRUE);
     g_ptr_array_free(curves, TRUE);
     g_hash_table_destroy(by_shape);
@@ -920,6 +933,120 @@ static void grouped_finish(LatMfuDb *db)
     }
 }
 
+/* ------------------------------------------------------ all-reduce table -- */
+
+static void comm_curve_free(gpointer p)
+{
+    CommCurve *c = p;
+    g_free(c->bytes);
+    g_free(c->us);
+    g_free(c->us_mono);
+    g_free(c->line);
+    g_free(c);
+}
+
+typedef struct {
+    double bytes, us;
+    guint line;
+} CommPoint;
+
+static gint comm_point_cmp(gconstpointer a, gconstpointer b)
+{
+    const CommPoint *p = a, *q = b;
+    if (p->bytes != q->bytes)
+        return p->bytes < q->bytes ? -1 : 1;
+    return (p->line > q->line) - (p->line < q->line);
+}
+
+/* comm/allreduce/<gpu>.csv: num_gpus,size_bytes,latency_us (one node). One
+ * curve per GPU count, sorted by size, repeated sizes keep the first row;
+ * the monotone envelope lowers a row to the smallest time of the larger
+ * messages (a smaller message can always be sent as a larger one). */
+static gboolean load_allreduce(LatMfuDb *db, const char *path, GError **error)
+{
+    static const ColSpec spec[] = {{"num_gpus", COL_UINT}, {"size_bytes", COL_UINT}, {"latency_us", COL_LATENCY}};
+    GPtrArray *rows = NULL;
+    GArray *pr = load_table(path, spec, G_N_ELEMENTS(spec), "num_gpus", &rows, error);
+    if (!pr)
+        return FALSE;
+    GHashTable *by_n = g_hash_table_new(g_direct_hash, g_direct_equal); /* n -> GArray* */
+    GPtrArray *order = g_ptr_array_new();
+    for (guint i = 0; i < pr->len; i++) {
+        ParsedRow *r = &g_array_index(pr, ParsedRow, i);
+        guint n = (guint)r->v[0];
+        GArray *a = g_hash_table_lookup(by_n, GUINT_TO_POINTER(n));
+        if (!a) {
+            a = g_array_new(FALSE, FALSE, sizeof(CommPoint));
+            g_hash_table_insert(by_n, GUINT_TO_POINTER(n), a);
+            g_ptr_array_add(order, GUINT_TO_POINTER(n));
+        }
+        CommPoint p = {r->v[1], r->v[2], r->line};
+        g_array_append_val(a, p);
+    }
+    for (guint i = 0; i < order->len; i++) {
+        guint n = GPOINTER_TO_UINT(g_ptr_array_index(order, i));
+        GArray *a = g_hash_table_lookup(by_n, GUINT_TO_POINTER(n));
+        g_array_sort(a, comm_point_cmp);
+        CommCurve *c = g_new0(CommCurve, 1);
+        c->num_gpus = n;
+        c->bytes = g_new(double, a->len);
+        c->us = g_new(double, a->len);
+        c->us_mono = g_new(double, a->len);
+        c->line = g_new(guint, a->len);
+        for (guint j = 0; j < a->len; j++) {
+            const CommPoint *p = &g_array_index(a, CommPoint, j);
+            if (c->n && c->bytes[c->n - 1] == p->bytes)
+                continue;
+            c->bytes[c->n] = p->bytes;
+            c->us[c->n] = p->us;
+            c->line[c->n] = p->line;
+            c->n++;
+        }
+        double best = INFINITY;
+        for (guint j = c->n; j-- > 0;) {
+            best = MIN(best, c->us[j]);
+            c->us_mono[j] = best;
+        }
+        g_ptr_array_add(db->allreduce, c);
+        g_array_free(a, TRUE);
+    }
+    g_ptr_array_free(order, TRUE);
+    g_hash_table_destroy(by_n);
+    g_array_free(pr, TRUE);
+    g_ptr_array_free(rows, TRUE);
+    return TRUE;
+}
+
+double lat_mfu_allreduce_us(const LatMfuDb *db, guint num_gpus, double bytes, double *table_max_bytes)
+{
+    if (table_max_bytes)
+        *table_max_bytes = 0;
+    for (guint i = 0; db && i < db->allreduce->len; i++) {
+        const CommCurve *c = g_ptr_array_index(db->allreduce, i);
+        if (c->num_gpus != num_gpus || c->n == 0)
+            continue;
+        if (table_max_bytes)
+            *table_max_bytes = c->bytes[c->n - 1];
+        if (bytes <= c->bytes[0])
+            return c->us_mono[0];
+        if (bytes >= c->bytes[c->n - 1]) /* beyond the table: its last bandwidth */
+            return c->us_mono[c->n - 1] * bytes / c->bytes[c->n - 1];
+        guint lo = 0, hi = c->n - 1;
+        while (hi - lo > 1) {
+            guint mid = (lo + hi) / 2;
+            if (c->bytes[mid] <= bytes)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        double w = (bytes - c->bytes[lo]) / (c->bytes[hi] - c->bytes[lo]);
+        return c->us_mono[lo] * (1.0 - w) + c->us_mono[hi] * w;
+    }
+    return -1.0;
+}
+
+const char *lat_mfu_allreduce_file(const LatMfuDb *db) { return db ? db->allreduce_file : NULL; }
+
 /* ---------------------------------------------------------------- load -- */
 
 LatMfuDb *lat_mfu_db_load(const char *data_dir, const char *gpu, GError **error)
@@ -930,6 +1057,8 @@ LatMfuDb *lat_mfu_db_load(const char *data_dir, const char *gpu, GError **error)
     LatMfuDb *db = g_new0(LatMfuDb, 1);
     db->gpu = g_strdup(gpu);
     db->gemm = g_ptr_array_new_with_free_func(curve_free);
+    db->gemm_bf16 = g_ptr_array_new_with_free_func(curve_free);
+    db->allreduce = g_ptr_array_new_with_free_func(comm_curve_free);
     db->attn_prefill = g_ptr_array_new_with_free_func(curve_free);
     db->attn_decode = g_ptr_array_new_with_free_func(grid_free);
     db->grouped = g_ptr_array_new_with_free_func(grouped_free);
@@ -938,11 +1067,28 @@ LatMfuDb *lat_mfu_db_load(const char *data_dir, const char *gpu, GError **error)
         g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "MFU tables '%s': expected a folder name such as 'h100'", gpu);
         goto fail;
     }
-    char *gemm = g_build_filename(data_dir, "mfu", "gemm", gpu, "data.csv", NULL);
-    char *gemm_rel = g_build_filename("gemm", gpu, "data.csv", NULL);
-    gboolean ok = !g_file_test(gemm, G_FILE_TEST_EXISTS) || load_gemm(db, gemm, gemm_rel, error);
-    g_free(gemm);
-    g_free(gemm_rel);
+    static const char *const gemm_dirs[2] = {"gemm", "gemm_bf16"};
+    gboolean ok = TRUE;
+    for (guint k = 0; k < 2 && ok; k++) {
+        char *gemm = g_build_filename(data_dir, "mfu", gemm_dirs[k], gpu, "data.csv", NULL);
+        char *gemm_rel = g_build_filename(gemm_dirs[k], gpu, "data.csv", NULL);
+        ok = !g_file_test(gemm, G_FILE_TEST_EXISTS) ||
+             load_gemm(k ? db->gemm_bf16 : db->gemm, gemm, gemm_rel, error);
+        g_free(gemm);
+        g_free(gemm_rel);
+    }
+    if (!ok)
+        goto fail;
+    char *ar = g_build_filename(data_dir, "comm", "allreduce", NULL);
+    char *ar_file = g_strdup_printf("%s.csv", gpu);
+    char *ar_path = g_build_filename(ar, ar_file, NULL);
+    if (g_file_test(ar_path, G_FILE_TEST_EXISTS)) {
+        db->allreduce_file = g_build_filename("..", "comm", "allreduce", ar_file, NULL);
+        ok = load_allreduce(db, ar_path, error);
+    }
+    g_free(ar);
+    g_free(ar_file);
+    g_free(ar_path);
     if (!ok)
         goto fail;
     if (!load_attn_dir(db, data_dir, "mha/prefill", LAT_ATTN_MHA, FALSE, error) ||
@@ -961,7 +1107,9 @@ LatMfuDb *lat_mfu_db_load(const char *data_dir, const char *gpu, GError **error)
             goto fail;
     }
     grouped_finish(db);
-    if (db->gemm->len + db->attn_prefill->len + db->attn_decode->len + db->grouped->len == 0) {
+    if (db->gemm->len + db->gemm_bf16->len + db->attn_prefill->len + db->attn_decode->len + db->grouped->len +
+            db->allreduce->len ==
+        0) {
         char *root = g_build_filename(data_dir, "mfu", NULL);
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "no MFU tables for GPU '%s' under %s", gpu, root);
         g_free(root);
@@ -977,10 +1125,16 @@ fail:
 
 const LatMfuCurve *lat_mfu_gemm_curve(const LatMfuDb *db, guint k, guint n, gboolean *exact)
 {
+    return lat_mfu_gemm_curve_prec(db, LAT_PREC_FP8, k, n, exact);
+}
+
+const LatMfuCurve *lat_mfu_gemm_curve_prec(const LatMfuDb *db, LatPrecision prec, guint k, guint n, gboolean *exact)
+{
     const LatMfuCurve *best = NULL;
     double best_d = INFINITY;
-    for (guint i = 0; db && i < db->gemm->len; i++) {
-        const LatMfuCurve *c = g_ptr_array_index(db->gemm, i);
+    const GPtrArray *all = db ? (prec == LAT_PREC_BF16 ? db->gemm_bf16 : db->gemm) : NULL;
+    for (guint i = 0; all && i < all->len; i++) {
+        const LatMfuCurve *c = g_ptr_array_index(all, i);
         double d = fabs(log((double)k / c->a)) + fabs(log((double)n / c->b));
         if (d < best_d - 1e-12) {
             best_d = d;
@@ -1254,6 +1408,18 @@ void lat_mfu_curve_shape(const LatMfuCurve *c, guint *a, guint *b, guint *c3)
 
 const char *lat_mfu_grid_file(const LatMfuGrid *g) { return g->file; }
 
+const double *lat_mfu_grid_batches(const LatMfuGrid *g, guint *n)
+{
+    *n = g->nb;
+    return g->batch;
+}
+
+const double *lat_mfu_grid_kv_lengths(const LatMfuGrid *g, guint *n)
+{
+    *n = g->nk;
+    return g->kv;
+}
+
 void lat_mfu_grid_heads(const LatMfuGrid *g, guint *n_h_gpu, guint *n_kv_gpu, guint *d_h)
 {
     if (n_h_gpu)
@@ -1265,6 +1431,25 @@ void lat_mfu_grid_heads(const LatMfuGrid *g, guint *n_h_gpu, guint *n_kv_gpu, gu
 }
 
 const char *lat_mfu_db_gpu(const LatMfuDb *db) { return db->gpu; }
+
+guint lat_mfu_curve_num_points(const LatMfuCurve *c) { return c->npts; }
+
+double lat_mfu_curve_point_x(const LatMfuCurve *c, guint i) { return c->pts[i].x; }
+
+double lat_mfu_curve_point_rate_monotone(const LatMfuCurve *c, guint i) { return c->pts[i].rate_mono; }
+
+guint lat_mfu_db_num_gemm_shapes(const LatMfuDb *db, LatPrecision prec)
+{
+    return prec == LAT_PREC_BF16 ? db->gemm_bf16->len : db->gemm->len;
+}
+
+gboolean lat_mfu_db_has_allreduce(const LatMfuDb *db, guint num_gpus)
+{
+    for (guint i = 0; db && i < db->allreduce->len; i++)
+        if (((const CommCurve *)g_ptr_array_index(db->allreduce, i))->num_gpus == num_gpus)
+            return TRUE;
+    return FALSE;
+}
 
 void lat_mfu_db_counts(const LatMfuDb *db, guint *gemm_shapes, guint *prefill, guint *decode, guint *grouped)
 {

@@ -45,6 +45,12 @@ typedef enum {
 } LatAttnKind;
 
 typedef struct LatMfuCurve LatMfuCurve; /* one measured 1-D curve: x -> rate */
+
+/* The precision a GEMM computes in: its table (gemm_bf16/ or gemm/) and peak. */
+typedef enum {
+    LAT_PREC_BF16 = 0, /* BF16/FP16 weights and activations: gemm_bf16/<gpu>/ (cuBLAS) */
+    LAT_PREC_FP8,      /* FP8 W8A8: gemm/<gpu>/ (DeepGEMM) */
+} LatPrecision;
 typedef struct LatMfuGrid LatMfuGrid;   /* one decode table: (batch, kv_len) -> rate */
 
 /* ---------------------------------------------------- FLOP conventions -- */
@@ -67,6 +73,28 @@ double lat_flops_attn_decode(LatAttnKind kind, double n_h, double d_h, double ro
  * |ln k/k'| + |ln n/n'|) when the table lacks it; *exact says which. NULL
  * when the GPU has no GEMM table. The rate is the FP8 kernel's. Borrowed. */
 const LatMfuCurve *lat_mfu_gemm_curve(const LatMfuDb *db, guint k, guint n, gboolean *exact);
+
+/* The same in the table of one precision (BF16: gemm_bf16/<gpu>/data.csv;
+ * FP8: gemm/<gpu>/data.csv). NULL when the GPU has no table of it. */
+const LatMfuCurve *lat_mfu_gemm_curve_prec(const LatMfuDb *db, LatPrecision prec, guint k, guint n,
+                                           gboolean *exact);
+
+/* Measured all-reduce time (microseconds) of `bytes` over num_gpus GPUs of
+ * one node (comm/allreduce/<gpu>.csv, NCCL), interpolated linearly on the
+ * table's monotone envelope, the last row's bandwidth beyond it; -1 when the
+ * table has no row for that many GPUs. *table_max_bytes (may be NULL)
+ * receives the largest size measured. */
+double lat_mfu_allreduce_us(const LatMfuDb *db, guint num_gpus, double bytes, double *table_max_bytes);
+/* The all-reduce table's file, relative to the data dir's mfu/ (NULL: none). */
+const char *lat_mfu_allreduce_file(const LatMfuDb *db);
+gboolean lat_mfu_db_has_allreduce(const LatMfuDb *db, guint num_gpus);
+
+/* The rows of a curve, for building derived curves: x of row i (sorted,
+ * distinct) and its rate on the monotone envelope. */
+guint lat_mfu_curve_num_points(const LatMfuCurve *c);
+double lat_mfu_curve_point_x(const LatMfuCurve *c, guint i);
+double lat_mfu_curve_point_rate_monotone(const LatMfuCurve *c, guint i);
+guint lat_mfu_db_num_gemm_shapes(const LatMfuDb *db, LatPrecision prec);
 
 /* The prefill-attention curve for a model shape at TP degree tp. For MHA
  * pass (n_h, n_kv, d_h) of the whole model, for MLA (n_h, nope, rope).
@@ -122,6 +150,10 @@ double lat_mfu_grid_rate_monotone(const LatMfuGrid *g, double batch, double kv_l
 const char *lat_mfu_curve_file(const LatMfuCurve *c); /* relative to the data dir */
 void lat_mfu_curve_shape(const LatMfuCurve *c, guint *a, guint *b, guint *c3); /* (k, n, 0) or (n_h, n_kv, d_h) */
 const char *lat_mfu_grid_file(const LatMfuGrid *g);
+/* The batch sizes of a grid's rows and the KV lengths of its columns
+ * (ascending), borrowed; *n gets their count. */
+const double *lat_mfu_grid_batches(const LatMfuGrid *g, guint *n);
+const double *lat_mfu_grid_kv_lengths(const LatMfuGrid *g, guint *n);
 /* Heads of one GPU the grid was measured with. */
 void lat_mfu_grid_heads(const LatMfuGrid *g, guint *n_h_gpu, guint *n_kv_gpu, guint *d_h);
 /* Which GPU folder the database was read from ("h100"). */

@@ -1,35 +1,40 @@
 /*
- * lat_params.c: default constants of the step-time models and backend names.
+ * lat_params.c: the constants of the step-time models, their defaults, and
+ * backend names.
  *
- * Every default has a physical meaning and a documented origin
- * (docs/latency.md, "Parameters"):
- *   step_overhead_us 1080  fixed CPU/launch time per step, and
- *   bw_efficiency    0.84  achievable fraction of datasheet HBM bandwidth:
- *                          both solved from the two synchronous (one request at
- *                          a time) decode measurements on H100 with vLLM 0.11:
- *                          Llama-2-7B TPOT 6.66 ms and CodeLlama-34B TPOT
- *                          26.08 ms, two equations (weights / (BW·eff) +
- *                          decode attention + overhead) in two unknowns;
- *   link_efficiency  0.80  achievable fraction of the per-direction link
- *                          bandwidth for a ring all-reduce of MB-sized
- *                          messages (nccl-tests bus bandwidth on NVLink);
- *   allreduce_latency_us 8 fixed cost of one small all-reduce (custom
- *                          all-reduce over NVLink); an estimate, not measured
- *                          here;
- *   pcie_link_efficiency 0.35, pcie_allreduce_latency_us 40: the same for
- *                          GPUs joined only by PCIe, where vLLM's NVLink
- *                          all-reduce does not apply and NCCL reaches about a
- *                          third of the per-direction PCIe rate (published
- *                          nccl-tests bus bandwidth of two-GPU PCIe systems);
- *   bf16_fp8_mfu_ratio 1.2 how much closer to its (half as high) peak a BF16
- *                          GEMM runs than the FP8 kernel the GEMM tables
- *                          measured: large H100 GEMMs reach about 0.75-0.8 of
- *                          the BF16 peak with cuBLAS and 0.63-0.65 of the FP8
- *                          peak in the tables (FP8 is power-limited);
- *   v1_mfu_prefill   0.62  median MFU of the H100 GEMM table over
- *                          m = 1024..16384 (prefill-sized GEMMs);
- *   v1_mfu_decode    0.28  median MFU of the same table over m = 64..512
- *                          (decode-sized batches).
+ * Every default has a physical meaning and a stated origin (docs/latency.md,
+ * "Parameters", and docs/accuracy.md for the ones fitted to measured vLLM
+ * runs):
+ *   step_overhead_us      CPU time of one step of vLLM without tracing:
+ *                         FITTED on the two synchronous H100 runs of vLLM 0.11
+ *                         (Llama-2-7B and CodeLlama-34B, one request at a time);
+ *   tracing_overhead_us   CPU time one step gains when the server exports
+ *                         OpenTelemetry traces: FITTED on the one traced run
+ *                         whose steps are CPU-bound (Llama-2-7B, vLLM 0.15.1);
+ *   launch_us 4           CPU time of one kernel launch outside a CUDA graph
+ *                         (chosen: a PyTorch/Inductor launch is 3-5 us);
+ *   bw_efficiency 0.91    streaming fraction of HBM bandwidth: the memory-bound
+ *                         rows (m <= 16) of the measured H100 BF16 GEMM table
+ *                         fit 4.9 us + bytes / (0.908 x 3.35 TB/s);
+ *   elementwise_efficiency 0.80 (chosen), kernel_floor_us 1.9 (measured):
+ *                         the measured H100 activation kernel (vidur-profiling
+ *                         mlp_act, unfused PyTorch) fits 1.9 us + bytes /
+ *                         (0.594 x 3.35 TB/s), a lower bound for vLLM's fused
+ *                         kernels; the GEMM table streams at 0.91; 0.80 is
+ *                         between them (docs/latency.md gives the sensitivity);
+ *   link_efficiency 0.80, allreduce_latency_us 8: vLLM's custom all-reduce
+ *                         over NVLink (chosen from nccl-tests bus bandwidth and
+ *                         the one-shot kernel's latency; not measured here);
+ *   pcie_link_efficiency 0.35, pcie_allreduce_latency_us 40: NCCL over PCIe
+ *                         (published two-GPU PCIe nccl-tests figures);
+ *   custom_allreduce_max_mib 8: vLLM's custom all-reduce size limit;
+ *   moe_grouped_efficiency 0.91: DeepGEMM grouped vs dense FP8 GEMM of the
+ *                         same shape on H800 at >= 1024 tokens per expert;
+ *   moe_imbalance 1       no routing skew (a setting, not measured);
+ *   v1_mfu 0.62           median MFU of the H100 GEMM table over prefill-sized
+ *                         GEMMs (m = 1024..16384), for kernels without tables.
+ * compute_scale and bw_scale are 1 (datasheet peaks and bandwidths); they
+ * are what `servesim calibrate` fits per GPU.
  */
 #include "lat.h"
 
@@ -42,31 +47,68 @@ void lat_params_default(LatParams *p)
 {
     memset(p, 0, sizeof *p);
     p->backend = LAT_BACKEND_AUTO;
-    p->step_overhead_us = 1080.0;
-    p->bw_efficiency = 0.84;
+    p->step_overhead_us = 900.0;
+    p->tracing_overhead_us = 9000.0;
+    p->launch_us = 4.0;
+    p->compute_scale = 1.0;
+    p->bw_scale = 1.0;
+    p->bw_efficiency = 0.91;
+    p->elementwise_efficiency = 0.80;
+    p->kernel_floor_us = 1.9;
     p->link_efficiency = 0.80;
     p->allreduce_latency_us = 8.0;
     p->pcie_link_efficiency = 0.35;
     p->pcie_allreduce_latency_us = 40.0;
-    p->bf16_fp8_mfu_ratio = 1.07;
-    p->v1_mfu_prefill = 0.62;
-    p->v1_mfu_decode = 0.28;
+    p->custom_allreduce_max_mib = 8.0;
+    p->moe_grouped_efficiency = 0.91;
+    p->moe_imbalance = 1.0;
+    p->v1_mfu = 0.62;
 }
 
+#define NUM(f) {#f, G_STRUCT_OFFSET(LatParams, f), FALSE}
+#define BOOL(f) {#f, G_STRUCT_OFFSET(LatParams, f), TRUE}
 static const struct {
     const char *name;
     size_t offset;
+    gboolean is_bool;
 } param_fields[] = {
-    {"step_overhead_us", G_STRUCT_OFFSET(LatParams, step_overhead_us)},
-    {"bw_efficiency", G_STRUCT_OFFSET(LatParams, bw_efficiency)},
-    {"link_efficiency", G_STRUCT_OFFSET(LatParams, link_efficiency)},
-    {"allreduce_latency_us", G_STRUCT_OFFSET(LatParams, allreduce_latency_us)},
-    {"pcie_link_efficiency", G_STRUCT_OFFSET(LatParams, pcie_link_efficiency)},
-    {"pcie_allreduce_latency_us", G_STRUCT_OFFSET(LatParams, pcie_allreduce_latency_us)},
-    {"bf16_fp8_mfu_ratio", G_STRUCT_OFFSET(LatParams, bf16_fp8_mfu_ratio)},
-    {"v1_mfu_prefill", G_STRUCT_OFFSET(LatParams, v1_mfu_prefill)},
-    {"v1_mfu_decode", G_STRUCT_OFFSET(LatParams, v1_mfu_decode)},
+    NUM(step_overhead_us),    NUM(tracing_overhead_us),      NUM(cudagraph_max_size),
+    NUM(launch_us),           NUM(compute_scale),            NUM(bw_scale),
+    NUM(bw_efficiency),       NUM(elementwise_efficiency),   NUM(kernel_floor_us),
+    NUM(link_efficiency),     NUM(allreduce_latency_us),     NUM(pcie_link_efficiency),
+    NUM(pcie_allreduce_latency_us), NUM(custom_allreduce_max_mib), NUM(moe_grouped_efficiency),
+    NUM(moe_imbalance),       NUM(v1_mfu),
 };
+#undef NUM
+#undef BOOL
+
+const char *const *lat_params_names(void)
+{
+    static const char *names[G_N_ELEMENTS(param_fields) + 2];
+    static gsize init = 0;
+    if (g_once_init_enter(&init)) {
+        names[0] = "latency_model";
+        for (size_t i = 0; i < G_N_ELEMENTS(param_fields); i++)
+            names[i + 1] = param_fields[i].name;
+        names[G_N_ELEMENTS(param_fields) + 1] = NULL;
+        g_once_init_leave(&init, 1);
+    }
+    return names;
+}
+
+gboolean lat_params_get(const LatParams *p, const char *name, double *out)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(param_fields); i++) {
+        if (strcmp(name, param_fields[i].name) != 0)
+            continue;
+        if (param_fields[i].is_bool)
+            *out = G_STRUCT_MEMBER(gboolean, p, param_fields[i].offset) ? 1.0 : 0.0;
+        else
+            *out = G_STRUCT_MEMBER(double, p, param_fields[i].offset);
+        return TRUE;
+    }
+    return FALSE;
+}
 
 gboolean lat_params_set(LatParams *p, const char *assignment, GError **error)
 {
@@ -88,6 +130,20 @@ gboolean lat_params_set(LatParams *p, const char *assignment, GError **error)
     for (size_t i = 0; i < G_N_ELEMENTS(param_fields); i++) {
         if (strcmp(name, param_fields[i].name) != 0)
             continue;
+        if (param_fields[i].is_bool) {
+            gboolean v;
+            if (g_ascii_strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0)
+                v = TRUE;
+            else if (g_ascii_strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0)
+                v = FALSE;
+            else {
+                g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "%s: expected true or false, got '%s'", name, value);
+                goto out;
+            }
+            G_STRUCT_MEMBER(gboolean, p, param_fields[i].offset) = v;
+            ok = TRUE;
+            goto out;
+        }
         char *end = NULL;
         double v = g_ascii_strtod(value, &end);
         if (!*value || !end || *end || !isfinite(v) || v < 0) {
@@ -98,11 +154,11 @@ gboolean lat_params_set(LatParams *p, const char *assignment, GError **error)
         ok = TRUE;
         goto out;
     }
-    GString *known = g_string_new("latency_model");
-    for (size_t i = 0; i < G_N_ELEMENTS(param_fields); i++)
-        g_string_append_printf(known, ", %s", param_fields[i].name);
-    g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "unknown latency parameter '%s' (known: %s)", name, known->str);
-    g_string_free(known, TRUE);
+    {
+        char *known = g_strjoinv(", ", (char **)lat_params_names());
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "unknown latency parameter '%s' (known: %s)", name, known);
+        g_free(known);
+    }
 out:
     g_free(name);
     return ok;

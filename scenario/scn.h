@@ -37,6 +37,12 @@ typedef struct {
     guint num_gpu_blocks_override;  /* 0: derived from GPU memory */
     guint long_prefill_token_threshold;
     gboolean enable_prefix_caching;
+    /* what changed between vLLM versions (docs/scheduler.md, "vLLM versions") */
+    char *vllm_version;             /* the modelled server, "MAJOR.MINOR[.PATCH]" */
+    int async_scheduling;           /* -1: on from 0.14; 0 off; 1 on */
+    int scheduler_reserve_full_isl; /* -1: on from 0.18; 0 off; 1 on */
+    gboolean enforce_eager;         /* no CUDA graphs */
+    char *otlp_traces_endpoint;     /* OpenTelemetry tracing on when set (its CPU cost is modelled) */
 
     LatParams latency;
     guint64 seed;
@@ -97,16 +103,37 @@ const char *scn_cache_data_dir(const ScnCache *c);
 
 /* What a scenario becomes. Model, hardware and MFU tables are borrowed from
  * the cache; the step model and source are owned. */
+#define SCN_MAX_SOURCES 8
+
 typedef struct {
     const LatModelDesc *model;
     const LatHardware *hw;
-    const LatMfuDb *mfu;       /* NULL: no tables for this GPU */
+    const LatMfuDb *mfu;       /* this GPU's own tables, NULL when it has none */
+    LatTableSource sources[SCN_MAX_SOURCES]; /* tables the step model draws on, best first */
+    guint num_sources;
     LatStepModel *step;
     WlSource *source;
     SchedConfig sched;
+    LatParams latency;         /* the scenario's, with the version-dependent switches resolved */
     LatMemoryPlan memory;      /* the estimate (also when overridden) */
     gboolean blocks_overridden;
 } ScnBuilt;
+
+/* The newest vLLM version whose behaviour is modelled, the default of
+ * "engine.vllm_version". */
+#define SCN_DEFAULT_VLLM_VERSION "0.19"
+
+/* Parses "MAJOR.MINOR[.PATCH][suffix]" into major*1000 + minor (0.15.1 ->
+ * 15); FALSE when it is not such a string. */
+gboolean scn_vllm_version_parse(const char *s, guint *out);
+
+/* The step model's parameters for a scenario: its latency constants with the
+ * switches of its vLLM version (async scheduling from 0.14), explicit engine
+ * settings over them (async_scheduling, enforce_eager, OpenTelemetry
+ * tracing), and the CUDA-graph capture limit min(2 x max_num_seqs, 512)
+ * unless set; *reserve_full_isl (may be NULL) gets scheduler_reserve_full_isl
+ * (on from 0.18). */
+void scn_engine_resolve(const ScnScenario *s, guint max_num_seqs, LatParams *out, gboolean *reserve_full_isl);
 
 /* Loads and checks everything a scenario needs. Errors: unknown model or
  * hardware (SS_ERROR_USAGE), bad files (SS_ERROR_INPUT), a model that does

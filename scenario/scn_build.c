@@ -103,6 +103,43 @@ void scn_built_clear(ScnBuilt *b)
     memset(b, 0, sizeof *b);
 }
 
+/* The measured tables a step model on `hw` draws on, best first
+ * (lat_hardware_table_donors). */
+static gboolean cache_sources(ScnCache *c, const LatHardware *hw, LatTableSource *out, guint *n, GError **error)
+{
+    const LatHardware *donors[SCN_MAX_SOURCES];
+    g_mutex_lock(&c->lock);
+    guint nd = c->hw ? lat_hardware_table_donors(c->hw, hw, donors, SCN_MAX_SOURCES) : 0;
+    g_mutex_unlock(&c->lock);
+    *n = 0;
+    for (guint i = 0; i < nd; i++) {
+        const LatMfuDb *db = cache_mfu(c, donors[i]->mfu_tables, error);
+        if (!db)
+            return FALSE;
+        out[*n].hw = donors[i];
+        out[*n].db = db;
+        (*n)++;
+    }
+    return TRUE;
+}
+
+/* The engine behaviour of the scenario's vLLM version, with explicit
+ * settings over it (docs/scheduler.md, "vLLM versions"). */
+void scn_engine_resolve(const ScnScenario *s, guint max_num_seqs, LatParams *lp, gboolean *reserve_full_isl)
+{
+    guint v = 19;
+    if (!scn_vllm_version_parse(s->vllm_version, &v))
+        scn_vllm_version_parse(SCN_DEFAULT_VLLM_VERSION, &v);
+    *lp = s->latency;
+    lp->async_scheduling = s->async_scheduling >= 0 ? s->async_scheduling == 1 : v >= 14;
+    if (reserve_full_isl)
+        *reserve_full_isl = s->scheduler_reserve_full_isl >= 0 ? s->scheduler_reserve_full_isl == 1 : v >= 18;
+    lp->enforce_eager = s->enforce_eager;
+    lp->otlp_tracing = s->otlp_traces_endpoint != NULL;
+    if (lp->cudagraph_max_size == 0) /* vLLM: min(2 x max_num_seqs, 512) */
+        lp->cudagraph_max_size = MIN(2.0 * max_num_seqs, 512.0);
+}
+
 static gboolean is_a100(const char *name)
 {
     return g_ascii_strncasecmp(name, "A100", 4) == 0;
@@ -117,11 +154,10 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
     out->hw = cache_hardware(cache, s->hardware, error);
     if (!out->hw)
         goto fail;
-    if (out->hw->mfu_tables && s->latency.backend != LAT_BACKEND_ROOFLINE_V1) {
-        out->mfu = cache_mfu(cache, out->hw->mfu_tables, error);
-        if (!out->mfu)
-            goto fail;
-    }
+    if (s->latency.backend != LAT_BACKEND_ROOFLINE_V1 &&
+        !cache_sources(cache, out->hw, out->sources, &out->num_sources, error))
+        goto fail;
+    out->mfu = out->num_sources && out->sources[0].hw == out->hw ? out->sources[0].db : NULL;
 
     /* vLLM's server defaults by GPU class */
     gboolean big = out->hw->mem_gb * 1e9 >= 70.0 * 1073741824.0 && !is_a100(out->hw->name);
@@ -163,8 +199,9 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
         goto fail;
     }
 
-    out->step = lat_step_model_new(out->model, out->hw, s->tensor_parallel_size, out->mfu, &s->latency,
-                                   c->max_num_batched_tokens, error);
+    scn_engine_resolve(s, c->max_num_seqs, &out->latency, &c->reserve_full_isl);
+    out->step = lat_step_model_new(out->model, out->hw, s->tensor_parallel_size, out->sources, out->num_sources,
+                                   &out->latency, c->max_num_batched_tokens, error);
     if (!out->step)
         goto fail;
 
@@ -211,6 +248,7 @@ SimSummary *scn_run(const ScnScenario *s, ScnCache *cache, const ScnOutputs *out
         .latency = b.step,
         .source = b.source,
         .max_time = s->max_time_s > 0 ? sim_time_from_seconds(s->max_time_s) : 0,
+        .async_scheduling = b.latency.async_scheduling,
     };
     SimSummary *sum = NULL;
     if (outputs) {

@@ -7,7 +7,8 @@
  *   engine   { tensor_parallel_size, max_num_seqs, max_num_batched_tokens,
  *              max_model_len, block_size, gpu_memory_utilization,
  *              num_gpu_blocks_override, long_prefill_token_threshold,
- *              enable_prefix_caching }
+ *              enable_prefix_caching, vllm_version, async_scheduling,
+ *              scheduler_reserve_full_isl, enforce_eager, otlp_traces_endpoint }
  *   latency  { model, step_overhead_us, bw_efficiency, link_efficiency,
  *              allreduce_latency_us, v1_mfu_prefill, v1_mfu_decode }
  *   workload { synthetic classes, or a trace: see docs/workloads.md }
@@ -63,7 +64,9 @@ static const char *const top_keys[] = {"name", "description", "model", "hardware
 static const char *const engine_keys[] = {"tensor_parallel_size", "max_num_seqs", "max_num_batched_tokens",
                                           "max_model_len", "block_size", "gpu_memory_utilization",
                                           "num_gpu_blocks_override", "long_prefill_token_threshold",
-                                          "enable_prefix_caching", NULL};
+                                          "enable_prefix_caching", "vllm_version", "async_scheduling",
+                                          "scheduler_reserve_full_isl", "enforce_eager", "otlp_traces_endpoint",
+                                          NULL};
 
 static void scenario_init(ScnScenario *s)
 {
@@ -72,6 +75,9 @@ static void scenario_init(ScnScenario *s)
     s->block_size = 16;
     s->gpu_memory_utilization = 0.9;
     s->enable_prefix_caching = TRUE;
+    s->vllm_version = g_strdup(SCN_DEFAULT_VLLM_VERSION);
+    s->async_scheduling = -1;
+    s->scheduler_reserve_full_isl = -1;
     lat_params_default(&s->latency);
     wl_spec_init(&s->workload);
     wl_trace_options_init(&s->trace);
@@ -86,6 +92,8 @@ void scn_scenario_free(ScnScenario *s)
     g_free(s->base_dir);
     g_free(s->model);
     g_free(s->hardware);
+    g_free(s->vllm_version);
+    g_free(s->otlp_traces_endpoint);
     wl_spec_clear(&s->workload);
     g_free(s->trace_path);
     g_free(s);
@@ -101,12 +109,87 @@ static gboolean get_guint(const cJSON *obj, const char *key, const char *path, c
     return TRUE;
 }
 
+/* A tri-state switch: true, false, or null (= the version's default). */
+static gboolean get_switch(const cJSON *obj, const char *key, const char *path, const char *origin, int *out,
+                           GError **error)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v)
+        return TRUE;
+    if (cJSON_IsNull(v)) {
+        *out = -1;
+        return TRUE;
+    }
+    if (!cJSON_IsBool(v)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s.%s: expected true, false or null (the version's default)",
+                    origin, path, key);
+        return FALSE;
+    }
+    *out = cJSON_IsTrue(v) ? 1 : 0;
+    return TRUE;
+}
+
+gboolean scn_vllm_version_parse(const char *s, guint *out)
+{
+    if (!s)
+        return FALSE;
+    const char *p = s;
+    if (*p == 'v' || *p == 'V')
+        p++;
+    if (!g_ascii_isdigit(*p))
+        return FALSE;
+    char *end = NULL;
+    guint64 major = g_ascii_strtoull(p, &end, 10);
+    if (*end != '.' || !g_ascii_isdigit(end[1]) || major > 99)
+        return FALSE;
+    guint64 minor = g_ascii_strtoull(end + 1, &end, 10);
+    if (minor > 999)
+        return FALSE;
+    if (*end == '.') { /* patch */
+        if (!g_ascii_isdigit(end[1]))
+            return FALSE;
+        g_ascii_strtoull(end + 1, &end, 10);
+    }
+    if (*end && *end != '+' && *end != '-' && !g_ascii_isalpha(*end))
+        return FALSE;
+    *out = (guint)(major * 1000 + minor);
+    return TRUE;
+}
+
 static gboolean apply_engine(ScnScenario *s, const cJSON *e, const char *origin, GError **error)
 {
     const char *p = "engine";
     if (!scn_json_check_keys(e, p, engine_keys, origin, error))
         return FALSE;
-    return get_guint(e, "tensor_parallel_size", p, origin, 1, &s->tensor_parallel_size, error) &&
+    char *version = NULL;
+    if (!scn_json_get_string(e, "vllm_version", p, origin, &version, error))
+        return FALSE;
+    if (version) {
+        guint v;
+        if (!scn_vllm_version_parse(version, &v)) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "%s: engine.vllm_version: expected a version such as \"0.15.1\", got \"%s\"", origin, version);
+            g_free(version);
+            return FALSE;
+        }
+        g_free(s->vllm_version);
+        s->vllm_version = version;
+    }
+    const cJSON *otlp = cJSON_GetObjectItemCaseSensitive(e, "otlp_traces_endpoint");
+    if (otlp && cJSON_IsNull(otlp)) {
+        g_free(s->otlp_traces_endpoint);
+        s->otlp_traces_endpoint = NULL;
+    } else if (!scn_json_get_string(e, "otlp_traces_endpoint", p, origin, &s->otlp_traces_endpoint, error)) {
+        return FALSE;
+    }
+    if (s->otlp_traces_endpoint && !*s->otlp_traces_endpoint) {
+        g_free(s->otlp_traces_endpoint);
+        s->otlp_traces_endpoint = NULL;
+    }
+    return get_switch(e, "async_scheduling", p, origin, &s->async_scheduling, error) &&
+           get_switch(e, "scheduler_reserve_full_isl", p, origin, &s->scheduler_reserve_full_isl, error) &&
+           scn_json_get_bool(e, "enforce_eager", p, origin, &s->enforce_eager, error) &&
+           get_guint(e, "tensor_parallel_size", p, origin, 1, &s->tensor_parallel_size, error) &&
            get_guint(e, "max_num_seqs", p, origin, 1, &s->max_num_seqs, error) &&
            get_guint(e, "max_num_batched_tokens", p, origin, 1, &s->max_num_batched_tokens, error) &&
            get_guint(e, "max_model_len", p, origin, 2, &s->max_model_len, error) &&
@@ -272,6 +355,8 @@ ScnScenario *scn_scenario_copy(const ScnScenario *src)
     s->base_dir = g_strdup(src->base_dir);
     s->model = g_strdup(src->model);
     s->hardware = g_strdup(src->hardware);
+    s->vllm_version = g_strdup(src->vllm_version);
+    s->otlp_traces_endpoint = g_strdup(src->otlp_traces_endpoint);
     s->trace_path = g_strdup(src->trace_path);
     wl_spec_copy(&s->workload, &src->workload);
     return s;
@@ -302,6 +387,11 @@ static const FieldDef fields[] = {
     {"num_gpu_blocks_override", SEC_ENGINE, "num_gpu_blocks_override"},
     {"long_prefill_token_threshold", SEC_ENGINE, "long_prefill_token_threshold"},
     {"enable_prefix_caching", SEC_ENGINE, "enable_prefix_caching"},
+    {"vllm_version", SEC_ENGINE, "vllm_version"},
+    {"async_scheduling", SEC_ENGINE, "async_scheduling"},
+    {"scheduler_reserve_full_isl", SEC_ENGINE, "scheduler_reserve_full_isl"},
+    {"enforce_eager", SEC_ENGINE, "enforce_eager"},
+    {"otlp_traces_endpoint", SEC_ENGINE, "otlp_traces_endpoint"},
     {"latency_model", SEC_LATENCY, "model"},
     {"step_overhead_us", SEC_LATENCY, "step_overhead_us"},
     {"bw_efficiency", SEC_LATENCY, "bw_efficiency"},
@@ -463,8 +553,10 @@ struct ScnFlags {
     char *model, *hardware, *tp, *mns, *mnbt, *mml, *block_size, *gmu, *blocks, *threshold;
     gboolean prefix_on, prefix_off;
     char *seed, *latency_model, *overhead, *rate, *num_requests, *max_time;
+    char *vllm_version, *otlp;
+    gboolean async_on, async_off, eager, isl_on, isl_off;
     char **latency_params;
-    GOptionEntry entries[26];
+    GOptionEntry entries[32];
 };
 
 ScnFlags *scn_flags_new(void)
@@ -483,6 +575,17 @@ ScnFlags *scn_flags_new(void)
         {"long-prefill-token-threshold", 0, 0, G_OPTION_ARG_STRING, &f->threshold, "Cap on prompt tokens per request per step (0: off)", "N"},
         {"enable-prefix-caching", 0, 0, G_OPTION_ARG_NONE, &f->prefix_on, "Enable prefix caching (vLLM V1's default)", NULL},
         {"no-enable-prefix-caching", 0, 0, G_OPTION_ARG_NONE, &f->prefix_off, "Disable prefix caching", NULL},
+        {"vllm-version", 0, 0, G_OPTION_ARG_STRING, &f->vllm_version,
+         "vLLM version to behave like (default " SCN_DEFAULT_VLLM_VERSION "; sets the switches below)", "X.Y"},
+        {"async-scheduling", 0, 0, G_OPTION_ARG_NONE, &f->async_on, "Async scheduling (default from vLLM 0.14)", NULL},
+        {"no-async-scheduling", 0, 0, G_OPTION_ARG_NONE, &f->async_off, "Synchronous scheduling", NULL},
+        {"enforce-eager", 0, 0, G_OPTION_ARG_NONE, &f->eager, "No CUDA graphs", NULL},
+        {"scheduler-reserve-full-isl", 0, 0, G_OPTION_ARG_NONE, &f->isl_on,
+         "Admit a request only when its whole prompt fits in free KV blocks (default from vLLM 0.18)", NULL},
+        {"no-scheduler-reserve-full-isl", 0, 0, G_OPTION_ARG_NONE, &f->isl_off, "Admit by the first chunk's blocks",
+         NULL},
+        {"otlp-traces-endpoint", 0, 0, G_OPTION_ARG_STRING, &f->otlp,
+         "The server exports OpenTelemetry traces (models their CPU cost per step)", "URL"},
         {"seed", 0, 0, G_OPTION_ARG_STRING, &f->seed, "Seed of every random stream", "N"},
         {"latency-model", 0, 0, G_OPTION_ARG_STRING, &f->latency_model, "roofline-v2, roofline-v1 or auto", "NAME"},
         {"step-overhead-us", 0, 0, G_OPTION_ARG_STRING, &f->overhead, "Fixed CPU time per step", "US"},
@@ -504,7 +607,7 @@ void scn_flags_free(ScnFlags *f)
         return;
     char **strs[] = {&f->model, &f->hardware, &f->tp, &f->mns, &f->mnbt, &f->mml, &f->block_size, &f->gmu,
                      &f->blocks, &f->threshold, &f->seed, &f->latency_model, &f->overhead, &f->rate,
-                     &f->num_requests, &f->max_time};
+                     &f->num_requests, &f->max_time, &f->vllm_version, &f->otlp};
     for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
         g_free(*strs[i]);
     g_strfreev(f->latency_params);
@@ -560,6 +663,22 @@ gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error)
         s->enable_prefix_caching = TRUE;
     if (f->prefix_off)
         s->enable_prefix_caching = FALSE;
+    if ((f->async_on && f->async_off) || (f->isl_on && f->isl_off)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "--%s and --no-%s contradict each other",
+                    f->async_on && f->async_off ? "async-scheduling" : "scheduler-reserve-full-isl",
+                    f->async_on && f->async_off ? "async-scheduling" : "scheduler-reserve-full-isl");
+        return FALSE;
+    }
+    if (f->async_on || f->async_off)
+        s->async_scheduling = f->async_on ? 1 : 0;
+    if (f->isl_on || f->isl_off)
+        s->scheduler_reserve_full_isl = f->isl_on ? 1 : 0;
+    if (f->eager)
+        s->enforce_eager = TRUE;
+    if (f->otlp) {
+        g_free(s->otlp_traces_endpoint);
+        s->otlp_traces_endpoint = *f->otlp ? g_strdup(f->otlp) : NULL;
+    }
     for (char **p = f->latency_params; p && *p; p++) {
         GError *err = NULL;
         if (!lat_params_set(&s->latency, *p, &err)) {
@@ -568,7 +687,8 @@ gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error)
             return FALSE;
         }
     }
-    return set_flag(s, "--model", "model", f->model, TRUE, error) &&
+    return set_flag(s, "--vllm-version", "vllm_version", f->vllm_version, TRUE, error) &&
+           set_flag(s, "--model", "model", f->model, TRUE, error) &&
            set_flag(s, "--hardware", "hardware", f->hardware, TRUE, error) &&
            set_flag(s, "--tensor-parallel-size", "tensor_parallel_size", f->tp, FALSE, error) &&
            set_flag(s, "--max-num-seqs", "max_num_seqs", f->mns, FALSE, error) &&

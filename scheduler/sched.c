@@ -292,6 +292,25 @@ static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_
     return TRUE;
 }
 
+/* vLLM's scheduler_reserve_full_isl admission gate (allocate_slots with
+ * full_sequence_must_fit, vllm/v1/core/kv_cache_manager.py): the blocks of
+ * the request's whole sequence so far (prompt, plus output when resumed),
+ * capped at max_model_len, less the prefix hits, plus the hit blocks that
+ * sit on the free list, must all be free now. */
+static gboolean full_sequence_fits(const SchedScheduler *s, const SchedRequest *r, uint32_t num_hits)
+{
+    const uint32_t bs = s->cfg.block_size;
+    uint32_t tokens = MIN(sched_request_num_tokens(r), s->cfg.max_model_len);
+    uint32_t required = (tokens + bs - 1) / bs;
+    uint32_t have = r->num_blocks + num_hits;
+    uint32_t new_blocks = required > have ? required - have : 0;
+    uint32_t evictable_hits = 0;
+    for (uint32_t k = 0; k < num_hits; k++)
+        if (sched_kv_pool_is_free(s->pool, s->hit_blocks[k]))
+            evictable_hits++;
+    return (uint64_t)new_blocks + evictable_hits <= sched_kv_pool_num_free(s->pool);
+}
+
 /* Finds the longest run of cached full blocks of the request's tokens,
  * leaving at least the last token to compute. Returns the hit count; the
  * blocks are in s->hit_blocks. */
@@ -409,7 +428,8 @@ const SchedStep *sched_schedule(SchedScheduler *s)
             uint32_t hits = r->num_computed == 0 ? find_prefix_hits(s, r) : 0;
             uint32_t computed = r->num_computed + hits * s->cfg.block_size;
             uint32_t n = cap_tokens(s, r, computed, budget);
-            if (n == 0 || !allocate_slots(s, r, s->hit_blocks, hits, n))
+            if (n == 0 || (s->cfg.reserve_full_isl && !full_sequence_fits(s, r, hits)) ||
+                !allocate_slots(s, r, s->hit_blocks, hits, n))
                 break;
             waiting_pop_front(s);
             r->num_prev_blocks = 0;

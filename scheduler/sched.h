@@ -113,6 +113,11 @@ typedef struct {
     uint32_t num_gpu_blocks;           /* as vLLM reports it; one is reserved (null block) */
     uint32_t long_prefill_token_threshold; /* 0: off */
     gboolean enable_prefix_caching;
+    /* vLLM's scheduler_reserve_full_isl (on from about 0.18): a waiting
+     * request is admitted only when the blocks of its whole sequence (prompt,
+     * and output so far when resumed), less its prefix hits, are free, not
+     * just those of its first chunk. */
+    gboolean reserve_full_isl;
 } SchedConfig;
 
 /* Checks a configuration (positive counts, max_num_batched_tokens >=

@@ -62,6 +62,7 @@ typedef struct {
 
     gboolean busy;
     SimTime step_start;
+    GPtrArray *deferred;    /* async scheduling: SimReq* arrived during the running step */
 
     GArray *records;        /* SimRecord of completed requests */
     guint num_classes;
@@ -156,7 +157,7 @@ static void flush_interval(Engine *e)
     fprintf(f, "%.6f,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT
                ",%" G_GUINT64_FORMAT ",%u,%u,%u,%.6f\n",
             sim_time_to_seconds(e->ts_next - e->ts_interval), e->ts_steps, e->ts_arrived, e->ts_completed,
-            e->ts_preempted, e->ts_tokens, sched_num_running(e->sched), sched_num_waiting(e->sched),
+            e->ts_preempted, e->ts_tokens, sched_num_running(e->sched), sched_num_waiting(e->sched) + e->deferred->len,
             e->ts_kv_max, (double)e->ts_kv_max / usable);
     e->ts_steps = e->ts_tokens = e->ts_arrived = e->ts_completed = e->ts_preempted = 0;
     e->ts_kv_max = sched_kv_pool_num_used(sched_kv_pool(e->sched));
@@ -231,7 +232,19 @@ static void admit(Engine *e, const WlRequest *w)
         req_recycle(e, q);
         return;
     }
-    sched_add_request(e->sched, &q->sr);
+    if (e->cfg->async_scheduling && e->busy)
+        g_ptr_array_add(e->deferred, q); /* the next batch is already formed */
+    else
+        sched_add_request(e->sched, &q->sr);
+}
+
+/* Async scheduling: requests that arrived while the last step ran join the
+ * waiting queue once the batch that follows it has been formed. */
+static void release_deferred(Engine *e)
+{
+    for (guint i = 0; i < e->deferred->len; i++)
+        sched_add_request(e->sched, &((SimReq *)g_ptr_array_index(e->deferred, i))->sr);
+    g_ptr_array_set_size(e->deferred, 0);
 }
 
 /* Reads the source's next request into e->pending. */
@@ -261,6 +274,14 @@ static gboolean pull(Engine *e, GError **error)
 static gboolean start_step(Engine *e, GError **error)
 {
     const SchedStep *st = sched_schedule(e->sched);
+    if (e->deferred->len > 0) {
+        /* The step just formed was scheduled while the previous one ran (async
+         * scheduling); the requests that arrived meanwhile wait for the next.
+         * With nothing else to run, vLLM schedules them at once. */
+        release_deferred(e);
+        if (st->num_reqs == 0)
+            st = sched_schedule(e->sched);
+    }
     if (st->num_reqs == 0) {
         if (sched_num_running(e->sched) + sched_num_waiting(e->sched) > 0) {
             g_set_error(error, SS_ERROR, SS_ERROR_SIM,
@@ -336,7 +357,7 @@ static gboolean handle_step_end(Engine *e, GError **error)
         uint32_t usable = sched_kv_pool_num_blocks(sched_kv_pool(e->sched));
         fprintf(e->cfg->timeseries_csv, "%.6f,%.6f,%u,%u,%u,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%u,%u,%.6f,%u\n",
                 sim_time_to_seconds(e->step_start), sim_time_to_ms(dur), sched_num_running(e->sched),
-                sched_num_waiting(e->sched), st->num_reqs, st->batch.total_tokens, st->batch.prefill_tokens,
+                sched_num_waiting(e->sched) + e->deferred->len, st->num_reqs, st->batch.total_tokens, st->batch.prefill_tokens,
                 st->batch.num_decode, used, (double)used / usable, st->num_preempted);
     }
 
@@ -497,6 +518,8 @@ static SimSummary *summarise(Engine *e, gboolean stopped)
         in_flight[((SimReq *)sched_running_at(e->sched, i)->user)->class_id]++;
     for (uint32_t i = 0; i < sched_num_waiting(e->sched); i++)
         in_flight[((SimReq *)sched_waiting_at(e->sched, i)->user)->class_id]++;
+    for (guint i = 0; i < e->deferred->len; i++)
+        in_flight[((SimReq *)g_ptr_array_index(e->deferred, i))->class_id]++;
 
     double *buf = g_new(double, MAX(e->records->len, 1));
     SimClassSummary *all = &s->all;
@@ -569,6 +592,8 @@ static void engine_clear(Engine *e)
         }
         g_ptr_array_free(e->chunks, TRUE);
     }
+    if (e->deferred)
+        g_ptr_array_free(e->deferred, TRUE);
     if (e->records)
         g_array_free(e->records, TRUE);
     for (guint c = 0; c < e->num_classes; c++)
@@ -588,6 +613,7 @@ SimSummary *sim_run(const SimConfig *cfg, GError **error)
         return NULL;
     e.queue = sim_queue_new();
     e.chunks = g_ptr_array_new();
+    e.deferred = g_ptr_array_new();
     e.records = g_array_new(FALSE, FALSE, sizeof(SimRecord));
     e.num_classes = MAX(wl_source_num_classes(cfg->source), 1);
     e.classes = g_new0(ClassAcc, e.num_classes);
@@ -642,6 +668,8 @@ SimSummary *sim_run(const SimConfig *cfg, GError **error)
         write_request_row(&e, sched_running_at(e.sched, i)->user, "running", FALSE);
     for (uint32_t i = 0; i < sched_num_waiting(e.sched); i++)
         write_request_row(&e, sched_waiting_at(e.sched, i)->user, "waiting", FALSE);
+    for (guint i = 0; i < e.deferred->len; i++)
+        write_request_row(&e, g_ptr_array_index(e.deferred, i), "waiting", FALSE);
     result = summarise(&e, stopped);
 out:
     engine_clear(&e);

@@ -45,6 +45,11 @@ typedef struct {
     LatStepModel *latency;         /* borrowed; its time per step */
     WlSource *source;              /* borrowed; requests in arrival order */
     SimTime max_time;              /* 0: run until every request is done; else stop there */
+    /* vLLM's async scheduling (default from v0.14): the batch of the next
+     * step is formed when the current one starts, so a request that arrives
+     * while a step runs is scheduled two steps later, not one (the step time
+     * itself, max(GPU, CPU) instead of their sum, is the latency model's). */
+    gboolean async_scheduling;
 
     FILE *requests_csv;            /* optional: one row per request (docs/output.md) */
     FILE *timeseries_csv;          /* optional: one row per step or per interval */

@@ -293,7 +293,22 @@ static void test_hardware_table(void)
     const LatHardware *a = lat_hardware_table_find(t, "A100-SXM-80GB", &error);
     CU_ASSERT_PTR_NOT_NULL_FATAL(a);
     CU_ASSERT_EQUAL(a->fp8_tflops, 0.0); /* null: no FP8 */
-    CU_ASSERT_PTR_NULL(a->mfu_tables);
+    CU_ASSERT_STRING_EQUAL(a->mfu_tables, "a100"); /* BF16 GEMMs measured on A100 */
+    CU_ASSERT_EQUAL(a->compute_capability, 8.0);
+    CU_ASSERT_STRING_EQUAL(a->architecture, "ampere");
+    /* donors: its own tables first; a GPU without tables takes the nearest
+     * compute capability (the RTX 4090, Ada 8.9, takes Hopper 9.0 before Ampere) */
+    const LatHardware *d[8];
+    guint nd = lat_hardware_table_donors(t, a, d, 8);
+    CU_ASSERT(nd >= 2 && d[0] == a);
+    const LatHardware *ada = lat_hardware_table_find(t, "RTX4090", &error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ada);
+    nd = lat_hardware_table_donors(t, ada, d, 8);
+    CU_ASSERT(nd >= 2 && d[0]->compute_capability == 9.0);
+    CU_ASSERT_EQUAL(d[nd - 1]->compute_capability, 8.0);
+    const LatHardware *h200 = lat_hardware_table_find(t, "H200-SXM", &error);
+    nd = lat_hardware_table_donors(t, h200, d, 8);
+    CU_ASSERT(nd >= 1 && strcmp(d[0]->name, "H100-SXM") == 0); /* Hopper, nearest ridge, first in the file */
 
     CU_ASSERT_PTR_NULL(lat_hardware_table_find(t, "TPUv5", &error));
     CU_ASSERT_FATAL(error != NULL);

@@ -539,9 +539,9 @@ static void test_malformed_rows(void)
                       "data.csv:2:11: column 'down_proj_us': expected a positive number of microseconds, got 'x'");
     /* A GPU folder with no tables at all. */
     GError *error = NULL;
-    LatMfuDb *db = lat_mfu_db_load(ss_test_data_dir(), "a100", &error);
+    LatMfuDb *db = lat_mfu_db_load(ss_test_data_dir(), "l40s", &error);
     CU_ASSERT_PTR_NULL(db);
-    CU_ASSERT(error && strstr(error->message, "no MFU tables for GPU 'a100'"));
+    CU_ASSERT(error && strstr(error->message, "no MFU tables for GPU 'l40s'"));
     g_clear_error(&error);
 }
 

@@ -81,6 +81,46 @@ static gboolean require(const cJSON *o, const char *key, const char *path, const
     return FALSE;
 }
 
+/* "aggregates" of an aggregate-only experiment (one point whose request rows
+ * carry no timings): measured_tpot_ms with tpot_definition "ratio_of_means"
+ * becomes the TPOT mean of its single point. */
+static gboolean read_aggregates(const cJSON *root, const char *path, ValExperiment *e, GError **error)
+{
+    const cJSON *ag = cJSON_GetObjectItemCaseSensitive(root, "aggregates");
+    if (!ag || cJSON_IsNull(ag))
+        return TRUE;
+    if (!cJSON_IsObject(ag)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: aggregates: expected an object", path);
+        return FALSE;
+    }
+    double tpot = NAN;
+    char *def = NULL;
+    if (!scn_json_get_double(ag, "measured_tpot_ms", "aggregates", path, 0, INFINITY, TRUE, &tpot, error) ||
+        !scn_json_get_string(ag, "tpot_definition", "aggregates", path, &def, error))
+        return FALSE;
+    gboolean ok = TRUE;
+    if (!isnan(tpot)) {
+        if (!def || strcmp(def, "ratio_of_means") != 0) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "%s: aggregates.tpot_definition: expected \"ratio_of_means\" with measured_tpot_ms, got %s%s%s",
+                        path, def ? "'" : "", def ? def : "nothing", def ? "'" : "");
+            ok = FALSE;
+        } else if (e->points->len != 1) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "%s: aggregates.measured_tpot_ms: expected exactly one point (found %u)", path,
+                        e->points->len);
+            ok = FALSE;
+        } else {
+            ValPoint *p = g_ptr_array_index(e->points, 0);
+            p->measured[VAL_TPOT_MEAN] = tpot;
+            p->has_measured[VAL_TPOT_MEAN] = TRUE;
+            p->tpot_ratio_of_means = TRUE;
+        }
+    }
+    g_free(def);
+    return ok;
+}
+
 ValExperiment *val_experiment_load(const char *dir, GError **error)
 {
     char *path = g_build_filename(dir, "experiment.json", NULL);
@@ -128,8 +168,15 @@ ValExperiment *val_experiment_load(const char *dir, GError **error)
         !scn_json_get_bool(eng, "enable_prefix_caching", "engine", path, &e->enable_prefix_caching, error) ||
         !get_guint_field(eng, "block_size", "engine", path, 1, &e->block_size, error) ||
         !scn_json_get_double(eng, "gpu_memory_utilization", "engine", path, 0, 1, TRUE, &e->gpu_memory_utilization,
-                             error))
+                             error) ||
+        !scn_json_get_bool(eng, "otlp_tracing", "engine", path, &e->otlp_tracing, error))
         goto fail;
+    guint version_code;
+    if (e->vllm_version && !scn_vllm_version_parse(e->vllm_version, &version_code)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: engine.vllm_version: expected a version such as \"0.15.1\", got \"%s\"",
+                    path, e->vllm_version);
+        goto fail;
+    }
     if (blocks && !cJSON_IsNull(blocks) &&
         !get_guint_field(eng, "num_gpu_blocks", "engine", path, 2, &e->num_gpu_blocks, error))
         goto fail;
@@ -184,6 +231,8 @@ ValExperiment *val_experiment_load(const char *dir, GError **error)
             goto fail;
         }
     }
+    if (!read_aggregates(root, path, e, error))
+        goto fail;
     cJSON_Delete(root);
     g_free(path);
     return e;
@@ -213,6 +262,12 @@ static ScnScenario *point_scenario(const ValExperiment *e, const ValPoint *p, co
     s->num_gpu_blocks_override = e->num_gpu_blocks;
     s->long_prefill_token_threshold = e->long_prefill_token_threshold;
     s->enable_prefix_caching = e->enable_prefix_caching;
+    if (e->vllm_version) {
+        g_free(s->vllm_version);
+        s->vllm_version = g_strdup(e->vllm_version);
+    }
+    if (e->otlp_tracing)
+        s->otlp_traces_endpoint = g_strdup("(traced)");
     s->latency = *latency;
     wl_spec_clear(&s->workload);
     s->is_trace = TRUE;
@@ -242,6 +297,10 @@ gboolean val_experiment_simulate(ValExperiment *e, ScnCache *cache, const LatPar
         p->simulated[VAL_TTFT_P50] = a->ttft_ms.p50;
         p->simulated[VAL_TTFT_P90] = a->ttft_ms.p90;
         p->simulated[VAL_TPOT_MEAN] = a->tpot_ms.mean;
+        if (p->tpot_ratio_of_means) {
+            double mean_out = a->completed ? (double)a->output_tokens / (double)a->completed : 0;
+            p->simulated[VAL_TPOT_MEAN] = mean_out > 1 ? (a->e2e_ms.mean - a->ttft_ms.mean) / (mean_out - 1) : NAN;
+        }
         p->simulated[VAL_TPOT_P90] = a->tpot_ms.p90;
         p->simulated[VAL_E2E_MEAN] = a->e2e_ms.mean;
         p->simulated[VAL_E2E_P90] = a->e2e_ms.p90;

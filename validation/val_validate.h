@@ -38,6 +38,11 @@ typedef struct {
     double measured[VAL_NUM_METRICS];   /* ms, or tokens/s for throughput */
     double simulated[VAL_NUM_METRICS];
     gboolean has_measured[VAL_NUM_METRICS];
+    /* Aggregate-only ground truth (docs/validation-format.md, "aggregates"):
+     * TPOT measured as a ratio of means, (E2E mean - TTFT mean) /
+     * (mean output - 1); the simulated TPOT of such a point is computed the
+     * same way from the simulated means. */
+    gboolean tpot_ratio_of_means;
     uint64_t sim_preemptions;
     uint64_t sim_rejected;
     double sim_kv_usage_peak;
@@ -58,6 +63,7 @@ typedef struct {
     guint block_size;
     guint num_gpu_blocks;            /* 0: not logged */
     double gpu_memory_utilization;
+    gboolean otlp_tracing;           /* engine.otlp_tracing: the server exported OpenTelemetry traces */
     guint sim_num_gpu_blocks;        /* what the simulation used */
     GPtrArray *points;               /* ValPoint* */
 } ValExperiment;

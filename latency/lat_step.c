@@ -1,0 +1,826 @@
+/*
+ * lat_step.c: the step-time model: one vLLM V1 step (one forward pass over
+ * every scheduled token, prefill chunks and decodes together) on one GPU of
+ * a tensor-parallel group, with the CPU work around it.
+ *
+ * GPU time, the sum of (docs/latency.md gives each term and its source)
+ *   projections      per layer, m = every token of the step: fused qkv and
+ *                    gate_up (column-parallel, n/tp), o and down (row-
+ *                    parallel, k/tp), MLA projections, router, shared experts
+ *   moe_experts      routed experts as one grouped GEMM over the experts hit,
+ *                    E·(1 − (1 − k/E)^T) of E, with T·k/hit tokens each
+ *   elementwise      per layer: two fused add+RMSNorm, rotary, KV-cache
+ *                    write, SiLU-and-mul (and MoE routing and permutes)
+ *   attention_prefill per chunk, by its real shape (new after cached tokens)
+ *   attention_decode one batched kernel for all decodes
+ *   allreduce        tp > 1: two per layer of m·d activations
+ *   lm_head          once for the requests that sample, with the sampler
+ * each kernel timed by lat_kernels.c from measured tables (this GPU's, or
+ * another's transferred by the roofline rule), roofline v1 where none.
+ * CUDA graphs: a step of at most the largest capture size runs padded to the
+ * next capture size (a full graph for pure decode, piecewise with eager
+ * attention for mixed steps); larger steps and --enforce-eager run eagerly,
+ * and every kernel launched outside a graph costs launch_us of CPU.
+ * CPU time: step_overhead_us (+ tracing_overhead_us with OpenTelemetry
+ * tracing) + launches. A step takes CPU + GPU (synchronous scheduling, vLLM
+ * before 0.14) or max(CPU, GPU) (async scheduling: the CPU work of a step
+ * overlaps the GPU work of the previous one).
+ *
+ * Monotone by construction: every kernel time is non-decreasing in its work
+ * (tokens, requests, KV length) and non-increasing in the GPU's peak and
+ * bandwidth; padding only rounds up. tests/test_lat_laws.c checks it on
+ * every GPU.
+ *
+ * Cost of lat_step_model_seconds: no allocation; the parts that depend only
+ * on the (padded) token count and on the sampled count are cached per count,
+ * decode attention is one grid lookup, prefill attention one curve lookup
+ * per chunk.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "lat.h"
+#include "lat_kernels.h"
+#include "lat_mfu.h"
+#include "ss_error.h"
+
+#define MAX_GEMMS 12
+#define MAX_DONORS 16
+#define CACHE_LIMIT (1u << 20)
+
+typedef struct {
+    const char *name;
+    double count;     /* instances per step (layers holding it) */
+    LatGemmCurve c;
+} Gemm;
+
+typedef enum { GRAPH_NONE = 0, GRAPH_PIECEWISE, GRAPH_FULL } GraphMode;
+
+struct LatStepModel {
+    const LatModelDesc *model;
+    const LatHardware *hw;
+    guint tp;
+    LatParams p;
+    LatBackend backend;
+    LatRoof roof;
+    gboolean any_table;           /* some kernel is timed from a table */
+    gboolean any_estimated;       /* some kernel is not */
+    const LatHardware *donors[MAX_DONORS];
+    guint ndonors;
+
+    Gemm gemms[MAX_GEMMS];
+    guint ngemm;
+    Gemm lm_head;
+    double layers;
+
+    /* MoE */
+    double moe_layers, E, topk;
+    Gemm expert_up, expert_down;  /* one expert */
+
+    /* elementwise bytes per token of one layer, and kernels per layer */
+    double elem_dense_bytes[3];   /* norms (x2 kernels), rotary, KV write: per token */
+    double elem_act_dense;        /* SiLU-and-mul of a dense layer, per token */
+    double elem_act_moe;          /* of a MoE layer (top-k experts), per token */
+    double elem_permute_moe;      /* gather + scatter of a MoE layer, per token */
+    double kernels_per_layer;     /* for launches outside CUDA graphs */
+
+    LatAttn attn;
+    double attn_layers;
+
+    LatComm comm;
+    double ar_per_step, ar_bytes_per_token;
+
+    guint ncap;
+    guint *cap;                   /* CUDA-graph capture sizes, ascending */
+
+    guint cache_len;
+    double *mcache;               /* GPU time of the token-count parts, per padded count */
+    double *lmcache;
+};
+
+/* ---------------------------------------------------------------- setup -- */
+
+static guint div_up(guint a, guint b) { return (a + b - 1) / b; }
+
+static gboolean check_params(const LatParams *p, GError **error)
+{
+    struct {
+        const char *name;
+        double v, lo, hi;
+        gboolean lo_open;
+    } checks[] = {
+        {"step_overhead_us", p->step_overhead_us, 0, 1e7, FALSE},
+        {"tracing_overhead_us", p->tracing_overhead_us, 0, 1e7, FALSE},
+        {"launch_us", p->launch_us, 0, 1e4, FALSE},
+        {"cudagraph_max_size", p->cudagraph_max_size, 0, 1 << 20, FALSE},
+        {"compute_scale", p->compute_scale, 0, 10, TRUE},
+        {"bw_scale", p->bw_scale, 0, 10, TRUE},
+        {"bw_efficiency", p->bw_efficiency, 0, 1, TRUE},
+        {"elementwise_efficiency", p->elementwise_efficiency, 0, 1, TRUE},
+        {"kernel_floor_us", p->kernel_floor_us, 0, 1e4, FALSE},
+        {"link_efficiency", p->link_efficiency, 0, 1, TRUE},
+        {"allreduce_latency_us", p->allreduce_latency_us, 0, 1e6, FALSE},
+        {"pcie_link_efficiency", p->pcie_link_efficiency, 0, 1, TRUE},
+        {"pcie_allreduce_latency_us", p->pcie_allreduce_latency_us, 0, 1e6, FALSE},
+        {"custom_allreduce_max_mib", p->custom_allreduce_max_mib, 0, 1e6, FALSE},
+        {"moe_grouped_efficiency", p->moe_grouped_efficiency, 0, 1, TRUE},
+        {"moe_imbalance", p->moe_imbalance, 1, 100, FALSE},
+        {"v1_mfu", p->v1_mfu, 0, 1, TRUE},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(checks); i++) {
+        double v = checks[i].v;
+        gboolean ok = isfinite(v) && v <= checks[i].hi && (checks[i].lo_open ? v > checks[i].lo : v >= checks[i].lo);
+        if (!ok) {
+            g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "latency parameter '%s': expected %s %g and %g, got %g",
+                        checks[i].name, checks[i].lo_open ? "more than" : "between", checks[i].lo, checks[i].hi, v);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static void gemm_add(LatStepModel *sm, const LatMfuDb *const *dbs, const char *name, guint k, guint n, double count,
+                     gboolean sixteen_bit)
+{
+    if (count <= 0 || k == 0 || n == 0)
+        return;
+    g_assert(sm->ngemm < MAX_GEMMS); /* at most 9 are added below */
+    Gemm *g = &sm->gemms[sm->ngemm++];
+    g->name = name;
+    g->count = count;
+    lat_gemm_curve_init(&g->c, k, n, !sixteen_bit && sm->model->fp8_weights, sm->model->act_bytes, sm->hw, &sm->roof,
+                        sm->donors, dbs, sm->ndonors, &sm->p);
+    sm->any_table = sm->any_table || !g->c.estimated;
+    sm->any_estimated = sm->any_estimated || g->c.estimated;
+}
+
+/* vLLM's default capture sizes: 1, 2, 4, then every 8 up to 248, then every
+ * 16 from 256, up to the largest (vllm/config/vllm.py). */
+static void capture_sizes(LatStepModel *sm)
+{
+    guint max = (guint)sm->p.cudagraph_max_size;
+    if (max == 0)
+        max = 512;
+    GArray *a = g_array_new(FALSE, FALSE, sizeof(guint));
+    static const guint small[] = {1, 2, 4};
+    for (guint i = 0; i < 3; i++)
+        if (small[i] <= max)
+            g_array_append_val(a, small[i]);
+    for (guint s = 8; s < 256 && s <= max; s += 8)
+        g_array_append_val(a, s);
+    for (guint s = 256; s <= max; s += 16)
+        g_array_append_val(a, s);
+    sm->ncap = a->len;
+    sm->cap = (guint *)g_array_free(a, FALSE);
+}
+
+LatStepModel *lat_step_model_new(const LatModelDesc *model, const LatHardware *hw, guint tp,
+                                 const LatTableSource *sources, guint num_sources, const LatParams *params,
+                                 guint max_batched_tokens, GError **error)
+{
+    g_return_val_if_fail(model && hw, NULL);
+    LatParams defaults;
+    if (!params) {
+        lat_params_default(&defaults);
+        params = &defaults;
+    }
+    if (!check_params(params, error))
+        return NULL;
+    if (tp == 0 || max_batched_tokens == 0) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "tensor-parallel size and max batched tokens must be positive (got %u and %u)", tp,
+                    max_batched_tokens);
+        return NULL;
+    }
+    const LatModelDesc *m = model;
+    if (m->num_linear_attn_layers > 0) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                    "model '%s' has %u linear-attention (Gated DeltaNet) layers: the step-time models do not "
+                    "time them",
+                    m->name, m->num_linear_attn_layers);
+        return NULL;
+    }
+    if (m->num_heads % tp != 0) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                    "model '%s': tensor-parallel size %u does not divide its %u attention heads", m->name, tp,
+                    m->num_heads);
+        return NULL;
+    }
+    if (m->kv_lora_rank == 0 && m->num_kv_heads % tp != 0 && tp % m->num_kv_heads != 0) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                    "model '%s': tensor-parallel size %u neither divides nor is a multiple of its %u KV heads",
+                    m->name, tp, m->num_kv_heads);
+        return NULL;
+    }
+
+    LatStepModel *sm = g_new0(LatStepModel, 1);
+    sm->model = m;
+    sm->hw = hw;
+    sm->tp = tp;
+    sm->p = *params;
+    sm->backend = params->backend;
+    const LatMfuDb *dbs[MAX_DONORS];
+    if (sm->backend != LAT_BACKEND_ROOFLINE_V1)
+        for (guint i = 0; i < num_sources && sm->ndonors < MAX_DONORS; i++)
+            if (sources[i].db && sources[i].hw) {
+                sm->donors[sm->ndonors] = sources[i].hw;
+                dbs[sm->ndonors++] = sources[i].db;
+            }
+    if (sm->backend == LAT_BACKEND_AUTO)
+        sm->backend = sm->ndonors ? LAT_BACKEND_ROOFLINE_V2 : LAT_BACKEND_ROOFLINE_V1;
+    lat_roof_init(&sm->roof, hw, params->compute_scale, params->bw_scale);
+
+    double L = m->num_layers;
+    sm->layers = L;
+    guint d = m->hidden_size;
+    guint h_gpu = m->num_heads / tp;
+    guint kv_gpu = div_up(m->num_kv_heads, tp);
+
+    /* attention projections */
+    if (m->kv_lora_rank > 0) {
+        guint qk = m->qk_nope_head_dim + m->qk_rope_head_dim;
+        if (m->q_lora_rank > 0) {
+            gemm_add(sm, dbs, "q_a", d, m->q_lora_rank, L, FALSE); /* replicated */
+            gemm_add(sm, dbs, "q_b", m->q_lora_rank, h_gpu * qk, L, FALSE);
+        } else {
+            gemm_add(sm, dbs, "q", d, h_gpu * qk, L, FALSE);
+        }
+        gemm_add(sm, dbs, "kv_a", d, m->kv_lora_rank + m->qk_rope_head_dim, L, FALSE); /* replicated */
+        gemm_add(sm, dbs, "kv_b", m->kv_lora_rank, h_gpu * (m->qk_nope_head_dim + m->v_head_dim), L, FALSE);
+        gemm_add(sm, dbs, "o", h_gpu * m->v_head_dim, d, L, FALSE);
+    } else {
+        gemm_add(sm, dbs, "qkv", d, (h_gpu + 2 * kv_gpu) * m->head_dim, L, FALSE);
+        gemm_add(sm, dbs, "o", h_gpu * m->head_dim, d, L, FALSE);
+    }
+    /* dense MLP layers */
+    double dense = m->num_dense_layers;
+    guint ff = div_up(m->intermediate_size, tp);
+    if (dense > 0) {
+        gemm_add(sm, dbs, "gate_up", d, 2 * ff, dense, FALSE);
+        gemm_add(sm, dbs, "down", ff, d, dense, FALSE);
+    }
+    /* MoE layers: router, shared experts, routed experts */
+    sm->moe_layers = m->num_experts > 0 ? (double)(m->num_layers - m->num_dense_layers) : 0;
+    guint de = 0;
+    if (sm->moe_layers > 0) {
+        gemm_add(sm, dbs, "router", d, m->num_experts, sm->moe_layers, TRUE); /* replicated, 16-bit */
+        guint shared = m->num_shared_experts * m->shared_expert_intermediate_size;
+        if (shared > 0) {
+            guint sh = div_up(shared, tp);
+            gemm_add(sm, dbs, "shared_gate_up", d, 2 * sh, sm->moe_layers, FALSE);
+            gemm_add(sm, dbs, "shared_down", sh, d, sm->moe_layers, FALSE);
+        }
+        sm->E = m->num_experts;
+        sm->topk = m->experts_per_token;
+        de = div_up(m->moe_intermediate_size, tp);
+        sm->expert_up.name = "expert_gate_up";
+        sm->expert_up.count = sm->moe_layers;
+        lat_gemm_curve_init(&sm->expert_up.c, d, 2 * de, m->fp8_weights, m->act_bytes, hw, &sm->roof, sm->donors, dbs,
+                            sm->ndonors, &sm->p);
+        sm->expert_down.name = "expert_down";
+        sm->expert_down.count = sm->moe_layers;
+        lat_gemm_curve_init(&sm->expert_down.c, de, d, m->fp8_weights, m->act_bytes, hw, &sm->roof, sm->donors, dbs,
+                            sm->ndonors, &sm->p);
+        sm->any_estimated = sm->any_estimated || sm->expert_up.c.estimated;
+    }
+    /* LM head: vocabulary-parallel, 16-bit weights */
+    sm->lm_head.name = "lm_head";
+    sm->lm_head.count = 1;
+    lat_gemm_curve_init(&sm->lm_head.c, d, div_up(m->vocab_size, tp), FALSE, m->act_bytes, hw, &sm->roof, sm->donors,
+                        dbs, sm->ndonors, &sm->p);
+
+    /* attention core */
+    sm->attn_layers = m->num_layers - m->num_linear_attn_layers;
+    lat_attn_init(&sm->attn, m, tp, sm->donors, dbs, sm->ndonors);
+    sm->any_estimated = sm->any_estimated || !sm->attn.prefill || !sm->attn.decode;
+
+    /* elementwise kernels (bytes per token of one layer) */
+    double b = m->act_bytes;
+    double rot_heads = m->kv_lora_rank > 0 ? (double)h_gpu + 1 : (double)h_gpu + kv_gpu;
+    double rot_dim = m->kv_lora_rank > 0 ? m->qk_rope_head_dim : m->head_dim;
+    sm->elem_dense_bytes[0] = 4.0 * d * b;                  /* one fused add + RMSNorm (two per layer) */
+    sm->elem_dense_bytes[1] = 2.0 * rot_heads * rot_dim * b; /* rotary on q and k: read + write */
+    sm->elem_dense_bytes[2] = 2.0 * sm->attn.kv_bytes_token; /* KV write: read k, v; write the cache */
+    sm->elem_act_dense = 3.0 * ff * b;
+    sm->elem_act_moe = 3.0 * sm->topk * de * b;
+    sm->elem_permute_moe = 2.0 * sm->topk * d * b;
+    sm->kernels_per_layer = 4 /* GEMMs */ + 5 /* elementwise */ + 1 /* attention */ + (tp > 1 ? 2 : 0) +
+                            (sm->moe_layers > 0 ? 4 : 0);
+
+    /* all-reduce after attention and after the MLP of every layer */
+    lat_comm_init(&sm->comm, hw, tp, sm->donors, dbs, sm->ndonors);
+    sm->ar_per_step = tp > 1 ? 2.0 * L : 0.0;
+    sm->ar_bytes_per_token = (double)d * m->act_bytes;
+
+    capture_sizes(sm);
+    sm->cache_len = MIN(MAX(max_batched_tokens, sm->cap[sm->ncap - 1]), CACHE_LIMIT) + 1;
+    sm->mcache = g_new(double, sm->cache_len);
+    sm->lmcache = g_new(double, sm->cache_len);
+    for (guint i = 0; i < sm->cache_len; i++)
+        sm->mcache[i] = sm->lmcache[i] = -1.0;
+    return sm;
+}
+
+void lat_step_model_free(LatStepModel *sm)
+{
+    if (!sm)
+        return;
+    for (guint i = 0; i < sm->ngemm; i++)
+        lat_gemm_curve_clear(&sm->gemms[i].c);
+    lat_gemm_curve_clear(&sm->lm_head.c);
+    if (sm->moe_layers > 0) {
+        lat_gemm_curve_clear(&sm->expert_up.c);
+        lat_gemm_curve_clear(&sm->expert_down.c);
+    }
+    lat_attn_clear(&sm->attn);
+    g_free(sm->cap);
+    g_free(sm->mcache);
+    g_free(sm->lmcache);
+    g_free(sm);
+}
+
+LatBackend lat_step_model_backend(const LatStepModel *sm) { return sm->backend; }
+
+gboolean lat_step_model_estimated(const LatStepModel *sm) { return sm->any_estimated || !sm->any_table; }
+
+gboolean lat_step_model_measured_gpu(const LatStepModel *sm)
+{
+    return sm->ndonors > 0 && sm->donors[0] == sm->hw && !lat_step_model_estimated(sm);
+}
+
+const char *lat_step_model_table_gpu(const LatStepModel *sm) { return sm->ndonors ? sm->donors[0]->name : NULL; }
+
+guint lat_step_model_gemms(const LatStepModel *sm, LatGemmInfo *out, guint max)
+{
+    const Gemm *all[MAX_GEMMS + 3];
+    guint n = 0;
+    for (guint i = 0; i < sm->ngemm; i++)
+        all[n++] = &sm->gemms[i];
+    if (sm->moe_layers > 0) {
+        all[n++] = &sm->expert_up;
+        all[n++] = &sm->expert_down;
+    }
+    all[n++] = &sm->lm_head;
+    for (guint i = 0; i < n && i < max; i++) {
+        const Gemm *g = all[i];
+        out[i] = (LatGemmInfo){g->name, g->c.k, g->c.n, g->count, g->c.weight_bytes,
+                               g->c.curve ? lat_mfu_curve_file(g->c.curve) : NULL, g->c.exact};
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------ the terms -- */
+
+typedef struct {
+    double seconds, flops, bytes;
+    double compute_s, memory_s;
+} Acc;
+
+static void acc_add(Acc *a, double seconds, double flops, double bytes, gboolean compute_bound)
+{
+    if (!a)
+        return;
+    a->seconds += seconds;
+    a->flops += flops;
+    a->bytes += bytes;
+    if (compute_bound)
+        a->compute_s += seconds;
+    else
+        a->memory_s += seconds;
+}
+
+static gboolean gemm_compute_bound(const LatStepModel *sm, const LatGemmCurve *c, double m)
+{
+    return lat_gemm_flops(c, m) / c->peak >= lat_gemm_bytes(c, m) / sm->roof.bw;
+}
+
+static double gemm_time(const LatStepModel *sm, const Gemm *g, double m, Acc *acc, char *src, gsize len)
+{
+    if (m <= 0)
+        return 0.0;
+    double t = g->count * lat_gemm_curve_time(&g->c, m, src, len);
+    acc_add(acc, t, g->count * lat_gemm_flops(&g->c, m), g->count * lat_gemm_bytes(&g->c, m),
+            gemm_compute_bound(sm, &g->c, m));
+    return t;
+}
+
+/* Routed experts of all MoE layers at `tokens` tokens: one grouped GEMM per
+ * projection over the experts hit, each with tokens·k/hit rows. A grouped
+ * kernel has one launch (one kernel floor, not one per expert) and reaches
+ * moe_grouped_efficiency of a dense GEMM where compute-bound (DeepGEMM's
+ * grouped vs dense FP8 tables on H800: 0.91 at >= 1024 tokens per expert);
+ * moe_imbalance (>= 1) stretches the compute-bound part for routing skew. */
+static double moe_time(const LatStepModel *sm, double tokens, Acc *acc, char *src, gsize len)
+{
+    if (sm->moe_layers <= 0 || tokens <= 0)
+        return 0.0;
+    double hit = lat_moe_experts_hit(sm->E, sm->topk, tokens);
+    double me = tokens * sm->topk / MAX(hit, 1e-9);
+    const LatGemmCurve *up = &sm->expert_up.c, *down = &sm->expert_down.c;
+    double t1 = lat_gemm_curve_time(up, me, src, len) + lat_gemm_curve_time(down, me, NULL, 0);
+    double floor = MIN(2.0 * sm->p.kernel_floor_us * 1e-6, 0.5 * t1);
+    double f = lat_gemm_flops(up, me) + lat_gemm_flops(down, me);
+    double by = lat_gemm_bytes(up, me) + lat_gemm_bytes(down, me);
+    double rc = f / up->peak, rm = by / sm->roof.bw;
+    double compute_share = rc / MAX(rc, rm); /* 1 when compute-bound on this GPU */
+    double stretch = 1.0 + (sm->p.moe_imbalance / sm->p.moe_grouped_efficiency - 1.0) * compute_share;
+    double one_layer = (hit * (t1 - floor) + floor) * stretch;
+    double t = sm->moe_layers * one_layer;
+    acc_add(acc, t, sm->moe_layers * hit * f, sm->moe_layers * hit * by, rc >= rm);
+    if (src) {
+        gsize l = strlen(src);
+        g_snprintf(src + l, len - l, "; grouped over %.2f of %g experts, %.1f tokens each", hit, sm->E, me);
+    }
+    return t;
+}
+
+static double elementwise_time(const LatStepModel *sm, double m, Acc *acc)
+{
+    if (m <= 0)
+        return 0.0;
+    const LatRoof *r = &sm->roof;
+    double per_layer = 2.0 * lat_elementwise_time(r, &sm->p, m * sm->elem_dense_bytes[0]) +
+                       lat_elementwise_time(r, &sm->p, m * sm->elem_dense_bytes[1]) +
+                       lat_elementwise_time(r, &sm->p, m * sm->elem_dense_bytes[2]);
+    double bytes = m * (2.0 * sm->elem_dense_bytes[0] + sm->elem_dense_bytes[1] + sm->elem_dense_bytes[2]);
+    double t = sm->layers * per_layer;
+    double dense = sm->model->num_dense_layers;
+    t += dense * lat_elementwise_time(r, &sm->p, m * sm->elem_act_dense);
+    double all_bytes = sm->layers * bytes + dense * m * sm->elem_act_dense;
+    if (sm->moe_layers > 0) {
+        t += sm->moe_layers * (lat_elementwise_time(r, &sm->p, m * sm->elem_act_moe) +
+                               2.0 * lat_elementwise_time(r, &sm->p, m * sm->elem_permute_moe / 2.0));
+        all_bytes += sm->moe_layers * m * (sm->elem_act_moe + sm->elem_permute_moe);
+    }
+    acc_add(acc, t, 0, all_bytes, FALSE);
+    return t;
+}
+
+static double allreduce_time(const LatStepModel *sm, double tokens, char *src, gsize len)
+{
+    if (sm->ar_per_step <= 0 || tokens <= 0)
+        return 0.0;
+    return sm->ar_per_step * lat_comm_allreduce_time(&sm->comm, &sm->p, tokens * sm->ar_bytes_per_token, src, len);
+}
+
+/* Everything that depends only on the step's (padded) token count. */
+static double m_time(const LatStepModel *sm, double m)
+{
+    double t = 0;
+    for (guint i = 0; i < sm->ngemm; i++)
+        t += gemm_time(sm, &sm->gemms[i], m, NULL, NULL, 0);
+    t += moe_time(sm, m, NULL, NULL, 0);
+    t += elementwise_time(sm, m, NULL);
+    t += allreduce_time(sm, m, NULL, 0);
+    return t;
+}
+
+/* LM head and sampler for s sampled tokens (the logits of the whole
+ * vocabulary are gathered and read in 32-bit floats, then probabilities written). */
+static double lm_time(const LatStepModel *sm, double s, Acc *acc, char *src, gsize len)
+{
+    if (s <= 0)
+        return 0.0;
+    double t = gemm_time(sm, &sm->lm_head, s, acc, src, len);
+    double sb = s * sm->model->vocab_size * 8.0;
+    double ts = lat_elementwise_time(&sm->roof, &sm->p, sb);
+    acc_add(acc, ts, 0, sb, FALSE);
+    return t + ts;
+}
+
+/* The token count a step runs at, and how: padded to the next CUDA-graph
+ * capture size when it has one (full graph for pure decode, piecewise
+ * otherwise), unpadded and eager when it is larger or graphs are off. */
+static double padded(const LatStepModel *sm, const BatchDesc *b, GraphMode *mode)
+{
+    uint64_t m = b->total_tokens;
+    if (sm->p.enforce_eager || m > sm->cap[sm->ncap - 1]) {
+        *mode = GRAPH_NONE;
+        return (double)m;
+    }
+    guint lo = 0, hi = sm->ncap - 1;
+    while (lo < hi) {
+        guint mid = (lo + hi) / 2;
+        if (sm->cap[mid] >= m)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    *mode = b->num_prefill == 0 ? GRAPH_FULL : GRAPH_PIECEWISE;
+    return (double)sm->cap[lo];
+}
+
+/* Kernel launches the CPU issues in this step. */
+static double launches(const LatStepModel *sm, GraphMode mode)
+{
+    switch (mode) {
+    case GRAPH_FULL:
+        return 1.0;
+    case GRAPH_PIECEWISE: /* one graph per piece and attention eagerly between them */
+        return 2.0 * sm->attn_layers + 1.0;
+    case GRAPH_NONE:
+        break;
+    }
+    return sm->kernels_per_layer * sm->layers + 4.0;
+}
+
+static double cpu_seconds(const LatStepModel *sm)
+{
+    return (sm->p.step_overhead_us + (sm->p.otlp_tracing ? sm->p.tracing_overhead_us : 0.0)) * 1e-6;
+}
+
+static double combine(const LatStepModel *sm, double gpu, double launch_cpu)
+{
+    double cpu = cpu_seconds(sm);
+    if (sm->p.async_scheduling)
+        return MAX(gpu, cpu + launch_cpu);
+    return cpu + MAX(gpu, launch_cpu);
+}
+
+/* ------------------------------------------------------------ hot path -- */
+
+double lat_step_model_seconds(LatStepModel *sm, const BatchDesc *b)
+{
+    if (b->num_entries == 0)
+        return 0.0;
+    GraphMode mode;
+    double mp = padded(sm, b, &mode);
+    double gpu;
+    uint64_t mi = (uint64_t)mp;
+    if (mi < sm->cache_len) {
+        double *c = &sm->mcache[mi];
+        if (*c < 0)
+            *c = m_time(sm, mp);
+        gpu = *c;
+    } else {
+        gpu = m_time(sm, mp);
+    }
+    uint32_t s = b->num_sampled;
+    if (s > 0) {
+        if (s < sm->cache_len) {
+            double *c = &sm->lmcache[s];
+            if (*c < 0)
+                *c = lm_time(sm, s, NULL, NULL, 0);
+            gpu += *c;
+        } else {
+            gpu += lm_time(sm, s, NULL, NULL, 0);
+        }
+    }
+    if (b->num_decode > 0)
+        gpu += sm->attn_layers * lat_attn_decode_time(&sm->attn, &sm->roof, &sm->p, b->num_decode,
+                                                      (double)b->decode_kv_tokens, b->decode_kv_max, NULL, 0, NULL, NULL);
+    uint32_t left = b->num_prefill;
+    for (uint32_t i = 0; left > 0 && i < b->num_entries; i++) {
+        const BatchEntry *e = &b->entries[i];
+        if (e->new_tokens > 1) {
+            gpu += sm->attn_layers * lat_attn_prefill_time(&sm->attn, &sm->roof, &sm->p, e->new_tokens,
+                                                           e->cached_tokens, NULL, 0, NULL, NULL);
+            left--;
+        }
+    }
+    return combine(sm, gpu, launches(sm, mode) * sm->p.launch_us * 1e-6);
+}
+
+/* ------------------------------------------------------------ breakdown -- */
+
+static LatComponent *component(LatBreakdown *out, const char *name)
+{
+    g_assert(out->num_components < LAT_MAX_COMPONENTS); /* at most 10 are added */
+    LatComponent *c = &out->components[out->num_components++];
+    memset(c, 0, sizeof *c);
+    c->name = name;
+    return c;
+}
+
+static void component_from(LatComponent *c, const Acc *a)
+{
+    c->seconds = a->seconds;
+    c->flops = a->flops;
+    c->bytes = a->bytes;
+    c->bound = a->compute_s >= a->memory_s ? LAT_BOUND_COMPUTE : LAT_BOUND_MEMORY;
+}
+
+static LatLookup *lookup(LatBreakdown *out, const char *comp)
+{
+    if (out->num_lookups >= LAT_MAX_LOOKUPS)
+        return NULL;
+    LatLookup *l = &out->lookups[out->num_lookups++];
+    memset(l, 0, sizeof *l);
+    l->component = comp;
+    return l;
+}
+
+/* "measured on H100-SXM" / "transferred from H100-SXM" for a donor. */
+static void donor_note(const LatStepModel *sm, const LatHardware *donor, char *buf, gsize len)
+{
+    if (!donor)
+        g_strlcpy(buf, "", len);
+    else if (donor == sm->hw)
+        g_snprintf(buf, len, "; measured on %s", donor->name);
+    else
+        g_snprintf(buf, len, "; measured on %s, transferred by the roofline rule", donor->name);
+}
+
+static void gemm_component(const LatStepModel *sm, LatBreakdown *out, const char *name, const Gemm *const *gs,
+                           guint n, double m)
+{
+    Acc a = {0};
+    gboolean est = FALSE;
+    const LatHardware *donor = NULL;
+    for (guint i = 0; i < n; i++) {
+        const Gemm *g = gs[i];
+        char src[200] = "";
+        Acc one = {0};
+        double t = gemm_time(sm, g, m, &one, src, sizeof src);
+        acc_add(&a, one.seconds, one.flops, one.bytes, one.compute_s >= one.memory_s);
+        est = est || g->c.estimated;
+        if (!donor && !g->c.estimated)
+            donor = g->c.donor;
+        LatLookup *l = lookup(out, name);
+        if (l) {
+            char note[96];
+            donor_note(sm, g->c.donor, note, sizeof note);
+            g_snprintf(l->what, sizeof l->what, "%s m=%g k=%u n=%u x%g", g->name, m, g->c.k, g->c.n, g->count);
+            g_snprintf(l->source, sizeof l->source, "%s%s", src, note);
+            l->seconds = t;
+            l->estimated = g->c.estimated;
+        }
+    }
+    LatComponent *c = component(out, name);
+    component_from(c, &a);
+    c->estimated = est;
+    if (est)
+        g_strlcpy(c->source, "estimated: no GEMM table on any GPU (roofline-v1 constants)", sizeof c->source);
+    else if (n > 0) {
+        char note[96];
+        donor_note(sm, donor, note, sizeof note);
+        g_snprintf(c->source, sizeof c->source, "%s (%u GEMMs, see --verbose)%s", lat_mfu_curve_file(gs[0]->c.curve),
+                   n, note);
+    }
+}
+
+void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdown *out)
+{
+    memset(out, 0, sizeof *out);
+    out->backend = sm->backend;
+    out->async_scheduling = sm->p.async_scheduling;
+    if (b->num_entries == 0)
+        return;
+    GraphMode mode;
+    double m = padded(sm, b, &mode);
+    out->padded_tokens = m;
+    out->cuda_graph = mode == GRAPH_FULL ? "full" : mode == GRAPH_PIECEWISE ? "piecewise" : "none";
+    double gpu = 0;
+
+    const Gemm *gs[MAX_GEMMS];
+    for (guint i = 0; i < sm->ngemm; i++)
+        gs[i] = &sm->gemms[i];
+    gemm_component(sm, out, "projections", gs, sm->ngemm, m);
+    gpu += out->components[out->num_components - 1].seconds;
+
+    if (sm->moe_layers > 0) {
+        Acc e = {0};
+        char src[200] = "";
+        double t = moe_time(sm, m, &e, src, sizeof src);
+        LatComponent *c = component(out, "moe_experts");
+        component_from(c, &e);
+        c->estimated = sm->expert_up.c.estimated;
+        char note[96];
+        donor_note(sm, sm->expert_up.c.donor, note, sizeof note);
+        g_snprintf(c->source, sizeof c->source, "%s%s", src, note);
+        LatLookup *l = lookup(out, "moe_experts");
+        if (l) {
+            g_snprintf(l->what, sizeof l->what, "experts T=%g hit=%.2f of %g", m,
+                       lat_moe_experts_hit(sm->E, sm->topk, m), sm->E);
+            g_strlcpy(l->source, c->source, sizeof l->source);
+            l->seconds = t;
+            l->estimated = c->estimated;
+        }
+        gpu += t;
+    }
+
+    Acc el = {0};
+    gpu += elementwise_time(sm, m, &el);
+    LatComponent *c = component(out, "elementwise");
+    component_from(c, &el);
+    g_snprintf(c->source, sizeof c->source,
+               "norms, rotary, KV write, activation: %g us + bytes / (bandwidth x %.2f) per kernel",
+               sm->p.kernel_floor_us, sm->p.elementwise_efficiency);
+
+    if (b->num_prefill > 0) {
+        Acc p = {0};
+        guint shown = 0;
+        char first_src[200] = "";
+        for (uint32_t i = 0; i < b->num_entries; i++) {
+            const BatchEntry *en = &b->entries[i];
+            if (en->new_tokens <= 1)
+                continue;
+            char src[200] = "";
+            double f = 0, by = 0;
+            double t = sm->attn_layers * lat_attn_prefill_time(&sm->attn, &sm->roof, &sm->p, en->new_tokens,
+                                                               en->cached_tokens, src, sizeof src, &f, &by);
+            acc_add(&p, t, sm->attn_layers * f, sm->attn_layers * by, TRUE);
+            if (!first_src[0])
+                g_strlcpy(first_src, src, sizeof first_src);
+            LatLookup *l = shown < 8 ? lookup(out, "attention_prefill") : NULL;
+            if (l) {
+                shown++;
+                g_snprintf(l->what, sizeof l->what, "prefill t=%u p=%u", en->new_tokens, en->cached_tokens);
+                g_strlcpy(l->source, src, sizeof l->source);
+                l->seconds = t;
+                l->estimated = sm->attn.prefill == NULL;
+            }
+        }
+        gpu += p.seconds;
+        c = component(out, "attention_prefill");
+        component_from(c, &p);
+        c->bound = LAT_BOUND_COMPUTE;
+        c->estimated = sm->attn.prefill == NULL;
+        if (sm->attn.prefill) {
+            char note[96];
+            donor_note(sm, sm->attn.prefill_donor, note, sizeof note);
+            g_snprintf(c->source, sizeof c->source, "%s%s, keyed by sqrt(t^2 + 2tp)%s",
+                       lat_mfu_curve_file(sm->attn.prefill), sm->attn.prefill_exact ? "" : " (nearest shape)", note);
+        } else {
+            g_strlcpy(c->source, first_src, sizeof c->source);
+        }
+    }
+    if (b->num_decode > 0) {
+        char src[200] = "";
+        double f = 0, by = 0;
+        double t = sm->attn_layers * lat_attn_decode_time(&sm->attn, &sm->roof, &sm->p, b->num_decode,
+                                                          (double)b->decode_kv_tokens, b->decode_kv_max, src, sizeof src, &f, &by);
+        gpu += t;
+        c = component(out, "attention_decode");
+        c->seconds = t;
+        c->flops = sm->attn_layers * f;
+        c->bytes = sm->attn_layers * by;
+        c->bound = f / sm->roof.peak_bf16 >= by / sm->roof.bw ? LAT_BOUND_COMPUTE : LAT_BOUND_MEMORY;
+        c->estimated = sm->attn.decode == NULL;
+        if (sm->attn.decode) {
+            char note[96];
+            donor_note(sm, sm->attn.decode_donor, note, sizeof note);
+            g_snprintf(c->source, sizeof c->source, "%s%s, batch %u x mean kv %.0f%s",
+                       lat_mfu_grid_file(sm->attn.decode), sm->attn.decode_exact ? "" : " (nearest shape)",
+                       b->num_decode, (double)b->decode_kv_tokens / b->num_decode, note);
+        } else {
+            g_strlcpy(c->source, src, sizeof c->source);
+        }
+        LatLookup *l = lookup(out, "attention_decode");
+        if (l) {
+            g_snprintf(l->what, sizeof l->what, "decode batch=%u sum_kv=%" G_GUINT64_FORMAT, b->num_decode,
+                       (guint64)b->decode_kv_tokens);
+            g_strlcpy(l->source, src, sizeof l->source);
+            l->seconds = t;
+            l->estimated = c->estimated;
+        }
+    }
+    if (sm->ar_per_step > 0) {
+        char src[200] = "";
+        double t = allreduce_time(sm, m, src, sizeof src);
+        gpu += t;
+        c = component(out, "allreduce");
+        c->seconds = t;
+        c->bytes = sm->ar_per_step * m * sm->ar_bytes_per_token;
+        c->bound = LAT_BOUND_COMMUNICATION;
+        g_snprintf(c->source, sizeof c->source, "%g x %g bytes: %s", sm->ar_per_step, m * sm->ar_bytes_per_token, src);
+    }
+    if (b->num_sampled > 0) {
+        Acc l = {0};
+        char src[200] = "";
+        double t = lm_time(sm, b->num_sampled, &l, src, sizeof src);
+        gpu += t;
+        c = component(out, "lm_head");
+        component_from(c, &l);
+        c->estimated = sm->lm_head.c.estimated;
+        char note[96];
+        donor_note(sm, sm->lm_head.c.donor, note, sizeof note);
+        g_snprintf(c->source, sizeof c->source, "%s%s; + sampler", src, note);
+        LatLookup *lk = lookup(out, "lm_head");
+        if (lk) {
+            g_snprintf(lk->what, sizeof lk->what, "lm_head m=%u k=%u n=%u", b->num_sampled, sm->lm_head.c.k,
+                       sm->lm_head.c.n);
+            g_strlcpy(lk->source, src, sizeof lk->source);
+            lk->seconds = t;
+            lk->estimated = c->estimated;
+        }
+    }
+    double launch_cpu = launches(sm, mode) * sm->p.launch_us * 1e-6;
+    out->gpu_seconds = gpu;
+    out->cpu_seconds = cpu_seconds(sm) + launch_cpu;
+    c = component(out, "cpu");
+    c->seconds = cpu_seconds(sm);
+    c->bound = LAT_BOUND_FIXED;
+    g_snprintf(c->source, sizeof c->source, "step_overhead_us = %g%s", sm->p.step_overhead_us,
+               sm->p.otlp_tracing ? " + tracing_overhead_us (OpenTelemetry tracing)" : "");
+    if (launch_cpu > 0) {
+        c = component(out, "launches");
+        c->seconds = launch_cpu;
+        c->bound = LAT_BOUND_FIXED;
+        g_snprintf(c->source, sizeof c->source, "%g kernel launches x %g us (CUDA graph: %s)", launches(sm, mode),
+                   sm->p.launch_us, out->cuda_graph);
+    }
+    out->total_seconds = combine(sm, gpu, launch_cpu);
+    for (guint i = 0; i < out->num_components; i++)
+        out->estimated = out->estimated || out->components[i].estimated;
+}
