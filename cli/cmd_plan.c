@@ -17,8 +17,8 @@ static void print_table(FILE *out, const PlPlanResult *r)
         fprintf(out, "%s %s", i ? "," : "", r->slos[i].label);
     fprintf(out, "; sustained = SLOs met and the queue grows by <= %g ms and <= %g%% of elapsed time\n\n",
             r->max_queue_growth_ms, 100 * r->max_queue_growth_rate);
-    fprintf(out, "%4s  %-28s %12s  %-26s %8s %5s %10s %10s\n", "rank", "candidate", "max req/s", "binding", "replicas",
-            "GPUs", "$/hour", "$/M tok");
+    fprintf(out, "%4s  %-28s %12s  %-26s %8s %5s %10s %10s  %s\n", "rank", "candidate", "max req/s", "binding",
+            "replicas", "GPUs", "$/hour", "$/M tok", "step times");
     /* ranks are 1..F for the F feasible candidates, 0 for the others */
     const PlCandidateResult **order = g_new0(const PlCandidateResult *, r->num_candidates);
     guint tail = r->num_candidates;
@@ -37,9 +37,9 @@ static void print_table(FILE *out, const PlPlanResult *r)
         }
         char rate[32];
         g_snprintf(rate, sizeof rate, "%s%.3g", c->max_rate_is_bound ? ">=" : "", c->max_rate);
-        fprintf(out, "%4u  %-28.28s %12s  %-26.26s %8u %5u %10.2f %10.3f\n", c->rank, c->name, rate,
+        fprintf(out, "%4u  %-28.28s %12s  %-26.26s %8u %5u %10.2f %10.3f  %s\n", c->rank, c->name, rate,
                 c->binding ? c->binding : "", c->replicas, c->gpus, c->cost_per_hour,
-                c->cost_per_million_output_tokens);
+                c->cost_per_million_output_tokens, c->latency_basis ? c->latency_basis : "");
     }
     g_free(order);
     if (r->recommended >= 0)

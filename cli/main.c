@@ -17,6 +17,7 @@ static const Command commands[] = {
     {"replay", cmd_replay, "replay a request trace (servesim, Azure or Vidur CSV columns)"},
     {"step", cmd_step, "time one step of a model on a GPU, with its breakdown"},
     {"validate", cmd_validate, "replay measured runs of real vLLM servers and print the error"},
+    {"calibrate", cmd_calibrate, "fit a GPU's step-time constants to measured runs; write a hardware profile"},
     {"sweep", cmd_sweep, "run a grid of scenarios in parallel, one row per point"},
     {"merge", cmd_merge, "join the outputs of sweep shards into one file"},
     {"plan", cmd_plan, "capacity planning: highest rate within SLOs, replicas, cost, report"},

@@ -179,6 +179,15 @@ void lat_params_default(LatParams *p);
  * scenario resolves, not set here). Errors
  * (SS_ERROR_USAGE) name the parameter and list the known ones. */
 gboolean lat_params_set(LatParams *p, const char *assignment, GError **error);
+/* Hardware profiles (written by `servesim calibrate`, docs/calibration.md):
+ * {"schema": LAT_PROFILE_SCHEMA, "hardware": NAME, "params": {NAME: number}}
+ * plus what it was fitted on. Applies the profile's constants over *p; fails
+ * (SS_ERROR_INPUT, or SS_ERROR_USAGE when `hardware` is not NULL and is not
+ * the profile's GPU) without changing *p. */
+#define LAT_PROFILE_SCHEMA "servesim.hardware_profile/1"
+gboolean lat_params_apply_profile(LatParams *p, const char *path, const char *hardware, GError **error);
+/* The GPU a profile is for (g_free), or NULL with an error. */
+char *lat_profile_hardware(const char *path, GError **error);
 /* Every parameter name lat_params_set knows, NULL-terminated (static). */
 const char *const *lat_params_names(void);
 /* The value of a numeric parameter by name (switches read 0 or 1); FALSE when unknown. */

@@ -379,7 +379,7 @@ double lat_comm_allreduce_time(const LatComm *c, const LatParams *p, double byte
     double us = lat_mfu_allreduce_us(c->table, c->tp, bytes, NULL);
     double t = us * 1e-6 * (c->table_hw->link_gbs_per_dir * 1e9) / c->link_bps;
     if (src)
-        g_snprintf(src, src_len, "NCCL, measured: mfu/%s (%u GPUs of %s)%s", lat_mfu_allreduce_file(c->table), c->tp,
+        g_snprintf(src, src_len, "NCCL, measured: %s (%u GPUs of %s)%s", lat_mfu_allreduce_file(c->table), c->tp,
                    c->table_hw->name, c->table_hw->link_gbs_per_dir * 1e9 != c->link_bps ? ", scaled by link bandwidth" : "");
     return MAX(t, custom);
 }

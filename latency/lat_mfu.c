@@ -1083,7 +1083,7 @@ LatMfuDb *lat_mfu_db_load(const char *data_dir, const char *gpu, GError **error)
     char *ar_file = g_strdup_printf("%s.csv", gpu);
     char *ar_path = g_build_filename(ar, ar_file, NULL);
     if (g_file_test(ar_path, G_FILE_TEST_EXISTS)) {
-        db->allreduce_file = g_build_filename("..", "comm", "allreduce", ar_file, NULL);
+        db->allreduce_file = g_build_filename("comm", "allreduce", ar_file, NULL);
         ok = load_allreduce(db, ar_path, error);
     }
     g_free(ar);

@@ -85,7 +85,7 @@ const LatMfuCurve *lat_mfu_gemm_curve_prec(const LatMfuDb *db, LatPrecision prec
  * table has no row for that many GPUs. *table_max_bytes (may be NULL)
  * receives the largest size measured. */
 double lat_mfu_allreduce_us(const LatMfuDb *db, guint num_gpus, double bytes, double *table_max_bytes);
-/* The all-reduce table's file, relative to the data dir's mfu/ (NULL: none). */
+/* The all-reduce table's file, relative to the data dir (NULL: none). */
 const char *lat_mfu_allreduce_file(const LatMfuDb *db);
 gboolean lat_mfu_db_has_allreduce(const LatMfuDb *db, guint num_gpus);
 

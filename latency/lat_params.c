@@ -41,14 +41,15 @@
 #include <math.h>
 #include <string.h>
 
+#include "lat_internal.h"
 #include "ss_error.h"
 
 void lat_params_default(LatParams *p)
 {
     memset(p, 0, sizeof *p);
     p->backend = LAT_BACKEND_AUTO;
-    p->step_overhead_us = 900.0;
-    p->tracing_overhead_us = 9000.0;
+    p->step_overhead_us = 950.0;
+    p->tracing_overhead_us = 9200.0;
     p->launch_us = 4.0;
     p->compute_scale = 1.0;
     p->bw_scale = 1.0;
@@ -190,4 +191,85 @@ gboolean lat_backend_parse(const char *s, LatBackend *out)
     else
         return FALSE;
     return TRUE;
+}
+
+/* ------------------------------------------------------------- profiles -- */
+
+gboolean lat_params_apply_profile(LatParams *p, const char *path, const char *hardware, GError **error)
+{
+    char *text = lat_read_text_file(path, error);
+    if (!text)
+        return FALSE;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    gboolean ok = FALSE;
+    char *hw = NULL, *schema = NULL;
+    if (!root) {
+        lat_json_syntax_error(text, end, path, error);
+        goto out;
+    }
+    if (!cJSON_IsObject(root)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: expected a hardware profile (a JSON object)", path);
+        goto out;
+    }
+    if (!lat_json_string(root, "schema", path, TRUE, &schema, error) ||
+        !lat_json_string(root, "hardware", path, TRUE, &hw, error))
+        goto out;
+    if (strcmp(schema, LAT_PROFILE_SCHEMA) != 0) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: field 'schema': expected \"%s\", got \"%s\"", path,
+                    LAT_PROFILE_SCHEMA, schema);
+        goto out;
+    }
+    if (hardware && g_ascii_strcasecmp(hw, hardware) != 0) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "%s: a profile of %s cannot time %s", path, hw, hardware);
+        goto out;
+    }
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
+    if (!cJSON_IsObject(params)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: field 'params': expected an object of latency constants",
+                    path);
+        goto out;
+    }
+    LatParams tmp = *p;
+    for (const cJSON *it = params->child; it; it = it->next) {
+        if (!cJSON_IsNumber(it)) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: params.%s: expected a number", path, it->string);
+            goto out;
+        }
+        char num[G_ASCII_DTOSTR_BUF_SIZE];
+        char *assignment = g_strdup_printf("%s=%s", it->string, g_ascii_dtostr(num, sizeof num, it->valuedouble));
+        GError *err = NULL;
+        gboolean set = lat_params_set(&tmp, assignment, &err);
+        g_free(assignment);
+        if (!set) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: params.%s: %s", path, it->string, err->message);
+            g_error_free(err);
+            goto out;
+        }
+    }
+    *p = tmp;
+    ok = TRUE;
+out:
+    cJSON_Delete(root);
+    g_free(text);
+    g_free(hw);
+    g_free(schema);
+    return ok;
+}
+
+char *lat_profile_hardware(const char *path, GError **error)
+{
+    char *text = lat_read_text_file(path, error);
+    if (!text)
+        return NULL;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    char *hw = NULL;
+    if (!root)
+        lat_json_syntax_error(text, end, path, error);
+    else if (!lat_json_string(root, "hardware", path, TRUE, &hw, error))
+        hw = NULL;
+    cJSON_Delete(root);
+    g_free(text);
+    return hw;
 }

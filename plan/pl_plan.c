@@ -160,6 +160,7 @@ void pl_plan_result_free(PlPlanResult *r)
         g_free(c->binding);
         g_free(c->curve);
         g_free(c->verdict);
+        g_free(c->latency_basis);
     }
     g_free(r->candidates);
     g_free(r);
@@ -572,6 +573,9 @@ static void run_candidate(gpointer data, gpointer user)
     }
     c->max_num_seqs = b.sched.max_num_seqs;
     c->max_num_batched_tokens = b.sched.max_num_batched_tokens;
+    char basis[96];
+    c->latency_measured = scn_latency_basis(&b, basis, sizeof basis);
+    c->latency_basis = g_strdup(basis);
     scn_built_clear(&b);
 
     double lo = 0, hi = 0;
@@ -755,6 +759,13 @@ PlPlanResult *pl_plan_run(const PlPlanSpec *p, ScnCache *cache, guint jobs)
                 "one replica sustains %s%.3g requests/s, limited by %s",
                 r->target_rate, c->cost_per_hour, c->gpus, c->replicas, c->replicas == 1 ? "" : "s",
                 c->tensor_parallel_size, c->max_rate_is_bound ? ">= " : "", c->max_rate, c->binding);
+            if (!c->latency_measured) {
+                char *w = g_strdup_printf("%s. WARNING: its step times are %s (no tables measured on %s), an "
+                                          "estimate: measure or calibrate on that GPU before buying",
+                                          c->verdict, c->latency_basis ? c->latency_basis : "estimated", c->hardware);
+                g_free(c->verdict);
+                c->verdict = w;
+            }
         } else if (c->cost_per_hour - best->cost_per_hour < 0.005) {
             c->verdict = g_strdup_printf(
                 "costs the same as %s ($%.2f/hour, %u GPUs) but one replica sustains %s%.3g requests/s against %.3g "

@@ -65,6 +65,8 @@ typedef struct {
     guint tensor_parallel_size;
     guint max_num_seqs, max_num_batched_tokens; /* effective */
     double price_per_gpu_hour;
+    char *latency_basis;         /* "measured", "transferred from GPU" or "estimated" (scn_latency_basis) */
+    gboolean latency_measured;   /* its step times come from tables measured on its own GPU */
 
     gboolean feasible;           /* FALSE: could not run (why in `error`) or sustains no load */
     char *error;                 /* why it is infeasible (owned), NULL otherwise */

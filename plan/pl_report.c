@@ -1276,6 +1276,7 @@ static cJSON *json_candidate(const Report *rp, guint idx)
     cJSON_AddNumberToObject(o, "index", idx);
     json_str(o, "name", c->name);
     json_str(o, "hardware", c->hardware);
+    json_str(o, "latency_basis", c->latency_basis);
     json_str(o, "model", c->model);
     cJSON_AddNumberToObject(o, "tensor_parallel_size", c->tensor_parallel_size);
     cJSON_AddNumberToObject(o, "max_num_seqs", c->max_num_seqs);

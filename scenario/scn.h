@@ -45,6 +45,7 @@ typedef struct {
     char *otlp_traces_endpoint;     /* OpenTelemetry tracing on when set (its CPU cost is modelled) */
 
     LatParams latency;
+    char *hardware_profile;         /* calibrated constants of the GPU (servesim calibrate), or NULL */
     guint64 seed;
     double max_time_s;              /* 0: run until all requests finish */
 
@@ -149,6 +150,13 @@ typedef struct {
     double timeseries_interval_s;
     const char *itl_csv;
 } ScnOutputs;
+
+/* How the step times of a built scenario were obtained, for every output a
+ * person reads: "measured" (this GPU's own tables), "transferred from GPU"
+ * (another GPU's tables by the roofline rule: an estimate), or "estimated"
+ * (roofline-v1, or some kernel without a table anywhere). `buf` receives the
+ * text; returns TRUE when it is measured. */
+gboolean scn_latency_basis(const ScnBuilt *b, char *buf, gsize len);
 
 /* Builds and runs a scenario. The summary is the caller's. `built_out`, when
  * not NULL, receives the built objects (the caller clears it). */

@@ -200,6 +200,8 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
     }
 
     scn_engine_resolve(s, c->max_num_seqs, &out->latency, &c->reserve_full_isl);
+    if (s->hardware_profile && !lat_params_apply_profile(&out->latency, s->hardware_profile, out->hw->name, error))
+        goto fail;
     out->step = lat_step_model_new(out->model, out->hw, s->tensor_parallel_size, out->sources, out->num_sources,
                                    &out->latency, c->max_num_batched_tokens, error);
     if (!out->step)
@@ -279,4 +281,19 @@ out:
     else
         scn_built_clear(&b);
     return sum;
+}
+
+gboolean scn_latency_basis(const ScnBuilt *b, char *buf, gsize len)
+{
+    if (lat_step_model_estimated(b->step)) {
+        g_strlcpy(buf, "estimated", len);
+        return FALSE;
+    }
+    if (lat_step_model_measured_gpu(b->step)) {
+        g_strlcpy(buf, "measured", len);
+        return TRUE;
+    }
+    const char *gpu = lat_step_model_table_gpu(b->step);
+    g_snprintf(buf, len, "transferred from %s", gpu ? gpu : "another GPU");
+    return FALSE;
 }

@@ -51,6 +51,11 @@ char *scn_report_json(const ScnScenario *s, const ScnBuilt *b, const SimSummary 
     cJSON_AddStringToObject(sc, "hardware", b->hw->name);
     cJSON_AddNumberToObject(sc, "tensor_parallel_size", s->tensor_parallel_size);
     cJSON_AddStringToObject(sc, "latency_model", lat_backend_name(lat_step_model_backend(b->step)));
+    char basis[96];
+    scn_latency_basis(b, basis, sizeof basis);
+    cJSON_AddStringToObject(sc, "latency_basis", basis);
+    if (s->hardware_profile)
+        cJSON_AddStringToObject(sc, "hardware_profile", s->hardware_profile);
     cJSON_AddStringToObject(sc, "workload", wl_source_describe(b->source));
     cJSON_AddNumberToObject(sc, "seed", (double)s->seed);
     cJSON *eng = cJSON_AddObjectToObject(sc, "engine");
@@ -58,6 +63,11 @@ char *scn_report_json(const ScnScenario *s, const ScnBuilt *b, const SimSummary 
     cJSON_AddNumberToObject(eng, "max_num_batched_tokens", b->sched.max_num_batched_tokens);
     cJSON_AddNumberToObject(eng, "max_model_len", b->sched.max_model_len);
     cJSON_AddNumberToObject(eng, "block_size", b->sched.block_size);
+    cJSON_AddStringToObject(eng, "vllm_version", s->vllm_version ? s->vllm_version : "");
+    cJSON_AddBoolToObject(eng, "async_scheduling", b->latency.async_scheduling);
+    cJSON_AddBoolToObject(eng, "scheduler_reserve_full_isl", b->sched.reserve_full_isl);
+    cJSON_AddBoolToObject(eng, "enforce_eager", b->latency.enforce_eager);
+    cJSON_AddBoolToObject(eng, "otlp_tracing", b->latency.otlp_tracing);
     cJSON_AddNumberToObject(eng, "num_gpu_blocks", b->sched.num_gpu_blocks);
     cJSON_AddBoolToObject(eng, "num_gpu_blocks_overridden", b->blocks_overridden);
     cJSON_AddNumberToObject(eng, "gpu_memory_utilization", s->gpu_memory_utilization);
@@ -135,9 +145,17 @@ static void latency_table(FILE *out, const SimClassSummary *c)
 void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum)
 {
     const SimClassSummary *a = &sum->all;
-    fprintf(out, "scenario   %s: %s on %u x %s (TP %u), %s step model\n", s->name ? s->name : "", b->model->name,
-            s->tensor_parallel_size, b->hw->name, s->tensor_parallel_size,
-            lat_backend_name(lat_step_model_backend(b->step)));
+    char basis[96];
+    gboolean measured = scn_latency_basis(b, basis, sizeof basis);
+    fprintf(out, "scenario   %s: %s on %u x %s (TP %u), %s step model (%s%s)\n", s->name ? s->name : "",
+            b->model->name, s->tensor_parallel_size, b->hw->name, s->tensor_parallel_size,
+            lat_backend_name(lat_step_model_backend(b->step)), measured ? "tables measured on this GPU" : basis,
+            measured ? "" : ": an estimate");
+    fprintf(out, "vLLM       %s: %s scheduling, CUDA graphs %s%s%s%s\n", s->vllm_version ? s->vllm_version : "?",
+            b->latency.async_scheduling ? "async" : "synchronous", b->latency.enforce_eager ? "off" : "on",
+            b->sched.reserve_full_isl ? ", admission reserves the whole prompt" : "",
+            b->latency.otlp_tracing ? ", OpenTelemetry tracing" : "",
+            s->hardware_profile ? ", calibrated profile" : "");
     fprintf(out, "engine     max_num_seqs %u, max_num_batched_tokens %u, max_model_len %u, block_size %u,\n"
                  "           %u KV blocks (%s), prefix caching %s, long-prefill threshold %u\n",
             b->sched.max_num_seqs, b->sched.max_num_batched_tokens, b->sched.max_model_len, b->sched.block_size,

@@ -59,8 +59,8 @@ const char *scn_default_json(void)
     return default_json;
 }
 
-static const char *const top_keys[] = {"name", "description", "model", "hardware", "seed", "max_time_s",
-                                        "engine", "latency", "workload", NULL};
+static const char *const top_keys[] = {"name", "description", "model", "hardware", "hardware_profile", "seed",
+                                        "max_time_s", "engine", "latency", "workload", NULL};
 static const char *const engine_keys[] = {"tensor_parallel_size", "max_num_seqs", "max_num_batched_tokens",
                                           "max_model_len", "block_size", "gpu_memory_utilization",
                                           "num_gpu_blocks_override", "long_prefill_token_threshold",
@@ -94,6 +94,7 @@ void scn_scenario_free(ScnScenario *s)
     g_free(s->hardware);
     g_free(s->vllm_version);
     g_free(s->otlp_traces_endpoint);
+    g_free(s->hardware_profile);
     wl_spec_clear(&s->workload);
     g_free(s->trace_path);
     g_free(s);
@@ -263,6 +264,30 @@ static gboolean apply_workload(ScnScenario *s, const cJSON *w, const char *origi
     return TRUE;
 }
 
+/* "hardware_profile": a path relative to the scenario's folder, or null. */
+static gboolean get_profile(const cJSON *root, const char *origin, const char *base_dir, ScnScenario *s,
+                            GError **error)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "hardware_profile");
+    if (!v)
+        return TRUE;
+    if (cJSON_IsNull(v)) {
+        g_free(s->hardware_profile);
+        s->hardware_profile = NULL;
+        return TRUE;
+    }
+    if (!cJSON_IsString(v) || !*v->valuestring) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: hardware_profile: expected the path of a profile file",
+                    origin);
+        return FALSE;
+    }
+    g_free(s->hardware_profile);
+    s->hardware_profile = g_path_is_absolute(v->valuestring) || !base_dir
+                              ? g_strdup(v->valuestring)
+                              : g_build_filename(base_dir, v->valuestring, NULL);
+    return TRUE;
+}
+
 /* Applies a parsed document over *s. */
 static gboolean apply_json(ScnScenario *s, const cJSON *root, const char *origin, const char *base_dir,
                            GError **error)
@@ -278,6 +303,7 @@ static gboolean apply_json(ScnScenario *s, const cJSON *root, const char *origin
     if (!scn_json_get_string(root, "name", "", origin, &s->name, error) ||
         !scn_json_get_string(root, "model", "", origin, &s->model, error) ||
         !scn_json_get_string(root, "hardware", "", origin, &s->hardware, error) ||
+        !get_profile(root, origin, base_dir, s, error) ||
         !scn_json_get_uint(root, "seed", "", origin, 0, G_MAXUINT64, &seed, error) ||
         !scn_json_get_double(root, "max_time_s", "", origin, 0, INFINITY, FALSE, &s->max_time_s, error))
         return FALSE;
@@ -357,6 +383,7 @@ ScnScenario *scn_scenario_copy(const ScnScenario *src)
     s->hardware = g_strdup(src->hardware);
     s->vllm_version = g_strdup(src->vllm_version);
     s->otlp_traces_endpoint = g_strdup(src->otlp_traces_endpoint);
+    s->hardware_profile = g_strdup(src->hardware_profile);
     s->trace_path = g_strdup(src->trace_path);
     wl_spec_copy(&s->workload, &src->workload);
     return s;
@@ -376,6 +403,7 @@ static const FieldDef fields[] = {
     {"name", SEC_TOP, "name"},
     {"model", SEC_TOP, "model"},
     {"hardware", SEC_TOP, "hardware"},
+    {"hardware_profile", SEC_TOP, "hardware_profile"},
     {"seed", SEC_TOP, "seed"},
     {"max_time_s", SEC_TOP, "max_time_s"},
     {"tensor_parallel_size", SEC_ENGINE, "tensor_parallel_size"},
@@ -553,7 +581,7 @@ struct ScnFlags {
     char *model, *hardware, *tp, *mns, *mnbt, *mml, *block_size, *gmu, *blocks, *threshold;
     gboolean prefix_on, prefix_off;
     char *seed, *latency_model, *overhead, *rate, *num_requests, *max_time;
-    char *vllm_version, *otlp;
+    char *vllm_version, *otlp, *profile;
     gboolean async_on, async_off, eager, isl_on, isl_off;
     char **latency_params;
     GOptionEntry entries[32];
@@ -586,6 +614,8 @@ ScnFlags *scn_flags_new(void)
          NULL},
         {"otlp-traces-endpoint", 0, 0, G_OPTION_ARG_STRING, &f->otlp,
          "The server exports OpenTelemetry traces (models their CPU cost per step)", "URL"},
+        {"hardware-profile", 0, 0, G_OPTION_ARG_FILENAME, &f->profile,
+         "Calibrated constants of the GPU (written by servesim calibrate)", "FILE"},
         {"seed", 0, 0, G_OPTION_ARG_STRING, &f->seed, "Seed of every random stream", "N"},
         {"latency-model", 0, 0, G_OPTION_ARG_STRING, &f->latency_model, "roofline-v2, roofline-v1 or auto", "NAME"},
         {"step-overhead-us", 0, 0, G_OPTION_ARG_STRING, &f->overhead, "Fixed CPU time per step", "US"},
@@ -607,7 +637,7 @@ void scn_flags_free(ScnFlags *f)
         return;
     char **strs[] = {&f->model, &f->hardware, &f->tp, &f->mns, &f->mnbt, &f->mml, &f->block_size, &f->gmu,
                      &f->blocks, &f->threshold, &f->seed, &f->latency_model, &f->overhead, &f->rate,
-                     &f->num_requests, &f->max_time, &f->vllm_version, &f->otlp};
+                     &f->num_requests, &f->max_time, &f->vllm_version, &f->otlp, &f->profile};
     for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
         g_free(*strs[i]);
     g_strfreev(f->latency_params);
@@ -686,6 +716,10 @@ gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error)
             g_error_free(err);
             return FALSE;
         }
+    }
+    if (f->profile) {
+        g_free(s->hardware_profile);
+        s->hardware_profile = g_strdup(f->profile);
     }
     return set_flag(s, "--vllm-version", "vllm_version", f->vllm_version, TRUE, error) &&
            set_flag(s, "--model", "model", f->model, TRUE, error) &&

@@ -372,13 +372,13 @@ static const char *const stats_names[] = {"mean", "p50", "p90", "p95", "p99", "m
 static const char *const metrics_before_stats[] = {
     "arrived", "completed", "rejected", "in_flight", "rejected_too_long", "rejected_no_blocks", "rows_skipped",
     "preemptions", "preempted_requests", "input_tokens", "output_tokens", "steps", "num_gpu_blocks",
-    "latency_backend", "duration_s", "first_arrival_s", "end_s", "offered_rate", "achieved_rate",
+    "latency_backend", "latency_basis", "duration_s", "first_arrival_s", "end_s", "offered_rate", "achieved_rate",
     "requests_per_s", "input_tokens_per_s", "output_tokens_per_s", NULL};
 static const char *const metrics_after_stats[] = {"kv_usage_mean", "kv_usage_peak", "batch_size_mean",
                                                   "batch_tokens_mean", "busy_fraction", "queue_growth_ms",
                                                   "prefix_hit_tokens",
                                                   "stopped_at_limit", NULL};
-static const char *const dry_run_metrics[] = {"num_gpu_blocks", "latency_backend", NULL};
+static const char *const dry_run_metrics[] = {"num_gpu_blocks", "latency_backend", "latency_basis", NULL};
 
 static void add_metric_columns(GPtrArray *cols, gboolean dry_run)
 {
@@ -737,6 +737,9 @@ static void fill_metrics(Cell *c, const SimSummary *sum, const ScnBuilt *b)
     cell_number(&c[i++], (double)sum->steps);
     cell_number(&c[i++], (double)sum->num_gpu_blocks);
     cell_set(&c[i++], CELL_STRING, lat_backend_name(lat_step_model_backend(b->step)));
+    char basis[96];
+    scn_latency_basis(b, basis, sizeof basis);
+    cell_set(&c[i++], CELL_STRING, basis);
     cell_number(&c[i++], sum->duration_s);
     cell_number(&c[i++], sum->first_arrival_s);
     cell_number(&c[i++], sum->end_s);
@@ -805,6 +808,9 @@ static void check_point(RunState *st, guint j)
         cell_number(&r->cells[st->first_metric], (double)built.sched.num_gpu_blocks);
         cell_set(&r->cells[st->first_metric + 1], CELL_STRING,
                  lat_backend_name(lat_step_model_backend(built.step)));
+        char basis[96];
+        scn_latency_basis(&built, basis, sizeof basis);
+        cell_set(&r->cells[st->first_metric + 2], CELL_STRING, basis);
         scn_built_clear(&built);
     } else {
         row_set_status(st, r, error->message);

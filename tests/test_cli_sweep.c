@@ -343,7 +343,7 @@ static void test_dry_run(void)
     setup();
     char *out = servesim(0, NULL, (const char *[]){"sweep", grid_path, "--dry-run", "--shard", "1/2", "-q", NULL});
     CU_ASSERT(g_str_has_prefix(out, "point,tensor_parallel_size,max_num_seqs,status,error,num_gpu_blocks,"
-                                    "latency_backend,sweep_id,sweep_points\n0,1,32,error,"));
+                                    "latency_backend,latency_basis,sweep_id,sweep_points\n0,1,32,error,"));
     CU_ASSERT_EQUAL(count_lines(out), 5); /* points 0, 2, 4, 6 */
     SS_ASSERT_CONTAINS(out, "\n2,2,32,ok,,");
     SS_ASSERT_CONTAINS(out, "\n6,8,32,ok,,");

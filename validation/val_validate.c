@@ -277,40 +277,49 @@ static ScnScenario *point_scenario(const ValExperiment *e, const ValPoint *p, co
     return s;
 }
 
+gboolean val_point_simulate(const ValExperiment *e, ValPoint *p, ScnCache *cache, const LatParams *latency,
+                            guint *sim_blocks, GError **error)
+{
+    ScnScenario *s = point_scenario(e, p, latency);
+    ScnBuilt b;
+    GError *err = NULL;
+    SimSummary *sum = scn_run(s, cache, NULL, &b, &err);
+    scn_scenario_free(s);
+    if (!sum) {
+        g_set_error(error, err->domain, err->code, "%s, point %s: %s", e->name, p->name, err->message);
+        g_error_free(err);
+        return FALSE;
+    }
+    if (sim_blocks)
+        *sim_blocks = b.sched.num_gpu_blocks;
+    const SimClassSummary *a = &sum->all;
+    p->simulated[VAL_TTFT_MEAN] = a->ttft_ms.mean;
+    p->simulated[VAL_TTFT_P50] = a->ttft_ms.p50;
+    p->simulated[VAL_TTFT_P90] = a->ttft_ms.p90;
+    p->simulated[VAL_TPOT_MEAN] = a->tpot_ms.mean;
+    if (p->tpot_ratio_of_means) {
+        double mean_out = a->completed ? (double)a->output_tokens / (double)a->completed : 0;
+        p->simulated[VAL_TPOT_MEAN] = mean_out > 1 ? (a->e2e_ms.mean - a->ttft_ms.mean) / (mean_out - 1) : NAN;
+    }
+    p->simulated[VAL_TPOT_P90] = a->tpot_ms.p90;
+    p->simulated[VAL_E2E_MEAN] = a->e2e_ms.mean;
+    p->simulated[VAL_E2E_P90] = a->e2e_ms.p90;
+    p->simulated[VAL_OUTPUT_THROUGHPUT] = a->output_tokens_per_s;
+    p->sim_preemptions = sum->preemptions;
+    p->sim_rejected = a->rejected;
+    p->sim_kv_usage_peak = sum->kv_usage_peak;
+    p->sim_estimated = lat_step_model_estimated(b.step);
+    p->sim_transferred = !lat_step_model_measured_gpu(b.step);
+    sim_summary_free(sum);
+    scn_built_clear(&b);
+    return TRUE;
+}
+
 gboolean val_experiment_simulate(ValExperiment *e, ScnCache *cache, const LatParams *latency, GError **error)
 {
-    for (guint i = 0; i < e->points->len; i++) {
-        ValPoint *p = g_ptr_array_index(e->points, i);
-        ScnScenario *s = point_scenario(e, p, latency);
-        ScnBuilt b;
-        GError *err = NULL;
-        SimSummary *sum = scn_run(s, cache, NULL, &b, &err);
-        scn_scenario_free(s);
-        if (!sum) {
-            g_set_error(error, err->domain, err->code, "%s, point %s: %s", e->name, p->name, err->message);
-            g_error_free(err);
+    for (guint i = 0; i < e->points->len; i++)
+        if (!val_point_simulate(e, g_ptr_array_index(e->points, i), cache, latency, &e->sim_num_gpu_blocks, error))
             return FALSE;
-        }
-        e->sim_num_gpu_blocks = b.sched.num_gpu_blocks;
-        const SimClassSummary *a = &sum->all;
-        p->simulated[VAL_TTFT_MEAN] = a->ttft_ms.mean;
-        p->simulated[VAL_TTFT_P50] = a->ttft_ms.p50;
-        p->simulated[VAL_TTFT_P90] = a->ttft_ms.p90;
-        p->simulated[VAL_TPOT_MEAN] = a->tpot_ms.mean;
-        if (p->tpot_ratio_of_means) {
-            double mean_out = a->completed ? (double)a->output_tokens / (double)a->completed : 0;
-            p->simulated[VAL_TPOT_MEAN] = mean_out > 1 ? (a->e2e_ms.mean - a->ttft_ms.mean) / (mean_out - 1) : NAN;
-        }
-        p->simulated[VAL_TPOT_P90] = a->tpot_ms.p90;
-        p->simulated[VAL_E2E_MEAN] = a->e2e_ms.mean;
-        p->simulated[VAL_E2E_P90] = a->e2e_ms.p90;
-        p->simulated[VAL_OUTPUT_THROUGHPUT] = a->output_tokens_per_s;
-        p->sim_preemptions = sum->preemptions;
-        p->sim_rejected = a->rejected;
-        p->sim_kv_usage_peak = sum->kv_usage_peak;
-        sim_summary_free(sum);
-        scn_built_clear(&b);
-    }
     return TRUE;
 }
 

@@ -43,6 +43,8 @@ typedef struct {
      * (mean output - 1); the simulated TPOT of such a point is computed the
      * same way from the simulated means. */
     gboolean tpot_ratio_of_means;
+    gboolean sim_estimated;          /* some kernel had no measured table on any GPU */
+    gboolean sim_transferred;        /* timed from another GPU's tables */
     uint64_t sim_preemptions;
     uint64_t sim_rejected;
     double sim_kv_usage_peak;
@@ -76,6 +78,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ValExperiment, val_experiment_free)
 /* Simulates every point with the given latency parameters (backend and
  * constants). */
 gboolean val_experiment_simulate(ValExperiment *e, ScnCache *cache, const LatParams *latency, GError **error);
+
+/* Simulates one point (the same as val_experiment_simulate does for each);
+ * *sim_blocks (may be NULL) receives the KV blocks the simulation used.
+ * Thread-safe for distinct points. */
+gboolean val_point_simulate(const ValExperiment *e, ValPoint *p, ScnCache *cache, const LatParams *latency,
+                            guint *sim_blocks, GError **error);
 
 /* Signed percentage error of one metric of a point (NAN when not measured). */
 double val_point_error(const ValPoint *p, ValMetric m);

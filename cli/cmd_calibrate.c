@@ -1,0 +1,133 @@
+/*
+ * cmd_calibrate.c: `servesim calibrate EXPERIMENT_DIR...`: fits the step-time
+ * constants of one GPU to measured runs of it, prints the error before, in
+ * sample and left out, and writes a hardware profile that `run`, `replay`,
+ * `sweep`, `plan` and `validate` take with --hardware-profile
+ * (docs/calibration.md).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "scn_json.h"
+#include "ss_error.h"
+#include "val_calibrate.h"
+
+static void show_progress(guint evaluation, double objective, void *user)
+{
+    (void)user;
+    fprintf(stderr, "\r  evaluation %u, objective %.5g   ", evaluation, objective);
+    fflush(stderr);
+}
+
+int cmd_calibrate(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) ctx = g_option_context_new("EXPERIMENT_DIR... - fit a GPU's constants to measured runs");
+    g_option_context_set_summary(
+        ctx, "Fits step-time constants (by default step_overhead_us, bw_scale and compute_scale) so that the\n"
+             "simulated TTFT, TPOT and E2E means of the experiments' load levels match the measured ones,\n"
+             "prints the error with the starting constants, with the fitted ones (in sample) and, for each\n"
+             "experiment, with constants fitted without it (leave one experiment out), and writes a\n"
+             "hardware profile. All experiments must be of one GPU.");
+    char *output = NULL, *fit = NULL, *data_dir = NULL, *profile = NULL;
+    gboolean no_loo = FALSE, json = FALSE, quiet = FALSE;
+    gint max_eval = 0;
+    GOptionEntry entries[] = {
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the hardware profile to FILE", "FILE"},
+        {"fit", 0, 0, G_OPTION_ARG_STRING, &fit,
+         "Constants to fit, comma-separated (default step_overhead_us,bw_scale,compute_scale)", "NAMES"},
+        {"hardware-profile", 0, 0, G_OPTION_ARG_FILENAME, &profile, "Start from this profile's constants", "FILE"},
+        {"max-evaluations", 0, 0, G_OPTION_ARG_INT, &max_eval, "Evaluations per fit (default 40 per constant)", "N"},
+        {"no-leave-one-out", 0, 0, G_OPTION_ARG_NONE, &no_loo, "Skip the leave-one-experiment-out fits", NULL},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the profile (JSON) instead of the report", NULL},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress on stderr", NULL},
+        {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder with models/, mfu/, hardware.json", "DIR"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    int rc = 0;
+    ScnCache *cache = NULL;
+    ValCalibration *cal = NULL;
+    char **names = NULL;
+    GPtrArray *exps = g_ptr_array_new_with_free_func((GDestroyNotify)val_experiment_free);
+    GError *error = NULL;
+    if (!cli_parse(ctx, &argc, &argv, "calibrate", &rc))
+        goto out;
+    if (argc < 2) {
+        fprintf(stderr, "servesim calibrate: error: expected one or more experiment folders of one GPU\n");
+        rc = 2;
+        goto out;
+    }
+    if (max_eval < 0 || max_eval > 100000) {
+        fprintf(stderr, "servesim calibrate: error: --max-evaluations: expected 1 to 100000\n");
+        rc = 2;
+        goto out;
+    }
+    for (int i = 1; i < argc; i++) {
+        ValExperiment *e = val_experiment_load(argv[i], &error);
+        if (!e) {
+            rc = cli_fail("calibrate", error);
+            goto out;
+        }
+        g_ptr_array_add(exps, e);
+    }
+    ValCalibrateOptions o = {0};
+    val_calibrate_default_params((ValExperiment *const *)exps->pdata, exps->len, &o);
+    if (fit) {
+        names = g_strsplit(fit, ",", -1);
+        o.num_params = 0;
+        for (char **n = names; *n; n++) {
+            g_strstrip(*n);
+            if (!**n)
+                continue;
+            if (o.num_params == VAL_MAX_FIT) {
+                fprintf(stderr, "servesim calibrate: error: --fit: at most %d constants\n", VAL_MAX_FIT);
+                rc = 2;
+                goto out;
+            }
+            o.params[o.num_params++] = *n;
+        }
+    }
+    o.max_evaluations = (guint)max_eval;
+    o.leave_one_out = !no_loo;
+    if (!quiet && isatty(STDERR_FILENO))
+        o.progress = show_progress;
+    LatParams base;
+    lat_params_default(&base);
+    const ValExperiment *first = g_ptr_array_index(exps, 0);
+    if (profile && !lat_params_apply_profile(&base, profile, first->hardware, &error)) {
+        rc = cli_fail("calibrate", error);
+        goto out;
+    }
+    cache = scn_cache_new(cli_data_dir(data_dir));
+    cal = val_calibrate((ValExperiment *const *)exps->pdata, exps->len, cache, &base, &o, &error);
+    if (o.progress)
+        fputs("\r\033[K", stderr);
+    if (!cal) {
+        rc = cli_fail("calibrate", error);
+        goto out;
+    }
+    char *text = val_calibration_profile_json(cal);
+    if (json)
+        fputs(text, stdout);
+    else
+        val_calibration_print(stdout, cal);
+    if (output) {
+        if (!scn_write_file(output, text, &error))
+            rc = cli_fail("calibrate", error);
+        else if (!json)
+            printf("\nprofile written to %s (use it with --hardware-profile)\n", output);
+    }
+    g_free(text);
+out:
+    val_calibration_free(cal);
+    scn_cache_free(cache);
+    g_ptr_array_free(exps, TRUE);
+    g_strfreev(names);
+    g_free(output);
+    g_free(fit);
+    g_free(data_dir);
+    g_free(profile);
+    return rc;
+}
