@@ -21,8 +21,10 @@ int cmd_validate(int argc, char **argv)
         "throughput with the signed error of each, then the mean absolute percentage error (MAPE).");
     gboolean json = FALSE, markdown = FALSE;
     char *output = NULL, *latency_model = NULL, *overhead = NULL, *data_dir = NULL;
-    char **params = NULL;
+    char **params = NULL, **profiles = NULL;
     GOptionEntry entries[] = {
+        {"hardware-profile", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &profiles,
+         "Calibrated constants for the experiments of its GPU (repeatable, one per GPU)", "FILE"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON instead of the table", NULL},
         {"markdown", 0, 0, G_OPTION_ARG_NONE, &markdown, "Print Markdown tables (as in docs/accuracy.md)", NULL},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Also write the JSON to FILE", "FILE"},
@@ -74,7 +76,19 @@ int cmd_validate(int argc, char **argv)
     cache = scn_cache_new(cli_data_dir(data_dir));
     for (int i = 1; i < argc; i++) {
         ValExperiment *e = val_experiment_load(argv[i], &error);
-        if (!e || !val_experiment_simulate(e, cache, &latency, &error)) {
+        LatParams lp = latency;
+        if (e) {
+            for (char **f = profiles; f && *f; f++) {
+                char *hw = lat_profile_hardware(*f, &error);
+                if (!hw)
+                    break;
+                gboolean match = g_ascii_strcasecmp(hw, e->hardware) == 0;
+                g_free(hw);
+                if (match && !lat_params_apply_profile(&lp, *f, e->hardware, &error))
+                    break;
+            }
+        }
+        if (!e || error || !val_experiment_simulate(e, cache, &lp, &error)) {
             val_experiment_free(e);
             rc = cli_fail("validate", error);
             goto out;
@@ -101,5 +115,6 @@ out:
     g_free(overhead);
     g_free(data_dir);
     g_strfreev(params);
+    g_strfreev(profiles);
     return rc;
 }

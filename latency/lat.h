@@ -188,6 +188,11 @@ gboolean lat_params_set(LatParams *p, const char *assignment, GError **error);
 gboolean lat_params_apply_profile(LatParams *p, const char *path, const char *hardware, GError **error);
 /* The GPU a profile is for (g_free), or NULL with an error. */
 char *lat_profile_hardware(const char *path, GError **error);
+/* The default constants that were fitted on the measured run `experiment`
+ * (a folder name of data/validation): writes up to `max` names (static
+ * strings) and returns how many. docs/accuracy.md reports the error on these
+ * runs apart from the others. */
+guint lat_params_fitted_on(const char *experiment, const char **out, guint max);
 /* Every parameter name lat_params_set knows, NULL-terminated (static). */
 const char *const *lat_params_names(void);
 /* The value of a numeric parameter by name (switches read 0 or 1); FALSE when unknown. */

@@ -193,6 +193,30 @@ gboolean lat_backend_parse(const char *s, LatBackend *out)
     return TRUE;
 }
 
+/* ------------------------------------------------- what was fitted on -- */
+
+/* The default constants fitted to measured runs, and the runs (the
+ * experiment names of data/validation) each was fitted on. */
+static const struct {
+    const char *param;
+    const char *const experiments[4];
+} fitted_defaults[] = {
+    {"step_overhead_us",
+     {"blis-h100-llama2-7b-train", "blis-h100-codellama34b-train", "blis-h100-codellama34b-prefillheavy-mml4096",
+      NULL}},
+    {"tracing_overhead_us", {"blis-h100-llama2-7b-tp1-roleplay-v0.15", NULL}},
+};
+
+guint lat_params_fitted_on(const char *experiment, const char **out, guint max)
+{
+    guint n = 0;
+    for (guint i = 0; i < G_N_ELEMENTS(fitted_defaults); i++)
+        for (guint j = 0; fitted_defaults[i].experiments[j]; j++)
+            if (strcmp(fitted_defaults[i].experiments[j], experiment) == 0 && n < max)
+                out[n++] = fitted_defaults[i].param;
+    return n;
+}
+
 /* ------------------------------------------------------------- profiles -- */
 
 gboolean lat_params_apply_profile(LatParams *p, const char *path, const char *hardware, GError **error)

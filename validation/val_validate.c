@@ -379,6 +379,26 @@ static void print_mape_row(FILE *out, const char *label, const double mape[VAL_N
     fputc('\n', out);
 }
 
+/* "step times measured on H100-SXM; in sample: step_overhead_us was fitted on this run" */
+static void experiment_sample(const ValExperiment *e, char *buf, gsize len)
+{
+    const char *names[4];
+    guint n = lat_params_fitted_on(e->name, names, 4);
+    const ValPoint *p = e->points->len ? g_ptr_array_index(e->points, 0) : NULL;
+    const char *basis = !p ? "" : p->sim_estimated ? "step times estimated (no tables)" : p->sim_transferred
+                                                      ? "step times transferred from another GPU's tables"
+                                                      : "step times from tables measured on this GPU";
+    if (n == 0) {
+        g_snprintf(buf, len, "%s; out of sample: no default constant was fitted on this run", basis);
+        return;
+    }
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < n; i++)
+        g_string_append_printf(s, "%s%s", i ? ", " : "", names[i]);
+    g_snprintf(buf, len, "%s; in sample: %s fitted on this run", basis, s->str);
+    g_string_free(s, TRUE);
+}
+
 void val_validate_print(FILE *out, ValExperiment *const *exps, guint n, const char *backend_name)
 {
     fprintf(out, "servesim validate: %u experiment%s, %s step model (times in ms)\n", n, n == 1 ? "" : "s",
@@ -389,6 +409,9 @@ void val_validate_print(FILE *out, ValExperiment *const *exps, guint n, const ch
                 e->name, e->hardware, e->model, e->tensor_parallel_size, e->vllm_version ? e->vllm_version : "?",
                 e->max_num_seqs, e->max_num_batched_tokens, e->sim_num_gpu_blocks,
                 e->num_gpu_blocks ? "logged" : "estimated");
+        char sample[160];
+        experiment_sample(e, sample, sizeof sample);
+        fprintf(out, "  %s\n", sample);
         print_header(out, "point");
         for (guint i = 0; i < e->points->len; i++) {
             const ValPoint *p = g_ptr_array_index(e->points, i);
@@ -420,7 +443,45 @@ void val_validate_print(FILE *out, ValExperiment *const *exps, guint n, const ch
         fprintf(out, "\nmean absolute percentage error over all %u points\n", points);
         print_header(out, "");
         print_mape_row(out, "MAPE", mape);
+        ValSummary sm;
+        val_summary(exps, n, &sm);
+        print_mape_row(out, "MAPE, runs averaged", sm.by_run);
+        char label[64];
+        if (sm.runs_out > 0 && sm.runs_in > 0) {
+            g_snprintf(label, sizeof label, "out of sample (%u runs)", sm.runs_out);
+            print_mape_row(out, label, sm.out_of_sample);
+            g_snprintf(label, sizeof label, "in sample (%u runs)", sm.runs_in);
+            print_mape_row(out, label, sm.in_sample);
+        }
     }
+}
+
+void val_summary(ValExperiment *const *exps, guint n, ValSummary *out)
+{
+    memset(out, 0, sizeof *out);
+    ValExperiment **in = g_new(ValExperiment *, n), **outs = g_new(ValExperiment *, n);
+    double sum[VAL_NUM_METRICS] = {0};
+    guint cnt[VAL_NUM_METRICS] = {0};
+    for (guint k = 0; k < n; k++) {
+        const char *names[4];
+        if (lat_params_fitted_on(exps[k]->name, names, 4) > 0)
+            in[out->runs_in++] = exps[k];
+        else
+            outs[out->runs_out++] = exps[k];
+        double m[VAL_NUM_METRICS];
+        val_mape(&exps[k], 1, m);
+        for (int j = 0; j < VAL_NUM_METRICS; j++)
+            if (!isnan(m[j])) {
+                sum[j] += m[j];
+                cnt[j]++;
+            }
+    }
+    for (int j = 0; j < VAL_NUM_METRICS; j++)
+        out->by_run[j] = cnt[j] ? sum[j] / cnt[j] : NAN;
+    val_mape(in, out->runs_in, out->in_sample);
+    val_mape(outs, out->runs_out, out->out_of_sample);
+    g_free(in);
+    g_free(outs);
 }
 
 static void md_cell(FILE *out, double v, gboolean percent)

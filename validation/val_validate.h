@@ -92,6 +92,17 @@ double val_point_error(const ValPoint *p, ValMetric m);
  * point has the metric). */
 void val_mape(ValExperiment *const *exps, guint n, double mape[VAL_NUM_METRICS]);
 
+/* MAPE averaged over runs (each run's MAPE, then their mean) and over the
+ * points of the runs no default constant was fitted on (out of sample)
+ * and of the others (in sample; lat_params_fitted_on). */
+typedef struct {
+    double by_run[VAL_NUM_METRICS];
+    double out_of_sample[VAL_NUM_METRICS];
+    double in_sample[VAL_NUM_METRICS];
+    guint runs_in, runs_out;
+} ValSummary;
+void val_summary(ValExperiment *const *exps, guint n, ValSummary *out);
+
 /* The report: per experiment and point, measured, simulated, error; MAPE per
  * experiment and overall. */
 void val_validate_print(FILE *out, ValExperiment *const *exps, guint n, const char *backend_name);
