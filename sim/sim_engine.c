@@ -400,7 +400,8 @@ static gboolean handle_step_end(Engine *e, GError **error)
     sim_hist_add_n(e->itl_all, dur, total_runs);
     if (e->cfg->step_hook) {
         SimStepInfo info = {.start = e->step_start, .end = e->now, .step = st, .sched = e->sched,
-                            .arrived = e->arrived, .completed = e->completed, .rejected = e->rejected};
+                            .arrived = e->arrived, .completed = e->completed, .rejected = e->rejected,
+                            .deferred = e->deferred->len};
         e->cfg->step_hook(&info, e->cfg->hook_user);
     }
     return start_step(e, error);

@@ -36,6 +36,7 @@ typedef struct {
     const SchedStep *step;      /* the step that just ran */
     const SchedScheduler *sched;
     uint64_t arrived, completed, rejected;
+    uint64_t deferred;          /* arrived during the step, not yet in the scheduler (async) */
 } SimStepInfo;
 
 typedef void (*SimStepHook)(const SimStepInfo *info, void *user);

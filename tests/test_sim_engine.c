@@ -33,7 +33,7 @@ static void check_step(const SimStepInfo *info, void *user)
         h->failures++;
     h->last_end = info->end;
     /* every request is accounted for */
-    uint64_t in_flight = sched_num_running(info->sched) + sched_num_waiting(info->sched);
+    uint64_t in_flight = sched_num_running(info->sched) + sched_num_waiting(info->sched) + info->deferred;
     if (info->arrived != info->completed + info->rejected + in_flight)
         h->failures++;
     const SchedKvPool *pool = sched_kv_pool(info->sched);
@@ -65,7 +65,7 @@ static SimSummary *run_checked(ScnScenario *s, HookState *h, ScnCache *cache)
         fprintf(stderr, "\n  %s\n", error->message);
     CU_ASSERT_FATAL(b.step != NULL);
     SimConfig cfg = {.sched = b.sched, .latency = b.step, .source = b.source, .step_hook = check_step,
-                     .hook_user = h,
+                     .hook_user = h, .async_scheduling = b.latency.async_scheduling,
                      .max_time = s->max_time_s > 0 ? sim_time_from_seconds(s->max_time_s) : 0};
     SimSummary *sum = sim_run(&cfg, &error);
     if (!sum)
