@@ -88,7 +88,7 @@ static const char *bound_name(LatBound b)
 }
 
 static void print_json(const LatModelDesc *model, const LatHardware *hw, guint tp, const BatchDesc *b,
-                       const LatBreakdown *br, gboolean verbose)
+                       const LatBreakdown *br, gboolean verbose, const LatStepModel *sm)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "model", model->name);
@@ -98,8 +98,12 @@ static void print_json(const LatModelDesc *model, const LatHardware *hw, guint t
     cJSON_AddNumberToObject(root, "total_ms", br->total_seconds * 1e3);
     cJSON_AddNumberToObject(root, "gpu_ms", br->gpu_seconds * 1e3);
     cJSON_AddNumberToObject(root, "cpu_ms", br->cpu_seconds * 1e3);
+    cJSON_AddNumberToObject(root, "delivery_delay_ms", br->delivery_delay_seconds * 1e3);
     cJSON_AddBoolToObject(root, "async_scheduling", br->async_scheduling);
     cJSON_AddBoolToObject(root, "estimated", br->estimated);
+    cJSON_AddBoolToObject(root, "measured_on_this_gpu", lat_step_model_measured_gpu(sm));
+    if (lat_step_model_table_gpu(sm))
+        cJSON_AddStringToObject(root, "tables_of", lat_step_model_table_gpu(sm));
     cJSON_AddNumberToObject(root, "padded_tokens", br->padded_tokens);
     cJSON_AddStringToObject(root, "cuda_graph", br->cuda_graph ? br->cuda_graph : "none");
     cJSON_AddNumberToObject(root, "tokens", (double)b->total_tokens);
@@ -138,7 +142,7 @@ static void print_json(const LatModelDesc *model, const LatHardware *hw, guint t
 }
 
 static void print_text(const LatModelDesc *model, const LatHardware *hw, guint tp, const BatchDesc *b,
-                       const LatBreakdown *br, gboolean verbose)
+                       const LatBreakdown *br, gboolean verbose, const LatStepModel *sm)
 {
     printf("%s on %s, TP%u, %s: %u prefill chunk%s (%" G_GUINT64_FORMAT " new tokens), %u decode%s "
            "(%" G_GUINT64_FORMAT " KV tokens), %u sampled\n\n",
@@ -158,8 +162,15 @@ static void print_text(const LatModelDesc *model, const LatHardware *hw, guint t
            br->total_seconds * 1e3, br->gpu_seconds * 1e3, br->cpu_seconds * 1e3,
            br->async_scheduling ? "max(GPU, CPU), async scheduling" : "GPU + CPU, synchronous scheduling",
            br->padded_tokens, br->cuda_graph ? br->cuda_graph : "none");
+    if (br->delivery_delay_seconds > 0)
+        printf("%-18s %10.3f   after the step: its outputs are processed once its GPU work ends\n", "tokens out",
+               br->delivery_delay_seconds * 1e3);
     if (any_est)
         printf("\n* estimated: no measured table on any GPU served this part (roofline-v1 constant MFU)\n");
+    if (!lat_step_model_measured_gpu(sm) && lat_step_model_table_gpu(sm))
+        printf("\nnote: no kernel tables were measured on %s; its kernels are timed from %s's tables by the roofline "
+               "rule (docs/latency.md): an estimate\n",
+               hw->name, lat_step_model_table_gpu(sm));
     if (verbose && br->num_lookups) {
         printf("\nlookups:\n");
         for (guint i = 0; i < br->num_lookups; i++) {
@@ -347,9 +358,9 @@ int cmd_step(int argc, char **argv)
     LatBreakdown br;
     lat_step_model_breakdown(sm, &batch, &br);
     if (json)
-        print_json(model, hw, (guint)tp, &batch, &br, verbose);
+        print_json(model, hw, (guint)tp, &batch, &br, verbose, sm);
     else
-        print_text(model, hw, (guint)tp, &batch, &br, verbose);
+        print_text(model, hw, (guint)tp, &batch, &br, verbose, sm);
     code = 0;
     goto out;
 

@@ -155,6 +155,8 @@ typedef struct {
     gboolean enforce_eager;      /* no CUDA graphs: every kernel is launched by the CPU */
     double cudagraph_max_size;   /* largest CUDA-graph capture size (0: 512) */
     double launch_us;            /* CPU time to launch one kernel outside a CUDA graph */
+    double output_fraction;      /* async scheduling: share of a step's CPU time spent on its outputs
+                                    after its GPU work, before its tokens leave the engine */
     /* the GPU side */
     double compute_scale;        /* calibration: multiplies every FLOP/s peak (1 = datasheet) */
     double bw_scale;             /* calibration: multiplies every memory bandwidth (1 = datasheet) */
@@ -230,6 +232,7 @@ typedef struct {
 typedef struct {
     double total_seconds;      /* the step: gpu + cpu, or max(gpu, cpu) with async scheduling */
     double gpu_seconds;        /* every GPU component */
+    double delivery_delay_seconds; /* its tokens leave the engine this long after the step ends */
     double cpu_seconds;        /* "cpu" and "launches" */
     gboolean async_scheduling;
     gboolean estimated;        /* some component had no measured table */
@@ -270,6 +273,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatStepModel, lat_step_model_free)
  * token-count-dependent parts are cached in `sm` on first use (hence not
  * const, and one step model per thread). An empty batch takes 0. */
 double lat_step_model_seconds(LatStepModel *sm, const BatchDesc *batch);
+
+/* The same, and how long after the step's end its sampled tokens leave the
+ * engine (*delay, may be NULL): with async scheduling the outputs of a step
+ * are processed once its GPU work ends, in output_fraction of its CPU time;
+ * 0 with synchronous scheduling. */
+double lat_step_model_seconds_delay(LatStepModel *sm, const BatchDesc *batch, double *delay);
 
 /* The same duration with its breakdown per component and the table rows
  * behind each lookup (slower; for reports). out->total_seconds equals

@@ -51,6 +51,7 @@ void lat_params_default(LatParams *p)
     p->step_overhead_us = 950.0;
     p->tracing_overhead_us = 9200.0;
     p->launch_us = 4.0;
+    p->output_fraction = 0.5;
     p->compute_scale = 1.0;
     p->bw_scale = 1.0;
     p->bw_efficiency = 0.91;
@@ -74,7 +75,7 @@ static const struct {
     gboolean is_bool;
 } param_fields[] = {
     NUM(step_overhead_us),    NUM(tracing_overhead_us),      NUM(cudagraph_max_size),
-    NUM(launch_us),           NUM(compute_scale),            NUM(bw_scale),
+    NUM(launch_us),           NUM(output_fraction),          NUM(compute_scale),            NUM(bw_scale),
     NUM(bw_efficiency),       NUM(elementwise_efficiency),   NUM(kernel_floor_us),
     NUM(link_efficiency),     NUM(allreduce_latency_us),     NUM(pcie_link_efficiency),
     NUM(pcie_allreduce_latency_us), NUM(custom_allreduce_max_mib), NUM(moe_grouped_efficiency),

@@ -125,6 +125,7 @@ static gboolean check_params(const LatParams *p, GError **error)
         {"custom_allreduce_max_mib", p->custom_allreduce_max_mib, 0, 1e6, FALSE},
         {"moe_grouped_efficiency", p->moe_grouped_efficiency, 0, 1, TRUE},
         {"moe_imbalance", p->moe_imbalance, 1, 100, FALSE},
+        {"output_fraction", p->output_fraction, 0, 1, FALSE},
         {"v1_mfu", p->v1_mfu, 0, 1, TRUE},
     };
     for (guint i = 0; i < G_N_ELEMENTS(checks); i++) {
@@ -539,8 +540,27 @@ static double combine(const LatStepModel *sm, double gpu, double launch_cpu)
 
 /* ------------------------------------------------------------ hot path -- */
 
+/* When a sampled token leaves the engine, after the step's end: with async
+ * scheduling the engine processes a step's outputs once its GPU work is
+ * done, in output_fraction of its CPU time; synchronous scheduling does it
+ * within the step. */
+static double delivery_delay(const LatStepModel *sm, double gpu, double launch_cpu, double step)
+{
+    if (!sm->p.async_scheduling)
+        return 0.0;
+    double out = sm->p.output_fraction * (cpu_seconds(sm) + launch_cpu);
+    return MAX(0.0, MAX(gpu, launch_cpu) + out - step);
+}
+
 double lat_step_model_seconds(LatStepModel *sm, const BatchDesc *b)
 {
+    return lat_step_model_seconds_delay(sm, b, NULL);
+}
+
+double lat_step_model_seconds_delay(LatStepModel *sm, const BatchDesc *b, double *delay)
+{
+    if (delay)
+        *delay = 0.0;
     if (b->num_entries == 0)
         return 0.0;
     GraphMode mode;
@@ -578,7 +598,11 @@ double lat_step_model_seconds(LatStepModel *sm, const BatchDesc *b)
             left--;
         }
     }
-    return combine(sm, gpu, launches(sm, mode) * sm->p.launch_us * 1e-6);
+    double launch_cpu = launches(sm, mode) * sm->p.launch_us * 1e-6;
+    double step = combine(sm, gpu, launch_cpu);
+    if (delay)
+        *delay = delivery_delay(sm, gpu, launch_cpu, step);
+    return step;
 }
 
 /* ------------------------------------------------------------ breakdown -- */
@@ -821,6 +845,7 @@ void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdown
                    sm->p.launch_us, out->cuda_graph);
     }
     out->total_seconds = combine(sm, gpu, launch_cpu);
+    out->delivery_delay_seconds = delivery_delay(sm, gpu, launch_cpu, out->total_seconds);
     for (guint i = 0; i < out->num_components; i++)
         out->estimated = out->estimated || out->components[i].estimated;
 }

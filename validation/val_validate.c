@@ -531,6 +531,10 @@ void val_validate_markdown(FILE *out, ValExperiment *const *exps, guint n, const
                 e->name, e->hardware, e->model, e->tensor_parallel_size, e->vllm_version ? e->vllm_version : "?",
                 e->max_num_seqs, e->max_num_batched_tokens, e->sim_num_gpu_blocks,
                 e->num_gpu_blocks ? "logged" : "estimated");
+        char sample[160];
+        experiment_sample(e, sample, sizeof sample);
+        sample[0] = g_ascii_toupper(sample[0]);
+        fprintf(out, "%s.\n\n", sample);
         md_header(out);
         for (guint i = 0; i < e->points->len; i++) {
             const ValPoint *p = g_ptr_array_index(e->points, i);
@@ -560,9 +564,29 @@ void val_validate_markdown(FILE *out, ValExperiment *const *exps, guint n, const
     fputs("\n|---|---|", out);
     for (int m = 0; m < VAL_NUM_METRICS; m++)
         fputs("---|", out);
-    fputs("\n| **MAPE** | |", out);
+    fputs("\n| **MAPE, all points** | |", out);
     for (int m = 0; m < VAL_NUM_METRICS; m++)
         fprintf(out, " **%.1f%%** |", mape[m]);
+    ValSummary sm;
+    val_summary(exps, n, &sm);
+    const struct {
+        const char *label;
+        const double *v;
+        guint runs;
+    } rows[] = {{"MAPE, runs averaged", sm.by_run, n},
+                {"out of sample (no default constant fitted on these runs)", sm.out_of_sample, sm.runs_out},
+                {"in sample (a default constant fitted on these runs)", sm.in_sample, sm.runs_in}};
+    for (guint r = 0; r < G_N_ELEMENTS(rows); r++) {
+        if (rows[r].runs == 0)
+            continue;
+        fprintf(out, "\n| %s | %u runs |", rows[r].label, rows[r].runs);
+        for (int m = 0; m < VAL_NUM_METRICS; m++) {
+            if (isnan(rows[r].v[m]))
+                fputs(" - |", out);
+            else
+                fprintf(out, " %.1f%% |", rows[r].v[m]);
+        }
+    }
     fputc('\n', out);
 }
 
