@@ -70,17 +70,84 @@ void sched_request_release(SchedRequest *r)
     r->num_blocks = r->cap_blocks = r->num_hashed_blocks = 0;
 }
 
-/* Whether block `index` of a request lies wholly in its group's shared prefix. */
-static inline gboolean block_is_shared(const SchedRequest *r, uint32_t index, uint32_t block_size)
+void sched_request_set_session(SchedRequest *r, uint64_t session_id, uint32_t prefix_tokens,
+                               uint32_t branch, uint32_t prefix_branch)
 {
-    return r->prefix_group && (uint64_t)(index + 1) * block_size <= r->shared_prefix_tokens;
+    g_assert(r->status == SCHED_WAITING && !r->ever_scheduled);
+    r->session_id = session_id;
+    r->session_prefix_tokens = session_id ? MIN(prefix_tokens, r->prompt_tokens) : 0;
+    r->session_branch = session_id ? branch : 0;
+    r->session_prefix_branch = r->session_prefix_tokens ? prefix_branch : r->session_branch;
 }
 
-static inline uint64_t request_block_hash(const SchedRequest *r, uint32_t index, uint32_t block_size)
+/*
+ * Block keys. Which name a block of a request goes by (sched.h gives the
+ * rule): a prefix group's, a session's on the branch of the previous turn
+ * (inside the session prefix) or on its own branch (past it), or the
+ * request's own. Group, session and session-prefix blocks are entered in the
+ * pool's map, where any request can find them; a request's own blocks are
+ * not (only it can find them again, where it left them).
+ *
+ * Why a later turn never hits a block holding other tokens. Name the tokens
+ * of a session's branch b at position p: the branch is written by one turn
+ * and then extended by the turns that continue it, each of which keeps all
+ * the tokens that had KV before it, so branch b has one token at p whoever
+ * wrote it. A block is registered only once full, under the name of the
+ * branch its tokens belong to: the previous turn's branch inside the
+ * session prefix (those tokens are the previous turn's), the turn's own
+ * branch past it. The block that straddles the end of the session prefix
+ * holds tokens of the new turn, so it goes by the new turn's branch: when
+ * that branch is the previous turn's (a continuing turn), the previous
+ * turn never had a full block there (its tokens with KV end before the
+ * prefix does; a partial block is never registered), nor did any earlier
+ * turn on the branch; when it is a new branch, nobody used the name
+ * before. A lookup walks the blocks from the first and stops at the first
+ * miss, so a block past a block of other tokens is never reached either.
+ * A branch-starting turn also gives the blocks of its session prefix its
+ * own branch's name (a second key in the pool): they hold the same tokens
+ * on both branches, and the next turn looks its whole prefix up on this
+ * turn's branch. A block keeps one second key: a later branch-starting
+ * turn renames it, and a turn of the older branch coming back after a
+ * preemption then misses it and computes it again (never a wrong hit).
+ */
+typedef enum { KEY_OWN = 0, KEY_GROUP, KEY_SESSION_PREFIX, KEY_SESSION } BlockKey;
+
+static inline BlockKey block_key(const SchedRequest *r, uint32_t index, uint32_t block_size)
 {
-    if (block_is_shared(r, index, block_size))
+    uint64_t end = (uint64_t)(index + 1) * block_size;
+    if (r->prefix_group && end <= r->shared_prefix_tokens)
+        return KEY_GROUP;
+    if (r->session_id)
+        return end <= r->session_prefix_tokens ? KEY_SESSION_PREFIX : KEY_SESSION;
+    return KEY_OWN;
+}
+
+static inline uint64_t key_hash(const SchedRequest *r, BlockKey key, uint32_t index)
+{
+    switch (key) {
+    case KEY_GROUP:
         return sched_kv_block_hash(1, r->prefix_group, index);
+    case KEY_SESSION_PREFIX:
+        return sched_kv_session_block_hash(r->session_id, r->session_prefix_branch, index);
+    case KEY_SESSION:
+        return sched_kv_session_block_hash(r->session_id, r->session_branch, index);
+    case KEY_OWN:
+        break;
+    }
     return sched_kv_block_hash(2, r->id, index);
+}
+
+uint64_t sched_request_block_hash(const SchedRequest *r, uint32_t index, uint32_t block_size)
+{
+    g_return_val_if_fail(block_size > 0, 0);
+    return key_hash(r, block_key(r, index, block_size), index);
+}
+
+/* Whether a request starts a new branch of its session (and so gives the
+ * blocks of its session prefix a second name). */
+static inline gboolean starts_branch(const SchedRequest *r)
+{
+    return r->session_branch != r->session_prefix_branch;
 }
 
 /* ---------------------------------------------------------------- config -- */
@@ -276,15 +343,24 @@ static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_
         sched_kv_pool_touch(s->pool, hits[k]);
         r->blocks[r->num_blocks++] = hits[k];
     }
-    if (num_hits)
+    if (num_hits) {
         r->num_hashed_blocks = r->num_blocks;
+        if (starts_branch(r)) /* the hits of its session prefix get its branch's name too */
+            for (uint32_t k = 0; k < num_hits; k++)
+                if (block_key(r, k, bs) == KEY_SESSION_PREFIX)
+                    sched_kv_pool_alias(s->pool, hits[k], key_hash(r, KEY_SESSION, k));
+    }
     sched_kv_pool_take(s->pool, new_blocks, r->blocks + r->num_blocks);
     r->num_blocks += new_blocks;
 
     if (s->cfg.enable_prefix_caching) {
         uint32_t full = total / bs;
-        for (uint32_t i = r->num_hashed_blocks; i < full; i++)
-            sched_kv_pool_cache(s->pool, r->blocks[i], request_block_hash(r, i, bs), block_is_shared(r, i, bs));
+        for (uint32_t i = r->num_hashed_blocks; i < full; i++) { /* full now: register */
+            BlockKey key = block_key(r, i, bs);
+            sched_kv_pool_cache(s->pool, r->blocks[i], key_hash(r, key, i), key != KEY_OWN);
+            if (G_UNLIKELY(key == KEY_SESSION_PREFIX) && starts_branch(r))
+                sched_kv_pool_alias(s->pool, r->blocks[i], key_hash(r, KEY_SESSION, i));
+        }
         if (full > r->num_hashed_blocks)
             r->num_hashed_blocks = full;
     }
@@ -326,9 +402,10 @@ static uint32_t find_prefix_hits(SchedScheduler *s, const SchedRequest *r)
     }
     uint32_t n = 0;
     for (; n < max_blocks; n++) {
-        uint64_t h = request_block_hash(r, n, bs);
+        BlockKey key = block_key(r, n, bs);
+        uint64_t h = key_hash(r, key, n);
         uint32_t b;
-        if (block_is_shared(r, n, bs))
+        if (key != KEY_OWN)
             b = sched_kv_pool_lookup(s->pool, h);
         else /* only this request ever held these tokens: where it left them, if still there */
             b = n < r->num_prev_blocks && sched_kv_pool_holds(s->pool, r->blocks[n], h) ? r->blocks[n]

@@ -62,6 +62,10 @@ typedef struct SchedRequest {
     uint32_t max_output_tokens;     /* >= 1: the request finishes after this many */
     uint32_t prefix_group;          /* 0: none; requests of a group share their first ... */
     uint32_t shared_prefix_tokens;  /* ... shared_prefix_tokens prompt tokens */
+    uint64_t session_id;            /* 0: none; turns of one conversation (see below) */
+    uint32_t session_prefix_tokens; /* first prompt tokens that are the previous turn's tokens */
+    uint32_t session_branch;        /* content branch of its tokens past that prefix */
+    uint32_t session_prefix_branch; /* content branch of that prefix (the previous turn's) */
 
     /* read-only: */
     uint32_t num_computed;          /* tokens whose KV is computed (or scheduled this step) */
@@ -96,6 +100,54 @@ void sched_request_init(SchedRequest *r, uint64_t id, uint32_t prompt_tokens,
                         uint32_t shared_prefix_tokens);
 /* Frees the block array of a finished or never-admitted request. */
 void sched_request_release(SchedRequest *r);
+
+/*
+ * Sessions: the turns of a multi-turn conversation. A turn's prompt begins
+ * with the previous turn's tokens (its prompt, then its output): the first
+ * `prefix_tokens` of them, all or the part the new prompt kept. Its blocks
+ * must then hit the blocks the earlier turns computed, prompt and output
+ * alike, and never a block that holds other tokens.
+ *
+ * A session's tokens are named by (session, branch, block index). The first
+ * turn writes branch 0. A turn that continues all of the previous turn's
+ * tokens (prefix_tokens >= that turn's prompt + output - 1: its last
+ * sampled token never had KV) keeps the previous turn's branch. Any other
+ * turn departs from the previous tokens earlier (a recorded answer in place
+ * of the generated one, an edited or shortened history) and starts a new
+ * branch, a number not used before in the session, so that its tokens past
+ * the departure point are never taken for the earlier turn's there. The
+ * caller assigns branches (workload/ does, per session: 0, 1, 2, ...); the
+ * scheduler only compares them.
+ *
+ * Sets the session of a request made by sched_request_init, before
+ * sched_add_request: `session_id` 0 means none (the other arguments are then
+ * ignored); `prefix_tokens` is capped at the prompt; `prefix_branch` is the
+ * previous turn's branch (ignored when prefix_tokens is 0).
+ */
+void sched_request_set_session(SchedRequest *r, uint64_t session_id, uint32_t prefix_tokens,
+                               uint32_t branch, uint32_t prefix_branch);
+
+/*
+ * The prefix-cache key of block `index` (tokens index * block_size up to
+ * (index + 1) * block_size) of a request's tokens: the one rule by which the
+ * KV pool registers and finds cached blocks, public so that a router can
+ * index prompts exactly as the replicas cache them. Only full blocks are
+ * ever registered or looked up.
+ * - a block wholly inside the request's group prefix (shared_prefix_tokens):
+ *   (prefix group, index): every request of the group may hit it;
+ * - otherwise, for a session turn, a block wholly inside its session prefix:
+ *   (session, session_prefix_branch, index), the key the previous turn gave
+ *   it; any other block of the turn: (session, session_branch, index), so
+ *   the next turn finds it (generated tokens included);
+ * - otherwise (request id, index): only the request itself finds it again,
+ *   after a preemption.
+ * A turn that starts a new branch also registers the blocks of its session
+ * prefix under (session, session_branch, index), which is what its next
+ * turn looks up: the key this function gives for the same request with
+ * session_prefix_tokens 0. Never 0. Pure: depends on the request's identity
+ * fields only (not on its progress).
+ */
+uint64_t sched_request_block_hash(const SchedRequest *r, uint32_t index, uint32_t block_size);
 /* prompt + generated so far: the tokens the request must have KV for before
  * it can sample its next token. */
 static inline uint32_t sched_request_num_tokens(const SchedRequest *r)

@@ -4,18 +4,26 @@
  * Blocks are numbered 0..n-1. Each has a reference count (the requests
  * holding it) and, with prefix caching, the hash of the tokens it holds once
  * it is full. Only blocks of content several requests can share (a prefix
- * group's) are entered in the hash map; a block of one request's own tokens
- * can only be found again by that request (after a preemption), which
- * remembers where its blocks were and checks that the block still holds the
- * same hash, so such blocks cost no map traffic. Blocks with no holder sit on a doubly linked free list in LRU
- * order: allocation takes from the head, freeing appends at the tail, so the
- * least recently freed block is reused (and its hash evicted) first. A freed
- * block keeps its hash and can be found again by a later request with the
- * same prefix, which takes it back off the free list ("touch").
+ * group's, a session's) are entered in the hash map; a block of one
+ * request's own tokens can only be found again by that request (after a
+ * preemption), which remembers where its blocks were and checks that the
+ * block still holds the same hash, so such blocks cost no map traffic.
+ * A block in the map may carry one second key (an alias): the same tokens
+ * under a second name, which a session turn that starts a new branch gives
+ * the blocks of its shared part so that its next turn finds them (see
+ * sched.c); a newer alias replaces an older one. Blocks with no holder sit
+ * on a doubly linked free list in LRU order: allocation takes from the head,
+ * freeing appends at the tail, so the least recently freed block is reused
+ * (and its keys evicted) first. A freed block keeps its keys and can be
+ * found again by a later request with the same prefix, which takes it back
+ * off the free list ("touch").
  *
  * The hash map is open addressing with linear probing and backward-shift
- * deletion (no tombstones), sized to twice the blocks: O(1) expected per
- * lookup, insert and eviction. Memory: about 24 bytes per block.
+ * deletion (no tombstones), sized to at least twice its keys (it starts at
+ * twice the blocks, which first keys never exceed, and doubles when aliases
+ * would fill it past half): O(1) expected per lookup, insert and eviction.
+ * Memory: about 62 bytes per block (the map 32 of them), up to 94 when
+ * aliases have doubled the map.
  *
  * The pool is internal to the scheduler (sched_kv.h); its counters are
  * public through sched.h.
@@ -25,6 +33,8 @@
 #include <string.h>
 
 #define NIL UINT32_MAX
+#define IN_MAP_FIRST 0x1
+#define IN_MAP_ALIAS 0x2
 
 typedef struct {
     uint64_t key;
@@ -39,7 +49,9 @@ struct SchedKvPool {
 
     uint32_t *ref_cnt;  /* holders per block */
     uint64_t *hash;     /* 0: none */
-    uint8_t *in_map;    /* 1: the hash is in the map (shared content); 0: only its owner looks */
+    uint64_t *alias;    /* a second key in the map, valid when in_map has IN_MAP_ALIAS */
+    uint8_t *in_map;    /* IN_MAP_FIRST: the hash is in the map (shared content), else only
+                           its owner looks; IN_MAP_ALIAS: the block also has a second key */
     uint32_t *prev;     /* free list links; NIL at the ends */
     uint32_t *next;
     uint8_t *on_free;   /* 1 while on the free list */
@@ -51,6 +63,7 @@ struct SchedKvPool {
     MapSlot *map;       /* key 0: empty slot */
     uint32_t map_mask;
     uint32_t map_count;
+    uint32_t map_limit; /* the most keys before the map grows: half its slots */
 };
 
 static inline uint64_t mix64(uint64_t x)
@@ -60,6 +73,15 @@ static inline uint64_t mix64(uint64_t x)
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
     return x ^ (x >> 31);
+}
+
+uint64_t sched_kv_session_block_hash(uint64_t session, uint32_t branch, uint32_t index)
+{
+    uint64_t h = mix64(3);
+    h = mix64(h ^ session);
+    h = mix64(h ^ branch);
+    h = mix64(h ^ index);
+    return h ? h : 1;
 }
 
 uint64_t sched_kv_block_hash(uint64_t domain, uint64_t owner, uint32_t index)
@@ -125,9 +147,36 @@ static uint32_t map_find(const SchedKvPool *p, uint64_t key)
     }
 }
 
-/* Inserts key -> val unless the key is present; returns whether it inserted. */
+/* Doubles the map's capacity (rehashing every key). */
+static void map_grow(SchedKvPool *p)
+{
+    MapSlot *old = p->map;
+    uint32_t old_cap = p->map_mask + 1;
+    uint32_t cap = old_cap * 2;
+    p->map = g_new0(MapSlot, cap);
+    p->map_mask = cap - 1;
+    p->map_limit = cap / 2;
+    for (uint32_t k = 0; k < old_cap; k++) {
+        if (old[k].key == 0)
+            continue;
+        uint32_t i = map_slot(p, old[k].key);
+        while (p->map[i].key != 0)
+            i = (i + 1) & p->map_mask;
+        p->map[i] = old[k];
+    }
+    g_free(old);
+}
+
+/* Inserts key -> val unless the key is present; returns whether it inserted.
+ * Keeps the load at most one half (first keys alone never pass it: the map
+ * starts at twice the blocks; aliases may make it grow). */
 static gboolean map_insert_new(SchedKvPool *p, uint64_t key, uint32_t val)
 {
+    if (p->map_count >= p->map_limit) {
+        if (map_find(p, key) != NIL)
+            return FALSE;
+        map_grow(p);
+    }
     uint32_t i = map_slot(p, key);
     while (p->map[i].key != 0) {
         if (p->map[i].key == key)
@@ -177,6 +226,7 @@ SchedKvPool *sched_kv_pool_new(uint32_t num_blocks, uint32_t block_size, gboolea
     p->caching = enable_caching;
     p->ref_cnt = g_new0(uint32_t, num_blocks);
     p->hash = g_new0(uint64_t, num_blocks);
+    p->alias = g_new0(uint64_t, num_blocks);
     p->prev = g_new(uint32_t, num_blocks);
     p->next = g_new(uint32_t, num_blocks);
     p->on_free = g_new0(uint8_t, num_blocks);
@@ -190,6 +240,7 @@ SchedKvPool *sched_kv_pool_new(uint32_t num_blocks, uint32_t block_size, gboolea
             cap <<= 1;
         p->map = g_new0(MapSlot, cap);
         p->map_mask = cap - 1;
+        p->map_limit = cap / 2;
     }
     return p;
 }
@@ -200,6 +251,7 @@ void sched_kv_pool_free(SchedKvPool *p)
         return;
     g_free(p->ref_cnt);
     g_free(p->hash);
+    g_free(p->alias);
     g_free(p->prev);
     g_free(p->next);
     g_free(p->on_free);
@@ -222,8 +274,11 @@ void sched_kv_pool_take(SchedKvPool *p, uint32_t n, uint32_t *out)
         uint32_t b = p->head;
         free_list_remove(p, b);
         if (p->hash[b]) { /* evict: the block is about to hold other tokens */
-            if (p->in_map[b])
+            uint8_t in_map = p->in_map[b];
+            if (in_map & IN_MAP_FIRST)
                 map_remove(p, p->hash[b]);
+            if (in_map & IN_MAP_ALIAS)
+                map_remove(p, p->alias[b]);
             p->hash[b] = 0;
             p->in_map[b] = 0;
         }
@@ -274,9 +329,29 @@ gboolean sched_kv_pool_cache(SchedKvPool *p, uint32_t block, uint64_t hash, gboo
     if (shared && !map_insert_new(p, hash, block)) /* another block already holds these tokens */
         return FALSE;
     p->hash[block] = hash;
-    p->in_map[block] = shared ? 1 : 0;
+    p->in_map[block] = shared ? IN_MAP_FIRST : 0;
     if (p->on_free[block])
         p->num_cached_free++;
+    return TRUE;
+}
+
+gboolean sched_kv_pool_alias(SchedKvPool *p, uint32_t block, uint64_t hash)
+{
+    if (!p->caching)
+        return FALSE;
+    if (!p->hash[block])
+        return sched_kv_pool_cache(p, block, hash, TRUE);
+    uint8_t in_map = p->in_map[block];
+    if (p->hash[block] == hash || ((in_map & IN_MAP_ALIAS) && p->alias[block] == hash))
+        return TRUE;
+    if (!(in_map & IN_MAP_FIRST))
+        return FALSE;
+    if (!map_insert_new(p, hash, block)) /* another block already holds these tokens */
+        return FALSE;
+    if (in_map & IN_MAP_ALIAS)
+        map_remove(p, p->alias[block]);
+    p->alias[block] = hash;
+    p->in_map[block] = in_map | IN_MAP_ALIAS;
     return TRUE;
 }
 
@@ -315,10 +390,18 @@ gboolean sched_kv_pool_check(const SchedKvPool *p, char **why)
             *why = g_strdup_printf("block %u is neither held nor free", b);
             return FALSE;
         }
-        if (p->hash[b] && p->in_map[b]) {
+        if (p->hash[b] && (p->in_map[b] & IN_MAP_FIRST)) {
             n_hashed++;
             if (map_find(p, p->hash[b]) != b) {
                 *why = g_strdup_printf("block %u's hash does not map back to it", b);
+                return FALSE;
+            }
+        }
+        if (p->in_map[b] & IN_MAP_ALIAS) {
+            n_hashed++;
+            if (!p->hash[b] || !(p->in_map[b] & IN_MAP_FIRST) || p->alias[b] == p->hash[b] ||
+                map_find(p, p->alias[b]) != b) {
+                *why = g_strdup_printf("block %u's second key is inconsistent", b);
                 return FALSE;
             }
         }
@@ -328,7 +411,7 @@ gboolean sched_kv_pool_check(const SchedKvPool *p, char **why)
         return FALSE;
     }
     if (p->caching && n_hashed != p->map_count) {
-        *why = g_strdup_printf("%u hashed blocks but %u map entries", n_hashed, p->map_count);
+        *why = g_strdup_printf("%u block keys but %u map entries", n_hashed, p->map_count);
         return FALSE;
     }
     return TRUE;

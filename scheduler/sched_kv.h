@@ -11,10 +11,14 @@
 
 /* The content hash of block `index` of a token sequence. Requests of one
  * prefix group use (domain 1, owner = group) for the blocks that lie wholly
- * in their shared prefix, so they find each other's blocks; every other
- * block uses (domain 2, owner = request id), so only the same request (after
- * a preemption) finds it again. Never 0. */
+ * in their shared prefix, so they find each other's blocks; blocks of
+ * requests without a session use (domain 2, owner = request id), so only the
+ * same request (after a preemption) finds them again. Never 0. */
 uint64_t sched_kv_block_hash(uint64_t domain, uint64_t owner, uint32_t index);
+/* The hash of block `index` of a session's tokens on one branch (domain 3):
+ * the other blocks of session requests (sched.c explains branches). Never 0;
+ * distinct from every sched_kv_block_hash but by a 64-bit accident. */
+uint64_t sched_kv_session_block_hash(uint64_t session, uint32_t branch, uint32_t index);
 
 uint32_t sched_kv_pool_block_size(const SchedKvPool *pool);
 gboolean sched_kv_pool_caching(const SchedKvPool *pool);
@@ -42,6 +46,15 @@ void sched_kv_pool_release(SchedKvPool *pool, const uint32_t *blocks, uint32_t n
  * FALSE (and registers nothing) when caching is off, the block already has
  * a hash, or (shared) another block holds it. */
 gboolean sched_kv_pool_cache(SchedKvPool *pool, uint32_t block, uint64_t hash, gboolean shared);
+
+/* Gives a block a second key in the map: the same tokens under a second
+ * name. A block without a hash gets `hash` as its first key instead (as
+ * sched_kv_pool_cache with shared). A block has at most one second key: a
+ * new one replaces the old (the old name is no longer found). TRUE when the
+ * block is found under `hash` afterwards; FALSE (and nothing changes) when
+ * caching is off, the block's first key is not in the map, or another block
+ * holds `hash`. */
+gboolean sched_kv_pool_alias(SchedKvPool *pool, uint32_t block, uint64_t hash);
 
 /* Whether a block still holds the content of `hash` (not evicted since). */
 gboolean sched_kv_pool_holds(const SchedKvPool *pool, uint32_t block, uint64_t hash);
