@@ -17,8 +17,8 @@ int cmd_replay(int argc, char **argv)
     g_option_context_set_summary(ctx,
         "Replays a trace against a deployment (the default one unless --scenario or flags say otherwise).\n"
         "Recognised by the header: servesim's own CSV (arrival_time_s,input_tokens,output_tokens\n"
-        "[,prefix_group,shared_prefix_tokens,class]), the Azure LLM inference trace\n"
-        "(TIMESTAMP,ContextTokens,GeneratedTokens) and Vidur-style CSV\n"
+        "[,prefix_group,shared_prefix_tokens,class,session_id,session_prefix_tokens]), the Azure LLM\n"
+        "inference trace (TIMESTAMP,ContextTokens,GeneratedTokens) and Vidur-style CSV\n"
         "(arrived_at,num_prefill_tokens,num_decode_tokens).");
     CliRunOptions *o = cli_run_options_new();
     cli_run_options_add(ctx, o);

@@ -4,7 +4,7 @@
  *
  * Two shapes: a synthetic workload (num_requests / duration_s, "arrival",
  * and either "classes" or a single class given by top-level "input",
- * "output" and "prefix") or {"trace": {...}}. The reader checks JSON types,
+ * "output", "prefix" and "session") or {"trace": {...}}. The reader checks JSON types,
  * required and unknown keys here, and leaves value rules (positive rates,
  * bounds, shares, ...) to the workload module's validators, called with the
  * JSON path of each piece so that every message names the exact field.
@@ -220,8 +220,16 @@ static gboolean parse_arrival(const Ctx *c, const cJSON *obj, const char *path, 
     return wl_arrival_spec_validate(a, c->origin, path, error);
 }
 
-static gboolean parse_dist(const Ctx *c, const cJSON *obj, const char *path, WlDistSpec *d,
-                           GError **error)
+static gboolean dist_validate(const Ctx *c, const WlDistSpec *d, const char *path, gboolean seconds,
+                              GError **error)
+{
+    return seconds ? wl_seconds_dist_spec_validate(d, c->origin, path, error)
+                   : wl_dist_spec_validate(d, c->origin, path, error);
+}
+
+/* A distribution of token counts, or of seconds (think times). */
+static gboolean parse_dist(const Ctx *c, const cJSON *obj, const char *path, gboolean seconds,
+                           WlDistSpec *d, GError **error)
 {
     static const char *const constant[] = {"dist", "value", NULL};
     static const char *const uniform[] = {"dist", "min", "max", NULL};
@@ -260,18 +268,18 @@ static gboolean parse_dist(const Ctx *c, const cJSON *obj, const char *path, WlD
     switch (d->kind) {
     case WL_DIST_CONSTANT:
         return get_number(c, obj, path, "value", TRUE, &d->value, error) &&
-               wl_dist_spec_validate(d, c->origin, path, error);
+               dist_validate(c, d, path, seconds, error);
     case WL_DIST_UNIFORM:
         return get_number(c, obj, path, "min", TRUE, &d->min, error) &&
                get_number(c, obj, path, "max", TRUE, &d->max, error) &&
-               wl_dist_spec_validate(d, c->origin, path, error);
+               dist_validate(c, d, path, seconds, error);
     case WL_DIST_NORMAL:
     case WL_DIST_LOGNORMAL:
         return get_number(c, obj, path, "mean", TRUE, &d->mean, error) &&
                get_number(c, obj, path, "stddev", TRUE, &d->stddev, error) &&
                get_number(c, obj, path, "min", FALSE, &d->min, error) &&
                get_number(c, obj, path, "max", FALSE, &d->max, error) &&
-               wl_dist_spec_validate(d, c->origin, path, error);
+               dist_validate(c, d, path, seconds, error);
     case WL_DIST_EMPIRICAL: {
         const char *file = NULL, *column = NULL;
         if (!get_string(c, obj, path, "path", TRUE, &file, error) ||
@@ -281,10 +289,39 @@ static gboolean parse_dist(const Ctx *c, const cJSON *obj, const char *path, WlD
         d->column = g_strdup(column);
         return get_number(c, obj, path, "min", FALSE, &d->min, error) &&
                get_number(c, obj, path, "max", FALSE, &d->max, error) &&
-               wl_dist_spec_validate(d, c->origin, path, error);
+               dist_validate(c, d, path, seconds, error);
     }
     }
     return FALSE;
+}
+
+/* A class's "session" object: multi-turn sessions. */
+static gboolean parse_session(const Ctx *c, const cJSON *obj, const char *path, WlClassSpec *cls,
+                              GError **error)
+{
+    static const char *const keys[] = {"turns",  "new_tokens", "think_s", "answer_tokens_per_s",
+                                       "max_input_tokens", NULL};
+    static const char *const dists[] = {"turns", "new_tokens", "think_s"};
+    WlSessionSpec *ss = &cls->session;
+    WlDistSpec *targets[] = {&ss->turns, &ss->new_tokens, &ss->think_s};
+    if (!check_object(c, obj, path, keys, NULL, error))
+        return FALSE;
+    cls->multi_turn = TRUE;
+    for (gsize i = 0; i < G_N_ELEMENTS(dists); i++) {
+        g_autofree char *p = sub(path, dists[i]);
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(obj, dists[i]);
+        if (!d)
+            return fail(c, error, p, "expected a %s distribution, got nothing",
+                        i == 2 ? "seconds" : "count");
+        if (!parse_dist(c, d, p, i == 2, targets[i], error))
+            return FALSE;
+    }
+    guint64 max_input = 0;
+    if (!get_number(c, obj, path, "answer_tokens_per_s", FALSE, &ss->answer_tokens_per_s, error) ||
+        !get_uint(c, obj, path, "max_input_tokens", FALSE, WL_MAX_TOKENS, &max_input, error))
+        return FALSE;
+    ss->max_input_tokens = (guint)max_input;
+    return TRUE;
 }
 
 static gboolean parse_prefix(const Ctx *c, const cJSON *obj, const char *path, WlClassSpec *cls,
@@ -306,7 +343,7 @@ static gboolean parse_prefix(const Ctx *c, const cJSON *obj, const char *path, W
 static gboolean parse_class(const Ctx *c, const cJSON *obj, const char *path, gboolean top,
                             WlClassSpec *cls, GError **error)
 {
-    static const char *const keys[] = {"name", "share", "input", "output", "prefix", NULL};
+    static const char *const keys[] = {"name", "share", "input", "output", "prefix", "session", NULL};
     cls->share = 1.0;
     if (top) {
         cls->name = g_strdup("default");
@@ -324,14 +361,18 @@ static gboolean parse_class(const Ctx *c, const cJSON *obj, const char *path, gb
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(obj, "input");
     const cJSON *output = cJSON_GetObjectItemCaseSensitive(obj, "output");
     const cJSON *prefix = cJSON_GetObjectItemCaseSensitive(obj, "prefix");
+    const cJSON *session = cJSON_GetObjectItemCaseSensitive(obj, "session");
     if (!input)
         return fail(c, error, in_path, "expected a length distribution, got nothing");
     if (!output)
         return fail(c, error, out_path, "expected a length distribution, got nothing");
-    if (!parse_dist(c, input, in_path, &cls->input, error) ||
-        !parse_dist(c, output, out_path, &cls->output, error))
+    if (!parse_dist(c, input, in_path, FALSE, &cls->input, error) ||
+        !parse_dist(c, output, out_path, FALSE, &cls->output, error))
         return FALSE;
     if (prefix && !parse_prefix(c, prefix, prefix_path, cls, error))
+        return FALSE;
+    g_autofree char *session_path = sub(path, "session");
+    if (session && !parse_session(c, session, session_path, cls, error))
         return FALSE;
     return wl_class_spec_validate(cls, c->origin, path, error);
 }
@@ -371,8 +412,8 @@ static gboolean parse_trace(const Ctx *c, const cJSON *obj, const char *path, ch
 
 static gboolean parse_synthetic(const Ctx *c, const cJSON *w, WlSpec *spec, GError **error)
 {
-    static const char *const keys[] = {"num_requests", "duration_s", "arrival", "classes",
-                                       "input",        "output",     "prefix",  NULL};
+    static const char *const keys[] = {"num_requests", "duration_s", "arrival", "classes", "input",
+                                       "output",       "prefix",     "session", NULL};
     if (!check_object(c, w, "workload", keys, NULL, error) ||
         !get_uint(c, w, "workload", "num_requests", FALSE, G_MAXUINT64 / 2, &spec->num_requests,
                   error) ||
@@ -389,7 +430,7 @@ static gboolean parse_synthetic(const Ctx *c, const cJSON *w, WlSpec *spec, GErr
         return FALSE;
     const cJSON *classes = cJSON_GetObjectItemCaseSensitive(w, "classes");
     if (classes) {
-        static const char *const single[] = {"input", "output", "prefix"};
+        static const char *const single[] = {"input", "output", "prefix", "session"};
         for (gsize i = 0; i < G_N_ELEMENTS(single); i++) {
             if (cJSON_GetObjectItemCaseSensitive(w, single[i])) {
                 g_autofree char *p = sub("workload", single[i]);

@@ -215,6 +215,8 @@ static void admit(Engine *e, const WlRequest *w)
     memset(q, 0, sizeof *q);
     sched_request_init(&q->sr, w->id, w->input_tokens, w->output_tokens, w->prefix_group,
                        w->shared_prefix_tokens);
+    sched_request_set_session(&q->sr, w->session_id, w->session_prefix_tokens, w->session_branch,
+                              w->session_prefix_branch);
     q->sr.user = q;
     q->arrival = w->arrival;
     q->class_id = (uint16_t)cls;

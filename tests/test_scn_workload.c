@@ -281,13 +281,13 @@ static void test_unknown_keys(void)
 {
     expect_error("{'num_requests': 1, 'arival': {}, " IN ", " OUT "}",
                  "s.json: workload.arival: unknown key (expected one of: num_requests, duration_s, "
-                 "arrival, classes, input, output, prefix)");
+                 "arrival, classes, input, output, prefix, session)");
     expect_error("{'num_requests': 1, 'arrival': {'process': 'poisson', 'rate': 1, 'cv': 2}, " IN ", " OUT "}",
                  "s.json: workload.arrival.cv: unknown key (expected for process \"poisson\" one "
                  "of: process, rate)");
     expect_error("{'num_requests': 1, " POISSON ", 'classes': [{'name': 'a', 'shares': 1, " IN ", " OUT "}]}",
                  "s.json: workload.classes[0].shares: unknown key (expected one of: name, share, "
-                 "input, output, prefix)");
+                 "input, output, prefix, session)");
     expect_error("{'num_requests': 1, " POISSON ", 'input': {'dist': 'normal', 'mean': 5, 'stdev': 1}, " OUT "}",
                  "s.json: workload.input.stdev: unknown key (expected for dist \"normal\" one of: "
                  "dist, mean, stddev, min, max)");
@@ -319,11 +319,74 @@ static void test_unknown_keys(void)
                  "s.json: workload.trace.path: expected a non-empty string, got nothing");
 }
 
+#define SESSION_DISTS "'turns': {'dist': 'uniform', 'min': 1, 'max': 4}, 'new_tokens': {'dist': 'constant', 'value': 50}"
+
+/* A multi-turn class: its session object, read and checked. */
+static void test_sessions(void)
+{
+    Parsed p;
+    GError *error = NULL;
+    CU_ASSERT_TRUE_FATAL(parse("{'num_requests': 10, " POISSON ", 'classes': [{'name': 'chat', " IN ", " OUT ","
+                               " 'session': {" SESSION_DISTS ", 'think_s': {'dist': 'lognormal', 'mean': 20,"
+                               " 'stddev': 10, 'max': 120}, 'answer_tokens_per_s': 40, 'max_input_tokens': 8000}}]}",
+                               NULL, &p, &error));
+    const WlClassSpec *c = &p.spec.classes[0];
+    CU_ASSERT_TRUE(c->multi_turn);
+    CU_ASSERT_EQUAL(c->session.turns.kind, WL_DIST_UNIFORM);
+    CU_ASSERT_DOUBLE_EQUAL(c->session.turns.max, 4, 0);
+    CU_ASSERT_DOUBLE_EQUAL(c->session.new_tokens.value, 50, 0);
+    CU_ASSERT_EQUAL(c->session.think_s.kind, WL_DIST_LOGNORMAL);
+    CU_ASSERT_DOUBLE_EQUAL(c->session.think_s.max, 120, 0);
+    CU_ASSERT_DOUBLE_EQUAL(c->session.answer_tokens_per_s, 40, 0);
+    CU_ASSERT_EQUAL(c->session.max_input_tokens, 8000);
+    /* a copy owns its own session distributions */
+    WlSpec copy;
+    wl_spec_copy(&copy, &p.spec);
+    CU_ASSERT_TRUE(copy.classes[0].multi_turn);
+    CU_ASSERT_DOUBLE_EQUAL(copy.classes[0].session.think_s.mean, 20, 0);
+    wl_spec_clear(&copy);
+    parsed_clear(&p);
+    /* top level, answer time and cap left out: 0 */
+    CU_ASSERT_TRUE_FATAL(parse("{'num_requests': 10, " POISSON ", " IN ", " OUT ","
+                               " 'session': {" SESSION_DISTS ", 'think_s': {'dist': 'constant', 'value': 0}}}",
+                               NULL, &p, &error));
+    CU_ASSERT_TRUE(p.spec.classes[0].multi_turn);
+    CU_ASSERT_DOUBLE_EQUAL(p.spec.classes[0].session.answer_tokens_per_s, 0, 0);
+    CU_ASSERT_EQUAL(p.spec.classes[0].session.max_input_tokens, 0);
+    parsed_clear(&p);
+
+    expect_error("{'num_requests': 1, " POISSON ", " IN ", " OUT ", 'session': {" SESSION_DISTS "}}",
+                 "s.json: workload.session.think_s: expected a seconds distribution, got nothing");
+    expect_error("{'num_requests': 1, " POISSON ", " IN ", " OUT ", 'session': {'turns': {'dist': 'constant',"
+                 " 'value': 2}, 'think_s': {'dist': 'constant', 'value': 1}}}",
+                 "s.json: workload.session.new_tokens: expected a count distribution, got nothing");
+    expect_error("{'num_requests': 1, " POISSON ", " IN ", " OUT ", 'session': {" SESSION_DISTS ","
+                 " 'think_s': {'dist': 'constant', 'value': 1}, 'think': 3}}",
+                 "s.json: workload.session.think: unknown key (expected one of: turns, new_tokens, think_s, "
+                 "answer_tokens_per_s, max_input_tokens)");
+    expect_error("{'num_requests': 1, " POISSON ", " IN ", " OUT ", 'session': {" SESSION_DISTS ","
+                 " 'think_s': {'dist': 'uniform', 'min': 2, 'max': 1}}}",
+                 "s.json: workload.session.think_s.max: expected a number of seconds from 2 (min) to 1e+09, got 1");
+    expect_error("{'num_requests': 1, " POISSON ", " IN ", " OUT ", 'session': {" SESSION_DISTS ","
+                 " 'think_s': {'dist': 'empirical', 'path': 't.csv', 'column': 'x'}}}",
+                 "s.json: workload.session.think_s.dist: expected one of constant, uniform, normal, lognormal "
+                 "(seconds), got empirical");
+    expect_error("{'num_requests': 1, " POISSON ", " IN ", " OUT ", 'session': {" SESSION_DISTS ","
+                 " 'think_s': {'dist': 'constant', 'value': 1}, 'max_input_tokens': -1}}",
+                 "s.json: workload.session.max_input_tokens: expected an integer from 0 to 1000000000, got -1");
+    expect_error("{'num_requests': 1, " POISSON ", 'classes': [{'name': 'a', " IN ", " OUT "}], 'session': {}}",
+                 "s.json: workload.session: expected no top-level session with workload.classes (give it to "
+                 "each class)");
+    expect_error("{'num_requests': 1, " POISSON ", " IN ", " OUT ", 'session': 3}",
+                 "s.json: workload.session: expected an object, got 3");
+}
+
 static const SsTestCase cases[] = {
     {"the full example", test_full_example},
     {"single class, gamma, piecewise, traces", test_other_shapes},
     {"bad fields name their path", test_bad_fields},
     {"unknown keys are rejected", test_unknown_keys},
+    {"multi-turn sessions", test_sessions},
     {NULL, NULL},
 };
 

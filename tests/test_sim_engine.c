@@ -134,6 +134,34 @@ static void test_invariants_under_pressure(void)
     scn_scenario_free(s);
 }
 
+/* Multi-turn sessions (a third of the turns on a small KV cache, so that
+ * sessions lose blocks to eviction and preemption): the invariants hold
+ * after every step, and later turns hit their sessions' blocks. */
+static void test_invariants_multi_turn(void)
+{
+    g_autoptr(ScnCache) cache = scn_cache_new(ss_test_data_dir());
+    ScnScenario *s = scenario_from(
+        "{\"engine\": {\"max_num_seqs\": 48, \"max_num_batched_tokens\": 1024, \"num_gpu_blocks_override\": 700,"
+        " \"max_model_len\": 8000, \"enable_prefix_caching\": true},"
+        " \"workload\": {\"num_requests\": 500, \"arrival\": {\"process\": \"poisson\", \"rate\": 6},"
+        " \"classes\": [{\"name\": \"chat\", \"share\": 0.5, \"input\": {\"dist\": \"uniform\", \"min\": 1, \"max\": 900},"
+        " \"output\": {\"dist\": \"uniform\", \"min\": 1, \"max\": 400}, \"prefix\": {\"groups\": 2, \"tokens\": 100},"
+        " \"session\": {\"turns\": {\"dist\": \"uniform\", \"min\": 1, \"max\": 6},"
+        " \"new_tokens\": {\"dist\": \"uniform\", \"min\": 1, \"max\": 300},"
+        " \"think_s\": {\"dist\": \"uniform\", \"min\": 0, \"max\": 4}, \"max_input_tokens\": 6000}},"
+        " {\"name\": \"single\", \"share\": 0.5, \"input\": {\"dist\": \"uniform\", \"min\": 1, \"max\": 2000},"
+        " \"output\": {\"dist\": \"uniform\", \"min\": 1, \"max\": 300}}]}}");
+    HookState h = {0};
+    SimSummary *sum = run_checked(s, &h, cache);
+    CU_ASSERT_EQUAL(h.failures, 0);
+    CU_ASSERT(sum->preemptions > 0);
+    CU_ASSERT(sum->prefix_hit_tokens > 0);
+    CU_ASSERT_EQUAL(sum->all.arrived, 500);
+    CU_ASSERT_EQUAL(sum->all.completed + sum->all.rejected, 500);
+    sim_summary_free(sum);
+    scn_scenario_free(s);
+}
+
 /* A time limit stops the run with requests in flight, still accounted for. */
 static void test_time_limit(void)
 {
@@ -223,6 +251,7 @@ static void test_same_seed_same_result(void)
 static const SsTestCase cases[] = {
     {"invariants after every step: default workload", test_invariants_default_workload},
     {"invariants under KV pressure, rejections, prefixes", test_invariants_under_pressure},
+    {"invariants with multi-turn sessions", test_invariants_multi_turn},
     {"a time limit leaves requests accounted for", test_time_limit},
     {"one request matches the step model", test_single_request_matches_step_model},
     {"same seed, same summary; other seed, other summary", test_same_seed_same_result},

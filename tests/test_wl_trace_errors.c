@@ -151,7 +151,7 @@ static void test_headers_and_files(void)
     expect_error("time,in,out\n1,2,3\n",
                  ":1: expected a header with the columns of one of: servesim "
                  "(arrival_time_s,input_tokens,output_tokens[,prefix_group,shared_prefix_tokens,"
-                 "class]), azure (TIMESTAMP,ContextTokens,GeneratedTokens), vidur (arrived_at,"
+                 "class,session_id,session_prefix_tokens]), azure (TIMESTAMP,ContextTokens,GeneratedTokens), vidur (arrived_at,"
                  "num_prefill_tokens,num_decode_tokens); got 'time,in,out'");
     expect_error("", ": expected a header line, got an empty file");
     expect_error("\n\n", ": expected a header line, got an empty file");
@@ -263,11 +263,35 @@ static void test_skip_bad_rows(void)
     g_free(path);
 }
 
+#define SESSION_HEADER "arrival_time_s,input_tokens,output_tokens,session_id,session_prefix_tokens\n"
+
+static void test_sessions(void)
+{
+    expect_error(SESSION_HEADER "0,100,40,a,\n1,300,50,a,400\n",
+                 ":3:5: column 'session_prefix_tokens': expected at most input_tokens (300), got '400'");
+    expect_error(SESSION_HEADER "0,100,40,a,\n1,300,50,b,\n2,300,50,a,141\n",
+                 ":4:5: column 'session_prefix_tokens': expected at most the previous turn's input_tokens + "
+                 "output_tokens (100 + 40 = 140, line 2), got '141'");
+    expect_error(SESSION_HEADER "0,100,40,conv 7,12\n",
+                 ":2:5: column 'session_prefix_tokens': expected 0 or nothing on the first turn of session "
+                 "'conv 7', got '12'");
+    expect_error(SESSION_HEADER "0,100,40,,5\n",
+                 ":2:5: column 'session_prefix_tokens': expected 0 or nothing when session_id is empty, got '5'");
+    expect_error(SESSION_HEADER "0,100,40,a,\n1,300,50,a,-3\n",
+                 ":3:5: column 'session_prefix_tokens': expected a non-negative integer, got '-3'");
+    expect_error("arrival_time_s,input_tokens,output_tokens,session_prefix_tokens\n0,1,1,0\n",
+                 ":1:4: expected a session_id column with session_prefix_tokens, got none in "
+                 "'arrival_time_s,input_tokens,output_tokens,session_prefix_tokens'");
+    expect_error("arrival_time_s,input_tokens,output_tokens,session_id,session_id\n0,1,1,a,a\n",
+                 ":1:5: expected each column once, got 'session_id' twice (columns 4 and 5)");
+}
+
 static const SsTestCase row_cases[] = {
     {"negative, zero, non-integer, empty counts", test_counts},
     {"missing and extra fields", test_missing_fields},
     {"non-numeric and backward arrivals", test_arrivals},
     {"shared prefix checks", test_prefix},
+    {"session checks", test_sessions},
     {"empty rows, bad quoting, physical lines", test_rows_and_csv},
     {"headers, options, files", test_headers_and_files},
     {NULL, NULL},

@@ -6,12 +6,13 @@
  * Two kinds of source:
  * - synthetic (WlSpec): one or more request classes, each with its share of
  *   the arrival rate, its prompt and output length distributions, an optional
- *   shared prefix (N distinct system prompts of L tokens) and an SLO class
- *   name. Arrival processes: Poisson, Gamma (bursty, coefficient of
- *   variation), constant rate, piecewise-constant rate.
+ *   shared prefix (N distinct system prompts of L tokens), optional
+ *   multi-turn sessions, and an SLO class name. Arrival processes: Poisson,
+ *   Gamma (bursty, coefficient of variation), constant rate,
+ *   piecewise-constant rate.
  * - trace (WlTraceOptions): a CSV file streamed with libcsv; servesim's own
- *   columns, the Azure LLM inference trace, or Vidur-style columns, recognised
- *   by the header.
+ *   columns (with optional sessions), the Azure LLM inference trace, or
+ *   Vidur-style columns, recognised by the header.
  *
  * Randomness: every consumer (each class's arrivals, input lengths, output
  * lengths, prefix choice) owns a GRand seeded from (seed, consumer name), so
@@ -20,7 +21,9 @@
  * Cost: a synthetic source takes O(classes) per request and O(classes) memory
  * (plus empirical columns); a trace source O(row length) per request and
  * memory independent of the number of rows (about 2 million rows/s on one
- * core; docs/workloads.md). Limits: lengths up to WL_MAX_TOKENS, at most
+ * core; docs/workloads.md), plus one small entry per session when the trace
+ * has a session_id column; multi-turn synthetic classes hold their open
+ * sessions. Limits: lengths up to WL_MAX_TOKENS, at most
  * WL_MAX_CLASSES classes; a source is used by one thread at a time (separate
  * sources are independent, so parallel runs each make their own).
  */
@@ -44,6 +47,20 @@ typedef struct {
     uint32_t prefix_group;         /* 0: none; otherwise a group id >= 1 */
     uint32_t shared_prefix_tokens; /* first tokens of the prompt shared by the group (<= input_tokens) */
     uint16_t class_id;             /* index into the source's class names */
+    /* Multi-turn sessions (docs/workloads.md): turns of one conversation
+     * share a session id; a turn's first session_prefix_tokens prompt tokens
+     * (<= input_tokens) are the previous turn's prompt then output. The
+     * source names the content of each turn by a branch of its session:
+     * session_branch for the turn's own tokens, session_prefix_branch for
+     * its prefix (the previous turn's branch). A turn continuing all of the
+     * previous turn's tokens (prefix >= its input + output - 1) keeps the
+     * branch; any other turn starts a new one (0, 1, 2, ... per session), so
+     * that its tokens past the prefix are never taken for the previous
+     * turn's (scheduler/sched.h). */
+    uint64_t session_id;           /* 0: none; otherwise >= 1, unique per conversation */
+    uint32_t session_prefix_tokens;
+    uint32_t session_branch;
+    uint32_t session_prefix_branch;
 } WlRequest;
 
 typedef struct WlSource WlSource;
@@ -107,6 +124,22 @@ typedef struct {
     char *column;         /* EMPIRICAL: column name (owned) */
 } WlDistSpec;
 
+/* Multi-turn sessions of a class: its arrival process starts sessions; a
+ * session has `turns` turns; turn k+1's prompt is turn k's prompt, then
+ * turn k's output, then a draw of `new_tokens`; it arrives after turn k's
+ * arrival by output_k / answer_tokens_per_s (the time the user watches the
+ * answer stream; 0: none) plus a draw of `think_s`. A session ends before a
+ * prompt longer than max_input_tokens (0: no limit) and at the workload's
+ * end. Open loop: the source never learns when a turn really finished
+ * (docs/workloads.md states the consequences). */
+typedef struct {
+    WlDistSpec turns;           /* turns per session, integers >= 1 */
+    WlDistSpec new_tokens;      /* user tokens each later turn adds, >= 1 */
+    WlDistSpec think_s;         /* seconds (wl_seconds_dist_spec_validate); no empirical */
+    double answer_tokens_per_s; /* >= 0 */
+    guint max_input_tokens;     /* 0: no limit */
+} WlSessionSpec;
+
 typedef struct {
     char *name;             /* class and SLO class name (owned), e.g. "chat" */
     double share;           /* share of the total rate; shares are normalised */
@@ -114,6 +147,8 @@ typedef struct {
     WlDistSpec output;      /* output tokens */
     guint prefix_groups;    /* N distinct shared prefixes (0: none) */
     guint prefix_tokens;    /* L tokens each; the prompt is L + a draw of `input` */
+    gboolean multi_turn;    /* requests come in sessions (`session`); else one by one */
+    WlSessionSpec session;  /* owned (its distributions' paths) */
 } WlClassSpec;
 
 typedef struct {
@@ -136,13 +171,19 @@ gboolean wl_spec_validate(const WlSpec *spec, const char *origin, GError **error
 /* The parts of wl_spec_validate, for callers that build a spec piece by piece
  * (the scenario parser): `path` is the JSON path of the piece, e.g.
  * "workload.arrival", "workload.classes[0].input", "workload.classes[0]"
- * (a class: its share, prefix and both distributions). Same rules, same
+ * (a class: its share, prefix, both distributions and its sessions). Same rules, same
  * messages; they never read files (an empirical CSV is read by
  * wl_source_new_synthetic). */
 gboolean wl_arrival_spec_validate(const WlArrivalSpec *arrival, const char *origin,
                                   const char *path, GError **error);
 gboolean wl_dist_spec_validate(const WlDistSpec *dist, const char *origin, const char *path,
                                GError **error);
+/* The same for a distribution of seconds (think times): constant value >= 0;
+ * uniform 0 <= min <= max (any reals); normal and lognormal mean > 0,
+ * stddev >= 0, optional min >= 0 and max (0: none) clamping the draw; no
+ * empirical. */
+gboolean wl_seconds_dist_spec_validate(const WlDistSpec *dist, const char *origin,
+                                       const char *path, GError **error);
 gboolean wl_class_spec_validate(const WlClassSpec *cls, const char *origin, const char *path,
                                 GError **error);
 /* A deep copy of `src` into `dst` (whose previous contents are NOT freed:
@@ -162,7 +203,8 @@ WlSource *wl_source_new_synthetic(const WlSpec *spec, guint64 seed, GError **err
 
 typedef enum {
     WL_TRACE_AUTO = 0,
-    WL_TRACE_NATIVE,  /* arrival_time_s,input_tokens,output_tokens[,prefix_group,shared_prefix_tokens,class] */
+    WL_TRACE_NATIVE,  /* arrival_time_s,input_tokens,output_tokens[,prefix_group,shared_prefix_tokens,
+                         class,session_id,session_prefix_tokens] */
     WL_TRACE_AZURE,   /* TIMESTAMP,ContextTokens,GeneratedTokens (absolute timestamps) */
     WL_TRACE_VIDUR,   /* arrived_at,num_prefill_tokens,num_decode_tokens */
 } WlTraceFormat;

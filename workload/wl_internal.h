@@ -5,7 +5,8 @@
  *
  * Layout: wl_source.c holds the common part of a source (ids, class names,
  * skipped-row count, description) and dispatches to the kind's operations;
- * wl_synthetic.c and wl_trace.c implement the two kinds; wl_rand.c the random
+ * wl_synthetic.c and wl_trace.c implement the two kinds; wl_session.c the
+ * sessions of a trace; wl_rand.c the random
  * variates; wl_parse.c the number and timestamp parsers; wl_csv.c the CSV
  * reader (libcsv, line by line, physical line numbers).
  */
@@ -48,6 +49,57 @@ int wl_source_intern_class(WlSource *src, const char *name);
 
 /* Sets an SS_ERROR_INPUT error. */
 void wl_set_error(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* ------------------------------------------------------------ sessions -- */
+
+/* The sessions of a trace (wl_session.c): per session id, its number and its
+ * last good turn, to derive or check each new turn's session prefix and to
+ * name the branches of its tokens. */
+typedef struct WlSessions WlSessions;
+
+typedef struct {
+    uint64_t id;              /* the session's number: 1, 2, ... in order of first appearance */
+    guint32 prefix_tokens;    /* session prefix of this turn */
+    guint32 branch;           /* WlRequest.session_branch */
+    guint32 prefix_branch;    /* WlRequest.session_prefix_branch */
+    gboolean new_branch;      /* the turn starts a branch */
+} WlSessionTurn;
+
+typedef struct {
+    guint32 input, output;    /* the previous turn's lengths (0, 0 for a first turn) */
+    guint64 line;             /* and its line */
+} WlSessionPrevious;
+
+typedef enum {
+    WL_SESSION_OK = 0,
+    WL_SESSION_PREFIX_PAST_PREVIOUS,  /* a given prefix longer than the previous turn's input + output */
+    WL_SESSION_PREFIX_ON_FIRST,       /* a given prefix > 0 on a session's first turn */
+} WlSessionStatus;
+
+WlSessions *wl_sessions_new(void);
+void wl_sessions_free(WlSessions *sessions); /* accepts NULL */
+/* Forgets every session (a new pass over the file). */
+void wl_sessions_reset(WlSessions *sessions);
+/* Sessions entered so far. */
+uint64_t wl_sessions_count(const WlSessions *sessions);
+/* Works out a turn of session `key` (non-empty text) with `input` prompt
+ * tokens, and a given prefix (has_prefix) or a derived one. Changes nothing:
+ * wl_sessions_commit enters the turn once its row is good. On a status
+ * other than OK *previous says what the prefix was checked against.
+ * tolerate_first: a given prefix on a session's first turn is ignored (its
+ * earlier turns were skipped) instead of refused. A session with a skipped
+ * row since its last good turn gets prefix 0 and a new branch, whatever is
+ * given. */
+WlSessionStatus wl_sessions_resolve(const WlSessions *sessions, const char *key, guint32 input,
+                                    gboolean has_prefix, guint32 prefix, gboolean tolerate_first,
+                                    WlSessionTurn *turn, WlSessionPrevious *previous);
+/* Notes that a row of session `key` was skipped as bad: its next good turn
+ * is not a continuation (its previous turn is unknown). */
+void wl_sessions_mark_skipped(WlSessions *sessions, const char *key);
+/* Enters a turn resolved by wl_sessions_resolve (for the same key, with no
+ * other commit in between). */
+void wl_sessions_commit(WlSessions *sessions, const char *key, guint32 input, guint32 output,
+                        guint64 line, const WlSessionTurn *turn);
 
 /* -------------------------------------------------------------- random -- */
 

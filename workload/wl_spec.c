@@ -37,6 +37,9 @@ void wl_spec_clear(WlSpec *spec)
         g_free(spec->classes[i].name);
         wl_dist_spec_clear(&spec->classes[i].input);
         wl_dist_spec_clear(&spec->classes[i].output);
+        wl_dist_spec_clear(&spec->classes[i].session.turns);
+        wl_dist_spec_clear(&spec->classes[i].session.new_tokens);
+        wl_dist_spec_clear(&spec->classes[i].session.think_s);
     }
     g_free(spec->classes);
     wl_spec_init(spec);
@@ -61,6 +64,9 @@ void wl_spec_copy(WlSpec *dst, const WlSpec *src)
         dst->classes[i].name = g_strdup(src->classes[i].name);
         dist_copy(&dst->classes[i].input, &src->classes[i].input);
         dist_copy(&dst->classes[i].output, &src->classes[i].output);
+        dist_copy(&dst->classes[i].session.turns, &src->classes[i].session.turns);
+        dist_copy(&dst->classes[i].session.new_tokens, &src->classes[i].session.new_tokens);
+        dist_copy(&dst->classes[i].session.think_s, &src->classes[i].session.think_s);
     }
 }
 
@@ -202,6 +208,79 @@ gboolean wl_dist_spec_validate(const WlDistSpec *d, const char *origin, const ch
     return field_error(error, origin, path, "dist", "unknown distribution %d", (int)d->kind);
 }
 
+gboolean wl_seconds_dist_spec_validate(const WlDistSpec *d, const char *origin, const char *path,
+                                       GError **error)
+{
+    const double big = 1e9; /* about 32 years */
+    switch (d->kind) {
+    case WL_DIST_CONSTANT:
+        if (!(isfinite(d->value) && d->value >= 0.0 && d->value <= big))
+            return field_error(error, origin, path, "value",
+                               "expected a number of seconds from 0 to %g, got %g", big, d->value);
+        return TRUE;
+    case WL_DIST_UNIFORM:
+        if (!(isfinite(d->min) && d->min >= 0.0 && d->min <= big))
+            return field_error(error, origin, path, "min",
+                               "expected a number of seconds from 0 to %g, got %g", big, d->min);
+        if (!(isfinite(d->max) && d->max >= d->min && d->max <= big))
+            return field_error(error, origin, path, "max",
+                               "expected a number of seconds from %g (min) to %g, got %g", d->min,
+                               big, d->max);
+        return TRUE;
+    case WL_DIST_NORMAL:
+    case WL_DIST_LOGNORMAL:
+        if (!(isfinite(d->mean) && d->mean > 0.0 && d->mean <= big))
+            return field_error(error, origin, path, "mean", "expected a positive number, got %g",
+                               d->mean);
+        if (!(isfinite(d->stddev) && d->stddev >= 0.0 && d->stddev <= big))
+            return field_error(error, origin, path, "stddev",
+                               "expected a non-negative number, got %g", d->stddev);
+        if (!(isfinite(d->min) && d->min >= 0.0 && d->min <= big))
+            return field_error(error, origin, path, "min",
+                               "expected a number of seconds from 0 to %g, got %g", big, d->min);
+        if (d->max != 0.0 && !(isfinite(d->max) && d->max >= d->min && d->max <= big))
+            return field_error(error, origin, path, "max",
+                               "expected 0 (no limit) or a number of seconds from %g to %g, got %g",
+                               d->min, big, d->max);
+        return TRUE;
+    case WL_DIST_EMPIRICAL:
+        return field_error(error, origin, path, "dist",
+                           "expected one of constant, uniform, normal, lognormal (seconds), got "
+                           "empirical");
+    }
+    return field_error(error, origin, path, "dist", "unknown distribution %d", (int)d->kind);
+}
+
+/* The session part of a class at `path` ("....session"). */
+static gboolean session_spec_validate(const WlSessionSpec *ss, const char *origin,
+                                      const char *path, GError **error)
+{
+    char *sub = g_strdup_printf("%s.turns", path);
+    gboolean ok = wl_dist_spec_validate(&ss->turns, origin, sub, error);
+    g_free(sub);
+    if (ok) {
+        sub = g_strdup_printf("%s.new_tokens", path);
+        ok = wl_dist_spec_validate(&ss->new_tokens, origin, sub, error);
+        g_free(sub);
+    }
+    if (ok) {
+        sub = g_strdup_printf("%s.think_s", path);
+        ok = wl_seconds_dist_spec_validate(&ss->think_s, origin, sub, error);
+        g_free(sub);
+    }
+    if (!ok)
+        return FALSE;
+    if (!(isfinite(ss->answer_tokens_per_s) && ss->answer_tokens_per_s >= 0.0))
+        return field_error(error, origin, path, "answer_tokens_per_s",
+                           "expected a non-negative number (0: no time for the answer), got %g",
+                           ss->answer_tokens_per_s);
+    if (ss->max_input_tokens > WL_MAX_TOKENS)
+        return field_error(error, origin, path, "max_input_tokens",
+                           "expected 0 (no limit) or an integer from 1 to %u, got %u",
+                           WL_MAX_TOKENS, ss->max_input_tokens);
+    return TRUE;
+}
+
 gboolean wl_class_spec_validate(const WlClassSpec *c, const char *origin, const char *path,
                                 GError **error)
 {
@@ -228,6 +307,11 @@ gboolean wl_class_spec_validate(const WlClassSpec *c, const char *origin, const 
     sub = g_strdup_printf("%s%soutput", path && *path ? path : "", path && *path ? "." : "");
     ok = wl_dist_spec_validate(&c->output, origin, sub, error);
     g_free(sub);
+    if (ok && c->multi_turn) {
+        sub = g_strdup_printf("%s%ssession", path && *path ? path : "", path && *path ? "." : "");
+        ok = session_spec_validate(&c->session, origin, sub, error);
+        g_free(sub);
+    }
     return ok;
 }
 

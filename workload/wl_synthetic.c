@@ -31,14 +31,27 @@
  * among the class's N groups, whose ids are 1 + (groups of earlier classes)
  * + index, unique over the workload.
  *
+ * Multi-turn classes: the class's arrival process starts sessions; the
+ * first turn is drawn as a single request would be (plus a turn count), and
+ * each later turn (prompt = previous prompt + previous output + new user
+ * tokens, session prefix = previous prompt + output, always on branch 0)
+ * waits in a min-heap keyed by (arrival, class, session id) until it is the
+ * earliest pending arrival. Turn k+1 arrives output_k / answer_tokens_per_s
+ * + a think-time draw after turn k's arrival (the gap through
+ * sim_time_from_seconds, added to the integer arrival). Ties: a waiting turn
+ * goes before a session start of the same class at the same nanosecond.
+ *
  * Randomness: four GRand per class (arrivals, input, output, prefix), seeded
- * from (seed, "class/<name>/<consumer>"), so changing or adding another class
+ * from (seed, "class/<name>/<consumer>"), and three more for multi-turn
+ * classes (turns, think, new_tokens), so changing or adding another class
  * never changes this class's draws.
  *
  * Cost: O(classes) per request (a linear scan for the earliest class; classes
- * are few), plus O(1) amortised for piecewise segment search. Memory:
- * O(classes x points) plus the empirical columns. Limits: at most
- * WL_MAX_CLASSES classes; the stop rule counts requests over all classes.
+ * are few), plus O(1) amortised for piecewise segment search, plus O(log
+ * open sessions) per turn. Memory: O(classes x points) plus the empirical
+ * columns plus the open sessions. Limits: at most WL_MAX_CLASSES classes;
+ * the stop rule counts requests (turns) over all classes, and cuts the
+ * sessions still open.
  */
 #include "wl_internal.h"
 
@@ -55,9 +68,22 @@ typedef struct {
     guint num_values;
 } Sampler;
 
+/* A distribution of seconds: no rounding, clamped to [lo, hi]. */
+typedef struct {
+    WlDistKind kind;
+    double value, mean, stddev, mu, sigma;
+    double lo, hi;         /* hi: INFINITY for no bound (UNIFORM: the range) */
+} SecondsSampler;
+
 typedef struct {
     GRand *rng_arrival, *rng_input, *rng_output, *rng_prefix;
     Sampler input, output;
+    gboolean multi_turn;
+    GRand *rng_turns, *rng_think, *rng_new;
+    Sampler turns, new_tokens;
+    SecondsSampler think;
+    double answer_tokens_per_s;
+    guint32 max_input;     /* 0: no limit */
     guint32 prefix_base;   /* group id of this class's group 0 */
     guint32 prefix_groups;
     guint32 prefix_tokens;
@@ -73,6 +99,16 @@ typedef struct {
     gboolean done;         /* no more arrivals */
 } ClassState;
 
+/* An open session of a multi-turn class: its next turn waits in the heap. */
+typedef struct {
+    SimTime next;          /* arrival of its next turn */
+    guint class_id;
+    uint64_t id;           /* session id, >= 1 */
+    guint32 turns_left;    /* turns still to come, the next included */
+    guint32 input, output; /* of its last turn */
+    guint32 group, shared;
+} Session;
+
 typedef struct {
     WlArrivalKind kind;
     guint num_points;
@@ -83,6 +119,8 @@ typedef struct {
     uint64_t emitted;
     gboolean has_end;
     SimTime end;           /* arrivals at or after this are not generated */
+    GPtrArray *open;       /* Session *, a binary min-heap on (next, class_id, id) */
+    uint64_t sessions;     /* sessions started */
 } Synthetic;
 
 static guint32 clamp_round(const Sampler *s, double x)
@@ -147,6 +185,113 @@ static gboolean sampler_init(Sampler *s, const WlDistSpec *d, GError **error)
     return TRUE;
 }
 
+static void seconds_init(SecondsSampler *s, const WlDistSpec *d)
+{
+    memset(s, 0, sizeof *s);
+    s->kind = d->kind;
+    s->value = d->value;
+    s->mean = d->mean;
+    s->stddev = d->stddev;
+    s->lo = d->min;
+    s->hi = d->max > 0.0 ? d->max : INFINITY;
+    if (d->kind == WL_DIST_LOGNORMAL) {
+        double ratio = d->stddev / d->mean;
+        s->sigma = sqrt(log1p(ratio * ratio));
+        s->mu = log(d->mean) - 0.5 * s->sigma * s->sigma;
+    }
+}
+
+static double seconds_clamp(const SecondsSampler *s, double x)
+{
+    if (!(x >= s->lo)) /* also NaN */
+        return s->lo;
+    return x > s->hi ? s->hi : x;
+}
+
+static double sample_seconds(const SecondsSampler *s, GRand *r)
+{
+    switch (s->kind) {
+    case WL_DIST_CONSTANT:
+        return s->value;
+    case WL_DIST_UNIFORM:
+        return s->lo + (s->hi - s->lo) * g_rand_double(r);
+    case WL_DIST_NORMAL:
+        return seconds_clamp(s, s->mean + s->stddev * wl_rand_normal(r));
+    case WL_DIST_LOGNORMAL:
+        return seconds_clamp(s, exp(s->mu + s->sigma * wl_rand_normal(r)));
+    case WL_DIST_EMPIRICAL:
+        break; /* refused by wl_seconds_dist_spec_validate */
+    }
+    g_assert_not_reached();
+}
+
+/* Heap order of open sessions: (next arrival, class, session id). */
+static gboolean session_before(const Session *a, const Session *b)
+{
+    if (a->next != b->next)
+        return a->next < b->next;
+    if (a->class_id != b->class_id)
+        return a->class_id < b->class_id;
+    return a->id < b->id;
+}
+
+static void heap_push(GPtrArray *h, Session *s)
+{
+    g_ptr_array_add(h, s);
+    guint i = h->len - 1;
+    while (i > 0) {
+        guint parent = (i - 1) / 2;
+        Session *p = g_ptr_array_index(h, parent);
+        if (!session_before(s, p))
+            break;
+        h->pdata[i] = p;
+        i = parent;
+    }
+    h->pdata[i] = s;
+}
+
+static Session *heap_pop(GPtrArray *h)
+{
+    Session *top = g_ptr_array_index(h, 0);
+    Session *last = g_ptr_array_steal_index_fast(h, h->len - 1);
+    if (h->len == 0)
+        return top;
+    guint i = 0, n = h->len;
+    for (;;) {
+        guint c = 2 * i + 1;
+        if (c >= n)
+            break;
+        Session *child = g_ptr_array_index(h, c);
+        if (c + 1 < n && session_before(g_ptr_array_index(h, c + 1), child))
+            child = g_ptr_array_index(h, ++c);
+        if (!session_before(child, last))
+            break;
+        h->pdata[i] = child;
+        i = c;
+    }
+    h->pdata[i] = last;
+    return top;
+}
+
+/* Schedules a session's next turn after the turn that arrived at `now`,
+ * or ends the session (no turn left, or past the end of the workload). */
+static void session_schedule(Synthetic *syn, ClassState *c, Session *ss, SimTime now)
+{
+    if (ss->turns_left == 0) {
+        g_free(ss);
+        return;
+    }
+    double gap_s = sample_seconds(&c->think, c->rng_think);
+    if (c->answer_tokens_per_s > 0.0)
+        gap_s += ss->output / c->answer_tokens_per_s;
+    ss->next = now + sim_time_from_seconds(gap_s);
+    if (syn->has_end && ss->next >= syn->end) {
+        g_free(ss);
+        return;
+    }
+    heap_push(syn->open, ss);
+}
+
 /* Computes the class's next pending arrival (or marks it done). */
 static void advance(Synthetic *syn, ClassState *c)
 {
@@ -182,37 +327,89 @@ static void advance(Synthetic *syn, ClassState *c)
         c->done = TRUE;
 }
 
+/* The next turn of an open session (popped from the heap), or FALSE when
+ * the session ends here instead (its prompt would pass max_input_tokens). */
+static gboolean next_turn(Synthetic *syn, WlRequest *out)
+{
+    Session *ss = heap_pop(syn->open);
+    ClassState *c = &syn->classes[ss->class_id];
+    guint64 prefix = (guint64)ss->input + ss->output;
+    guint64 prompt = prefix + sample(&c->new_tokens, c->rng_new);
+    if (prompt > WL_MAX_TOKENS || (c->max_input > 0 && prompt > c->max_input)) {
+        g_free(ss);
+        return FALSE;
+    }
+    memset(out, 0, sizeof *out);
+    out->arrival = ss->next;
+    out->class_id = (uint16_t)ss->class_id;
+    out->input_tokens = (uint32_t)prompt;
+    out->output_tokens = sample(&c->output, c->rng_output);
+    out->prefix_group = ss->group;
+    out->shared_prefix_tokens = ss->shared;
+    out->session_id = ss->id;
+    out->session_prefix_tokens = (uint32_t)prefix; /* branch 0: every turn continues the last */
+    ss->turns_left--;
+    ss->input = out->input_tokens;
+    ss->output = out->output_tokens;
+    session_schedule(syn, c, ss, out->arrival);
+    return TRUE;
+}
+
 static int synthetic_next(WlSource *src, WlRequest *out, GError **error)
 {
     (void)error;
     Synthetic *syn = src->impl;
-    if (syn->num_requests > 0 && syn->emitted >= syn->num_requests)
-        return 0;
-    ClassState *best = NULL;
-    guint best_id = 0;
-    for (guint i = 0; i < syn->num_classes; i++) {
-        ClassState *c = &syn->classes[i];
-        if (!c->done && (!best || c->pending < best->pending)) {
-            best = c;
-            best_id = i;
+    for (;;) {
+        if (syn->num_requests > 0 && syn->emitted >= syn->num_requests)
+            return 0;
+        ClassState *best = NULL;
+        guint best_id = 0;
+        for (guint i = 0; i < syn->num_classes; i++) {
+            ClassState *c = &syn->classes[i];
+            if (!c->done && (!best || c->pending < best->pending)) {
+                best = c;
+                best_id = i;
+            }
         }
+        if (syn->open->len > 0) {
+            const Session *top = g_ptr_array_index(syn->open, 0);
+            if (!best || top->next < best->pending ||
+                (top->next == best->pending && top->class_id <= best_id)) {
+                if (next_turn(syn, out))
+                    break;
+                continue;
+            }
+        }
+        if (!best)
+            return 0;
+        memset(out, 0, sizeof *out);
+        out->arrival = best->pending;
+        out->class_id = (uint16_t)best_id;
+        guint32 input = sample(&best->input, best->rng_input);
+        out->output_tokens = sample(&best->output, best->rng_output);
+        if (best->prefix_groups > 0) {
+            guint32 g = (guint32)g_rand_int_range(best->rng_prefix, 0, (gint32)best->prefix_groups);
+            out->prefix_group = best->prefix_base + g;
+            out->shared_prefix_tokens = best->prefix_tokens;
+            input += best->prefix_tokens;
+        }
+        out->input_tokens = input;
+        if (best->multi_turn) {
+            Session *ss = g_new0(Session, 1);
+            ss->class_id = best_id;
+            ss->id = ++syn->sessions;
+            ss->turns_left = sample(&best->turns, best->rng_turns) - 1;
+            ss->input = out->input_tokens;
+            ss->output = out->output_tokens;
+            ss->group = out->prefix_group;
+            ss->shared = out->shared_prefix_tokens;
+            out->session_id = ss->id;
+            session_schedule(syn, best, ss, out->arrival);
+        }
+        advance(syn, best);
+        break;
     }
-    if (!best)
-        return 0;
-    memset(out, 0, sizeof *out);
-    out->arrival = best->pending;
-    out->class_id = (uint16_t)best_id;
-    guint32 input = sample(&best->input, best->rng_input);
-    out->output_tokens = sample(&best->output, best->rng_output);
-    if (best->prefix_groups > 0) {
-        guint32 g = (guint32)g_rand_int_range(best->rng_prefix, 0, (gint32)best->prefix_groups);
-        out->prefix_group = best->prefix_base + g;
-        out->shared_prefix_tokens = best->prefix_tokens;
-        input += best->prefix_tokens;
-    }
-    out->input_tokens = input;
     syn->emitted++;
-    advance(syn, best);
     return 1;
 }
 
@@ -231,6 +428,14 @@ static void synthetic_finalize(void *impl)
             g_rand_free(c->rng_output);
         if (c->rng_prefix)
             g_rand_free(c->rng_prefix);
+        if (c->rng_turns)
+            g_rand_free(c->rng_turns);
+        if (c->rng_think)
+            g_rand_free(c->rng_think);
+        if (c->rng_new)
+            g_rand_free(c->rng_new);
+        g_free(c->turns.values);
+        g_free(c->new_tokens.values);
         g_free(c->input.values);
         g_free(c->output.values);
         g_free(c->rates);
@@ -238,6 +443,8 @@ static void synthetic_finalize(void *impl)
     }
     g_free(syn->classes);
     g_free(syn->times_s);
+    if (syn->open)
+        g_ptr_array_free(syn->open, TRUE);
     g_free(syn);
 }
 
@@ -286,7 +493,7 @@ static double piecewise_mean_rate(const WlSpec *spec)
     return rate;
 }
 
-static char *describe(const WlSpec *spec, double offered)
+static char *describe(const WlSpec *spec, double offered, guint multi_turn)
 {
     GString *s = g_string_new(NULL);
     const WlArrivalSpec *a = &spec->arrival;
@@ -306,6 +513,9 @@ static char *describe(const WlSpec *spec, double offered)
         break;
     }
     g_string_append_printf(s, ", %u class%s", spec->num_classes, spec->num_classes == 1 ? "" : "es");
+    if (multi_turn > 0)
+        g_string_append_printf(s, " (%u multi-turn: the rate starts %s sessions)", multi_turn,
+                               multi_turn == 1 ? "its" : "their");
     if (spec->num_requests > 0)
         g_string_append_printf(s, ", %" G_GUINT64_FORMAT " requests", spec->num_requests);
     if (spec->duration_s > 0.0)
@@ -327,7 +537,9 @@ WlSource *wl_source_new_synthetic(const WlSpec *spec, guint64 seed, GError **err
     if (!wl_spec_validate(spec, NULL, error))
         return NULL;
     Synthetic *syn = g_new0(Synthetic, 1);
+    syn->open = g_ptr_array_new_with_free_func(g_free);
     WlSource *src = wl_source_alloc(&synthetic_ops, syn);
+    guint multi_turn = 0;
     const WlArrivalSpec *a = &spec->arrival;
     syn->kind = a->kind;
     syn->num_requests = spec->num_requests;
@@ -357,6 +569,19 @@ WlSource *wl_source_new_synthetic(const WlSpec *spec, guint64 seed, GError **err
         if (!sampler_init(&c->input, &cs->input, error) ||
             !sampler_init(&c->output, &cs->output, error))
             goto fail;
+        if (cs->multi_turn) {
+            c->multi_turn = TRUE;
+            c->rng_turns = class_rand(seed, cs->name, "turns");
+            c->rng_think = class_rand(seed, cs->name, "think");
+            c->rng_new = class_rand(seed, cs->name, "new_tokens");
+            if (!sampler_init(&c->turns, &cs->session.turns, error) ||
+                !sampler_init(&c->new_tokens, &cs->session.new_tokens, error))
+                goto fail;
+            seconds_init(&c->think, &cs->session.think_s);
+            c->answer_tokens_per_s = cs->session.answer_tokens_per_s;
+            c->max_input = cs->session.max_input_tokens;
+            multi_turn++;
+        }
         c->prefix_base = prefix_base;
         c->prefix_groups = cs->prefix_groups;
         c->prefix_tokens = cs->prefix_groups > 0 ? cs->prefix_tokens : 0;
@@ -379,7 +604,9 @@ WlSource *wl_source_new_synthetic(const WlSpec *spec, guint64 seed, GError **err
         advance(syn, c);
     }
     src->offered_rate = a->kind == WL_ARRIVAL_PIECEWISE ? piecewise_mean_rate(spec) : a->rate;
-    src->description = describe(spec, src->offered_rate);
+    src->description = describe(spec, src->offered_rate, multi_turn);
+    if (multi_turn > 0) /* the rate starts sessions: the request rate depends on their turns */
+        src->offered_rate = 0.0;
     return src;
 fail:
     wl_source_free(src);

@@ -4,8 +4,11 @@
  * Formats, recognised by the header (extra columns ignored, any order):
  * - servesim: arrival_time_s,input_tokens,output_tokens and optionally
  *   prefix_group (any non-negative integer g, yielded as g + 1; empty: no
- *   group), shared_prefix_tokens (<= input_tokens) and class (names interned
- *   in order of first appearance; no column: one class "default");
+ *   group), shared_prefix_tokens (<= input_tokens), class (names interned
+ *   in order of first appearance; no column: one class "default"),
+ *   session_id (any text naming a conversation; empty: none) and
+ *   session_prefix_tokens (<= input_tokens and <= the previous turn's
+ *   input + output; empty: derived, see wl_session.c);
  * - Azure LLM inference trace: TIMESTAMP,ContextTokens,GeneratedTokens with
  *   absolute timestamps, read exactly to the nanosecond; arrival = time since
  *   the first row;
@@ -22,12 +25,14 @@
  *
  * Checks on every row: the field count of the header, positive integer
  * counts, a non-negative number (or timestamp) for the arrival, arrivals in
- * order, shared_prefix_tokens <= input_tokens. Each message reads
+ * order, shared_prefix_tokens <= input_tokens, session prefixes against the
+ * session's previous good row. Each message reads
  * "file:line:column: column 'name': expected ..., got '...'". With
  * skip_bad_rows such rows are counted and skipped (an I/O error still stops).
  *
  * Cost: O(bytes) per pass; one pass, or two with a rate or a class column.
- * Memory: one row plus the class names, independent of the number of rows.
+ * Memory: one row plus the class names, independent of the number of rows,
+ * plus one entry per session with a session_id column.
  * Limits: comma-separated only; at most WL_MAX_CLASSES classes; relative
  * times are doubles (exact to the nanosecond below 104 days).
  */
@@ -41,6 +46,10 @@ typedef struct {
     gint64 t_ns;          /* Azure: arrival, ns since 1970 */
     guint32 input, output, group, shared;
     const char *class_name; /* borrowed from the row; NULL without a class column */
+    const char *session;    /* the session id, trimmed (Trace.session_key); NULL: none */
+    gboolean has_session_prefix;
+    guint32 session_prefix;
+    WlSessionTurn turn;     /* when session != NULL */
 } Decoded;
 
 typedef struct {
@@ -50,6 +59,9 @@ typedef struct {
     WlCsvReader *csv;
     guint num_header_fields;
     int col_arrival, col_input, col_output, col_group, col_shared, col_class; /* -1: absent */
+    int col_session, col_session_prefix; /* -1: absent */
+    WlSessions *sessions;     /* with a session_id column */
+    GString *session_key;     /* the current row's session id, trimmed */
     const char *name_arrival, *name_input, *name_output;
     /* the state of one pass */
     guint64 records;          /* data records read, for `skip` */
@@ -76,7 +88,8 @@ static const struct {
 
 #define ACCEPTED_HEADERS                                                                           \
     "servesim (arrival_time_s,input_tokens,output_tokens"                                          \
-    "[,prefix_group,shared_prefix_tokens,class]), azure (TIMESTAMP,ContextTokens,GeneratedTokens)" \
+    "[,prefix_group,shared_prefix_tokens,class,session_id,session_prefix_tokens]), "               \
+    "azure (TIMESTAMP,ContextTokens,GeneratedTokens)"                                              \
     ", vidur (arrived_at,num_prefill_tokens,num_decode_tokens)"
 
 /* Finds a column; FALSE + error when it appears twice. */
@@ -143,12 +156,21 @@ static gboolean read_header(Trace *t, GError **error)
     t->name_arrival = cols[0];
     t->name_input = cols[1];
     t->name_output = cols[2];
-    t->col_group = t->col_shared = t->col_class = -1;
+    t->col_group = t->col_shared = t->col_class = t->col_session = t->col_session_prefix = -1;
     if (chosen == WL_TRACE_NATIVE &&
         (!find_column(t->path, &h, "prefix_group", &t->col_group, error) ||
          !find_column(t->path, &h, "shared_prefix_tokens", &t->col_shared, error) ||
-         !find_column(t->path, &h, "class", &t->col_class, error)))
+         !find_column(t->path, &h, "class", &t->col_class, error) ||
+         !find_column(t->path, &h, "session_id", &t->col_session, error) ||
+         !find_column(t->path, &h, "session_prefix_tokens", &t->col_session_prefix, error)))
         goto out;
+    if (t->col_session_prefix >= 0 && t->col_session < 0) {
+        wl_set_error(error,
+                     "%s:%" G_GUINT64_FORMAT ":%d: expected a session_id column with "
+                     "session_prefix_tokens, got none in '%s'",
+                     t->path, h.line, t->col_session_prefix + 1, joined);
+        goto out;
+    }
     t->format = chosen;
     ok = TRUE;
 out:
@@ -248,6 +270,29 @@ static gboolean decode(Trace *t, const WlCsvRow *row, Decoded *d, GError **error
             return bad_field(t, row, t->col_shared, "shared_prefix_tokens",
                              "0 or nothing when prefix_group is empty", error);
     }
+    if (t->col_session >= 0 && (guint)t->col_session < row->num_fields &&
+        !field_blank(row->fields[t->col_session])) {
+        g_string_assign(t->session_key, row->fields[t->col_session]);
+        g_strstrip(t->session_key->str);
+        t->session_key->len = strlen(t->session_key->str);
+        d->session = t->session_key->str;
+    }
+    if (t->col_session_prefix >= 0 && (guint)t->col_session_prefix < row->num_fields &&
+        !field_blank(row->fields[t->col_session_prefix])) {
+        if (!wl_csv_field_count(t->path, row, (guint)t->col_session_prefix, "session_prefix_tokens",
+                                TRUE, G_MAXUINT32, &v, error))
+            return FALSE;
+        d->has_session_prefix = TRUE;
+        d->session_prefix = (guint32)v;
+        if (d->session_prefix > d->input) {
+            char expected[64];
+            g_snprintf(expected, sizeof expected, "at most %s (%u)", t->name_input, d->input);
+            return bad_field(t, row, t->col_session_prefix, "session_prefix_tokens", expected, error);
+        }
+        if (d->session_prefix > 0 && !d->session)
+            return bad_field(t, row, t->col_session_prefix, "session_prefix_tokens",
+                             "0 or nothing when session_id is empty", error);
+    }
     if (t->col_class >= 0 && (guint)t->col_class < row->num_fields)
         d->class_name = field_blank(row->fields[t->col_class]) ? "default"
                                                                : row->fields[t->col_class];
@@ -261,6 +306,35 @@ static gboolean decode(Trace *t, const WlCsvRow *row, Decoded *d, GError **error
         return FALSE;
     }
     return TRUE;
+}
+
+/* Works out the session turn of a decoded row (without entering it). */
+static gboolean session_check(const Trace *t, const WlCsvRow *row, Decoded *d, GError **error)
+{
+    if (!d->session)
+        return TRUE;
+    WlSessionPrevious prev;
+    gboolean tolerate_first = t->opts.skip > 0;
+    WlSessionStatus st = wl_sessions_resolve(t->sessions, d->session, d->input,
+                                             d->has_session_prefix, d->session_prefix,
+                                             tolerate_first, &d->turn, &prev);
+    char expected[256];
+    switch (st) {
+    case WL_SESSION_OK:
+        return TRUE;
+    case WL_SESSION_PREFIX_PAST_PREVIOUS:
+        g_snprintf(expected, sizeof expected,
+                   "at most the previous turn's %s + %s (%u + %u = %" G_GUINT64_FORMAT
+                   ", line %" G_GUINT64_FORMAT ")",
+                   t->name_input, t->name_output, prev.input, prev.output,
+                   (guint64)prev.input + prev.output, prev.line);
+        break;
+    case WL_SESSION_PREFIX_ON_FIRST:
+        g_snprintf(expected, sizeof expected, "0 or nothing on the first turn of session '%.120s'",
+                   d->session);
+        break;
+    }
+    return bad_field(t, row, t->col_session_prefix, "session_prefix_tokens", expected, error);
 }
 
 static gboolean check_order(Trace *t, const WlCsvRow *row, const Decoded *d, GError **error)
@@ -306,12 +380,21 @@ static int pull(WlSource *src, Trace *t, Decoded *d, GError **error)
             continue;
         }
         t->records++;
-        if (got > 0 && decode(t, &row, d, &err) && check_order(t, &row, d, &err)) {
+        if (got > 0 && decode(t, &row, d, &err) && session_check(t, &row, d, &err) &&
+            check_order(t, &row, d, &err)) {
+            if (d->session)
+                wl_sessions_commit(t->sessions, d->session, d->input, d->output, row.line, &d->turn);
             t->delivered++;
             return 1;
         }
         if (t->opts.skip_bad_rows && !broken) {
             src->rows_skipped++;
+            if (got > 0 && t->sessions && (guint)t->col_session < row.num_fields &&
+                !field_blank(row.fields[t->col_session])) {
+                g_string_assign(t->session_key, row.fields[t->col_session]);
+                g_strstrip(t->session_key->str);
+                wl_sessions_mark_skipped(t->sessions, t->session_key->str);
+            }
             g_clear_error(&err);
             continue;
         }
@@ -329,7 +412,13 @@ static gboolean open_pass(Trace *t, GError **error)
     t->records = 0;
     t->delivered = 0;
     t->have_prev = FALSE;
-    return read_header(t, error);
+    if (!read_header(t, error))
+        return FALSE;
+    if (t->col_session >= 0 && !t->sessions)
+        t->sessions = wl_sessions_new();
+    if (t->sessions)
+        wl_sessions_reset(t->sessions);
+    return TRUE;
 }
 
 static int trace_next(WlSource *src, WlRequest *out, GError **error)
@@ -357,6 +446,12 @@ static int trace_next(WlSource *src, WlRequest *out, GError **error)
     out->output_tokens = d.output;
     out->prefix_group = d.group;
     out->shared_prefix_tokens = d.shared;
+    if (d.session) {
+        out->session_id = d.turn.id;
+        out->session_prefix_tokens = d.turn.prefix_tokens;
+        out->session_branch = d.turn.branch;
+        out->session_prefix_branch = d.turn.prefix_branch;
+    }
     if (d.class_name) {
         int id = wl_source_intern_class(src, d.class_name);
         if (id < 0) {
@@ -375,6 +470,8 @@ static void trace_finalize(void *impl)
     if (!t)
         return;
     wl_csv_reader_free(t->csv);
+    wl_sessions_free(t->sessions);
+    g_string_free(t->session_key, TRUE);
     g_free(t->path);
     g_free(t);
 }
@@ -448,6 +545,7 @@ WlSource *wl_source_new_trace(const char *path, const WlTraceOptions *opts, GErr
         return NULL;
     Trace *t = g_new0(Trace, 1);
     t->path = g_strdup(path);
+    t->session_key = g_string_new(NULL);
     t->opts = *opts;
     t->factor = opts->time_scale;
     WlSource *src = wl_source_alloc(&trace_ops, t);
