@@ -106,7 +106,10 @@ void sched_request_set_session(SchedRequest *r, uint64_t session_id, uint32_t pr
  * A branch-starting turn also gives the blocks of its session prefix its
  * own branch's name (a second key in the pool): they hold the same tokens
  * on both branches, and the next turn looks its whole prefix up on this
- * turn's branch. A block keeps one second key: a later branch-starting
+ * turn's branch. A block both in a group prefix and in the session prefix
+ * goes by the group's name, and is looked up under the session-prefix name
+ * when the group's misses (an earlier turn may have computed it before the
+ * data called it the group's): both names denote its tokens. A block keeps one second key: a later branch-starting
  * turn renames it, and a turn of the older branch coming back after a
  * preemption then misses it and computes it again (never a wrong hit).
  */
@@ -120,6 +123,13 @@ static inline BlockKey block_key(const SchedRequest *r, uint32_t index, uint32_t
     if (r->session_id)
         return end <= r->session_prefix_tokens ? KEY_SESSION_PREFIX : KEY_SESSION;
     return KEY_OWN;
+}
+
+/* Whether block `index` lies wholly in the session prefix (whatever its key:
+ * a group prefix inside it takes precedence for the key). */
+static inline gboolean in_session_prefix(const SchedRequest *r, uint32_t index, uint32_t block_size)
+{
+    return (uint64_t)(index + 1) * block_size <= r->session_prefix_tokens;
 }
 
 static inline uint64_t key_hash(const SchedRequest *r, BlockKey key, uint32_t index)
@@ -346,9 +356,8 @@ static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_
     if (num_hits) {
         r->num_hashed_blocks = r->num_blocks;
         if (starts_branch(r)) /* the hits of its session prefix get its branch's name too */
-            for (uint32_t k = 0; k < num_hits; k++)
-                if (block_key(r, k, bs) == KEY_SESSION_PREFIX)
-                    sched_kv_pool_alias(s->pool, hits[k], key_hash(r, KEY_SESSION, k));
+            for (uint32_t k = 0; k < num_hits && in_session_prefix(r, k, bs); k++)
+                sched_kv_pool_alias(s->pool, hits[k], key_hash(r, KEY_SESSION, k));
     }
     sched_kv_pool_take(s->pool, new_blocks, r->blocks + r->num_blocks);
     r->num_blocks += new_blocks;
@@ -358,7 +367,7 @@ static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_
         for (uint32_t i = r->num_hashed_blocks; i < full; i++) { /* full now: register */
             BlockKey key = block_key(r, i, bs);
             sched_kv_pool_cache(s->pool, r->blocks[i], key_hash(r, key, i), key != KEY_OWN);
-            if (G_UNLIKELY(key == KEY_SESSION_PREFIX) && starts_branch(r))
+            if (G_UNLIKELY(starts_branch(r)) && in_session_prefix(r, i, bs))
                 sched_kv_pool_alias(s->pool, r->blocks[i], key_hash(r, KEY_SESSION, i));
         }
         if (full > r->num_hashed_blocks)
@@ -405,9 +414,13 @@ static uint32_t find_prefix_hits(SchedScheduler *s, const SchedRequest *r)
         BlockKey key = block_key(r, n, bs);
         uint64_t h = key_hash(r, key, n);
         uint32_t b;
-        if (key != KEY_OWN)
+        if (key != KEY_OWN) {
             b = sched_kv_pool_lookup(s->pool, h);
-        else /* only this request ever held these tokens: where it left them, if still there */
+            /* a group block inside the session prefix holds the previous
+             * turn's tokens too, which may have gone by the session's name */
+            if (b == SCHED_KV_NONE && key == KEY_GROUP && in_session_prefix(r, n, bs))
+                b = sched_kv_pool_lookup(s->pool, key_hash(r, KEY_SESSION_PREFIX, n));
+        } else /* only this request ever held these tokens: where it left them, if still there */
             b = n < r->num_prev_blocks && sched_kv_pool_holds(s->pool, r->blocks[n], h) ? r->blocks[n]
                                                                                        : SCHED_KV_NONE;
         if (b == SCHED_KV_NONE)

@@ -144,8 +144,10 @@ void sched_request_set_session(SchedRequest *r, uint64_t session_id, uint32_t pr
  * A turn that starts a new branch also registers the blocks of its session
  * prefix under (session, session_branch, index), which is what its next
  * turn looks up: the key this function gives for the same request with
- * session_prefix_tokens 0. Never 0. Pure: depends on the request's identity
- * fields only (not on its progress).
+ * session_prefix_tokens 0 and no group. A block inside both the group
+ * prefix and the session prefix is looked up under the group key and, on a
+ * miss, under the session-prefix key (both name its tokens). Never 0. Pure:
+ * depends on the request's identity fields only (not on its progress).
  */
 uint64_t sched_request_block_hash(const SchedRequest *r, uint32_t index, uint32_t block_size);
 /* prompt + generated so far: the tokens the request must have KV for before

@@ -459,11 +459,16 @@ static void test_kv_pool_second_keys_random(void)
 /* ----------------------------------------- reference model of content -- */
 
 /*
- * Every token is a 32-bit id: a prefix group's system prompt is
- * (group << 20 | position); a user's new tokens get ids from a counter (bit
- * 30); the token a request generates at output position j is
- * (bit 31 | id << 12 | j). A turn's prompt is the first `prefix` tokens of
- * the previous turn's prompt and output, then new tokens. The shadow keeps
+ * Every token is a 32-bit id: a prefix group's stream is (group << 20 |
+ * position); a user's new tokens get ids from a counter (bit 30); the token
+ * a request generates at output position j is (bit 31 | id << 12 | j). A
+ * turn's prompt is the first `prefix` tokens of the previous turn's prompt
+ * and output, then new tokens. Groups are system prompts shared by
+ * sessions (1, 2), or, for a third of the sessions, the conversation's own
+ * prompt stream (as in data/validation/lss-*: every prompt of the
+ * conversation is the group's stream, the answers in it are recorded ones,
+ * not the generated tokens; a turn declares the group's tokens it shares,
+ * the first turn often none of them). The shadow keeps
  * the tokens each block holds (written when a step computes them) and, per
  * block, a hash of all the tokens up to the block's end once it is full.
  */
@@ -477,10 +482,12 @@ typedef struct {
     uint32_t *prompt;     /* prompt token ids */
     uint64_t *chain;      /* chain[i]: hash of the tokens from 0 to the end of block i */
     uint32_t group_tokens;
+    uint32_t group_run;   /* leading prompt tokens of its group's stream */
 } RmReq;
 
 typedef struct {
     gboolean started;
+    gboolean conversation; /* its group is the conversation's own prompt stream */
     uint32_t last;        /* index of its last turn */
     uint32_t branch;
     uint32_t next_branch;
@@ -526,6 +533,21 @@ static uint32_t rm_ideal_hit(const Shadow *sh, const RmReq *q)
     return n * sh->bs;
 }
 
+/* On a failure: the request and the earlier turns of its session. */
+static void rm_explain(const RmReq *reqs, const RmReq *q, guint32 seed, uint32_t cached, uint32_t ideal)
+{
+    fprintf(stderr, "\n  seed %u request %" G_GUINT64_FORMAT ": hit %u, content says %u\n", seed, q->sr.id, cached,
+            ideal);
+    for (uint32_t j = 0; j <= q->sr.id; j++) {
+        const SchedRequest *o = &reqs[j].sr;
+        if (j == q->sr.id || (o->session_id && o->session_id == q->sr.session_id))
+            fprintf(stderr, "    request %u: session prefix %u, branch %u from %u, group %u shared %u, "
+                    "prompt %u, output %u/%u\n", j, o->session_prefix_tokens, o->session_branch,
+                    o->session_prefix_branch, o->prefix_group, o->shared_prefix_tokens, o->prompt_tokens,
+                    o->num_output, o->max_output_tokens);
+    }
+}
+
 typedef struct {
     uint64_t hits, ideal_hits, steps, preemptions;
     uint64_t digest;      /* of every step's (id, tokens) */
@@ -539,8 +561,10 @@ static void rm_new_request(GRand *rng, RmReq *reqs, uint32_t index, uint32_t sid
     const RmReq *prev = sid && ss->started ? &reqs[ss->last] : NULL;
     uint32_t prev_total = prev ? prev->sr.prompt_tokens + prev->sr.max_output_tokens : 0;
     uint32_t group = 0, group_tokens = 0, prefix = 0, branch = 0, prefix_branch = 0;
+    gboolean stream = FALSE; /* new prompt tokens continue the conversation's group stream */
     if (prev) {
-        switch (g_rand_int_range(rng, 0, 5)) {
+        switch (g_rand_int_range(rng, 0, ss->conversation ? 7 : 5)) {
+        case 5: case 6: prefix = prev->group_run; break; /* a recorded conversation's next prompt */
         case 0: case 1: prefix = prev_total; break;      /* a chat client sends the answer back */
         case 2: prefix = prev->sr.prompt_tokens; break;  /* a recorded answer in its place */
         case 3: prefix = (uint32_t)g_rand_int_range(rng, 0, (gint32)prev_total + 1); break;
@@ -548,8 +572,15 @@ static void rm_new_request(GRand *rng, RmReq *reqs, uint32_t index, uint32_t sid
         }
         if (prefix > RM_MAX_PROMPT - 160) /* the conversation is too long: a new one */
             prefix = 0;
-        group = prev->sr.prefix_group;
-        group_tokens = MIN(prev->group_tokens, prefix);
+        /* departing inside the recorded prompts forks the conversation's
+         * stream: it no longer grows (one group, one stream) */
+        if (ss->conversation && prefix < prev->group_run)
+            ss->conversation = FALSE;
+        group = ss->conversation ? 100 + sid : prev->sr.prefix_group;
+        group_tokens = MIN(ss->conversation ? prev->group_run : prev->group_tokens, prefix);
+        /* the next prompt of the conversation: all of the previous prompt
+         * (a recorded answer follows, not the generated one) */
+        stream = ss->conversation && prefix > 0 && prefix == prev->group_run;
         prefix_branch = ss->branch;
         /* the rule of workload/: continuing all of the previous tokens with
          * KV keeps the branch, anything else starts one */
@@ -560,6 +591,12 @@ static void rm_new_request(GRand *rng, RmReq *reqs, uint32_t index, uint32_t sid
         if (sid) {
             ss->started = TRUE;
             ss->next_branch = 1;
+            ss->conversation = g_rand_int_range(rng, 0, 3) == 0;
+            if (ss->conversation) {
+                group = 100 + sid;
+                group_tokens = 0;
+                stream = TRUE;
+            }
         }
     }
     uint32_t fresh = (uint32_t)g_rand_int_range(rng, prefix > 0 ? 0 : 1, 160);
@@ -568,11 +605,15 @@ static void rm_new_request(GRand *rng, RmReq *reqs, uint32_t index, uint32_t sid
     for (uint32_t p = 0; p < prompt; p++) {
         if (p < prefix)
             q->prompt[p] = rm_token(prev, p);
-        else if (p < group_tokens)
+        else if (p < group_tokens || stream)
             q->prompt[p] = group << 20 | p;
         else
             q->prompt[p] = (*next_user_token)++;
     }
+    q->group_run = stream ? prompt : group_tokens;
+    if (ss->conversation) /* later turns declare their stream tokens; a first turn often fewer */
+        group_tokens = prev || g_rand_boolean(rng) ? q->group_run
+                                                   : (uint32_t)g_rand_int_range(rng, 0, (gint32)q->group_run + 1);
     q->group_tokens = group_tokens;
     sched_request_init(&q->sr, index, prompt, (uint32_t)g_rand_int_range(rng, 1, RM_MAX_OUTPUT),
                        group_tokens ? group : 0, group_tokens);
@@ -641,8 +682,7 @@ static void rm_run(guint32 seed, gboolean evicting, RmResult *res)
                     uint32_t ideal = rm_ideal_hit(&sh, q);
                     res->ideal_hits += ideal;
                     if (cached != ideal)
-                        fprintf(stderr, "\n  seed %u request %" G_GUINT64_FORMAT ": hit %u, content says %u\n",
-                                seed, q->sr.id, cached, ideal);
+                        rm_explain(reqs, q, seed, cached, ideal);
                     CU_ASSERT_EQUAL(cached, ideal);
                 }
                 /* no false hit: every full block below the computed tokens
