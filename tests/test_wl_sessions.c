@@ -182,6 +182,47 @@ static void test_trace_two_passes(void)
     g_array_free(two, TRUE);
 }
 
+/* The measured multi-turn runs carry derived sessions
+ * (scripts/derive-validation-sessions.py): every later turn keeps the
+ * previous prompt only (the answer in it is the recorded one), so each
+ * starts a branch. */
+static void test_validation_sessions(void)
+{
+    const struct {
+        const char *name;
+        guint sessions, later;
+        guint64 prefix_tokens;
+    } runs[] = {
+        {"lss-rtx4090-llama3.1-8b-mns256", 29, 30, 18865},
+        {"lss-rtxpro6000-qwen3-32b-tp2", 29, 30, 19310},
+    };
+    for (gsize k = 0; k < G_N_ELEMENTS(runs); k++) {
+        char *path = g_build_filename(ss_test_data_dir(), "validation", runs[k].name, "requests.csv", NULL);
+        GError *error = NULL;
+        WlSource *src = wl_source_new_trace(path, NULL, &error);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(src);
+        GArray *r = drain_source(src);
+        guint later = 0;
+        guint64 max_session = 0, prefix_tokens = 0;
+        for (guint i = 0; i < r->len; i++) {
+            const WlRequest *q = REQ(r, i);
+            max_session = MAX(max_session, q->session_id);
+            if (q->session_prefix_tokens > 0) {
+                later++;
+                prefix_tokens += q->session_prefix_tokens;
+                CU_ASSERT_NOT_EQUAL(q->session_branch, q->session_prefix_branch);
+            }
+        }
+        CU_ASSERT_EQUAL(r->len, 300);
+        CU_ASSERT_EQUAL(max_session, runs[k].sessions);
+        CU_ASSERT_EQUAL(later, runs[k].later);
+        CU_ASSERT_EQUAL(prefix_tokens, runs[k].prefix_tokens);
+        g_array_free(r, TRUE);
+        wl_source_free(src);
+        g_free(path);
+    }
+}
+
 /* -------------------------------------------------------- synthetic -- */
 
 static void set_const(WlDistSpec *d, double v)
@@ -440,6 +481,7 @@ static const SsTestCase trace_cases[] = {
     {"given prefixes and branches", test_trace_given_prefix_branches},
     {"skipped rows change nothing", test_trace_skipped_rows},
     {"two passes give the same turns", test_trace_two_passes},
+    {"the measured multi-turn runs", test_validation_sessions},
     {NULL, NULL},
 };
 
