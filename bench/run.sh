@@ -28,6 +28,7 @@ echo "servesim benchmarks ($(nproc) cores, $(uname -m))"
 run "default scenario" run
 run "decode-100k" run bench/workloads/decode-100k.json
 run "chat-mixed-200k" run bench/workloads/chat-mixed-200k.json
+run "chat-sessions-200k" run bench/workloads/chat-sessions-200k.json
 run "azure-conv replay" replay data/traces/azure-2023-conv.csv
 run "azure-code replay" replay data/traces/azure-2023-code.csv
 if [ "${1:-}" = "--full" ]; then
