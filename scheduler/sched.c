@@ -15,6 +15,9 @@
  *     when that fails, stop admitting.
  * A request samples a token at the end of a step in which its computed
  * tokens reach prompt + generated; it finishes after max_output_tokens.
+ * Prefix caching names each full block by its group prefix, its session
+ * (turns of a conversation find each other's blocks, generated ones
+ * included) or its request (see "Block keys" below and docs/scheduler.md).
  *
  * Data structures: the running list is an array in admission order (at most
  * max_num_seqs); the waiting queue is a ring buffer (preempted requests go to

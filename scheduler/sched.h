@@ -7,7 +7,8 @@
  * order, then waiting ones in FCFS order, chunked prefill, the long-prefill
  * threshold, preemption by recompute of the most recently admitted request
  * (which goes to the front of the waiting queue), no admission in a step that
- * preempted, and prefix caching over hashed full blocks with LRU eviction.
+ * preempted, and prefix caching over hashed full blocks with LRU eviction
+ * (shared prefixes of a group, and the turns of multi-turn sessions).
  *
  * It knows nothing of time or of step durations: sim/ calls
  * sched_schedule() to form a step (which fills a BatchDesc for the latency

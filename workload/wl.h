@@ -171,8 +171,8 @@ gboolean wl_spec_validate(const WlSpec *spec, const char *origin, GError **error
 /* The parts of wl_spec_validate, for callers that build a spec piece by piece
  * (the scenario parser): `path` is the JSON path of the piece, e.g.
  * "workload.arrival", "workload.classes[0].input", "workload.classes[0]"
- * (a class: its share, prefix, both distributions and its sessions). Same rules, same
- * messages; they never read files (an empirical CSV is read by
+ * (a class: its share, prefix, both distributions and its sessions). Same
+ * rules, same messages; they never read files (an empirical CSV is read by
  * wl_source_new_synthetic). */
 gboolean wl_arrival_spec_validate(const WlArrivalSpec *arrival, const char *origin,
                                   const char *path, GError **error);
