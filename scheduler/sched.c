@@ -370,7 +370,7 @@ static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_
         for (uint32_t i = r->num_hashed_blocks; i < full; i++) { /* full now: register */
             BlockKey key = block_key(r, i, bs);
             sched_kv_pool_cache(s->pool, r->blocks[i], key_hash(r, key, i), key != KEY_OWN);
-            if (G_UNLIKELY(starts_branch(r)) && in_session_prefix(r, i, bs))
+            if (key != KEY_OWN && G_UNLIKELY(starts_branch(r)) && in_session_prefix(r, i, bs))
                 sched_kv_pool_alias(s->pool, r->blocks[i], key_hash(r, KEY_SESSION, i));
         }
         if (full > r->num_hashed_blocks)

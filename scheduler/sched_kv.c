@@ -275,12 +275,14 @@ void sched_kv_pool_take(SchedKvPool *p, uint32_t n, uint32_t *out)
         free_list_remove(p, b);
         if (p->hash[b]) { /* evict: the block is about to hold other tokens */
             uint8_t in_map = p->in_map[b];
-            if (in_map & IN_MAP_FIRST)
-                map_remove(p, p->hash[b]);
-            if (in_map & IN_MAP_ALIAS)
-                map_remove(p, p->alias[b]);
+            if (in_map) { /* keys in the map: the first, and a second one */
+                if (in_map & IN_MAP_FIRST)
+                    map_remove(p, p->hash[b]);
+                if (in_map & IN_MAP_ALIAS)
+                    map_remove(p, p->alias[b]);
+                p->in_map[b] = 0;
+            }
             p->hash[b] = 0;
-            p->in_map[b] = 0;
         }
         p->ref_cnt[b] = 1;
         out[k] = b;
