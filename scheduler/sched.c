@@ -109,12 +109,13 @@ void sched_request_set_session(SchedRequest *r, uint64_t session_id, uint32_t pr
  * A branch-starting turn also gives the blocks of its session prefix its
  * own branch's name (a second key in the pool): they hold the same tokens
  * on both branches, and the next turn looks its whole prefix up on this
- * turn's branch. A block both in a group prefix and in the session prefix
- * goes by the group's name, and is looked up under the session-prefix name
- * when the group's misses (an earlier turn may have computed it before the
- * data called it the group's): both names denote its tokens. A block keeps one second key: a later branch-starting
+ * turn's branch. A block keeps one second key: a later branch-starting
  * turn renames it, and a turn of the older branch coming back after a
- * preemption then misses it and computes it again (never a wrong hit).
+ * preemption then misses it and computes it again (never a wrong hit). A
+ * block both in a group prefix and in the session prefix goes by the
+ * group's name, and is looked up under the session-prefix name when the
+ * group's misses (an earlier turn may have computed it before the data
+ * called it the group's): both names denote its tokens.
  */
 typedef enum { KEY_OWN = 0, KEY_GROUP, KEY_SESSION_PREFIX, KEY_SESSION } BlockKey;
 

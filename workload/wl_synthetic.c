@@ -284,7 +284,12 @@ static void session_schedule(Synthetic *syn, ClassState *c, Session *ss, SimTime
     double gap_s = sample_seconds(&c->think, c->rng_think);
     if (c->answer_tokens_per_s > 0.0)
         gap_s += ss->output / c->answer_tokens_per_s;
-    ss->next = now + sim_time_from_seconds(gap_s);
+    SimTime gap = sim_time_from_seconds(gap_s);
+    if (gap > SIM_TIME_MAX - now) { /* beyond the end of simulated time */
+        g_free(ss);
+        return;
+    }
+    ss->next = now + gap;
     if (syn->has_end && ss->next >= syn->end) {
         g_free(ss);
         return;
