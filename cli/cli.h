@@ -22,9 +22,14 @@ int cmd_sweep(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 
-/* The data directory: `flag` (--data-dir) when given, else $SERVESIM_DATA_DIR,
- * else the directory compiled in (the source tree's data/). Borrowed. */
-const char *cli_data_dir(const char *flag);
+/* The data folder (cli_data.c): --data-dir when given, else next to the
+ * binary (an installed tree), else $SERVESIM_DATA or $SERVESIM_DATA_DIR, else
+ * the source tree's data/ when the binary runs from its build tree. NULL and
+ * an error listing every place looked at when none holds servesim data. */
+char *cli_find_data_dir(const char *flag, GError **error);
+/* The same for a command: on failure prints "servesim CMD: error: ..." and
+ * returns NULL (the command then exits with 3). g_free the result. */
+char *cli_data_dir(const char *cmd, const char *flag);
 
 /* Prints "servesim CMD: error: MESSAGE" on stderr, frees the error and
  * returns the exit code it maps to (ss_error_exit_code). */

@@ -1,22 +1,12 @@
 /*
- * cli_common.c: what the subcommands share: the data directory, error
- * reporting, option parsing.
+ * cli_common.c: what the subcommands share: error reporting and option
+ * parsing (the data folder is found by cli_data.c).
  */
 #include "cli.h"
 
 #include <stdio.h>
 
 #include "ss_error.h"
-
-const char *cli_data_dir(const char *flag)
-{
-    if (flag && *flag)
-        return flag;
-    const char *env = g_getenv("SERVESIM_DATA_DIR");
-    if (env && *env)
-        return env;
-    return SERVESIM_DATA_DIR;
-}
 
 int cli_fail(const char *cmd, GError *error)
 {

@@ -100,7 +100,13 @@ int cmd_calibrate(int argc, char **argv)
         rc = cli_fail("calibrate", error);
         goto out;
     }
-    cache = scn_cache_new(cli_data_dir(data_dir));
+    char *dir = cli_data_dir("calibrate", data_dir);
+    if (!dir) {
+        rc = 3;
+        goto out;
+    }
+    cache = scn_cache_new(dir);
+    g_free(dir);
     cal = val_calibrate((ValExperiment *const *)exps->pdata, exps->len, cache, &base, &o, &error);
     if (o.progress)
         fputs("\r\033[K", stderr);

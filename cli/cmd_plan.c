@@ -88,7 +88,13 @@ int cmd_plan(int argc, char **argv)
         rc = cli_fail("plan", error);
         goto out;
     }
-    cache = scn_cache_new(cli_data_dir(data_dir));
+    char *dir = cli_data_dir("plan", data_dir);
+    if (!dir) {
+        rc = 3;
+        goto out;
+    }
+    cache = scn_cache_new(dir);
+    g_free(dir);
     gint64 t0 = g_get_monotonic_time();
     result = pl_plan_run(spec, cache, jobs > 0 ? (guint)jobs : g_get_num_processors());
     double wall = (g_get_monotonic_time() - t0) / 1e6;

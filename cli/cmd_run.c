@@ -79,7 +79,10 @@ int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
         }
         outputs.timeseries_interval_s = v;
     }
-    g_autoptr(ScnCache) cache = scn_cache_new(cli_data_dir(o->data_dir));
+    g_autofree char *data_dir = cli_data_dir(cmd, o->data_dir);
+    if (!data_dir)
+        return 3;
+    g_autoptr(ScnCache) cache = scn_cache_new(data_dir);
     ScnBuilt built;
     gint64 t0 = g_get_monotonic_time();
     g_autoptr(SimSummary) sum = scn_run(s, cache, &outputs, &built, &error);

@@ -183,7 +183,7 @@ static void print_text(const LatModelDesc *model, const LatHardware *hw, guint t
 
 int cmd_step(int argc, char **argv)
 {
-    char *model_name = NULL, *hw_name = NULL, *backend_name = NULL, *data_dir_flag = NULL;
+    char *model_name = NULL, *hw_name = NULL, *backend_name = NULL, *data_dir_flag = NULL, *data_dir = NULL;
     char **prefills = NULL, **decodes = NULL;
     gint tp = 1;
     double overhead_us = NAN;
@@ -328,7 +328,11 @@ int cmd_step(int argc, char **argv)
             batch_desc_push(&batch, 1, kv - 1, true);
     }
 
-    const char *data_dir = cli_data_dir(data_dir_flag);
+    data_dir = cli_data_dir("step", data_dir_flag);
+    if (!data_dir) {
+        code = 3;
+        goto out;
+    }
     model = lat_model_desc_load(model_name, data_dir, &error);
     if (!model)
         goto fail;
@@ -382,6 +386,7 @@ out:
     g_free(hw_name);
     g_free(backend_name);
     g_free(data_dir_flag);
+    g_free(data_dir);
     g_strfreev(prefills);
     g_strfreev(decodes);
     return code;

@@ -110,7 +110,13 @@ int cmd_sweep(int argc, char **argv)
                 sw_sweep_num_points(sw));
     if (isatty(STDERR_FILENO))
         opts.progress = show_progress;
-    cache = scn_cache_new(cli_data_dir(data_dir));
+    char *dir = cli_data_dir("sweep", data_dir);
+    if (!dir) {
+        rc = 3;
+        goto out;
+    }
+    cache = scn_cache_new(dir);
+    g_free(dir);
     gint64 t0 = g_get_monotonic_time();
     table = sw_sweep_run(sw, cache, &opts, &error);
     if (!table) {

@@ -73,7 +73,13 @@ int cmd_validate(int argc, char **argv)
             goto out;
         }
     }
-    cache = scn_cache_new(cli_data_dir(data_dir));
+    char *dir = cli_data_dir("validate", data_dir);
+    if (!dir) {
+        rc = 3;
+        goto out;
+    }
+    cache = scn_cache_new(dir);
+    g_free(dir);
     for (int i = 1; i < argc; i++) {
         ValExperiment *e = val_experiment_load(argv[i], &error);
         LatParams lp = latency;

@@ -68,10 +68,11 @@ typedef struct {
     char *quant_method; /* quantization_config.quant_method, or NULL */
 } LatModelDesc;
 
-/* Loads a model: `name_or_path` is a folder name under <data_dir>/models/, a
- * folder holding config.json, or a path to a config.json. Errors (SS_ERROR_INPUT,
- * or SS_ERROR_USAGE for an unknown name, listing the known ones) name the
- * file and the field and what was expected. Free with lat_model_desc_free. */
+/* Loads a model: `name_or_path` is anything lat_model_resolve accepts (a
+ * bundled name, a Hugging Face id, a config.json or a model folder). Errors
+ * (SS_ERROR_INPUT, or SS_ERROR_USAGE for an unknown name, listing the nearest
+ * ones) name the file and the field and what was expected. Free with
+ * lat_model_desc_free. */
 LatModelDesc *lat_model_desc_load(const char *name_or_path, const char *data_dir, GError **error);
 void lat_model_desc_free(LatModelDesc *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatModelDesc, lat_model_desc_free)
@@ -85,6 +86,17 @@ double lat_model_weight_bytes_per_gpu(const LatModelDesc *m, guint tp);
 double lat_model_kv_bytes_per_token(const LatModelDesc *m, guint tp);
 /* Names of the models shipped under <data_dir>/models, sorted; free with g_strfreev. */
 char **lat_model_list(const char *data_dir);
+/* Which config.json a model argument names (lat_model_names.c): a path (a
+ * config.json, a folder holding one, a Hugging Face hub cache folder), a
+ * bundled name or a Hugging Face id in any case (<data_dir>/models/index.json,
+ * else the id's last part equal to a bundled name), or an id found in the
+ * local hub cache. Sets *config_path and *short_name (g_free). Errors: an
+ * unknown name (SS_ERROR_USAGE, naming the three nearest bundled models), a
+ * path that does not exist or holds no config.json (SS_ERROR_INPUT). */
+gboolean lat_model_resolve(const char *name_or_path, const char *data_dir, char **config_path, char **short_name,
+                           GError **error);
+/* The Hugging Face id recorded for bundled model `name`, or NULL. g_free. */
+char *lat_model_hf_id(const char *data_dir, const char *name);
 
 /* ------------------------------------------------------------- hardware -- */
 

@@ -87,11 +87,11 @@ gboolean lat_memory_plan(const LatModelDesc *m, const LatHardware *hw, guint tp,
     out->num_blocks = out->kv_bytes > 0 ? (gint64)floor(out->kv_bytes / out->block_bytes) : 0;
     if (out->kv_bytes <= 0 || out->num_blocks < 1) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
-                    "model '%s' does not fit on %s at tensor-parallel size %u: weights need %.1f GB per GPU and "
-                    "activations about %.1f GB, but usable memory is %.1f GB (gpu-memory-utilization %.2f of "
-                    "%.1f GB)%s",
-                    m->name, hw->name, tp, out->weight_bytes / 1e9, out->activation_bytes / 1e9,
-                    out->usable_bytes / 1e9, gpu_memory_utilization, out->total_bytes / 1e9,
+                    "model '%s' does not fit on %s at tensor-parallel size %u: weights need %.1f GiB per GPU and "
+                    "activations about %.1f GiB, but usable memory is %.1f GiB (gpu-memory-utilization %.2f of "
+                    "%.1f GiB)%s",
+                    m->name, hw->name, tp, out->weight_bytes / GIB, out->activation_bytes / GIB,
+                    out->usable_bytes / GIB, gpu_memory_utilization, out->total_bytes / GIB,
                     out->kv_bytes > 0 ? ", leaving less than one KV block" : "");
         return FALSE;
     }

@@ -66,48 +66,6 @@ char **lat_model_list(const char *data_dir)
     return (char **)g_ptr_array_free(names, FALSE);
 }
 
-/* Resolves `name_or_path` to a config.json path and a short name. */
-static gboolean resolve_config(const char *name_or_path, const char *data_dir, char **path_out,
-                               char **name_out, GError **error)
-{
-    gboolean looks_like_path = strchr(name_or_path, G_DIR_SEPARATOR) != NULL ||
-                               g_str_has_suffix(name_or_path, ".json");
-    if (g_file_test(name_or_path, G_FILE_TEST_IS_DIR) || looks_like_path) {
-        char *path = g_file_test(name_or_path, G_FILE_TEST_IS_DIR)
-                         ? g_build_filename(name_or_path, "config.json", NULL)
-                         : g_strdup(name_or_path);
-        char *base = g_path_get_basename(path);
-        char *name;
-        if (strcmp(base, "config.json") == 0) {
-            char *dir = g_path_get_dirname(path);
-            name = g_path_get_basename(dir);
-            g_free(dir);
-        } else {
-            char *dot = strrchr(base, '.');
-            name = dot ? g_strndup(base, (gsize)(dot - base)) : g_strdup(base);
-        }
-        g_free(base);
-        *path_out = path;
-        *name_out = name;
-        return TRUE;
-    }
-    char *path = g_build_filename(data_dir ? data_dir : ".", "models", name_or_path, "config.json", NULL);
-    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
-        char **known = lat_model_list(data_dir ? data_dir : ".");
-        char *list = lat_join_names(known);
-        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
-                    "unknown model '%s' (known models: %s; or give a path to a config.json)",
-                    name_or_path, list);
-        g_free(list);
-        g_strfreev(known);
-        g_free(path);
-        return FALSE;
-    }
-    *path_out = path;
-    *name_out = g_strdup(name_or_path);
-    return TRUE;
-}
-
 /* The first present of several alternative integer fields. */
 static gboolean uint_alt(const cJSON *obj, const char *const *fields, const char *where, guint *out,
                          gboolean *present, GError **error)
@@ -421,7 +379,7 @@ LatModelDesc *lat_model_desc_load(const char *name_or_path, const char *data_dir
     LatModelDesc *m = NULL;
 
     g_return_val_if_fail(name_or_path != NULL, NULL);
-    if (!resolve_config(name_or_path, data_dir, &path, &name, error))
+    if (!lat_model_resolve(name_or_path, data_dir, &path, &name, error))
         goto fail;
     text = lat_read_text_file(path, error);
     if (!text)

@@ -133,7 +133,7 @@ static void run_bad_cases(const BadCase *cases, size_t n)
 static void test_bad_input(void)
 {
     static const BadCase cases[] = {
-        {"unknown model", {"run", "--model", "no-such-model", NULL}, NULL, 2, {"no-such-model", "llama-3.1-8b"}},
+        {"unknown model", {"run", "--model", "no-such-model", NULL}, NULL, 2, {"unknown model 'no-such-model'", "nearest: "}},
         {"unknown hardware", {"run", "--hardware", "TPU9", NULL}, NULL, 2, {"TPU9", "H100-SXM"}},
         {"missing scenario", {"run", "/nonexistent/s.json", NULL}, NULL, 3, {"/nonexistent/s.json"}},
         {"malformed JSON", {"run", "@", NULL}, "{\n  \"engine\": {\n    \"max_num_seqs\": 12,,\n  }\n}\n", 3,

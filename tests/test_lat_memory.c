@@ -95,8 +95,8 @@ static void test_does_not_fit(void)
     CU_ASSERT_FATAL(error != NULL);
     CU_ASSERT(g_error_matches(error, SS_ERROR, SS_ERROR_INPUT));
     SS_ASSERT_CONTAINS(error->message, "'llama-3.1-70b-instruct' does not fit on RTX4090 at tensor-parallel size 1");
-    SS_ASSERT_CONTAINS(error->message, "weights need 141.1 GB per GPU");
-    SS_ASSERT_CONTAINS(error->message, "usable memory is 23.2 GB");
+    SS_ASSERT_CONTAINS(error->message, "weights need 131.4 GiB per GPU");
+    SS_ASSERT_CONTAINS(error->message, "usable memory is 21.6 GiB (gpu-memory-utilization 0.90 of 24.0 GiB)");
     g_clear_error(&error);
     /* At TP8 it fits. */
     CU_ASSERT_TRUE(plan("RTX4090", "llama-3.1-70b-instruct", 8, 2048, 256, &p, NULL));

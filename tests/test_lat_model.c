@@ -203,7 +203,7 @@ static void test_missing_file(void)
     CU_ASSERT_PTR_NULL(m);
     CU_ASSERT_FATAL(error != NULL);
     CU_ASSERT(g_error_matches(error, SS_ERROR, SS_ERROR_INPUT));
-    SS_ASSERT_CONTAINS(error->message, "/nonexistent/dir/config.json: cannot read");
+    SS_ASSERT_CONTAINS(error->message, "/nonexistent/dir/config.json: no such file or folder");
     g_clear_error(&error);
 }
 
@@ -271,8 +271,9 @@ static void test_unknown_model(void)
     CU_ASSERT_FATAL(error != NULL);
     CU_ASSERT(g_error_matches(error, SS_ERROR, SS_ERROR_USAGE));
     SS_ASSERT_CONTAINS(error->message, "unknown model 'llama-9'");
-    SS_ASSERT_CONTAINS(error->message, "llama-3.1-8b");
-    SS_ASSERT_CONTAINS(error->message, "mixtral-8x7b-v0.1");
+    /* the nearest bundled names, with their Hugging Face ids */
+    SS_ASSERT_CONTAINS(error->message, "nearest: llama-3.1-8b (meta-llama/Llama-3.1-8B)");
+    SS_ASSERT_CONTAINS(error->message, "servesim list models");
     g_clear_error(&error);
 }
 
