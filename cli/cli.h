@@ -35,9 +35,14 @@ char *cli_data_dir(const char *cmd, const char *flag);
  * returns the exit code it maps to (ss_error_exit_code). */
 int cli_fail(const char *cmd, GError *error);
 
+/* Prints "servesim CMD: note: ..." on stderr for each old flag spelling
+ * the command line used (scn_flags_notes). */
+void cli_print_notes(const char *cmd, const ScnFlags *flags);
+
 /* Parses argv with a GOptionContext built from `entries` (and optional
- * groups already added to ctx); usage errors print the message and a hint
- * and return FALSE. */
+ * groups already added to ctx); a short option's value may be attached
+ * ("-j1" as "-j 1"). Usage errors print the message and a hint and return
+ * FALSE. */
 gboolean cli_parse(GOptionContext *ctx, int *argc, char ***argv, const char *cmd, int *exit_code);
 
 /* Output options shared by `run` and `replay`. */

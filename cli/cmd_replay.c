@@ -13,34 +13,46 @@
 
 int cmd_replay(int argc, char **argv)
 {
-    g_autoptr(GOptionContext) ctx = g_option_context_new("TRACE.csv - replay a request trace");
+    g_autoptr(GOptionContext) ctx = g_option_context_new("TRACE.csv|RESULT.json - replay a request trace");
     g_option_context_set_summary(ctx,
         "Replays a trace against a deployment (the default one unless --scenario or flags say otherwise).\n"
         "Recognised by the header: servesim's own CSV (arrival_time_s,input_tokens,output_tokens\n"
         "[,prefix_group,shared_prefix_tokens,class,session_id,session_prefix_tokens]), the Azure LLM\n"
         "inference trace (TIMESTAMP,ContextTokens,GeneratedTokens) and Vidur-style CSV\n"
-        "(arrived_at,num_prefill_tokens,num_decode_tokens).");
+        "(arrived_at,num_prefill_tokens,num_decode_tokens); any other columns through --columns.\n"
+        "Arrival times: relative seconds, Unix epoch seconds/ms/us/ns or ISO-8601 (the last two kinds\n"
+        "rebased to the first request), recognised on the first row or given by --time-format.\n"
+        "A JSON file is a 'vllm bench serve --save-result' result: its successful requests are replayed\n"
+        "with their lengths and send times (--save-detailed; mean lengths otherwise).");
     CliRunOptions *o = cli_run_options_new();
     cli_run_options_add(ctx, o);
-    char *scenario = NULL, *time_scale = NULL, *limit = NULL, *skip = NULL, *format = NULL;
-    gboolean skip_bad = FALSE;
+    char *scenario = NULL, *time_scale = NULL, *limit = NULL, *skip = NULL, *format = NULL, *columns = NULL;
+    char *time_format = NULL;
+    gboolean skip_bad = FALSE, sort = FALSE;
     GOptionEntry trace_entries[] = {
         {"scenario", 0, 0, G_OPTION_ARG_FILENAME, &scenario, "Deployment from this scenario (its workload is replaced)", "FILE"},
         {"time-scale", 0, 0, G_OPTION_ARG_STRING, &time_scale, "Multiply every arrival time by F", "F"},
         {"limit", 0, 0, G_OPTION_ARG_STRING, &limit, "Replay at most N requests", "N"},
         {"skip", 0, 0, G_OPTION_ARG_STRING, &skip, "Drop the first N data rows", "N"},
         {"skip-bad-rows", 0, 0, G_OPTION_ARG_NONE, &skip_bad, "Skip and count malformed rows instead of failing", NULL},
-        {"format", 0, 0, G_OPTION_ARG_STRING, &format, "auto (default), native, azure or vidur", "NAME"},
+        {"format", 0, 0, G_OPTION_ARG_STRING, &format, "auto (default), servesim, azure, vidur or vllm-bench", "NAME"},
+        {"columns", 0, 0, G_OPTION_ARG_STRING, &columns,
+         "Map the trace's columns: arrival=NAME,input=NAME,output=NAME[,prefix_group=,shared_prefix_tokens=,class=]",
+         "ROLE=COLUMN,..."},
+        {"time-format", 0, 0, G_OPTION_ARG_STRING, &time_format,
+         "Arrival times: auto (default), seconds, milliseconds, epoch-s, epoch-ms, epoch-us, epoch-ns, iso8601", "FMT"},
+        {"sort", 0, 0, G_OPTION_ARG_NONE, &sort, "Sort the rows by arrival time (reads the whole trace into memory)", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_option_context_add_main_entries(ctx, trace_entries, NULL);
     ScnFlags *flags = scn_flags_new();
-    g_option_context_add_group(ctx, scn_flags_group(flags));
+    scn_flags_add_main(ctx, flags);
     int rc = 0;
     ScnScenario *s = NULL;
     GError *error = NULL;
     if (!cli_parse(ctx, &argc, &argv, "replay", &rc))
         goto out;
+    cli_print_notes("replay", flags);
     if (argc != 2) {
         fprintf(stderr, "servesim replay: error: expected one trace file, got %d arguments\n(see 'servesim replay --help')\n",
                 argc - 1);
@@ -63,6 +75,12 @@ int cmd_replay(int argc, char **argv)
     g_free(cwd);
     if (format)
         cJSON_AddStringToObject(t, "format", format);
+    if (columns)
+        cJSON_AddStringToObject(t, "columns", columns);
+    if (time_format)
+        cJSON_AddStringToObject(t, "time_format", time_format);
+    if (sort)
+        cJSON_AddBoolToObject(t, "sort", TRUE);
     const struct {
         const char *flag, *key, *value;
     } numbers[] = {{"--time-scale", "time_scale", time_scale}, {"--limit", "limit", limit}, {"--skip", "skip", skip}};
@@ -110,5 +128,7 @@ out:
     g_free(limit);
     g_free(skip);
     g_free(format);
+    g_free(columns);
+    g_free(time_format);
     return rc;
 }

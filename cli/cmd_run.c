@@ -122,11 +122,12 @@ int cmd_run(int argc, char **argv)
     CliRunOptions *o = cli_run_options_new();
     cli_run_options_add(ctx, o);
     ScnFlags *flags = scn_flags_new();
-    g_option_context_add_group(ctx, scn_flags_group(flags));
+    scn_flags_add_main(ctx, flags);
     int rc = 0;
     ScnScenario *s = NULL;
     if (!cli_parse(ctx, &argc, &argv, "run", &rc))
         goto out;
+    cli_print_notes("run", flags);
     if (argc > 2) {
         fprintf(stderr, "servesim run: error: expected at most one scenario file, got %d arguments\n", argc - 1);
         rc = 2;

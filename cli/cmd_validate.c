@@ -1,77 +1,88 @@
 /*
- * cmd_validate.c: `servesim validate EXPERIMENT_DIR...`: replays measured runs
- * of real vLLM servers and prints the error of each metric.
+ * cmd_validate.c: `servesim validate EXPERIMENT_DIR|RESULT.json...`: replays
+ * measured runs of real vLLM servers and prints the error of each metric.
+ *
+ * An argument is an experiment folder (docs/validation-format.md) or the
+ * result file of `vllm bench serve --save-result` (val_bench.h), whose
+ * deployment comes from its metadata and model_id and from the model,
+ * hardware and engine flags (which win). The step-time flags apply to both.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-#include "val_validate.h"
 #include "scn_json.h"
 #include "ss_error.h"
+#include "val_bench.h"
+#include "val_validate.h"
+
+/* The experiment of a vllm bench result: its metadata, then the flags. */
+static ValExperiment *load_result(const char *path, const ScnFlags *flags, GError **error)
+{
+    g_autoptr(ScnScenario) s = scn_scenario_new_default();
+    gboolean have_hw = FALSE;
+    if (!val_bench_apply_metadata(path, s, &have_hw, error) || !scn_flags_apply(flags, s, error))
+        return NULL;
+    if (!have_hw && !scn_flags_value(flags, "hardware")) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "%s: a vllm bench serve result does not say which GPU served it: give --hardware NAME (or "
+                    "record it: vllm bench serve ... --metadata hardware=NAME tensor_parallel_size=N)", path);
+        return NULL;
+    }
+    return val_bench_load(path, s, error);
+}
 
 int cmd_validate(int argc, char **argv)
 {
-    g_autoptr(GOptionContext) ctx = g_option_context_new("EXPERIMENT_DIR... - compare with measured vLLM runs");
+    g_autoptr(GOptionContext) ctx =
+        g_option_context_new("EXPERIMENT_DIR|RESULT.json... - compare with measured vLLM runs");
     ScnCache *cache = NULL; /* freed at out: (declared before any goto) */
     g_option_context_set_summary(ctx,
         "Replays each load level of each experiment folder (experiment.json + request CSVs, see\n"
-        "docs/validation-format.md) with its exact arrivals, lengths and engine settings, and prints\n"
-        "measured vs simulated TTFT (mean, p50, p90), TPOT (mean, p90), E2E (mean, p90) and output\n"
-        "throughput with the signed error of each, then the mean absolute percentage error (MAPE).");
+        "docs/validation-format.md), or each 'vllm bench serve --save-result' file (JSON; per-request\n"
+        "fields with --save-detailed, the aggregates otherwise), with its arrivals, lengths and engine\n"
+        "settings, and prints measured vs simulated TTFT, TPOT and E2E (mean, p50, p90, p99, where\n"
+        "measured) and output throughput with the signed error of each, then the mean absolute\n"
+        "percentage error (MAPE). A result file names the model (model_id) but not the GPU or the\n"
+        "engine settings: give them as flags (--hardware, --tensor-parallel-size, --max-num-seqs, ...)\n"
+        "or record them with vllm bench serve --metadata hardware=H100-SXM tensor_parallel_size=2.");
     gboolean json = FALSE, markdown = FALSE;
-    char *output = NULL, *latency_model = NULL, *overhead = NULL, *data_dir = NULL;
-    char **params = NULL, **profiles = NULL;
+    char *output = NULL, *data_dir = NULL;
+    char **profiles = NULL;
     GOptionEntry entries[] = {
         {"hardware-profile", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &profiles,
          "Calibrated constants for the experiments of its GPU (repeatable, one per GPU)", "FILE"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON instead of the table", NULL},
         {"markdown", 0, 0, G_OPTION_ARG_NONE, &markdown, "Print Markdown tables (as in docs/accuracy.md)", NULL},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Also write the JSON to FILE", "FILE"},
-        {"latency-model", 0, 0, G_OPTION_ARG_STRING, &latency_model, "roofline-v2 (default where tables exist), roofline-v1 or auto", "NAME"},
-        {"step-overhead-us", 0, 0, G_OPTION_ARG_STRING, &overhead, "Override the per-step overhead", "US"},
-        {"param", 0, 0, G_OPTION_ARG_STRING_ARRAY, &params,
-         "Override a latency constant (repeatable), e.g. --param bw_efficiency=0.8", "NAME=VALUE"},
         {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder with models/, mfu/, hardware.json", "DIR"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_option_context_add_main_entries(ctx, entries, NULL);
+    ScnFlags *flags = scn_flags_new();
+    static const char *const own[] = {"hardware-profile", NULL}; /* validate's is one per GPU */
+    scn_flags_add_main_except(ctx, flags, own);
     int rc = 0;
     GPtrArray *exps = g_ptr_array_new_with_free_func((GDestroyNotify)val_experiment_free);
     GError *error = NULL;
     if (!cli_parse(ctx, &argc, &argv, "validate", &rc))
         goto out;
+    cli_print_notes("validate", flags);
     if (argc < 2) {
-        fprintf(stderr, "servesim validate: error: expected one or more experiment folders (e.g. data/validation/*)\n");
+        fprintf(stderr, "servesim validate: error: expected one or more experiment folders (e.g. data/validation/*) "
+                        "or vllm bench serve result files\n");
         rc = 2;
         goto out;
     }
+    /* the step-time flags, read through a scenario like every other flag */
     LatParams latency;
-    lat_params_default(&latency);
-    if (latency_model && !lat_backend_parse(latency_model, &latency.backend)) {
-        fprintf(stderr, "servesim validate: error: --latency-model: expected roofline-v2, roofline-v1 or auto, got '%s'\n",
-                latency_model);
-        rc = 2;
-        goto out;
-    }
-    if (overhead) {
-        char *end = NULL;
-        double v = g_ascii_strtod(overhead, &end);
-        if (!end || *end || !(v >= 0)) {
-            fprintf(stderr, "servesim validate: error: --step-overhead-us: expected a number >= 0, got '%s'\n", overhead);
-            rc = 2;
+    {
+        g_autoptr(ScnScenario) s = scn_scenario_new_default();
+        if (!scn_flags_apply(flags, s, &error)) {
+            rc = cli_fail("validate", error);
             goto out;
         }
-        latency.step_overhead_us = v;
-    }
-    for (char **p = params; p && *p; p++) {
-        GError *perr = NULL;
-        if (!lat_params_set(&latency, *p, &perr)) {
-            fprintf(stderr, "servesim validate: error: --param: %s\n", perr->message);
-            g_error_free(perr);
-            rc = 2;
-            goto out;
-        }
+        latency = s->latency;
     }
     char *dir = cli_data_dir("validate", data_dir);
     if (!dir) {
@@ -81,7 +92,8 @@ int cmd_validate(int argc, char **argv)
     cache = scn_cache_new(dir);
     g_free(dir);
     for (int i = 1; i < argc; i++) {
-        ValExperiment *e = val_experiment_load(argv[i], &error);
+        ValExperiment *e = val_bench_is_result(argv[i]) ? load_result(argv[i], flags, &error)
+                                                        : val_experiment_load(argv[i], &error);
         LatParams lp = latency;
         if (e) {
             for (char **f = profiles; f && *f; f++) {
@@ -101,7 +113,7 @@ int cmd_validate(int argc, char **argv)
         }
         g_ptr_array_add(exps, e);
     }
-    const char *backend = latency.backend == LAT_BACKEND_AUTO ? "auto (roofline-v2 where MFU tables exist, else v1)"
+    const char *backend = latency.backend == LAT_BACKEND_AUTO ? "auto (roofline-v2 where MFU tables exist, else roofline-v1)"
                                                               : lat_backend_name(latency.backend);
     char *text = val_validate_json((ValExperiment *const *)exps->pdata, exps->len, backend);
     if (json)
@@ -116,11 +128,9 @@ int cmd_validate(int argc, char **argv)
 out:
     scn_cache_free(cache);
     g_ptr_array_free(exps, TRUE);
+    scn_flags_free(flags);
     g_free(output);
-    g_free(latency_model);
-    g_free(overhead);
     g_free(data_dir);
-    g_strfreev(params);
     g_strfreev(profiles);
     return rc;
 }

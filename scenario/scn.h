@@ -24,7 +24,7 @@ typedef struct {
     char *origin;         /* file the scenario came from ("<default>" when embedded) */
     char *base_dir;       /* relative paths resolve against it */
 
-    char *model;          /* name under data/models or a path to a config.json */
+    char *model;          /* a bundled name, a Hugging Face id, or a path (lat_model_resolve) */
     char *hardware;       /* name in data/hardware.json */
     guint tensor_parallel_size;
 
@@ -92,7 +92,18 @@ ScnFlags *scn_flags_new(void);
 void scn_flags_free(ScnFlags *f);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ScnFlags, scn_flags_free)
 GOptionGroup *scn_flags_group(ScnFlags *f);
+/* The same flags among the command's own (so that its --help lists them). */
+void scn_flags_add_main(GOptionContext *ctx, ScnFlags *f);
+/* The same but for the flags named in `skip` (long names, NULL-terminated),
+ * which the command defines itself. */
+void scn_flags_add_main_except(GOptionContext *ctx, ScnFlags *f, const char *const *skip);
 gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error);
+/* The value given to a string flag ("hardware", "model", "latency-model",
+ * ...), or NULL when it was not given. Borrowed. */
+const char *scn_flags_value(const ScnFlags *f, const char *flag);
+/* Notes on old spellings that were used ("--param is the old name of
+ * --latency-param"), NULL-terminated; g_strfreev. */
+char **scn_flags_notes(const ScnFlags *f);
 
 /* ----------------------------------------------------------------- build -- */
 

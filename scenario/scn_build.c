@@ -207,8 +207,11 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
     if (!out->step)
         goto fail;
 
-    if (s->is_trace)
-        out->source = wl_source_new_trace(s->trace_path, &s->trace, error);
+    if (s->is_trace) {
+        WlTraceOptions topts = s->trace;
+        topts.seed = s->seed; /* the drawn send times of a vllm bench result without them */
+        out->source = wl_source_new_trace(s->trace_path, &topts, error);
+    }
     else
         out->source = wl_source_new_synthetic(&s->workload, s->seed, error);
     if (!out->source)

@@ -583,15 +583,21 @@ struct ScnFlags {
     char *seed, *latency_model, *overhead, *rate, *num_requests, *max_time;
     char *vllm_version, *otlp, *profile;
     gboolean async_on, async_off, eager, isl_on, isl_off;
+    char *model_config;
     char **latency_params;
-    GOptionEntry entries[32];
+    char **old_params;       /* --param, the old name of --latency-param */
+    GOptionEntry entries[40];
 };
 
 ScnFlags *scn_flags_new(void)
 {
     ScnFlags *f = g_new0(ScnFlags, 1);
     GOptionEntry e[] = {
-        {"model", 0, 0, G_OPTION_ARG_STRING, &f->model, "Model: a name under data/models or a config.json path", "NAME|PATH"},
+        {"model", 0, 0, G_OPTION_ARG_STRING, &f->model,
+         "Model: a bundled name or Hugging Face id (servesim list models), or a config.json / model folder",
+         "NAME|HF-ID|PATH"},
+        {"model-config", 0, 0, G_OPTION_ARG_FILENAME, &f->model_config,
+         "Model from a Hugging Face config.json, or a local snapshot folder holding one", "PATH"},
         {"hardware", 0, 0, G_OPTION_ARG_STRING, &f->hardware, "GPU type from data/hardware.json (e.g. H100-SXM)", "NAME"},
         {"tensor-parallel-size", 0, 0, G_OPTION_ARG_STRING, &f->tp, "Tensor-parallel degree", "N"},
         {"max-num-seqs", 0, 0, G_OPTION_ARG_STRING, &f->mns, "Cap on the running set", "N"},
@@ -617,10 +623,13 @@ ScnFlags *scn_flags_new(void)
         {"hardware-profile", 0, 0, G_OPTION_ARG_FILENAME, &f->profile,
          "Calibrated constants of the GPU (written by servesim calibrate)", "FILE"},
         {"seed", 0, 0, G_OPTION_ARG_STRING, &f->seed, "Seed of every random stream", "N"},
-        {"latency-model", 0, 0, G_OPTION_ARG_STRING, &f->latency_model, "roofline-v2, roofline-v1 or auto", "NAME"},
+        {"latency-model", 0, 0, G_OPTION_ARG_STRING, &f->latency_model,
+         "Step-time model: roofline-v2, roofline-v1 or auto (roofline-v2 where MFU tables exist)", "NAME"},
         {"step-overhead-us", 0, 0, G_OPTION_ARG_STRING, &f->overhead, "Fixed CPU time per step", "US"},
         {"latency-param", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->latency_params,
          "Set a step-time constant (repeatable; names in docs/latency.md)", "NAME=VALUE"},
+        {"param", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY, &f->old_params,
+         "The old name of --latency-param", "NAME=VALUE"},
         {"rate", 0, 0, G_OPTION_ARG_STRING, &f->rate, "Mean arrival rate (a trace is rescaled to it)", "REQ/S"},
         {"num-requests", 0, 0, G_OPTION_ARG_STRING, &f->num_requests, "Number of requests (a trace: the first N)", "N"},
         {"max-time", 0, 0, G_OPTION_ARG_STRING, &f->max_time, "Stop the simulation at this simulated time", "S"},
@@ -637,11 +646,55 @@ void scn_flags_free(ScnFlags *f)
         return;
     char **strs[] = {&f->model, &f->hardware, &f->tp, &f->mns, &f->mnbt, &f->mml, &f->block_size, &f->gmu,
                      &f->blocks, &f->threshold, &f->seed, &f->latency_model, &f->overhead, &f->rate,
-                     &f->num_requests, &f->max_time, &f->vllm_version, &f->otlp, &f->profile};
+                     &f->num_requests, &f->max_time, &f->vllm_version, &f->otlp, &f->profile, &f->model_config};
     for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
         g_free(*strs[i]);
     g_strfreev(f->latency_params);
+    g_strfreev(f->old_params);
     g_free(f);
+}
+
+void scn_flags_add_main(GOptionContext *ctx, ScnFlags *f)
+{
+    scn_flags_add_main_except(ctx, f, NULL);
+}
+
+void scn_flags_add_main_except(GOptionContext *ctx, ScnFlags *f, const char *const *skip)
+{
+    GOptionEntry kept[G_N_ELEMENTS(f->entries)];
+    guint n = 0;
+    for (const GOptionEntry *e = f->entries; e->long_name; e++) {
+        gboolean skipped = FALSE;
+        for (const char *const *k = skip; k && *k && !skipped; k++)
+            skipped = strcmp(*k, e->long_name) == 0;
+        if (!skipped)
+            kept[n++] = *e;
+    }
+    kept[n] = (GOptionEntry){NULL, 0, 0, 0, NULL, NULL, NULL};
+    g_option_context_add_main_entries(ctx, kept, NULL);
+}
+
+const char *scn_flags_value(const ScnFlags *f, const char *flag)
+{
+    for (const GOptionEntry *e = f->entries; e->long_name; e++)
+        if (strcmp(e->long_name, flag) == 0 &&
+            (e->arg == G_OPTION_ARG_STRING || e->arg == G_OPTION_ARG_FILENAME))
+            return *(char **)e->arg_data;
+    return NULL;
+}
+
+char **scn_flags_notes(const ScnFlags *f)
+{
+    GPtrArray *notes = g_ptr_array_new();
+    if (f->old_params)
+        g_ptr_array_add(notes, g_strdup("--param is the old name of --latency-param (it still works)"));
+    LatBackend b;
+    if (f->latency_model && lat_backend_parse(f->latency_model, &b) &&
+        (g_ascii_strcasecmp(f->latency_model, "v1") == 0 || g_ascii_strcasecmp(f->latency_model, "v2") == 0))
+        g_ptr_array_add(notes, g_strdup_printf("--latency-model %s is the old spelling of %s (it still works)",
+                                               f->latency_model, lat_backend_name(b)));
+    g_ptr_array_add(notes, NULL);
+    return (char **)g_ptr_array_free(notes, FALSE);
 }
 
 GOptionGroup *scn_flags_group(ScnFlags *f)
@@ -709,19 +762,38 @@ gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error)
         g_free(s->otlp_traces_endpoint);
         s->otlp_traces_endpoint = *f->otlp ? g_strdup(f->otlp) : NULL;
     }
-    for (char **p = f->latency_params; p && *p; p++) {
-        GError *err = NULL;
-        if (!lat_params_set(&s->latency, *p, &err)) {
-            g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "--latency-param: %s", err->message);
-            g_error_free(err);
-            return FALSE;
+    char **lists[] = {f->old_params, f->latency_params};
+    for (gsize k = 0; k < G_N_ELEMENTS(lists); k++) {
+        for (char **p = lists[k]; p && *p; p++) {
+            GError *err = NULL;
+            if (!lat_params_set(&s->latency, *p, &err)) {
+                g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "--latency-param: %s", err->message);
+                g_error_free(err);
+                return FALSE;
+            }
         }
     }
     if (f->profile) {
         g_free(s->hardware_profile);
         s->hardware_profile = g_strdup(f->profile);
     }
-    return set_flag(s, "--vllm-version", "vllm_version", f->vllm_version, TRUE, error) &&
+    char *model_path = NULL;
+    if (f->model_config) {
+        if (f->model) {
+            g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "--model and --model-config name the model twice: give one");
+            return FALSE;
+        }
+        if (!g_file_test(f->model_config, G_FILE_TEST_EXISTS)) {
+            g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                        "--model-config %s: no such file or folder (expected a config.json or a model folder)",
+                        f->model_config);
+            return FALSE;
+        }
+        model_path = g_canonicalize_filename(f->model_config, NULL);
+    }
+    gboolean ok = set_flag(s, "--model-config", "model", model_path, TRUE, error);
+    g_free(model_path);
+    return ok && set_flag(s, "--vllm-version", "vllm_version", f->vllm_version, TRUE, error) &&
            set_flag(s, "--model", "model", f->model, TRUE, error) &&
            set_flag(s, "--hardware", "hardware", f->hardware, TRUE, error) &&
            set_flag(s, "--tensor-parallel-size", "tensor_parallel_size", f->tp, FALSE, error) &&

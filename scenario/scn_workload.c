@@ -377,12 +377,49 @@ static gboolean parse_class(const Ctx *c, const cJSON *obj, const char *path, gb
     return wl_class_spec_validate(cls, c->origin, path, error);
 }
 
+/* "columns": {"arrival": "timestamp", "input": "prompt_len", ...} or the
+ * same as text "arrival=timestamp,input=prompt_len". */
+static gboolean parse_columns(const Ctx *c, const cJSON *cols, const char *path, WlTraceColumns *out,
+                              GError **error)
+{
+    g_autofree char *p = sub(path, "columns");
+    GString *text = g_string_new(NULL);
+    gboolean ok = FALSE;
+    if (cJSON_IsString(cols)) {
+        g_string_append(text, cols->valuestring);
+    } else if (cJSON_IsObject(cols)) {
+        for (const cJSON *it = cols->child; it; it = it->next) {
+            if (!cJSON_IsString(it)) {
+                g_autofree char *got = json_text(it);
+                fail(c, error, p, "%s: expected a column name, got %s", it->string, got);
+                goto out;
+            }
+            g_string_append_printf(text, "%s%s=%s", text->len ? "," : "", it->string, it->valuestring);
+        }
+    } else {
+        g_autofree char *got = json_text(cols);
+        fail(c, error, p, "expected {\"arrival\": COLUMN, \"input\": COLUMN, ...}, got %s", got);
+        goto out;
+    }
+    GError *err = NULL;
+    if (!wl_trace_columns_parse(text->str, out, &err)) {
+        fail(c, error, p, "%s", err->message);
+        g_error_free(err);
+        goto out;
+    }
+    ok = TRUE;
+out:
+    g_string_free(text, TRUE);
+    return ok;
+}
+
 static gboolean parse_trace(const Ctx *c, const cJSON *obj, const char *path, char **trace_path,
                             WlTraceOptions *o, GError **error)
 {
-    static const char *const keys[] = {"path",  "format", "time_scale",    "rate",
-                                       "limit", "skip",   "skip_bad_rows", NULL};
-    const char *file = NULL, *format = NULL;
+    static const char *const keys[] = {"path", "format",        "time_scale",  "rate",    "limit",
+                                       "skip", "skip_bad_rows", "time_format", "columns", "sort",
+                                       NULL};
+    const char *file = NULL, *format = NULL, *time_format = NULL;
     if (!check_object(c, obj, path, keys, NULL, error) ||
         !get_string(c, obj, path, "path", TRUE, &file, error) ||
         !get_string(c, obj, path, "format", FALSE, &format, error) ||
@@ -393,17 +430,32 @@ static gboolean parse_trace(const Ctx *c, const cJSON *obj, const char *path, ch
         return FALSE;
     if (format && !wl_trace_format_from_name(format, &o->format)) {
         g_autofree char *p = sub(path, "format");
-        return fail(c, error, p, "expected one of auto, servesim, azure, vidur, got \"%s\"", format);
+        return fail(c, error, p, "expected one of auto, servesim, azure, vidur, vllm-bench, got \"%s\"", format);
     }
-    const cJSON *skip_bad = cJSON_GetObjectItemCaseSensitive(obj, "skip_bad_rows");
-    if (skip_bad) {
-        if (!cJSON_IsBool(skip_bad)) {
-            g_autofree char *p = sub(path, "skip_bad_rows");
-            g_autofree char *got = json_text(skip_bad);
+    if (!get_string(c, obj, path, "time_format", FALSE, &time_format, error))
+        return FALSE;
+    if (time_format && !wl_time_format_from_name(time_format, &o->time_format)) {
+        g_autofree char *p = sub(path, "time_format");
+        return fail(c, error, p,
+                    "expected one of auto, seconds, milliseconds, epoch-s, epoch-ms, epoch-us, epoch-ns, iso8601, "
+                    "got \"%s\"", time_format);
+    }
+    static const char *const bools[] = {"skip_bad_rows", "sort"};
+    gboolean *bool_out[] = {&o->skip_bad_rows, &o->sort};
+    for (gsize i = 0; i < G_N_ELEMENTS(bools); i++) {
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(obj, bools[i]);
+        if (!b)
+            continue;
+        if (!cJSON_IsBool(b)) {
+            g_autofree char *p = sub(path, bools[i]);
+            g_autofree char *got = json_text(b);
             return fail(c, error, p, "expected true or false, got %s", got);
         }
-        o->skip_bad_rows = cJSON_IsTrue(skip_bad);
+        *bool_out[i] = cJSON_IsTrue(b);
     }
+    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(obj, "columns");
+    if (cols && !parse_columns(c, cols, path, &o->columns, error))
+        return FALSE;
     if (!wl_trace_options_validate(o, c->origin, path, error))
         return FALSE;
     *trace_path = resolve(c, file);

@@ -96,13 +96,14 @@ static void test_arrivals(void)
                  ":3:1: column 'arrival_time_s': expected a non-negative number of seconds, got "
                  "'nan'");
     expect_error(HEADER GOOD "0.25,10,5,,\n",
-                 ":3:1: column 'arrival_time_s': expected a time at or after '0.5' (line 2), got "
-                 "'0.25'");
+                 ":3:1: column 'arrival_time_s': expected a time at or after '0.5' (line 2): rows must "
+                 "be in time order (or sorted: replay --sort, \"sort\": true in a scenario), got '0.25'");
     expect_error("TIMESTAMP,ContextTokens,GeneratedTokens\n"
                  "2023-11-16 18:15:46.6805900,5,1\n"
                  "2023-11-16 18:15:46.6805899,5,1\n",
                  ":3:1: column 'TIMESTAMP': expected a time at or after '2023-11-16 "
-                 "18:15:46.6805900' (line 2), got '2023-11-16 18:15:46.6805899'");
+                 "18:15:46.6805900' (line 2): rows must be in time order (or sorted: replay --sort, "
+                 "\"sort\": true in a scenario), got '2023-11-16 18:15:46.6805899'");
     expect_error("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 25:00:00,5,1\n",
                  ":2:1: column 'TIMESTAMP': expected a timestamp like '2023-11-16 "
                  "18:15:46.6805900', got '2023-11-16 25:00:00'");
@@ -152,7 +153,8 @@ static void test_headers_and_files(void)
                  ":1: expected a header with the columns of one of: servesim "
                  "(arrival_time_s,input_tokens,output_tokens[,prefix_group,shared_prefix_tokens,"
                  "class,session_id,session_prefix_tokens]), azure (TIMESTAMP,ContextTokens,GeneratedTokens), vidur (arrived_at,"
-                 "num_prefill_tokens,num_decode_tokens); got 'time,in,out'");
+                 "num_prefill_tokens,num_decode_tokens); got 'time,in,out' (or map your columns: "
+                 "--columns arrival=NAME,input=NAME,output=NAME)");
     expect_error("", ": expected a header line, got an empty file");
     expect_error("\n\n", ": expected a header line, got an empty file");
     expect_error("arrival_time_s,input_tokens,output_tokens,input_tokens\n0,1,1,1\n",

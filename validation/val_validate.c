@@ -15,9 +15,10 @@ static const struct {
     const char *name;
     const char *label;
 } metric_names[VAL_NUM_METRICS] = {
-    {"ttft_mean", "TTFT mean"}, {"ttft_p50", "TTFT p50"},   {"ttft_p90", "TTFT p90"},
-    {"tpot_mean", "TPOT mean"}, {"tpot_p90", "TPOT p90"},   {"e2e_mean", "E2E mean"},
-    {"e2e_p90", "E2E p90"},     {"output_throughput", "out tok/s"},
+    {"ttft_mean", "TTFT mean"}, {"ttft_p50", "TTFT p50"}, {"ttft_p90", "TTFT p90"}, {"ttft_p99", "TTFT p99"},
+    {"tpot_mean", "TPOT mean"}, {"tpot_p50", "TPOT p50"}, {"tpot_p90", "TPOT p90"}, {"tpot_p99", "TPOT p99"},
+    {"e2e_mean", "E2E mean"},   {"e2e_p50", "E2E p50"},   {"e2e_p90", "E2E p90"},   {"e2e_p99", "E2E p99"},
+    {"output_throughput", "out tok/s"},
 };
 
 const char *val_metric_name(ValMetric m) { return metric_names[m].name; }
@@ -29,6 +30,11 @@ static void point_free(gpointer p)
     g_free(pt->name);
     g_free(pt->requests_path);
     g_free(pt);
+}
+
+void val_point_free(gpointer p)
+{
+    point_free(p);
 }
 
 void val_experiment_free(ValExperiment *e)
@@ -209,10 +215,15 @@ ValExperiment *val_experiment_load(const char *dir, GError **error)
             ok = ok && get_measured(m, "ttft_ms", "mean", mpath, path, p, VAL_TTFT_MEAN, error) &&
                  get_measured(m, "ttft_ms", "p50", mpath, path, p, VAL_TTFT_P50, error) &&
                  get_measured(m, "ttft_ms", "p90", mpath, path, p, VAL_TTFT_P90, error) &&
+                 get_measured(m, "ttft_ms", "p99", mpath, path, p, VAL_TTFT_P99, error) &&
                  get_measured(m, "tpot_ms", "mean", mpath, path, p, VAL_TPOT_MEAN, error) &&
+                 get_measured(m, "tpot_ms", "p50", mpath, path, p, VAL_TPOT_P50, error) &&
                  get_measured(m, "tpot_ms", "p90", mpath, path, p, VAL_TPOT_P90, error) &&
+                 get_measured(m, "tpot_ms", "p99", mpath, path, p, VAL_TPOT_P99, error) &&
                  get_measured(m, "e2e_ms", "mean", mpath, path, p, VAL_E2E_MEAN, error) &&
+                 get_measured(m, "e2e_ms", "p50", mpath, path, p, VAL_E2E_P50, error) &&
                  get_measured(m, "e2e_ms", "p90", mpath, path, p, VAL_E2E_P90, error) &&
+                 get_measured(m, "e2e_ms", "p99", mpath, path, p, VAL_E2E_P99, error) &&
                  get_guint_field(m, "num_requests", mpath, path, 0, &p->num_requests, error) &&
                  scn_json_get_double(m, "output_throughput_tok_s", mpath, path, 0, INFINITY, FALSE, &thr, error);
             if (ok && !isnan(thr)) {
@@ -273,7 +284,7 @@ static ScnScenario *point_scenario(const ValExperiment *e, const ValPoint *p, co
     s->is_trace = TRUE;
     s->trace_path = g_strdup(p->requests_path);
     wl_trace_options_init(&s->trace);
-    s->trace.format = WL_TRACE_NATIVE;
+    s->trace.format = p->trace_format != WL_TRACE_AUTO ? p->trace_format : WL_TRACE_NATIVE;
     return s;
 }
 
@@ -293,17 +304,18 @@ gboolean val_point_simulate(const ValExperiment *e, ValPoint *p, ScnCache *cache
     if (sim_blocks)
         *sim_blocks = b.sched.num_gpu_blocks;
     const SimClassSummary *a = &sum->all;
-    p->simulated[VAL_TTFT_MEAN] = a->ttft_ms.mean;
-    p->simulated[VAL_TTFT_P50] = a->ttft_ms.p50;
-    p->simulated[VAL_TTFT_P90] = a->ttft_ms.p90;
-    p->simulated[VAL_TPOT_MEAN] = a->tpot_ms.mean;
+    const SimStats *st[3] = {&a->ttft_ms, &a->tpot_ms, &a->e2e_ms};
+    const ValMetric first[3] = {VAL_TTFT_MEAN, VAL_TPOT_MEAN, VAL_E2E_MEAN}; /* then p50, p90, p99 */
+    for (int k = 0; k < 3; k++) {
+        p->simulated[first[k]] = st[k]->mean;
+        p->simulated[first[k] + 1] = st[k]->p50;
+        p->simulated[first[k] + 2] = st[k]->p90;
+        p->simulated[first[k] + 3] = st[k]->p99;
+    }
     if (p->tpot_ratio_of_means) {
         double mean_out = a->completed ? (double)a->output_tokens / (double)a->completed : 0;
         p->simulated[VAL_TPOT_MEAN] = mean_out > 1 ? (a->e2e_ms.mean - a->ttft_ms.mean) / (mean_out - 1) : NAN;
     }
-    p->simulated[VAL_TPOT_P90] = a->tpot_ms.p90;
-    p->simulated[VAL_E2E_MEAN] = a->e2e_ms.mean;
-    p->simulated[VAL_E2E_P90] = a->e2e_ms.p90;
     p->simulated[VAL_OUTPUT_THROUGHPUT] = a->output_tokens_per_s;
     p->sim_preemptions = sum->preemptions;
     p->sim_rejected = a->rejected;

@@ -5,9 +5,10 @@
  * load level ("point"), in the format of docs/validation-format.md. Each
  * point is replayed with its exact arrivals, lengths, prefix groups and
  * engine settings (the logged num_gpu_blocks when known), and the simulated
- * TTFT (mean, p50, p90), TPOT (mean, p90), E2E (mean, p90) and output
- * throughput are compared with the measured ones: signed percentage error
- * per point, mean absolute percentage error (MAPE) per metric.
+ * TTFT, TPOT and E2E (mean, p50, p90, p99) and output throughput are
+ * compared with the measured ones where measured: signed percentage error
+ * per point, mean absolute percentage error (MAPE) per metric. A `vllm
+ * bench serve` result file is an experiment of one point (val_bench.h).
  */
 #ifndef VAL_VALIDATE_H
 #define VAL_VALIDATE_H
@@ -19,10 +20,15 @@ typedef enum {
     VAL_TTFT_MEAN = 0,
     VAL_TTFT_P50,
     VAL_TTFT_P90,
+    VAL_TTFT_P99,
     VAL_TPOT_MEAN,
+    VAL_TPOT_P50,
     VAL_TPOT_P90,
+    VAL_TPOT_P99,
     VAL_E2E_MEAN,
+    VAL_E2E_P50,
     VAL_E2E_P90,
+    VAL_E2E_P99,
     VAL_OUTPUT_THROUGHPUT,
     VAL_NUM_METRICS
 } ValMetric;
@@ -34,6 +40,7 @@ const char *val_metric_label(ValMetric m);
 typedef struct {
     char *name;
     char *requests_path;
+    WlTraceFormat trace_format;         /* of requests_path; AUTO (0): servesim's CSV */
     guint num_requests;
     double measured[VAL_NUM_METRICS];   /* ms, or tokens/s for throughput */
     double simulated[VAL_NUM_METRICS];
@@ -69,6 +76,9 @@ typedef struct {
     guint sim_num_gpu_blocks;        /* what the simulation used */
     GPtrArray *points;               /* ValPoint* */
 } ValExperiment;
+
+/* Frees a ValPoint (the free function of ValExperiment.points). */
+void val_point_free(gpointer p);
 
 /* Reads an experiment folder. Errors name the file and the field. */
 ValExperiment *val_experiment_load(const char *dir, GError **error);

@@ -12,7 +12,10 @@
  *   piecewise-constant rate.
  * - trace (WlTraceOptions): a CSV file streamed with libcsv; servesim's own
  *   columns (with optional sessions), the Azure LLM inference trace, or
- *   Vidur-style columns, recognised by the header.
+ *   Vidur-style columns, recognised by the header, or any columns through a
+ *   mapping; arrival times in relative seconds or milliseconds, Unix epoch
+ *   units or ISO-8601; or the per-request results of `vllm bench serve`
+ *   (JSON).
  *
  * Randomness: every consumer (each class's arrivals, input lengths, output
  * lengths, prefix choice) owns a GRand seeded from (seed, consumer name), so
@@ -207,15 +210,57 @@ typedef enum {
                          class,session_id,session_prefix_tokens] */
     WL_TRACE_AZURE,   /* TIMESTAMP,ContextTokens,GeneratedTokens (absolute timestamps) */
     WL_TRACE_VIDUR,   /* arrived_at,num_prefill_tokens,num_decode_tokens */
+    WL_TRACE_VLLM_BENCH, /* a `vllm bench serve --save-result` JSON file (wl_bench.c) */
 } WlTraceFormat;
 
+/* How a trace writes its arrival times (wl_time.c). Relative formats keep
+ * their origin (a first request at 5 s arrives at 5 s); absolute ones are
+ * rebased to the first request. AUTO decides on the first data row:
+ * ISO-8601 text, else a number < 1e8 is seconds, < 1e11 epoch seconds,
+ * < 1e14 epoch ms, < 1e17 epoch us, else epoch ns. */
+typedef enum {
+    WL_TIME_AUTO = 0,
+    WL_TIME_SECONDS,      /* relative seconds */
+    WL_TIME_MILLISECONDS, /* relative milliseconds */
+    WL_TIME_EPOCH_S,      /* Unix epoch seconds (absolute) */
+    WL_TIME_EPOCH_MS,
+    WL_TIME_EPOCH_US,
+    WL_TIME_EPOCH_NS,
+    WL_TIME_ISO8601,      /* "2023-11-16 18:15:46.68" ('T' allowed, zone optional; absolute) */
+} WlTimeFormat;
+
+/* What a trace column means to servesim (wl_trace_columns.c). */
+typedef enum {
+    WL_ROLE_ARRIVAL = 0,
+    WL_ROLE_INPUT,
+    WL_ROLE_OUTPUT,
+    WL_ROLE_PREFIX_GROUP,
+    WL_ROLE_SHARED_PREFIX,
+    WL_ROLE_CLASS,
+    WL_ROLE_SESSION_ID,
+    WL_ROLE_SESSION_PREFIX,
+    WL_TRACE_NUM_ROLES
+} WlTraceRole;
+
+#define WL_COLUMN_NAME_MAX 64u
+
+/* A column mapping: names[role] is the trace's column for that role, ""
+ * for the format's own name. Plain data: copy by value. */
 typedef struct {
-    WlTraceFormat format; /* AUTO: recognised by the header */
+    char names[WL_TRACE_NUM_ROLES][WL_COLUMN_NAME_MAX];
+} WlTraceColumns;
+
+typedef struct {
+    WlTraceFormat format; /* AUTO: recognised by the header (or a JSON file's content) */
     double time_scale;    /* arrival times are multiplied by this (> 0; default 1) */
     double rate;          /* > 0: rescale arrivals so the mean rate is this (needs a first pass) */
     uint64_t limit;       /* 0: all rows; otherwise at most this many requests */
     uint64_t skip;        /* drop the first N data rows */
     gboolean skip_bad_rows; /* count and skip malformed rows instead of failing */
+    WlTimeFormat time_format; /* AUTO: by the first row */
+    gboolean sort;        /* read every row, then replay them in time order (memory: all rows) */
+    WlTraceColumns columns; /* renamed columns (all "" by default) */
+    guint64 seed;         /* a vllm bench result without send times: seed of the drawn schedule */
 } WlTraceOptions;
 
 /* Defaults: AUTO format, time_scale 1, everything else 0/FALSE. */
@@ -225,20 +270,73 @@ void wl_trace_options_init(WlTraceOptions *o);
  * as in wl_spec_validate (both may be NULL: then the field names alone). */
 gboolean wl_trace_options_validate(const WlTraceOptions *o, const char *origin, const char *path,
                                    GError **error);
-/* "auto", "servesim", "azure", "vidur". Static string. */
+/* "auto", "servesim", "azure", "vidur", "vllm-bench". Static string. */
 const char *wl_trace_format_name(WlTraceFormat format);
-/* The format named `name` ("auto", "servesim" or "native", "azure", "vidur");
- * FALSE when there is none. */
+/* The format named `name` ("auto", "servesim" or "native", "azure", "vidur",
+ * "vllm-bench"); FALSE when there is none. */
 gboolean wl_trace_format_from_name(const char *name, WlTraceFormat *out);
+/* "auto", "seconds", "milliseconds", "epoch-s", "epoch-ms", "epoch-us",
+ * "epoch-ns", "iso8601". Static string. */
+const char *wl_time_format_name(WlTimeFormat format);
+/* The time format named `name` (the names above in any case, or s, ms,
+ * epoch, unix, unix-ms, iso, iso-8601, timestamp); FALSE when none. */
+gboolean wl_time_format_from_name(const char *name, WlTimeFormat *out);
+/* Parses "ROLE=COLUMN,..." (roles: arrival, input, output, prefix_group,
+ * shared_prefix_tokens, class, session_id, session_prefix_tokens); errors
+ * (SS_ERROR_INPUT) quote the text. */
+gboolean wl_trace_columns_parse(const char *text, WlTraceColumns *out, GError **error);
+/* "arrival=timestamp,input=prompt_len" (g_free); "" for no mapping. */
+char *wl_trace_columns_format(const WlTraceColumns *c);
+gboolean wl_trace_columns_any(const WlTraceColumns *c);
+const char *wl_trace_role_name(WlTraceRole role);
 
 /* A trace source streaming `path` (shown in messages as given). The header
  * is read now; when opts->rate > 0 or the file has a class column, a first
  * streaming pass counts the rows, measures their time span and names the
  * classes (constant memory), so that errors of any row may come from here.
- * `opts` may be NULL (defaults). NULL + error (SS_ERROR_INPUT) on a missing
- * file, an unrecognised header or bad options. */
+ * With opts->sort every row is read now and kept (memory grows with the
+ * rows). A file whose first non-blank byte is '{' (or format VLLM_BENCH) is
+ * a `vllm bench serve` result, read whole (wl_bench.c). `opts` may be NULL
+ * (defaults). NULL + error (SS_ERROR_INPUT) on a missing file, an
+ * unrecognised header or bad options. */
 WlSource *wl_source_new_trace(const char *path, const WlTraceOptions *opts, GError **error);
 /* The format of a trace source (never AUTO), or AUTO for a synthetic one. */
 WlTraceFormat wl_source_trace_format(const WlSource *src);
+
+/* ----------------------------------------------------- vllm bench serve -- */
+
+/* A `vllm bench serve --save-result` file as read (wl_bench.c lists the
+ * fields). Per-request arrays exist only with --save-detailed (n > 0). */
+typedef struct {
+    char *path;
+    char *model_id;          /* "model_id", NULL when absent */
+    guint completed, failed; /* requests */
+    double request_rate;     /* requests/s; INFINITY for "inf" */
+    double burstiness;       /* gamma shape of the send gaps (1: Poisson) */
+    guint max_concurrency;   /* 0: none */
+    int ramp_up;             /* 0 none, 1 linear, 2 exponential */
+    double ramp_start_rps, ramp_end_rps;
+    double mean_input_tokens, mean_output_tokens; /* aggregate-only files */
+    guint n;                 /* entries of the per-request arrays, 0 when absent */
+    guint32 *input_tokens;   /* [n] */
+    guint32 *output_tokens;  /* [n], 0 for a failed request */
+    gboolean *ok;            /* [n]: succeeded (no error text, some output) */
+    double *start_s;         /* [n] send times (any origin), NULL when absent */
+    double *ttft_s;          /* [n], NULL when absent */
+    double *e2e_s;           /* [n]: "latencies", else ttft + sum of itls; NULL when absent */
+    GHashTable *numbers;     /* every top-level number by name (lookups only) */
+    GHashTable *strings;     /* every top-level string by name (lookups only) */
+} WlBenchResult;
+
+/* Reads a result file. Errors (SS_ERROR_INPUT) name the file and the field
+ * ("r.json: output_lens[3]: expected a whole number >= 0, got -1"). */
+WlBenchResult *wl_bench_result_load(const char *path, GError **error);
+void wl_bench_result_free(WlBenchResult *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(WlBenchResult, wl_bench_result_free)
+/* A top-level number (NAN when absent) or string (NULL when absent). */
+double wl_bench_result_number(const WlBenchResult *r, const char *key);
+const char *wl_bench_result_string(const WlBenchResult *r, const char *key);
+/* The successful requests: those the source yields. */
+guint wl_bench_result_num_ok(const WlBenchResult *r);
 
 #endif /* WL_H */

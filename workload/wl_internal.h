@@ -138,6 +138,24 @@ WlParseStatus wl_parse_double(const char *text, double *out);
  * nearest nanosecond). */
 WlParseStatus wl_parse_timestamp(const char *text, gint64 *ns_out);
 
+/* --------------------------------------------------------------- times -- */
+
+/* The form of the first row's time text (AUTO when it is none). */
+WlTimeFormat wl_time_detect(const char *text);
+/* Reads a time in format `f` (not AUTO): relative formats set *seconds
+ * (>= 0), absolute ones *ns since 1970 (exact). */
+WlParseStatus wl_time_parse(const char *text, WlTimeFormat f, double *seconds, gint64 *ns);
+gboolean wl_time_is_absolute(WlTimeFormat f);
+/* What a message says was expected ("a non-negative number of seconds"). */
+const char *wl_time_expected(WlTimeFormat f);
+
+/* -------------------------------------------------------- vllm bench -- */
+
+/* Whether the file's first non-blank byte is '{' (a JSON document). */
+gboolean wl_file_looks_like_json(const char *path);
+/* A source over a `vllm bench serve` result file (wl_bench.c). */
+WlSource *wl_source_new_vllm_bench(const char *path, const WlTraceOptions *opts, GError **error);
+
 /* ----------------------------------------------------------------- CSV -- */
 
 /*

@@ -372,9 +372,12 @@ void wl_trace_options_init(WlTraceOptions *o)
 gboolean wl_trace_options_validate(const WlTraceOptions *o, const char *origin, const char *path,
                                    GError **error)
 {
-    if (o->format < WL_TRACE_AUTO || o->format > WL_TRACE_VIDUR)
+    if (o->format < WL_TRACE_AUTO || o->format > WL_TRACE_VLLM_BENCH)
         return field_error(error, origin, path, "format",
-                           "expected auto, servesim, azure or vidur, got %d", (int)o->format);
+                           "expected auto, servesim, azure, vidur or vllm-bench, got %d", (int)o->format);
+    if (o->time_format < WL_TIME_AUTO || o->time_format > WL_TIME_ISO8601)
+        return field_error(error, origin, path, "time_format", "expected a time format, got %d",
+                           (int)o->time_format);
     if (!(isfinite(o->time_scale) && o->time_scale > 0.0))
         return field_error(error, origin, path, "time_scale", "expected a positive number, got %g",
                            o->time_scale);
@@ -400,6 +403,8 @@ const char *wl_trace_format_name(WlTraceFormat format)
         return "azure";
     case WL_TRACE_VIDUR:
         return "vidur";
+    case WL_TRACE_VLLM_BENCH:
+        return "vllm-bench";
     }
     return "unknown";
 }
@@ -411,7 +416,7 @@ gboolean wl_trace_format_from_name(const char *name, WlTraceFormat *out)
         WlTraceFormat format;
     } names[] = {
         {"auto", WL_TRACE_AUTO},   {"servesim", WL_TRACE_NATIVE}, {"native", WL_TRACE_NATIVE},
-        {"azure", WL_TRACE_AZURE}, {"vidur", WL_TRACE_VIDUR},
+        {"azure", WL_TRACE_AZURE}, {"vidur", WL_TRACE_VIDUR},  {"vllm-bench", WL_TRACE_VLLM_BENCH},
     };
     for (gsize i = 0; name && i < G_N_ELEMENTS(names); i++) {
         if (strcmp(name, names[i].name) == 0) {

@@ -14,14 +14,25 @@
  *   the first row;
  * - Vidur: arrived_at,num_prefill_tokens,num_decode_tokens (seconds).
  *
- * Arrival = (time - origin) x factor. The origin is 0 for the relative
- * formats, and the first yielded row for Azure, or for any format when rows
- * were skipped with `skip` (a window from the middle of a trace starts at
- * once). The factor is time_scale, or, with a target rate, (n - 1) / (rate x
- * span) so that the mean gap of the yielded rows is 1/rate; n and the span
- * come from a first streaming pass. With factor 1 Azure offsets are exact
- * integers of nanoseconds; otherwise the product goes through
- * sim_time_from_seconds().
+ * A column mapping ("arrival=timestamp,input=prompt_len,...") renames the
+ * columns of any role; the format is then the first whose columns, renamed,
+ * are all in the header (servesim's when none). Arrival times are in any
+ * form of wl_time.c (relative seconds or milliseconds, epoch units,
+ * ISO-8601), decided on the first row unless given.
+ *
+ * Arrival = (time - origin) x factor. The origin is 0 for relative times,
+ * and the first yielded row for absolute ones (Azure's timestamps, epoch
+ * units, ISO-8601), or for any form when rows were skipped with `skip` (a
+ * window from the middle of a trace starts at once). The factor is
+ * time_scale, or, with a target rate, (n - 1) / (rate x span) so that the
+ * mean gap of the yielded rows is 1/rate; n and the span come from a first
+ * streaming pass. With factor 1 absolute offsets are exact integers of
+ * nanoseconds; otherwise the product goes through sim_time_from_seconds().
+ *
+ * Rows must be in time order (an earlier time is an error that suggests
+ * `sort`). With `sort` every good row is read first and kept in memory,
+ * sorted by time (ties in file order), then skip and limit apply to that
+ * order; everything else is as when streaming.
  *
  * Checks on every row: the field count of the header, positive integer
  * counts, a non-negative number (or timestamp) for the arrival, arrivals in
@@ -32,7 +43,8 @@
  *
  * Cost: O(bytes) per pass; one pass, or two with a rate or a class column.
  * Memory: one row plus the class names, independent of the number of rows,
- * plus one entry per session with a session_id column.
+ * plus one entry per session with a session_id column (with `sort`: about
+ * 80 bytes per row, and the session ids).
  * Limits: comma-separated only; at most WL_MAX_CLASSES classes; relative
  * times are doubles (exact to the nanosecond below 104 days).
  */
@@ -42,14 +54,16 @@
 #include <string.h>
 
 typedef struct {
-    double t_s;           /* servesim, Vidur: arrival, seconds as in the file */
-    gint64 t_ns;          /* Azure: arrival, ns since 1970 */
+    double t_s;           /* relative times: arrival, seconds */
+    gint64 t_ns;          /* absolute times: arrival, ns since 1970 */
     guint32 input, output, group, shared;
-    const char *class_name; /* borrowed from the row; NULL without a class column */
-    const char *session;    /* the session id, trimmed (Trace.session_key); NULL: none */
+    const char *class_name; /* borrowed from the row (or the sort's string chunk); NULL without a class column */
+    const char *session;    /* the session id, trimmed (Trace.session_key, or the sort's chunk); NULL: none */
     gboolean has_session_prefix;
     guint32 session_prefix;
     WlSessionTurn turn;     /* when session != NULL */
+    guint64 line;           /* physical line of the row */
+    guint64 session_prefix_line; /* and of its session_prefix_tokens field (for messages after a sort) */
 } Decoded;
 
 typedef struct {
@@ -62,7 +76,16 @@ typedef struct {
     int col_session, col_session_prefix; /* -1: absent */
     WlSessions *sessions;     /* with a session_id column */
     GString *session_key;     /* the current row's session id, trimmed */
-    const char *name_arrival, *name_input, *name_output;
+    const char *name_arrival, *name_input, *name_output, *name_group, *name_shared, *name_class;
+    const char *name_session, *name_session_prefix;
+    WlTimeFormat time_format; /* AUTO until the first row decides (kept across passes) */
+    gboolean absolute;        /* times are absolute (ns since 1970) */
+    guint64 time_line;        /* the row that decided an AUTO time format (0: given) */
+    /* sort: every good row, in time order */
+    gboolean collecting;      /* reading every row: no skip, limit, order or session check */
+    GArray *held;             /* Decoded, NULL when streaming */
+    GStringChunk *held_names; /* class names and session ids of held rows */
+    guint next_held;
     /* the state of one pass */
     guint64 records;          /* data records read, for `skip` */
     guint64 delivered;        /* rows yielded, for `limit` */
@@ -110,6 +133,26 @@ static gboolean find_column(const char *path, const WlCsvRow *h, const char *nam
     return TRUE;
 }
 
+/* The name a role's column has: the mapping's, else the format's own
+ * (required roles), else servesim's for the optional roles (NULL: none). */
+static const char *role_column(const Trace *t, WlTraceFormat f, WlTraceRole role)
+{
+    const char *mapped = t->opts.columns.names[role];
+    if (mapped[0])
+        return mapped;
+    if (role <= WL_ROLE_OUTPUT) {
+        for (gsize i = 0; i < G_N_ELEMENTS(formats); i++)
+            if (formats[i].format == f)
+                return formats[i].columns[role];
+        return NULL;
+    }
+    if (f != WL_TRACE_NATIVE && !wl_trace_columns_any(&t->opts.columns))
+        return NULL;
+    static const char *const optional[] = {"prefix_group", "shared_prefix_tokens", "class", "session_id",
+                                           "session_prefix_tokens"};
+    return optional[role - WL_ROLE_PREFIX_GROUP];
+}
+
 /* Recognises the format (or checks the one asked for) and finds the columns. */
 static gboolean read_header(Trace *t, GError **error)
 {
@@ -119,61 +162,85 @@ static gboolean read_header(Trace *t, GError **error)
     t->num_header_fields = h.num_fields;
     gboolean ok = FALSE;
     char *joined = wl_csv_header_join(&h);
+    char *mapping = wl_trace_columns_format(&t->opts.columns);
+    gboolean mapped = wl_trace_columns_any(&t->opts.columns);
+    for (guint r = 0; r < WL_TRACE_NUM_ROLES; r++) {
+        const char *name = t->opts.columns.names[r];
+        if (name[0] && wl_csv_header_find(&h, name) < 0) {
+            wl_set_error(error, "%s:%" G_GUINT64_FORMAT ": column mapping %s: expected a column '%s' (%s), got "
+                         "none in '%s'", t->path, h.line, mapping, name, wl_trace_role_name(r), joined);
+            goto out;
+        }
+    }
     WlTraceFormat chosen = t->opts.format;
     if (chosen == WL_TRACE_AUTO) {
         for (gsize f = 0; chosen == WL_TRACE_AUTO && f < G_N_ELEMENTS(formats); f++) {
             gboolean all = TRUE;
             for (int c = 0; c < 3; c++)
-                all &= wl_csv_header_find(&h, formats[f].columns[c]) >= 0;
+                all &= wl_csv_header_find(&h, role_column(t, formats[f].format, (WlTraceRole)c)) >= 0;
             if (all)
                 chosen = formats[f].format;
         }
+        if (chosen == WL_TRACE_AUTO && mapped)
+            chosen = WL_TRACE_NATIVE; /* the missing column is named below */
         if (chosen == WL_TRACE_AUTO) {
             wl_set_error(error,
                          "%s:%" G_GUINT64_FORMAT ": expected a header with the columns of one of: "
-                         ACCEPTED_HEADERS "; got '%s'",
+                         ACCEPTED_HEADERS "; got '%s' (or map your columns: --columns "
+                         "arrival=NAME,input=NAME,output=NAME)",
                          t->path, h.line, joined);
             goto out;
         }
     }
-    const char *const *cols = NULL;
-    for (gsize f = 0; f < G_N_ELEMENTS(formats); f++)
-        if (formats[f].format == chosen)
-            cols = formats[f].columns;
+    const char *cols[3];
+    for (int c = 0; c < 3; c++)
+        cols[c] = role_column(t, chosen, (WlTraceRole)c);
     int *slots[3] = {&t->col_arrival, &t->col_input, &t->col_output};
     for (int c = 0; c < 3; c++) {
         if (!find_column(t->path, &h, cols[c], slots[c], error))
             goto out;
         if (*slots[c] < 0) {
+            char *after = mapped ? g_strdup_printf(" (after the column mapping %s)", mapping) : g_strdup("");
             wl_set_error(error,
-                         "%s:%" G_GUINT64_FORMAT ": expected the %s columns %s,%s,%s, got no '%s' "
-                         "in '%s'",
-                         t->path, h.line, wl_trace_format_name(chosen), cols[0], cols[1], cols[2],
-                         cols[c], joined);
+                         "%s:%" G_GUINT64_FORMAT ": expected the %s columns %s,%s,%s%s, got no '%s' in '%s'",
+                         t->path, h.line, wl_trace_format_name(chosen), cols[0], cols[1], cols[2], after, cols[c],
+                         joined);
+            g_free(after);
             goto out;
         }
     }
     t->name_arrival = cols[0];
     t->name_input = cols[1];
     t->name_output = cols[2];
+    t->name_group = role_column(t, chosen, WL_ROLE_PREFIX_GROUP);
+    t->name_shared = role_column(t, chosen, WL_ROLE_SHARED_PREFIX);
+    t->name_class = role_column(t, chosen, WL_ROLE_CLASS);
+    t->name_session = role_column(t, chosen, WL_ROLE_SESSION_ID);
+    t->name_session_prefix = role_column(t, chosen, WL_ROLE_SESSION_PREFIX);
     t->col_group = t->col_shared = t->col_class = t->col_session = t->col_session_prefix = -1;
-    if (chosen == WL_TRACE_NATIVE &&
-        (!find_column(t->path, &h, "prefix_group", &t->col_group, error) ||
-         !find_column(t->path, &h, "shared_prefix_tokens", &t->col_shared, error) ||
-         !find_column(t->path, &h, "class", &t->col_class, error) ||
-         !find_column(t->path, &h, "session_id", &t->col_session, error) ||
-         !find_column(t->path, &h, "session_prefix_tokens", &t->col_session_prefix, error)))
+    if ((t->name_group && !find_column(t->path, &h, t->name_group, &t->col_group, error)) ||
+        (t->name_shared && !find_column(t->path, &h, t->name_shared, &t->col_shared, error)) ||
+        (t->name_class && !find_column(t->path, &h, t->name_class, &t->col_class, error)) ||
+        (t->name_session && !find_column(t->path, &h, t->name_session, &t->col_session, error)) ||
+        (t->name_session_prefix &&
+         !find_column(t->path, &h, t->name_session_prefix, &t->col_session_prefix, error)))
         goto out;
     if (t->col_session_prefix >= 0 && t->col_session < 0) {
         wl_set_error(error,
-                     "%s:%" G_GUINT64_FORMAT ":%d: expected a session_id column with "
-                     "session_prefix_tokens, got none in '%s'",
-                     t->path, h.line, t->col_session_prefix + 1, joined);
+                     "%s:%" G_GUINT64_FORMAT ":%d: expected a %s column with "
+                     "%s, got none in '%s'",
+                     t->path, h.line, t->col_session_prefix + 1, t->name_session, t->name_session_prefix,
+                     joined);
         goto out;
     }
     t->format = chosen;
+    if (t->time_format == WL_TIME_AUTO && t->opts.time_format == WL_TIME_AUTO && chosen == WL_TRACE_AZURE &&
+        !t->opts.columns.names[WL_ROLE_ARRIVAL][0])
+        t->time_format = WL_TIME_ISO8601; /* the Azure trace's timestamps */
+    t->absolute = wl_time_is_absolute(t->time_format);
     ok = TRUE;
 out:
+    g_free(mapping);
     g_free(joined);
     return ok;
 }
@@ -198,6 +265,30 @@ static gboolean bad_field(const Trace *t, const WlCsvRow *row, int col, const ch
         wl_set_error(error, "%s:%" G_GUINT64_FORMAT ":%d: column '%s': expected %s, got '%s'", t->path,
                      row->field_lines[col], col + 1, name, expected, text);
     return FALSE;
+}
+
+/* The arrival field: in the trace's time format, which the first row decides
+ * when it was not given. */
+static gboolean decode_time(Trace *t, const WlCsvRow *row, int ca, Decoded *d, GError **error)
+{
+    const char *text = row->fields[ca];
+    if (t->time_format == WL_TIME_AUTO) {
+        WlTimeFormat f = wl_time_detect(text);
+        if (f == WL_TIME_AUTO)
+            return bad_field(t, row, ca, t->name_arrival, wl_time_expected(WL_TIME_AUTO), error);
+        t->time_format = f;
+        t->absolute = wl_time_is_absolute(f);
+        t->time_line = row->field_lines[ca];
+    }
+    if (wl_time_parse(text, t->time_format, &d->t_s, &d->t_ns) == WL_PARSE_OK)
+        return TRUE;
+    char expected[200];
+    if (t->time_line && t->time_format != WL_TIME_SECONDS)
+        g_snprintf(expected, sizeof expected, "%s (%s, the form of line %" G_GUINT64_FORMAT ")",
+                   wl_time_expected(t->time_format), wl_time_format_name(t->time_format), t->time_line);
+    else
+        g_strlcpy(expected, wl_time_expected(t->time_format), sizeof expected);
+    return bad_field(t, row, ca, t->name_arrival, expected, error);
 }
 
 static gboolean decode(Trace *t, const WlCsvRow *row, Decoded *d, GError **error)
@@ -225,20 +316,13 @@ static gboolean decode(Trace *t, const WlCsvRow *row, Decoded *d, GError **error
         wl_set_error(error,
                      "%s:%" G_GUINT64_FORMAT ":%d: column '%s': expected %s, got no field (the row "
                      "has %u field%s)",
-                     t->path, row->line, ca + 1, t->name_arrival,
-                     t->format == WL_TRACE_AZURE ? "a timestamp" : "a non-negative number of seconds",
+                     t->path, row->line, ca + 1, t->name_arrival, wl_time_expected(t->time_format),
                      row->num_fields, row->num_fields == 1 ? "" : "s");
         return FALSE;
     }
-    if (t->format == WL_TRACE_AZURE) {
-        if (wl_parse_timestamp(row->fields[ca], &d->t_ns) != WL_PARSE_OK)
-            return bad_field(t, row, ca, t->name_arrival,
-                             "a timestamp like '2023-11-16 18:15:46.6805900'", error);
-    } else {
-        if (wl_parse_double(row->fields[ca], &d->t_s) != WL_PARSE_OK || d->t_s < 0.0)
-            return bad_field(t, row, ca, t->name_arrival, "a non-negative number of seconds",
-                             error);
-    }
+    if (!decode_time(t, row, ca, d, error))
+        return FALSE;
+    d->line = row->line;
     guint64 v;
     if (!wl_csv_field_count(t->path, row, (guint)t->col_input, t->name_input, FALSE, G_MAXUINT32,
                             &v, error))
@@ -250,25 +334,28 @@ static gboolean decode(Trace *t, const WlCsvRow *row, Decoded *d, GError **error
     d->output = (guint32)v;
     if (t->col_group >= 0 && (guint)t->col_group < row->num_fields &&
         !field_blank(row->fields[t->col_group])) {
-        if (!wl_csv_field_count(t->path, row, (guint)t->col_group, "prefix_group", TRUE,
+        if (!wl_csv_field_count(t->path, row, (guint)t->col_group, t->name_group, TRUE,
                                 G_MAXUINT32 - 1, &v, error))
             return FALSE;
         d->group = (guint32)v + 1;
     }
     if (t->col_shared >= 0 && (guint)t->col_shared < row->num_fields &&
         !field_blank(row->fields[t->col_shared])) {
-        if (!wl_csv_field_count(t->path, row, (guint)t->col_shared, "shared_prefix_tokens", TRUE,
+        if (!wl_csv_field_count(t->path, row, (guint)t->col_shared, t->name_shared, TRUE,
                                 G_MAXUINT32, &v, error))
             return FALSE;
         d->shared = (guint32)v;
         if (d->shared > d->input) {
             char expected[64];
             g_snprintf(expected, sizeof expected, "at most %s (%u)", t->name_input, d->input);
-            return bad_field(t, row, t->col_shared, "shared_prefix_tokens", expected, error);
+            return bad_field(t, row, t->col_shared, t->name_shared, expected, error);
         }
-        if (d->shared > 0 && d->group == 0)
-            return bad_field(t, row, t->col_shared, "shared_prefix_tokens",
-                             "0 or nothing when prefix_group is empty", error);
+        if (d->shared > 0 && d->group == 0) {
+            char expected[128];
+            g_snprintf(expected, sizeof expected, "0 or nothing when %s is empty",
+                       t->name_group ? t->name_group : "prefix_group");
+            return bad_field(t, row, t->col_shared, t->name_shared, expected, error);
+        }
     }
     if (t->col_session >= 0 && (guint)t->col_session < row->num_fields &&
         !field_blank(row->fields[t->col_session])) {
@@ -279,19 +366,22 @@ static gboolean decode(Trace *t, const WlCsvRow *row, Decoded *d, GError **error
     }
     if (t->col_session_prefix >= 0 && (guint)t->col_session_prefix < row->num_fields &&
         !field_blank(row->fields[t->col_session_prefix])) {
-        if (!wl_csv_field_count(t->path, row, (guint)t->col_session_prefix, "session_prefix_tokens",
+        if (!wl_csv_field_count(t->path, row, (guint)t->col_session_prefix, t->name_session_prefix,
                                 TRUE, G_MAXUINT32, &v, error))
             return FALSE;
         d->has_session_prefix = TRUE;
         d->session_prefix = (guint32)v;
+        d->session_prefix_line = row->field_lines[t->col_session_prefix];
         if (d->session_prefix > d->input) {
             char expected[64];
             g_snprintf(expected, sizeof expected, "at most %s (%u)", t->name_input, d->input);
-            return bad_field(t, row, t->col_session_prefix, "session_prefix_tokens", expected, error);
+            return bad_field(t, row, t->col_session_prefix, t->name_session_prefix, expected, error);
         }
-        if (d->session_prefix > 0 && !d->session)
-            return bad_field(t, row, t->col_session_prefix, "session_prefix_tokens",
-                             "0 or nothing when session_id is empty", error);
+        if (d->session_prefix > 0 && !d->session) {
+            char expected[128];
+            g_snprintf(expected, sizeof expected, "0 or nothing when %s is empty", t->name_session);
+            return bad_field(t, row, t->col_session_prefix, t->name_session_prefix, expected, error);
+        }
     }
     if (t->col_class >= 0 && (guint)t->col_class < row->num_fields)
         d->class_name = field_blank(row->fields[t->col_class]) ? "default"
@@ -308,43 +398,53 @@ static gboolean decode(Trace *t, const WlCsvRow *row, Decoded *d, GError **error
     return TRUE;
 }
 
-/* Works out the session turn of a decoded row (without entering it). */
-static gboolean session_check(const Trace *t, const WlCsvRow *row, Decoded *d, GError **error)
+/* Works out the session turn of a decoded row (without entering it); on a
+ * bad prefix, what was expected instead. */
+static WlSessionStatus session_resolve(const Trace *t, Decoded *d, char *expected, gsize size)
 {
-    if (!d->session)
-        return TRUE;
     WlSessionPrevious prev;
     gboolean tolerate_first = t->opts.skip > 0;
-    WlSessionStatus st = wl_sessions_resolve(t->sessions, d->session, d->input,
-                                             d->has_session_prefix, d->session_prefix,
-                                             tolerate_first, &d->turn, &prev);
-    char expected[256];
+    WlSessionStatus st = wl_sessions_resolve(t->sessions, d->session, d->input, d->has_session_prefix,
+                                             d->session_prefix, tolerate_first, &d->turn, &prev);
     switch (st) {
     case WL_SESSION_OK:
-        return TRUE;
+        break;
     case WL_SESSION_PREFIX_PAST_PREVIOUS:
-        g_snprintf(expected, sizeof expected,
-                   "at most the previous turn's %s + %s (%u + %u = %" G_GUINT64_FORMAT
-                   ", line %" G_GUINT64_FORMAT ")",
-                   t->name_input, t->name_output, prev.input, prev.output,
-                   (guint64)prev.input + prev.output, prev.line);
+        g_snprintf(expected, size,
+                   "at most the previous turn's %s + %s (%u + %u = %" G_GUINT64_FORMAT ", line %" G_GUINT64_FORMAT
+                   ")",
+                   t->name_input, t->name_output, prev.input, prev.output, (guint64)prev.input + prev.output,
+                   prev.line);
         break;
     case WL_SESSION_PREFIX_ON_FIRST:
-        g_snprintf(expected, sizeof expected, "0 or nothing on the first turn of session '%.120s'",
-                   d->session);
+        g_snprintf(expected, size, "0 or nothing on the first turn of session '%.120s'", d->session);
         break;
     }
-    return bad_field(t, row, t->col_session_prefix, "session_prefix_tokens", expected, error);
+    return st;
+}
+
+static gboolean session_check(const Trace *t, const WlCsvRow *row, Decoded *d, GError **error)
+{
+    if (!d->session || t->collecting) /* sorted rows are checked in time order, afterwards */
+        return TRUE;
+    char expected[256];
+    if (session_resolve(t, d, expected, sizeof expected) == WL_SESSION_OK)
+        return TRUE;
+    return bad_field(t, row, t->col_session_prefix, t->name_session_prefix, expected, error);
 }
 
 static gboolean check_order(Trace *t, const WlCsvRow *row, const Decoded *d, GError **error)
 {
     int ca = t->col_arrival;
+    if (t->collecting)
+        return TRUE; /* sorted afterwards */
     if (t->have_prev) {
-        gboolean back = t->format == WL_TRACE_AZURE ? d->t_ns < t->prev_ns : d->t_s < t->prev_s;
+        gboolean back = t->absolute ? d->t_ns < t->prev_ns : d->t_s < t->prev_s;
         if (back) {
-            char expected[160];
-            g_snprintf(expected, sizeof expected, "a time at or after '%s' (line %" G_GUINT64_FORMAT ")",
+            char expected[240];
+            g_snprintf(expected, sizeof expected,
+                       "a time at or after '%s' (line %" G_GUINT64_FORMAT "): rows must be in time order "
+                       "(or sorted: replay --sort, \"sort\": true in a scenario)",
                        t->prev_text, t->prev_line);
             return bad_field(t, row, ca, t->name_arrival, expected, error);
         }
@@ -366,7 +466,7 @@ static gboolean check_order(Trace *t, const WlCsvRow *row, const Decoded *d, GEr
 static int pull(WlSource *src, Trace *t, Decoded *d, GError **error)
 {
     for (;;) {
-        if (t->opts.limit > 0 && t->delivered >= t->opts.limit)
+        if (!t->collecting && t->opts.limit > 0 && t->delivered >= t->opts.limit)
             return 0;
         WlCsvRow row;
         GError *err = NULL;
@@ -374,7 +474,7 @@ static int pull(WlSource *src, Trace *t, Decoded *d, GError **error)
         if (got == 0)
             return 0;
         gboolean broken = wl_csv_reader_broken(t->csv);
-        if (t->records < t->opts.skip && !broken) {
+        if (!t->collecting && t->records < t->opts.skip && !broken) {
             t->records++;
             g_clear_error(&err);
             continue;
@@ -382,7 +482,7 @@ static int pull(WlSource *src, Trace *t, Decoded *d, GError **error)
         t->records++;
         if (got > 0 && decode(t, &row, d, &err) && session_check(t, &row, d, &err) &&
             check_order(t, &row, d, &err)) {
-            if (d->session)
+            if (d->session && !t->collecting)
                 wl_sessions_commit(t->sessions, d->session, d->input, d->output, row.line, &d->turn);
             t->delivered++;
             return 1;
@@ -425,17 +525,23 @@ static int trace_next(WlSource *src, WlRequest *out, GError **error)
 {
     Trace *t = src->impl;
     Decoded d;
-    int got = pull(src, t, &d, error);
-    if (got <= 0)
-        return got;
+    if (t->held) {
+        if (t->next_held >= t->held->len)
+            return 0;
+        d = g_array_index(t->held, Decoded, t->next_held++);
+    } else {
+        int got = pull(src, t, &d, error);
+        if (got <= 0)
+            return got;
+    }
     if (!t->have_origin) {
         t->have_origin = TRUE;
-        gboolean rebase = t->format == WL_TRACE_AZURE || t->opts.skip > 0;
+        gboolean rebase = t->absolute || t->opts.skip > 0;
         t->origin_ns = rebase ? d.t_ns : 0;
         t->origin_s = rebase ? d.t_s : 0.0;
     }
     memset(out, 0, sizeof *out);
-    if (t->format == WL_TRACE_AZURE) {
+    if (t->absolute) {
         gint64 off_ns = d.t_ns - t->origin_ns; /* >= 0: rows are in order */
         out->arrival = t->factor == 1.0 ? (SimTime)off_ns
                                         : sim_time_from_seconds((double)off_ns * 1e-9 * t->factor);
@@ -472,57 +578,175 @@ static void trace_finalize(void *impl)
     wl_csv_reader_free(t->csv);
     wl_sessions_free(t->sessions);
     g_string_free(t->session_key, TRUE);
+    if (t->held)
+        g_array_free(t->held, TRUE);
+    if (t->held_names)
+        g_string_chunk_free(t->held_names);
     g_free(t->path);
     g_free(t);
 }
 
 static const WlSourceOps trace_ops = {trace_next, trace_finalize};
 
+/* The factor that gives the yielded rows a mean gap of 1/rate. */
+static gboolean set_rate_factor(Trace *t, guint64 n, double span_s, GError **error)
+{
+    if (n < 2 || !(span_s > 0.0)) {
+        wl_set_error(error,
+                     "%s: cannot rescale to %g req/s: expected at least two rows spanning some "
+                     "time, got %" G_GUINT64_FORMAT " row%s spanning %g s",
+                     t->path, t->opts.rate, n, n == 1 ? "" : "s", span_s);
+        return FALSE;
+    }
+    t->factor = (double)(n - 1) / (t->opts.rate * span_s);
+    return TRUE;
+}
+
+static double span_seconds(const Trace *t, const Decoded *first, const Decoded *last)
+{
+    return t->absolute ? (double)(last->t_ns - first->t_ns) * 1e-9 : last->t_s - first->t_s;
+}
+
+static gboolean intern_class(WlSource *src, const Trace *t, const char *name, GError **error)
+{
+    if (!name || wl_source_intern_class(src, name) >= 0)
+        return TRUE;
+    wl_set_error(error, "%s: column '%s': expected at most %u classes, got more", t->path, t->name_class,
+                 WL_MAX_CLASSES);
+    return FALSE;
+}
+
 /* The first pass: counts the rows that will be yielded, their time span, and
  * interns the class names in order of first appearance. */
 static gboolean first_pass(WlSource *src, Trace *t, GError **error)
 {
-    Decoded d;
+    Decoded d, first = {0}, last = {0};
     guint64 n = 0;
-    double first_s = 0.0, last_s = 0.0;
-    gint64 first_ns = 0, last_ns = 0;
     int got;
     while ((got = pull(src, t, &d, error)) > 0) {
-        if (n == 0) {
-            first_s = d.t_s;
-            first_ns = d.t_ns;
-        }
-        last_s = d.t_s;
-        last_ns = d.t_ns;
+        if (n == 0)
+            first = d;
+        last = d;
         n++;
-        if (d.class_name && wl_source_intern_class(src, d.class_name) < 0) {
-            wl_set_error(error, "%s: column 'class': expected at most %u classes, got more",
-                         t->path, WL_MAX_CLASSES);
+        if (!intern_class(src, t, d.class_name, error))
             return FALSE;
-        }
     }
     if (got < 0)
         return FALSE;
-    if (t->opts.rate > 0.0) {
-        double span_s = t->format == WL_TRACE_AZURE ? (double)(last_ns - first_ns) * 1e-9
-                                                    : last_s - first_s;
-        if (n < 2 || !(span_s > 0.0)) {
-            wl_set_error(error,
-                         "%s: cannot rescale to %g req/s: expected at least two rows spanning some "
-                         "time, got %" G_GUINT64_FORMAT " row%s spanning %g s",
-                         t->path, t->opts.rate, n, n == 1 ? "" : "s", span_s);
-            return FALSE;
-        }
-        t->factor = (double)(n - 1) / (t->opts.rate * span_s);
-    }
+    if (t->opts.rate > 0.0 && !set_rate_factor(t, n, span_seconds(t, &first, &last), error))
+        return FALSE;
     src->rows_skipped = 0; /* counted again by the real pass */
     return TRUE;
+}
+
+static gint cmp_held(gconstpointer a, gconstpointer b, gpointer user)
+{
+    const Decoded *x = a, *y = b;
+    gboolean absolute = *(const gboolean *)user;
+    if (absolute ? x->t_ns != y->t_ns : x->t_s != y->t_s)
+        return (absolute ? x->t_ns < y->t_ns : x->t_s < y->t_s) ? -1 : 1;
+    return x->line < y->line ? -1 : (x->line > y->line ? 1 : 0); /* ties: file order */
+}
+
+/* The session turns of the sorted rows, in time order (as a stream of them
+ * would have them): a bad prefix stops, or with skip_bad_rows drops the row. */
+static gboolean resolve_sorted_sessions(WlSource *src, Trace *t, GError **error)
+{
+    wl_sessions_reset(t->sessions);
+    guint kept = 0;
+    for (guint i = 0; i < t->held->len; i++) {
+        Decoded d = g_array_index(t->held, Decoded, i);
+        if (d.session) {
+            char expected[256];
+            if (session_resolve(t, &d, expected, sizeof expected) != WL_SESSION_OK) {
+                if (t->opts.skip_bad_rows) {
+                    src->rows_skipped++;
+                    wl_sessions_mark_skipped(t->sessions, d.session);
+                    continue;
+                }
+                wl_set_error(error, "%s:%" G_GUINT64_FORMAT ":%d: column '%s': expected %s, got '%u' (rows sorted by "
+                             "time)", t->path, d.session_prefix_line, t->col_session_prefix + 1,
+                             t->name_session_prefix, expected, d.session_prefix);
+                return FALSE;
+            }
+            wl_sessions_commit(t->sessions, d.session, d.input, d.output, d.line, &d.turn);
+        }
+        g_array_index(t->held, Decoded, kept++) = d;
+    }
+    g_array_set_size(t->held, kept);
+    return TRUE;
+}
+
+/* `sort`: reads every good row, sorts them by time, then applies skip, limit
+ * and a rate to that order and names the classes in it. */
+static gboolean collect_sorted(WlSource *src, Trace *t, GError **error)
+{
+    t->collecting = TRUE;
+    t->held = g_array_new(FALSE, FALSE, sizeof(Decoded));
+    t->held_names = g_string_chunk_new(256);
+    Decoded d;
+    int got;
+    while ((got = pull(src, t, &d, error)) > 0) {
+        if (d.class_name)
+            d.class_name = g_string_chunk_insert_const(t->held_names, d.class_name);
+        if (d.session)
+            d.session = g_string_chunk_insert_const(t->held_names, d.session);
+        g_array_append_val(t->held, d);
+    }
+    t->collecting = FALSE;
+    wl_csv_reader_free(t->csv); /* everything is in memory now */
+    t->csv = NULL;
+    if (got < 0)
+        return FALSE;
+    g_array_sort_with_data(t->held, cmp_held, &t->absolute);
+    guint64 skip = MIN(t->opts.skip, (guint64)t->held->len);
+    if (skip > 0)
+        g_array_remove_range(t->held, 0, (guint)skip);
+    if (t->opts.limit > 0 && t->held->len > t->opts.limit)
+        g_array_set_size(t->held, (guint)t->opts.limit);
+    if (t->sessions && !resolve_sorted_sessions(src, t, error))
+        return FALSE;
+    for (guint i = 0; i < t->held->len; i++)
+        if (!intern_class(src, t, g_array_index(t->held, Decoded, i).class_name, error))
+            return FALSE;
+    if (t->opts.rate > 0.0) {
+        guint n = t->held->len;
+        Decoded none = {0};
+        const Decoded *first = n ? &g_array_index(t->held, Decoded, 0) : &none;
+        const Decoded *last = n ? &g_array_index(t->held, Decoded, n - 1) : &none;
+        if (!set_rate_factor(t, n, span_seconds(t, first, last), error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Settles an AUTO time format on the first data row, so that the source's
+ * description names it (and its errors come now). */
+static gboolean peek_time_format(WlSource *src, Trace *t, GError **error)
+{
+    Decoded d;
+    int got = pull(src, t, &d, error);
+    if (got < 0)
+        return FALSE;
+    src->rows_skipped = 0;
+    return open_pass(t, error);
 }
 
 static char *describe(const Trace *t)
 {
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, "trace %s (%s)", t->path, wl_trace_format_name(t->format));
+    if (wl_trace_columns_any(&t->opts.columns)) {
+        char *m = wl_trace_columns_format(&t->opts.columns);
+        g_string_append_printf(s, ", columns %s", m);
+        g_free(m);
+    }
+    WlTimeFormat usual = t->format == WL_TRACE_AZURE ? WL_TIME_ISO8601 : WL_TIME_SECONDS;
+    if (t->time_format != usual && t->time_format != WL_TIME_AUTO)
+        g_string_append_printf(s, ", %s times%s", wl_time_format_name(t->time_format),
+                               t->absolute ? " from the first request" : "");
+    if (t->held)
+        g_string_append(s, ", sorted by time");
     if (t->opts.rate > 0.0)
         g_string_append_printf(s, ", rescaled to %g req/s", t->opts.rate);
     else if (t->opts.time_scale != 1.0)
@@ -543,23 +767,32 @@ WlSource *wl_source_new_trace(const char *path, const WlTraceOptions *opts, GErr
         opts = &defaults;
     if (!wl_trace_options_validate(opts, path, NULL, error))
         return NULL;
+    if (opts->format == WL_TRACE_VLLM_BENCH || (opts->format == WL_TRACE_AUTO && wl_file_looks_like_json(path)))
+        return wl_source_new_vllm_bench(path, opts, error);
     Trace *t = g_new0(Trace, 1);
     t->path = g_strdup(path);
     t->session_key = g_string_new(NULL);
     t->opts = *opts;
     t->factor = opts->time_scale;
+    t->time_format = opts->time_format;
+    t->absolute = wl_time_is_absolute(t->time_format);
     WlSource *src = wl_source_alloc(&trace_ops, t);
     if (!open_pass(t, error))
         goto fail;
     src->trace_format = t->format;
     if (t->col_class < 0)
         wl_source_intern_class(src, "default");
-    if (opts->rate > 0.0 || t->col_class >= 0) {
+    if (opts->sort) {
+        if (!collect_sorted(src, t, error))
+            goto fail;
+    } else if (opts->rate > 0.0 || t->col_class >= 0) {
         if (!first_pass(src, t, error) || !open_pass(t, error))
             goto fail;
-        if (wl_source_num_classes(src) == 0) /* a class column but no rows */
-            wl_source_intern_class(src, "default");
+    } else if (t->time_format == WL_TIME_AUTO && !peek_time_format(src, t, error)) {
+        goto fail;
     }
+    if (wl_source_num_classes(src) == 0) /* a class column but no rows */
+        wl_source_intern_class(src, "default");
     src->offered_rate = opts->rate;
     src->description = describe(t);
     return src;
