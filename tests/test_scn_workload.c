@@ -298,13 +298,13 @@ static void test_unknown_keys(void)
     /* Traces. */
     expect_error("{'trace': {'path': 't.csv', 'sclae': 2}}",
                  "s.json: workload.trace.sclae: unknown key (expected one of: path, format, "
-                 "time_scale, rate, limit, skip, skip_bad_rows)");
+                 "time_scale, rate, limit, skip, skip_bad_rows, time_format, columns, sort)");
     expect_error("{'trace': {'path': 't.csv'}, 'num_requests': 5}",
                  "s.json: workload.num_requests: unknown key with workload.trace (a trace gives "
                  "the arrivals and lengths; expected only \"trace\")");
     expect_error("{'trace': {'path': 't.csv', 'format': 'csv'}}",
-                 "s.json: workload.trace.format: expected one of auto, servesim, azure, vidur, got "
-                 "\"csv\"");
+                 "s.json: workload.trace.format: expected one of auto, servesim, azure, vidur, vllm-bench, "
+                 "got \"csv\"");
     expect_error("{'trace': {'path': 't.csv', 'time_scale': 0}}",
                  "s.json: workload.trace.time_scale: expected a positive number, got 0");
     expect_error("{'trace': {'path': 't.csv', 'rate': 2, 'time_scale': 3}}",
