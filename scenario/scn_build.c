@@ -8,7 +8,8 @@
  *
  * Engine defaults follow vLLM: max_num_batched_tokens / max_num_seqs are
  * 8192 / 1024 on GPUs with >= 70 GiB that are not A100s, else 2048 / 256;
- * max_model_len is the model's max_position_embeddings; num_gpu_blocks is the
+ * max_model_len is the model's max_position_embeddings (a larger one is an
+ * error, as in vLLM); num_gpu_blocks is the
  * memory estimate unless overridden. Like vLLM at start-up, a max_model_len
  * whose KV cache does not fit in the memory left for it is an error; with a
  * given block count (vLLM checks memory, not the override) requests that
@@ -164,6 +165,15 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
     SchedConfig *c = &out->sched;
     c->max_num_seqs = s->max_num_seqs ? s->max_num_seqs : (big ? 1024 : 256);
     c->max_num_batched_tokens = s->max_num_batched_tokens ? s->max_num_batched_tokens : (big ? 8192 : 2048);
+    if (s->max_model_len > out->model->max_position_embeddings && out->model->max_position_embeddings > 0) {
+        /* vLLM refuses this at start-up (unless VLLM_ALLOW_LONG_MAX_MODEL_LEN is set) */
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "max_model_len %u is above %s's max_position_embeddings (%u), which vLLM refuses at start-up: "
+                    "lower --max-model-len to at most %u",
+                    s->max_model_len, out->model->name, out->model->max_position_embeddings,
+                    out->model->max_position_embeddings);
+        goto fail;
+    }
     c->max_model_len = s->max_model_len ? s->max_model_len : out->model->max_position_embeddings;
     c->block_size = s->block_size;
     c->long_prefill_token_threshold = s->long_prefill_token_threshold;

@@ -11,6 +11,9 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 
+#define GIB 1073741824.0
+#define MIB 1048576.0
+
 static void add_stats(cJSON *obj, const char *name, const SimStats *st)
 {
     cJSON *o = cJSON_AddObjectToObject(obj, name);
@@ -161,6 +164,11 @@ void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const S
             b->sched.max_num_seqs, b->sched.max_num_batched_tokens, b->sched.max_model_len, b->sched.block_size,
             b->sched.num_gpu_blocks, b->blocks_overridden ? "given" : "estimated from memory",
             b->sched.enable_prefix_caching ? "on" : "off", b->sched.long_prefill_token_threshold);
+    fprintf(out, "memory     per GPU: %.1f GiB usable, %.1f GiB of weights, %.1f GiB of activations, %.1f GiB of KV "
+                 "cache (%.2f MiB per block)%s\n",
+            b->memory.usable_bytes / GIB, b->memory.weight_bytes / GIB, b->memory.activation_bytes / GIB,
+            (double)b->sched.num_gpu_blocks * b->memory.block_bytes / GIB, b->memory.block_bytes / MIB,
+            b->blocks_overridden ? " (blocks given)" : "");
     fprintf(out, "workload   %s, seed %" G_GUINT64_FORMAT "\n", wl_source_describe(b->source), s->seed);
     fprintf(out, "\nrequests   %" G_GUINT64_FORMAT " arrived, %" G_GUINT64_FORMAT " completed, %" G_GUINT64_FORMAT
                  " rejected, %" G_GUINT64_FORMAT " in flight",
@@ -182,8 +190,13 @@ void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const S
             a->input_tokens_per_s, a->output_tokens_per_s);
     fprintf(out, "KV cache   usage mean %.1f%%, peak %.1f%%; prefix-cache hits %" G_GUINT64_FORMAT " tokens\n",
             100 * sum->kv_usage_mean, 100 * sum->kv_usage_peak, sum->prefix_hit_tokens);
-    fprintf(out, "batches    %" G_GUINT64_FORMAT " steps, mean %.1f requests and %.1f tokens per step, busy %.1f%%\n",
-            sum->steps, sum->batch_size_mean, sum->batch_tokens_mean, 100 * sum->busy_fraction);
+    fprintf(out, "batches    %" G_GUINT64_FORMAT " steps, mean %.1f requests and %.1f tokens per step (%.1f%% of the "
+                 "token budget)\n",
+            sum->steps, sum->batch_size_mean, sum->batch_tokens_mean,
+            b->sched.max_num_batched_tokens ? 100 * sum->batch_tokens_mean / b->sched.max_num_batched_tokens : 0.0);
+    fprintf(out, "           a step was running %.1f%% of the time (busy: any step in progress, however small; "
+                 "not GPU utilisation)\n",
+            100 * sum->busy_fraction);
     fprintf(out, "\nlatency of completed requests\n");
     latency_table(out, a);
     if (sum->num_classes > 1) {
