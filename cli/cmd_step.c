@@ -185,6 +185,7 @@ int cmd_step(int argc, char **argv)
 {
     char *model_name = NULL, *hw_name = NULL, *backend_name = NULL, *data_dir_flag = NULL, *data_dir = NULL;
     char **prefills = NULL, **decodes = NULL;
+    char *model_config = NULL;
     gint tp = 1;
     double overhead_us = NAN;
     gboolean verbose = FALSE, json = FALSE;
@@ -202,8 +203,11 @@ int cmd_step(int argc, char **argv)
     BatchDesc batch = {0};
 
     GOptionEntry entries[] = {
-        {"model", 'm', 0, G_OPTION_ARG_STRING, &model_name, "model: a name under data/models or a config.json path",
-         "NAME|PATH"},
+        {"model", 'm', 0, G_OPTION_ARG_STRING, &model_name,
+         "model: a bundled name or Hugging Face id (servesim list models), or a config.json / model folder",
+         "NAME|HF-ID|PATH"},
+        {"model-config", 0, 0, G_OPTION_ARG_FILENAME, &model_config,
+         "model from a Hugging Face config.json, or a local snapshot folder holding one", "PATH"},
         {"hardware", 0, 0, G_OPTION_ARG_STRING, &hw_name, "GPU name from data/hardware.json (default H100-SXM)",
          "NAME"},
         {"tensor-parallel-size", 0, 0, G_OPTION_ARG_INT, &tp, "tensor-parallel degree (default 1)", "N"},
@@ -211,7 +215,9 @@ int cmd_step(int argc, char **argv)
          "a prefill chunk of T new tokens after P cached ones (repeatable); it samples a token", "T[@P]"},
         {"decode", 0, 0, G_OPTION_ARG_STRING_ARRAY, &decodes,
          "N decode requests, each with KV length KV (repeatable)", "NxKV"},
-        {"latency-model", 0, 0, G_OPTION_ARG_STRING, &backend_name, "v1, v2 or auto (default auto)", "MODEL"},
+        {"latency-model", 0, 0, G_OPTION_ARG_STRING, &backend_name,
+         "step-time model: roofline-v2, roofline-v1 or auto (default auto: roofline-v2 where MFU tables exist)",
+         "NAME"},
         {"step-overhead-us", 0, 0, G_OPTION_ARG_DOUBLE, &overhead_us, "CPU time per step (microseconds)",
          "US"},
         {"latency-param", 0, 0, G_OPTION_ARG_STRING_ARRAY, &params_set,
@@ -240,8 +246,19 @@ int cmd_step(int argc, char **argv)
         g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "unexpected argument '%s'", argv[1]);
         goto fail;
     }
+    if (model_name && model_config) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--model and --model-config name the model twice: give one");
+        goto fail;
+    }
+    if (model_config && !g_file_test(model_config, G_FILE_TEST_EXISTS)) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE,
+                    "--model-config %s: no such file or folder (expected a config.json or a model folder)", model_config);
+        goto fail;
+    }
+    if (model_config)
+        model_name = g_strdup(model_config);
     if (!model_name) {
-        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--model is required");
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--model (or --model-config) is required");
         goto fail;
     }
     if (tp < 1 || tp > 1024) {
@@ -276,9 +293,13 @@ int cmd_step(int argc, char **argv)
             goto fail;
     LatParams params;
     if (backend_name && !lat_backend_parse(backend_name, &scn->latency.backend)) {
-        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--latency-model '%s': expected v1, v2 or auto", backend_name);
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--latency-model '%s': expected roofline-v2, roofline-v1 or auto",
+                    backend_name);
         goto fail;
     }
+    if (backend_name && (g_ascii_strcasecmp(backend_name, "v1") == 0 || g_ascii_strcasecmp(backend_name, "v2") == 0))
+        fprintf(stderr, "servesim step: note: --latency-model %s is the old spelling of %s (it still works)\n",
+                backend_name, lat_backend_name(scn->latency.backend));
     if (!isnan(overhead_us)) {
         if (!(overhead_us >= 0) || !isfinite(overhead_us)) {
             g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--step-overhead-us: expected a non-negative number");
@@ -385,6 +406,7 @@ out:
     g_free(model_name);
     g_free(hw_name);
     g_free(backend_name);
+    g_free(model_config);
     g_free(data_dir_flag);
     g_free(data_dir);
     g_strfreev(prefills);
