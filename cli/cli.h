@@ -45,6 +45,22 @@ void cli_print_notes(const char *cmd, const ScnFlags *flags);
  * FALSE. */
 gboolean cli_parse(GOptionContext *ctx, int *argc, char ***argv, const char *cmd, int *exit_code);
 
+/* The progress line of long commands (cli_progress.c): shown on a terminal
+ * only, after a second of work, unless quiet; erased at the end. */
+typedef struct {
+    gboolean enabled;
+    gboolean shown;
+    gint64 t0, last;  /* monotonic microseconds */
+    GMutex lock;
+} CliProgress;
+void cli_progress_init(CliProgress *p, gboolean quiet);
+/* Seconds since init. */
+double cli_progress_elapsed(const CliProgress *p);
+/* Rewrites the line (at most five times a second); safe from any thread. */
+void cli_progress_show(CliProgress *p, const char *format, ...) G_GNUC_PRINTF(2, 3);
+/* Erases the line if it was shown. */
+void cli_progress_done(CliProgress *p);
+
 /* Output options shared by `run` and `replay`. */
 typedef struct CliRunOptions CliRunOptions;
 CliRunOptions *cli_run_options_new(void);

@@ -17,7 +17,10 @@ static void print_table(FILE *out, const PlPlanResult *r)
         fprintf(out, "%s %s", i ? "," : "", r->slos[i].label);
     fprintf(out, "; sustained = SLOs met and the queue grows by <= %g ms and <= %g%% of elapsed time\n\n",
             r->max_queue_growth_ms, 100 * r->max_queue_growth_rate);
-    fprintf(out, "%4s  %-28s %12s  %-26s %8s %5s %10s %10s  %s\n", "rank", "candidate", "max req/s", "binding",
+    int w = 28; /* the candidate column: as wide as the longest name, so none is cut */
+    for (guint i = 0; i < r->num_candidates; i++)
+        w = MAX(w, (int)strlen(r->candidates[i].name));
+    fprintf(out, "%4s  %-*s %12s  %-26s %8s %5s %10s %10s  %s\n", "rank", w, "candidate", "max req/s", "binding",
             "replicas", "GPUs", "$/hour", "$/M tok", "step times");
     /* ranks are 1..F for the F feasible candidates, 0 for the others */
     const PlCandidateResult **order = g_new0(const PlCandidateResult *, r->num_candidates);
@@ -32,12 +35,12 @@ static void print_table(FILE *out, const PlPlanResult *r)
     for (guint k = 0; k < r->num_candidates; k++) {
         const PlCandidateResult *c = order[k];
         if (c->rank == 0) {
-            fprintf(out, "%4s  %-28.28s %s\n", "-", c->name, c->verdict ? c->verdict : "infeasible");
+            fprintf(out, "%4s  %-*s %s\n", "-", w, c->name, c->verdict ? c->verdict : "infeasible");
             continue;
         }
         char rate[32];
         g_snprintf(rate, sizeof rate, "%s%.3g", c->max_rate_is_bound ? ">=" : "", c->max_rate);
-        fprintf(out, "%4u  %-28.28s %12s  %-26.26s %8u %5u %10.2f %10.3f  %s\n", c->rank, c->name, rate,
+        fprintf(out, "%4u  %-*s %12s  %-26.26s %8u %5u %10.2f %10.3f  %s\n", c->rank, w, c->name, rate,
                 c->binding ? c->binding : "", c->replicas, c->gpus, c->cost_per_hour,
                 c->cost_per_million_output_tokens, c->latency_basis ? c->latency_basis : "");
     }
@@ -48,6 +51,13 @@ static void print_table(FILE *out, const PlPlanResult *r)
         fprintf(out, "\nno candidate meets the SLOs\n");
 }
 
+static void show_progress(guint done, guint total, guint sims, void *user)
+{
+    CliProgress *bar = user;
+    cli_progress_show(bar, "plan: %u/%u candidates, %u simulations, %.1f s elapsed", done, total, sims,
+                      cli_progress_elapsed(bar));
+}
+
 int cmd_plan(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = g_option_context_new("PLAN.json - capacity planning");
@@ -56,12 +66,17 @@ int cmd_plan(int argc, char **argv)
         "For each candidate deployment, finds by bisection the highest request rate one replica sustains\n"
         "within the SLOs (and without a growing queue), then the replicas, GPUs and cost the target load\n"
         "needs; ranks the candidates and writes a report (docs/planning.md).");
-    char *output_dir = NULL, *data_dir = NULL;
-    gint jobs = 0;
+    char *output_dir = NULL, *data_dir = NULL, *jobs_text = NULL;
+    char **sets = NULL;
+    guint jobs = 0;
     gboolean quiet = FALSE;
     GOptionEntry entries[] = {
         {"output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &output_dir, "Write report.html, report.md and plan.json here", "DIR"},
-        {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Candidates simulated in parallel (default: the number of cores)", "N"},
+        {"jobs", 'j', 0, G_OPTION_ARG_STRING, &jobs_text, "Candidates simulated in parallel (default: the number of cores)", "N"},
+        {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+         "Override a setting of the plan (repeatable): a plan key (target_rate=40, search.num_requests=800, "
+         "slos[0].max_ms=1500, prices.H100-SXM=2.5) or a scenario field of the base (max_model_len=8192)",
+         "KEY=VALUE"},
         {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder with models/, mfu/, hardware.json", "DIR"},
         {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
@@ -78,12 +93,14 @@ int cmd_plan(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    if (jobs < 0) {
-        fprintf(stderr, "servesim plan: error: --jobs: expected a positive number, got %d\n", jobs);
+    guint64 j = 0;
+    if (jobs_text && !g_ascii_string_to_unsigned(jobs_text, 10, 1, 4096, &j, NULL)) {
+        fprintf(stderr, "servesim plan: error: --jobs: expected a whole number from 1 to 4096, got '%s'\n", jobs_text);
         rc = 2;
         goto out;
     }
-    spec = pl_plan_spec_load(argv[1], &error);
+    jobs = (guint)j;
+    spec = pl_plan_spec_load_with(argv[1], (const char *const *)sets, &error);
     if (!spec) {
         rc = cli_fail("plan", error);
         goto out;
@@ -96,7 +113,11 @@ int cmd_plan(int argc, char **argv)
     cache = scn_cache_new(dir);
     g_free(dir);
     gint64 t0 = g_get_monotonic_time();
-    result = pl_plan_run(spec, cache, jobs > 0 ? (guint)jobs : g_get_num_processors());
+    CliProgress bar;
+    cli_progress_init(&bar, quiet);
+    result = pl_plan_run_with_progress(spec, cache, jobs > 0 ? jobs : g_get_num_processors(),
+                                       bar.enabled ? show_progress : NULL, &bar);
+    cli_progress_done(&bar);
     double wall = (g_get_monotonic_time() - t0) / 1e6;
     if (!quiet) {
         print_table(stdout, result);
@@ -119,5 +140,7 @@ out:
     pl_plan_spec_free(spec);
     g_free(output_dir);
     g_free(data_dir);
+    g_free(jobs_text);
+    g_strfreev(sets);
     return rc;
 }

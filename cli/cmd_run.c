@@ -60,6 +60,22 @@ void cli_run_options_add(GOptionContext *ctx, CliRunOptions *o)
     g_option_context_add_main_entries(ctx, entries, NULL);
 }
 
+typedef struct {
+    CliProgress bar;
+    const char *cmd;
+    guint64 total; /* 0: unknown */
+} RunProgress;
+
+static void run_progress(uint64_t yielded, SimTime last_arrival, void *user)
+{
+    RunProgress *rp = user;
+    char pct[32] = "";
+    if (rp->total)
+        g_snprintf(pct, sizeof pct, " of %" G_GUINT64_FORMAT " (%.0f%%)", rp->total, 100.0 * yielded / rp->total);
+    cli_progress_show(&rp->bar, "%s: %" G_GUINT64_FORMAT " requests%s, %.0f s simulated, %.1f s elapsed", rp->cmd,
+                      yielded, pct, sim_time_to_seconds(last_arrival), cli_progress_elapsed(&rp->bar));
+}
+
 int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
 {
     GError *error = NULL;
@@ -84,8 +100,16 @@ int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
         return 3;
     g_autoptr(ScnCache) cache = scn_cache_new(data_dir);
     ScnBuilt built;
+    RunProgress rp = {.cmd = cmd};
+    cli_progress_init(&rp.bar, o->quiet);
+    if (rp.bar.enabled) {
+        rp.total = s->is_trace ? s->trace.limit : s->workload.num_requests;
+        outputs.progress = run_progress;
+        outputs.progress_user = &rp;
+    }
     gint64 t0 = g_get_monotonic_time();
     g_autoptr(SimSummary) sum = scn_run(s, cache, &outputs, &built, &error);
+    cli_progress_done(&rp.bar);
     if (!sum)
         return cli_fail(cmd, error);
     double wall = (g_get_monotonic_time() - t0) / 1e6;

@@ -1,13 +1,14 @@
 /*
  * cmd_sweep.c: `servesim sweep SWEEP.json [--jobs N] [--shard K/N]
- * [--output FILE] [--dry-run]`: a grid of scenarios run in parallel, one
- * row per point (docs/sweeps.md).
+ * [--output FILE] [--html FILE] [--output-dir DIR] [--dry-run]`: a grid of
+ * scenarios run in parallel, one row per point (docs/sweeps.md), and a page
+ * of charts of them (sw_report.c).
  *
  * The rows go to --output (CSV, or JSON when the name ends in .json) or as
  * CSV to stdout; they depend only on the sweep file, the data and the slice,
  * never on --jobs. Progress (points done, elapsed, ETA, rewritten in place)
- * goes to stderr only when stderr is a terminal; a one-line summary follows
- * unless --quiet. Points that cannot run are rows with status "error" and
+ * goes to stderr only when stderr is a terminal, after a second, and not
+ * with --quiet; a one-line summary follows unless --quiet. Points that cannot run are rows with status "error" and
  * do not change the exit code.
  */
 #include <stdio.h>
@@ -21,17 +22,11 @@
 
 static void show_progress(guint done, guint total, double elapsed_s, void *user)
 {
-    (void)user;
-    if (done >= total) {
-        fputs("\r\033[K", stderr);
-        fflush(stderr);
-        return;
-    }
+    CliProgress *bar = user;
     char eta[32] = "?";
-    if (done > 0)
+    if (done > 0 && done < total)
         g_snprintf(eta, sizeof eta, "%.0f s", elapsed_s / done * (total - done));
-    fprintf(stderr, "\r\033[Ksweep: %u/%u points, %.1f s elapsed, ETA %s", done, total, elapsed_s, eta);
-    fflush(stderr);
+    cli_progress_show(bar, "sweep: %u/%u points, %.1f s elapsed, ETA %s", done, total, elapsed_s, eta);
 }
 
 /* Parses --jobs: a positive integer. */
@@ -53,13 +48,18 @@ int cmd_sweep(int argc, char **argv)
         "and the aggregate metrics. The output is the same whatever --jobs is. --shard K/N runs the\n"
         "points i with i mod N = K-1, for job arrays (Slurm, Kubernetes indexed Jobs, GNU parallel);\n"
         "'servesim merge' joins the slices into the file one unsharded run writes.");
-    char *jobs_text = NULL, *shard_text = NULL, *output = NULL, *format = NULL, *data_dir = NULL;
+    char *jobs_text = NULL, *shard_text = NULL, *output = NULL, *format = NULL, *data_dir = NULL, *html = NULL;
+    char *output_dir = NULL;
     gboolean dry_run = FALSE, quiet = FALSE;
     GOptionEntry entries[] = {
         {"jobs", 'j', 0, G_OPTION_ARG_STRING, &jobs_text, "Simulations run at once (default: the number of cores)", "N"},
         {"shard", 0, 0, G_OPTION_ARG_STRING, &shard_text, "Run slice K of N: the points i with i mod N = K-1", "K/N"},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the rows to FILE (JSON if it ends in .json, else CSV)", "FILE"},
         {"format", 0, 0, G_OPTION_ARG_STRING, &format, "csv or json (default: by the --output name; csv on stdout)", "FMT"},
+        {"html", 0, 0, G_OPTION_ARG_FILENAME, &html,
+         "Also write a page with charts of the swept metrics (throughput-latency curves, per-setting lines)", "FILE"},
+        {"output-dir", 0, 0, G_OPTION_ARG_FILENAME, &output_dir,
+         "Write report.html, sweep.csv and sweep.json into DIR (the rows then leave stdout alone)", "DIR"},
         {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
          "List the points and check that each builds (model fit, engine settings) without simulating", NULL},
         {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, "Folder with models/, mfu/, hardware.json", "DIR"},
@@ -108,8 +108,6 @@ int cmd_sweep(int argc, char **argv)
     if (!quiet && opts.shard.count > sw_sweep_num_points(sw))
         fprintf(stderr, "servesim sweep: note: %u slices for %u points: some slices are empty\n", opts.shard.count,
                 sw_sweep_num_points(sw));
-    if (isatty(STDERR_FILENO))
-        opts.progress = show_progress;
     char *dir = cli_data_dir("sweep", data_dir);
     if (!dir) {
         rc = 3;
@@ -117,19 +115,42 @@ int cmd_sweep(int argc, char **argv)
     }
     cache = scn_cache_new(dir);
     g_free(dir);
+    CliProgress bar;
+    cli_progress_init(&bar, quiet);
+    if (bar.enabled) {
+        opts.progress = show_progress;
+        opts.progress_user = &bar;
+    }
     gint64 t0 = g_get_monotonic_time();
     table = sw_sweep_run(sw, cache, &opts, &error);
+    cli_progress_done(&bar);
     if (!table) {
         rc = cli_fail("sweep", error);
         goto out;
     }
     double wall = (g_get_monotonic_time() - t0) / 1e6;
     text = json ? sw_sweep_table_json(table) : sw_sweep_table_csv(table);
+    if (output_dir && !sw_sweep_write_output_dir(table, sw_sweep_name(sw), sw_sweep_description(sw), output_dir,
+                                                 &error)) {
+        rc = cli_fail("sweep", error);
+        goto out;
+    }
+    if (html) {
+        char *page = sw_sweep_table_html(table, sw_sweep_name(sw), sw_sweep_description(sw));
+        gboolean ok = scn_write_file(html, page, &error);
+        g_free(page);
+        if (!ok) {
+            rc = cli_fail("sweep", error);
+            goto out;
+        }
+    }
     if (output) {
         if (!scn_write_file(output, text, &error)) {
             rc = cli_fail("sweep", error);
             goto out;
         }
+    } else if (output_dir) {
+        /* the rows are in the folder */
     } else if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
         fprintf(stderr, "servesim sweep: error: cannot write the rows to stdout\n");
         rc = 3;
@@ -140,9 +161,15 @@ int cmd_sweep(int argc, char **argv)
         char *slice = opts.shard.count > 1 ? g_strdup_printf(" (slice %u/%u of %u)", opts.shard.index,
                                                              opts.shard.count, sw_sweep_num_points(sw))
                                            : g_strdup("");
+        const char *dest = output ? output : output_dir;
         fprintf(stderr, "servesim sweep: %s: %u point%s%s %s, %u ok, %u error, in %.2f s with %u job%s%s%s\n",
                 sw_sweep_name(sw), rows, rows == 1 ? "" : "s", slice, dry_run ? "checked" : "run", rows - errors,
-                errors, wall, opts.jobs, opts.jobs == 1 ? "" : "s", output ? " -> " : "", output ? output : "");
+                errors, wall, opts.jobs, opts.jobs == 1 ? "" : "s", dest ? " -> " : "", dest ? dest : "");
+        if (output_dir)
+            fprintf(stderr, "report: %s/report.html, %s/sweep.csv, %s/sweep.json\n", output_dir, output_dir,
+                    output_dir);
+        else if (html)
+            fprintf(stderr, "report: %s\n", html);
         g_free(slice);
     }
 out:
@@ -156,5 +183,7 @@ out:
     g_free(output);
     g_free(format);
     g_free(data_dir);
+    g_free(html);
+    g_free(output_dir);
     return rc;
 }

@@ -212,14 +212,10 @@ static gboolean apply_overrides(ScnScenario *s, const cJSON *o, const char *orig
     return TRUE;
 }
 
-static char *default_candidate_name(const ScnScenario *s)
-{
-    return g_strdup_printf("%s TP%u", s->hardware, s->tensor_parallel_size);
-}
-
+/* `name` NULL: named by pl_plan_name_candidates once all are known. */
 static void add_candidate(GArray *cands, ScnScenario *s, char *name)
 {
-    PlCandidateSpec c = {.scenario = s, .name = name ? name : default_candidate_name(s)};
+    PlCandidateSpec c = {.scenario = s, .name = name};
     g_array_append_val(cands, c);
 }
 
@@ -301,22 +297,35 @@ static gboolean parse_candidates(PlPlanSpec *p, const cJSON *cj, GError **error)
 out:
     p->num_candidates = cands->len;
     p->candidates = (PlCandidateSpec *)g_array_free(cands, FALSE);
-    return ok;
+    return ok && pl_plan_name_candidates(p, error);
 }
 
 PlPlanSpec *pl_plan_spec_load(const char *path, GError **error)
+{
+    return pl_plan_spec_load_with(path, NULL, error);
+}
+
+PlPlanSpec *pl_plan_spec_load_with(const char *path, const char *const *sets, GError **error)
 {
     char *text = scn_read_file(path, "plan", NULL, error);
     if (!text)
         return NULL;
     char *dir = g_path_get_dirname(path);
-    PlPlanSpec *p = pl_plan_spec_parse(text, path, dir, error);
+    char *origin = sets && *sets ? g_strdup_printf("%s (with --set)", path) : g_strdup(path);
+    PlPlanSpec *p = pl_plan_spec_parse_with(text, origin, dir, sets, error);
+    g_free(origin);
     g_free(dir);
     g_free(text);
     return p;
 }
 
 PlPlanSpec *pl_plan_spec_parse(const char *text, const char *origin, const char *base_dir, GError **error)
+{
+    return pl_plan_spec_parse_with(text, origin, base_dir, NULL, error);
+}
+
+PlPlanSpec *pl_plan_spec_parse_with(const char *text, const char *origin, const char *base_dir,
+                                    const char *const *sets, GError **error)
 {
     static const char *const keys[] = {"name", "description", "base", "target_rate", "slos", "candidates",
                                        "prices", "search", NULL};
@@ -326,6 +335,11 @@ PlPlanSpec *pl_plan_spec_parse(const char *text, const char *origin, const char 
     cJSON *root = scn_json_parse(text, origin, error);
     if (!root)
         return NULL;
+    char **base_sets = NULL;
+    if (!pl_set_apply_document(root, sets, &base_sets, error)) {
+        cJSON_Delete(root);
+        return NULL;
+    }
     PlPlanSpec *p = g_new0(PlPlanSpec, 1);
     p->origin = g_strdup(origin);
     p->min_rate = 0.05;
@@ -368,7 +382,7 @@ PlPlanSpec *pl_plan_spec_parse(const char *text, const char *origin, const char 
     } else {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: base: expected a scenario object or a file path", origin);
     }
-    if (!p->base)
+    if (!p->base || !pl_set_apply_base(p->base, base_sets, origin, error))
         goto fail;
     if (!p->base->is_trace && p->base->workload.arrival.kind == WL_ARRIVAL_PIECEWISE) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
@@ -457,9 +471,11 @@ PlPlanSpec *pl_plan_spec_parse(const char *text, const char *origin, const char 
         }
     }
     cJSON_Delete(root);
+    g_strfreev(base_sets);
     return p;
 fail:
     cJSON_Delete(root);
+    g_strfreev(base_sets);
     pl_plan_spec_free(p);
     return NULL;
 }
@@ -474,6 +490,14 @@ double pl_plan_spec_price(const PlPlanSpec *p, const char *hardware)
 
 /* ------------------------------------------------------------ evaluation -- */
 
+/* Progress shared by the candidates' threads. */
+typedef struct {
+    GMutex lock;
+    PlProgressFunc fn;
+    void *user;
+    guint done, total, simulations;
+} Progress;
+
 typedef struct {
     const PlPlanSpec *spec;
     ScnCache *cache;
@@ -481,7 +505,19 @@ typedef struct {
     PlCandidateResult *out;
     double mean_output_tokens; /* measured on the workload, 0 until known */
     GError *error;             /* a simulation error (not infeasibility) */
+    Progress *progress;        /* NULL: none */
 } CandidateJob;
+
+static void report(Progress *pr, guint done, guint sims)
+{
+    if (!pr || !pr->fn)
+        return;
+    g_mutex_lock(&pr->lock);
+    pr->done += done;
+    pr->simulations += sims;
+    pr->fn(pr->done, pr->total, pr->simulations, pr->user);
+    g_mutex_unlock(&pr->lock);
+}
 
 /* Simulates one replica at `rate`; fills *pt. Returns FALSE with *why on a
  * build or simulation error. */
@@ -524,6 +560,7 @@ static gboolean evaluate(CandidateJob *job, double rate, PlLoadPoint *pt, char *
         job->mean_output_tokens = (double)sum->all.output_tokens / (double)sum->all.completed;
     sim_summary_free(sum);
     job->out->evaluations++;
+    report(job->progress, 0, 1);
     return TRUE;
 }
 
@@ -652,6 +689,13 @@ sim_error:
     c->error = why;
 }
 
+/* The pool's function: a candidate, then its progress. */
+static void run_candidate_job(gpointer data, gpointer user)
+{
+    run_candidate(data, user);
+    report(((CandidateJob *)data)->progress, 1, 0);
+}
+
 static int cmp_rank(gconstpointer a, gconstpointer b)
 {
     const PlCandidateResult *x = *(PlCandidateResult *const *)a, *y = *(PlCandidateResult *const *)b;
@@ -668,6 +712,14 @@ static int cmp_rank(gconstpointer a, gconstpointer b)
 
 PlPlanResult *pl_plan_run(const PlPlanSpec *p, ScnCache *cache, guint jobs)
 {
+    return pl_plan_run_with_progress(p, cache, jobs, NULL, NULL);
+}
+
+PlPlanResult *pl_plan_run_with_progress(const PlPlanSpec *p, ScnCache *cache, guint jobs, PlProgressFunc progress,
+                                        void *user)
+{
+    Progress prog = {.fn = progress, .user = user, .total = p->num_candidates};
+    g_mutex_init(&prog.lock);
     PlPlanResult *r = g_new0(PlPlanResult, 1);
     r->name = g_strdup(p->name);
     r->description = g_strdup(p->description);
@@ -696,13 +748,14 @@ PlPlanResult *pl_plan_run(const PlPlanSpec *p, ScnCache *cache, guint jobs)
         c->model = g_strdup(s->model);
         c->tensor_parallel_size = s->tensor_parallel_size;
         c->price_per_gpu_hour = pl_plan_spec_price(p, s->hardware);
-        jobv[i] = (CandidateJob){.spec = p, .cache = cache, .index = i, .out = c};
+        jobv[i] = (CandidateJob){.spec = p, .cache = cache, .index = i, .out = c, .progress = &prog};
     }
     if (jobs <= 1 || p->num_candidates == 1) {
         for (guint i = 0; i < p->num_candidates; i++)
-            run_candidate(&jobv[i], NULL);
+            run_candidate_job(&jobv[i], NULL);
     } else {
-        GThreadPool *pool = g_thread_pool_new(run_candidate, NULL, (gint)MIN(jobs, p->num_candidates), TRUE, NULL);
+        GThreadPool *pool =
+            g_thread_pool_new(run_candidate_job, NULL, (gint)MIN(jobs, p->num_candidates), TRUE, NULL);
         for (guint i = 0; i < p->num_candidates; i++)
             g_thread_pool_push(pool, &jobv[i], NULL);
         g_thread_pool_free(pool, FALSE, TRUE);
@@ -723,6 +776,7 @@ PlPlanResult *pl_plan_run(const PlPlanSpec *p, ScnCache *cache, guint jobs)
         wl_source_free(src);
     }
     g_free(jobv);
+    g_mutex_clear(&prog.lock);
 
     /* replicas and cost for the target load */
     GPtrArray *order = g_ptr_array_new();

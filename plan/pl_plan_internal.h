@@ -10,7 +10,8 @@
 #include "pl_plan.h"
 
 typedef struct {
-    char *name;               /* e.g. "H100-SXM TP4" */
+    char *name;               /* e.g. "H100-SXM TP4 max_num_seqs=256" */
+    gboolean name_generated;  /* the plan file gave no name (pl_names.c made it) */
     ScnScenario *scenario;    /* the base with the candidate's fields applied */
 } PlCandidateSpec;
 
@@ -36,6 +37,25 @@ typedef struct {
 /* Reads a plan file (docs/planning.md). Errors name the file and the field. */
 PlPlanSpec *pl_plan_spec_load(const char *path, GError **error);
 PlPlanSpec *pl_plan_spec_parse(const char *text, const char *origin, const char *base_dir, GError **error);
+/* The same with overrides "KEY=VALUE" (pl_set.c): a key of the plan file
+ * ("target_rate", "search.num_requests", "slos[0].max_ms", "prices.H100-SXM",
+ * "candidates.grid.tensor_parallel_size") replaces that value of the
+ * document; a scenario field ("max_model_len", "base.hardware",
+ * "workload.arrival.rate") is set on the base scenario, under the
+ * candidates' own values. VALUE is JSON, or a string when it is not. Errors:
+ * a malformed or unknown key (SS_ERROR_USAGE), a value the plan rejects
+ * (SS_ERROR_INPUT, naming the file and "--set"). `sets` may be NULL. */
+PlPlanSpec *pl_plan_spec_load_with(const char *path, const char *const *sets, GError **error);
+PlPlanSpec *pl_plan_spec_parse_with(const char *text, const char *origin, const char *base_dir,
+                                    const char *const *sets, GError **error);
+/* The parts of --set (pl_set.c): overrides of the document are applied to
+ * `root`; those naming scenario fields are returned in *base_sets
+ * ("field=value", g_strfreev) for pl_set_apply_base. */
+gboolean pl_set_apply_document(cJSON *root, const char *const *sets, char ***base_sets, GError **error);
+gboolean pl_set_apply_base(ScnScenario *base, char *const *base_sets, const char *origin, GError **error);
+/* Names the candidates without a name after their differing settings
+ * (pl_names.c); an explicit name used twice is an error. */
+gboolean pl_plan_name_candidates(PlPlanSpec *p, GError **error);
 void pl_plan_spec_free(PlPlanSpec *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PlPlanSpec, pl_plan_spec_free)
 double pl_plan_spec_price(const PlPlanSpec *p, const char *hardware);
@@ -47,5 +67,10 @@ gboolean pl_slo_from_json(const cJSON *o, const char *origin, const char *path, 
  * cannot run, sustain no load or fail to simulate are marked infeasible with
  * the reason, so the run itself does not fail. */
 PlPlanResult *pl_plan_run(const PlPlanSpec *p, ScnCache *cache, guint jobs);
+/* The same, calling `progress` (from any worker thread, one call at a time)
+ * after each simulation and each finished candidate. */
+typedef void (*PlProgressFunc)(guint candidates_done, guint candidates, guint simulations, void *user);
+PlPlanResult *pl_plan_run_with_progress(const PlPlanSpec *p, ScnCache *cache, guint jobs, PlProgressFunc progress,
+                                        void *user);
 
 #endif /* PL_PLAN_INTERNAL_H */

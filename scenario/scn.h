@@ -160,6 +160,8 @@ typedef struct {
     const char *timeseries_csv;
     double timeseries_interval_s;
     const char *itl_csv;
+    WlProgressFunc progress;   /* optional: called as requests enter (wl_source_set_progress) */
+    void *progress_user;
 } ScnOutputs;
 
 /* How the step times of a built scenario were obtained, for every output a

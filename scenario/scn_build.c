@@ -267,6 +267,8 @@ SimSummary *scn_run(const ScnScenario *s, ScnCache *cache, const ScnOutputs *out
     };
     SimSummary *sum = NULL;
     if (outputs) {
+        if (outputs->progress)
+            wl_source_set_progress(b.source, outputs->progress, outputs->progress_user, 8192);
         cfg.timeseries_interval_s = outputs->timeseries_interval_s;
         if (outputs->requests_csv && !(cfg.requests_csv = open_output(outputs->requests_csv, error)))
             goto out;

@@ -279,6 +279,7 @@ typedef struct {
 struct SwSweep {
     char *origin;
     char *name;
+    char *description;   /* NULL when the file has none */
     char id[17];
     ScnScenario *base;
     GArray *dims;        /* Dim */
@@ -308,6 +309,7 @@ void sw_sweep_free(SwSweep *sw)
     g_array_free(sw->dims, TRUE);
     scn_scenario_free(sw->base);
     g_free(sw->name);
+    g_free(sw->description);
     g_free(sw->origin);
     g_free(sw);
 }
@@ -315,6 +317,11 @@ void sw_sweep_free(SwSweep *sw)
 const char *sw_sweep_name(const SwSweep *sw)
 {
     return sw->name;
+}
+
+const char *sw_sweep_description(const SwSweep *sw)
+{
+    return sw->description;
 }
 
 const char *sw_sweep_id(const SwSweep *sw)
@@ -650,6 +657,8 @@ SwSweep *sw_sweep_parse(const char *json_text, const char *origin, const char *b
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: description: expected a string", origin);
         goto fail;
     }
+    if (desc)
+        sw->description = g_strdup(desc->valuestring);
     if (!sw->name) {
         sw->name = g_path_get_basename(origin);
         char *dot = strrchr(sw->name, '.');

@@ -49,6 +49,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SwSweep, sw_sweep_free)
 
 /* The sweep's name: its "name", else the file name without extension. Borrowed. */
 const char *sw_sweep_name(const SwSweep *sw);
+/* Its "description", or NULL. Borrowed. */
+const char *sw_sweep_description(const SwSweep *sw);
 /* 16 hex digits: a SHA-256 of the canonical content of the sweep file (and of
  * the base scenario file when "base" is a path); whitespace and formatting do
  * not change it, any value or key order does. Borrowed. */
@@ -130,6 +132,16 @@ guint sw_sweep_table_num_errors(const SwSweepTable *t);
  * as JSON (schema "servesim.sweep/1"). g_free. */
 char *sw_sweep_table_csv(const SwSweepTable *t);
 char *sw_sweep_table_json(const SwSweepTable *t);
+/* The table as one self-contained HTML page (sw_report.c): the swept
+ * fields, throughput-latency curves and per-setting lines of the metrics
+ * (inline SVG), and every row; every string escaped. `name` titles it,
+ * `description` (may be NULL) follows. g_free. */
+char *sw_sweep_table_html(const SwSweepTable *t, const char *name, const char *description);
+/* Writes report.html, and sweep.csv and sweep.json, into `dir` (created if
+ * needed). Errors name the file (SS_ERROR_INPUT). */
+gboolean sw_sweep_write_output_dir(const SwSweepTable *t, const char *name, const char *description,
+                                   const char *dir, GError **error);
+
 /* Whether a file name means JSON (ends in ".json", any case). */
 gboolean sw_sweep_path_is_json(const char *path);
 

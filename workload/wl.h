@@ -85,6 +85,10 @@ uint64_t wl_source_rows_skipped(const WlSource *src);
 double wl_source_offered_rate(const WlSource *src);
 /* A one-line human description, e.g. "poisson 12 req/s, 2 classes". Borrowed. */
 const char *wl_source_describe(const WlSource *src);
+/* Calls `fn` every `every` requests the source yields (for a progress
+ * line), with the count so far and the last arrival. `fn` NULL removes it. */
+typedef void (*WlProgressFunc)(uint64_t yielded, SimTime last_arrival, void *user);
+void wl_source_set_progress(WlSource *src, WlProgressFunc fn, void *user, uint64_t every);
 /* Frees a source and closes its file. Accepts NULL. */
 void wl_source_free(WlSource *src);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(WlSource, wl_source_free)

@@ -37,6 +37,9 @@ struct WlSource {
     double offered_rate;     /* requests/s, 0 when unknown */
     WlTraceFormat trace_format; /* AUTO for a synthetic source */
     char *description;       /* owned */
+    WlProgressFunc progress; /* optional, every progress_every requests */
+    void *progress_user;
+    uint64_t progress_every;
     gboolean failed;         /* an error was returned: the source is finished */
     gboolean ended;          /* the end was returned */
 };

@@ -54,7 +54,16 @@ int wl_source_next(WlSource *src, WlRequest *out, GError **error)
         return 0;
     }
     out->id = src->next_id++;
+    if (src->progress && src->next_id % src->progress_every == 0)
+        src->progress(src->next_id, out->arrival, src->progress_user);
     return 1;
+}
+
+void wl_source_set_progress(WlSource *src, WlProgressFunc fn, void *user, uint64_t every)
+{
+    src->progress = fn;
+    src->progress_user = user;
+    src->progress_every = every > 0 ? every : 1;
 }
 
 guint wl_source_num_classes(const WlSource *src)
