@@ -1,5 +1,5 @@
 #!/bin/sh
-# screenshot-report.sh: renders DIR/report.html (a servesim planning report)
+# screenshot-report.sh: renders DIR/report.html (a servesim plan or sweep report)
 # in headless Chromium, saves a PNG screenshot and fails when the page does
 # not render cleanly: Chromium reports a console error or an uncaught
 # exception, the dumped DOM is empty or lacks the report title, or the page
@@ -87,8 +87,8 @@ fi
 if [ ! -s "$logs/dom.html" ]; then
     echo "$0: the dumped DOM is empty" >&2
     status=1
-elif ! grep -q "<title>Capacity plan: " "$logs/dom.html"; then
-    echo "$0: the dumped DOM lacks the report title (\"Capacity plan: ...\")" >&2
+elif ! grep -q -e "<title>Capacity plan: " -e "<title>Sweep: " "$logs/dom.html"; then
+    echo "$0: the dumped DOM lacks the report title (\"Capacity plan: ...\" or \"Sweep: ...\")" >&2
     status=1
 elif ! grep -q "<svg" "$logs/dom.html"; then
     echo "$0: the dumped DOM has no chart" >&2

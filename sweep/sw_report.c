@@ -4,13 +4,14 @@
  *
  * The charts (rp_svg.c, inline SVG) come from the table alone, so a merged
  * table draws the same page as an unsharded run:
- *   - the load axis is the swept field "rate" when there is one, else the
+ *   - the x axis is the swept field "rate" when there is one, else the
  *     numeric field with the most distinct values; every other swept field
- *     makes the settings, one line (series) per combination of their values;
+ *     that takes more than one value makes the settings, one line (series)
+ *     per combination of their values;
  *   - throughput-latency curves: p99 TTFT, p99 TPOT and p99 E2E against the
  *     output tokens/s achieved, one line per setting, points in load order;
  *   - per-setting lines: output tokens/s, p50 and p99 TTFT and TPOT against
- *     the load axis;
+ *     the x axis;
  *   - without a numeric field, horizontal bars per point instead.
  * Rows with status "error" are not drawn; the table lists them with their
  * message. Every string from the table (field names, values, errors, the
@@ -53,13 +54,13 @@ static const char css[] =
     ".charts svg{width:100%;height:auto;border:1px solid #e3e7eb;border-radius:4px;background:#fff}\n"
     "footer{margin-top:36px;color:#5b6670;font-size:13px}\n";
 
-/* The table's view: which columns are swept fields, the load axis, the
+/* The table's view: which columns are swept fields, the x axis, the
  * settings. */
 typedef struct {
     const SwSweepTable *t;
     guint nparams;          /* columns 1 .. nparams are swept fields */
     int status_col;
-    int x_param;            /* column of the load axis, -1: none */
+    int x_param;            /* column of the x axis, -1: none */
     GPtrArray *settings;    /* char*: distinct setting keys, in first-row order */
     guint *row_setting;     /* per row: index into settings */
 } View;
@@ -135,12 +136,17 @@ static void view_init(View *v, const SwSweepTable *t)
         }
     }
     guint n = sw_sweep_table_num_rows(t);
+    /* a field with one value in every row tells the settings nothing */
+    gboolean *varies = g_new0(gboolean, v->nparams + 2);
+    for (guint c = 1; c <= v->nparams; c++)
+        for (guint r = 1; r < n && !varies[c]; r++)
+            varies[c] = strcmp(sw_sweep_table_cell(t, r, c), sw_sweep_table_cell(t, 0, c)) != 0;
     v->settings = g_ptr_array_new_with_free_func(g_free);
     v->row_setting = g_new0(guint, MAX(n, 1));
     for (guint r = 0; r < n; r++) {
         GString *key = g_string_new(NULL);
         for (guint c = 1; c <= v->nparams; c++) {
-            if ((int)c == v->x_param)
+            if ((int)c == v->x_param || !varies[c])
                 continue;
             g_string_append_printf(key, "%s%s=%s", key->len ? ", " : "", sw_sweep_table_column(t, c),
                                    sw_sweep_table_cell(t, r, c));
@@ -156,6 +162,7 @@ static void view_init(View *v, const SwSweepTable *t)
         v->row_setting[r] = idx;
         g_string_free(key, TRUE);
     }
+    g_free(varies);
 }
 
 static void view_clear(View *v)
@@ -172,7 +179,7 @@ static GArray *setting_rows(const View *v, guint s)
     for (guint r = 0; r < n; r++)
         if (v->row_setting[r] == s && row_ok(v, r))
             g_array_append_val(rows, r);
-    if (v->x_param >= 0) { /* insertion sort by the load axis: stable, short lists */
+    if (v->x_param >= 0) { /* insertion sort by the x axis: stable, short lists */
         for (guint i = 1; i < rows->len; i++) {
             guint r = g_array_index(rows, guint, i);
             double x = number(sw_sweep_table_cell(v->t, r, (guint)v->x_param));
@@ -187,7 +194,7 @@ static GArray *setting_rows(const View *v, guint s)
     return rows;
 }
 
-/* One chart: y_col against x_col (NULL: the load axis), a line per setting. */
+/* One chart: y_col against x_col (NULL: the x axis), a line per setting. */
 static void line_chart(GString *o, const View *v, const char *title, const char *x_col, const char *x_label,
                        const char *y_col, const char *y_label)
 {
@@ -217,7 +224,7 @@ static void line_chart(GString *o, const View *v, const char *title, const char 
     rp_svg_chart_free(ch);
 }
 
-/* Without a numeric load axis: a bar per point that ran. */
+/* Without a numeric x axis: a bar per point that ran. */
 static void bar_chart(GString *o, const View *v, const char *title, const char *col, const char *x_label)
 {
     guint n = sw_sweep_table_num_rows(v->t);
@@ -365,7 +372,7 @@ char *sw_sweep_table_html(const SwSweepTable *t, const char *name, const char *d
             }
         }
         char *term = g_strdup_printf("swept: %s%s", sw_sweep_table_column(t, c),
-                                     (int)c == v.x_param ? " (the load axis)" : "");
+                                     (int)c == v.x_param ? " (the x axis)" : "");
         fact(o, term, vals->str);
         g_free(term);
         g_ptr_array_free(seen, TRUE);
@@ -379,8 +386,8 @@ char *sw_sweep_table_html(const SwSweepTable *t, const char *name, const char *d
     gboolean have_stats = sw_sweep_table_find_column(t, "ttft_p99_ms") >= 0;
     if (have_stats && n > errors) {
         g_string_append(o, "<h2>Throughput and latency</h2>\n<p>Each line is one setting (the swept fields other "
-                           "than the load axis); its points go up the load. p99 is the value 99% of completed "
-                           "requests stay under.</p>\n<div class=\"charts\">\n");
+                           "than the x axis); its points follow the x axis (the rate when it is swept). p99 is the "
+                           "value 99% of completed requests stay under.</p>\n<div class=\"charts\">\n");
         if (v.x_param >= 0) {
             const char *xname = sw_sweep_table_column(t, (guint)v.x_param);
             line_chart(o, &v, "p99 TTFT against throughput", "output_tokens_per_s", "output tokens/s",
