@@ -6,7 +6,8 @@
  * ("H100-SXM TP4 max_num_seqs=256 max_num_batched_tokens=8192"; the model
  * first when models differ), so that two candidates never share a name
  * because a swept setting was left out. Settings compared: model, hardware,
- * TP, the engine settings, the step-time model and its constants, the seed.
+ * TP, the engine settings, the modelled vLLM version and its switches, the
+ * step-time model and every constant of it (lat_params_names), the seed.
  * Candidates equal in all of them (their workloads differ, say) get " #2",
  * " #3", ... in plan order. Two explicit names that are the same are an
  * error. Cost: O(candidates x settings).
@@ -16,71 +17,91 @@
 #include "pl_plan_internal.h"
 #include "ss_error.h"
 
-#define NUM_SETTINGS 20
+typedef struct {
+    const char *label; /* static */
+    char *value;       /* owned */
+} Setting;
 
-/* The settings of a candidate as text, in a fixed order (NUM_SETTINGS of
- * them); names[i] labels them. */
-static void settings_of(const ScnScenario *s, char *values[NUM_SETTINGS], const char *names[NUM_SETTINGS])
+static void add(GArray *out, const char *label, char *value)
 {
-    guint i = 0;
-#define SET(label, ...)                                                                                            \
-    do {                                                                                                           \
-        names[i] = label;                                                                                          \
-        values[i++] = g_strdup_printf(__VA_ARGS__);                                                                \
-    } while (0)
-#define SET_UINT(label, v, zero)                                                                                   \
-    do {                                                                                                           \
-        names[i] = label;                                                                                          \
-        values[i++] = (v) ? g_strdup_printf("%u", (guint)(v)) : g_strdup(zero);                                    \
-    } while (0)
-    char d[G_ASCII_DTOSTR_BUF_SIZE];
-    SET("model", "%s", s->model ? s->model : "");
-    SET("hardware", "%s", s->hardware ? s->hardware : "");
-    SET("tensor_parallel_size", "%u", s->tensor_parallel_size);
-    SET_UINT("max_num_seqs", s->max_num_seqs, "default");
-    SET_UINT("max_num_batched_tokens", s->max_num_batched_tokens, "default");
-    SET_UINT("max_model_len", s->max_model_len, "default");
-    SET("block_size", "%u", s->block_size);
-    SET("gpu_memory_utilization", "%s", g_ascii_dtostr(d, sizeof d, s->gpu_memory_utilization));
-    SET_UINT("num_gpu_blocks_override", s->num_gpu_blocks_override, "none");
-    SET("long_prefill_token_threshold", "%u", s->long_prefill_token_threshold);
-    SET("enable_prefix_caching", "%s", s->enable_prefix_caching ? "true" : "false");
-    SET("latency_model", "%s", lat_backend_name(s->latency.backend));
-    SET("step_overhead_us", "%s", g_ascii_dtostr(d, sizeof d, s->latency.step_overhead_us));
-    SET("bw_efficiency", "%s", g_ascii_dtostr(d, sizeof d, s->latency.bw_efficiency));
-    SET("link_efficiency", "%s", g_ascii_dtostr(d, sizeof d, s->latency.link_efficiency));
-    SET("allreduce_latency_us", "%s", g_ascii_dtostr(d, sizeof d, s->latency.allreduce_latency_us));
-    SET("v1_mfu_prefill", "%s", g_ascii_dtostr(d, sizeof d, s->latency.v1_mfu_prefill));
-    SET("v1_mfu_decode", "%s", g_ascii_dtostr(d, sizeof d, s->latency.v1_mfu_decode));
-    SET("bf16_fp8_mfu_ratio", "%s", g_ascii_dtostr(d, sizeof d, s->latency.bf16_fp8_mfu_ratio));
-    SET("seed", "%" G_GUINT64_FORMAT, s->seed);
-#undef SET
-#undef SET_UINT
+    Setting st = {label, value};
+    g_array_append_val(out, st);
 }
+
+static char *uint_or(guint v, const char *zero)
+{
+    return v ? g_strdup_printf("%u", v) : g_strdup(zero);
+}
+
+static char *tri(int v)
+{
+    return g_strdup(v < 0 ? "default" : v ? "true" : "false");
+}
+
+/* The settings of a candidate as text, in a fixed order: model, hardware,
+ * TP, then the engine settings, the modelled vLLM, the step-time model and
+ * each of its constants (lat_params_names), the seed. */
+static GArray *settings_of(const ScnScenario *s)
+{
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(Setting));
+    char d[G_ASCII_DTOSTR_BUF_SIZE];
+    add(out, "model", g_strdup(s->model ? s->model : ""));
+    add(out, "hardware", g_strdup(s->hardware ? s->hardware : ""));
+    add(out, "tensor_parallel_size", g_strdup_printf("%u", s->tensor_parallel_size));
+    add(out, "max_num_seqs", uint_or(s->max_num_seqs, "default"));
+    add(out, "max_num_batched_tokens", uint_or(s->max_num_batched_tokens, "default"));
+    add(out, "max_model_len", uint_or(s->max_model_len, "default"));
+    add(out, "block_size", g_strdup_printf("%u", s->block_size));
+    add(out, "gpu_memory_utilization", g_strdup(g_ascii_dtostr(d, sizeof d, s->gpu_memory_utilization)));
+    add(out, "num_gpu_blocks_override", uint_or(s->num_gpu_blocks_override, "none"));
+    add(out, "long_prefill_token_threshold", g_strdup_printf("%u", s->long_prefill_token_threshold));
+    add(out, "enable_prefix_caching", g_strdup(s->enable_prefix_caching ? "true" : "false"));
+    add(out, "vllm_version", g_strdup(s->vllm_version ? s->vllm_version : "default"));
+    add(out, "async_scheduling", tri(s->async_scheduling));
+    add(out, "scheduler_reserve_full_isl", tri(s->scheduler_reserve_full_isl));
+    add(out, "enforce_eager", g_strdup(s->enforce_eager ? "true" : "false"));
+    add(out, "otlp_traces_endpoint", g_strdup(s->otlp_traces_endpoint ? s->otlp_traces_endpoint : "none"));
+    add(out, "latency_model", g_strdup(lat_backend_name(s->latency.backend)));
+    for (const char *const *n = lat_params_names(); *n; n++) {
+        double v;
+        if (lat_params_get(&s->latency, *n, &v))
+            add(out, *n, g_strdup(g_ascii_dtostr(d, sizeof d, v)));
+    }
+    add(out, "seed", g_strdup_printf("%" G_GUINT64_FORMAT, s->seed));
+    return out;
+}
+
+static void settings_free(GArray *a)
+{
+    for (guint i = 0; i < a->len; i++)
+        g_free(g_array_index(a, Setting, i).value);
+    g_array_free(a, TRUE);
+}
+
+#define VALUE(c, k) (g_array_index(rows[c], Setting, k).value)
 
 gboolean pl_plan_name_candidates(PlPlanSpec *p, GError **error)
 {
     guint n = p->num_candidates;
-    typedef char *Row[NUM_SETTINGS];
-    Row *values = g_new0(Row, MAX(n, 1));
-    const char *names[NUM_SETTINGS];
+    GArray **rows = g_new0(GArray *, MAX(n, 1));
     for (guint c = 0; c < n; c++)
-        settings_of(p->candidates[c].scenario, values[c], names);
-    gboolean differs[NUM_SETTINGS] = {FALSE};
-    for (guint k = 0; k < NUM_SETTINGS; k++)
+        rows[c] = settings_of(p->candidates[c].scenario);
+    guint ns = n ? rows[0]->len : 0; /* the same settings, in the same order, for every candidate */
+    gboolean *differs = g_new0(gboolean, MAX(ns, 1));
+    for (guint k = 0; k < ns; k++)
         for (guint c = 1; c < n && !differs[k]; c++)
-            differs[k] = strcmp(values[c][k], values[0][k]) != 0;
+            differs[k] = strcmp(VALUE(c, k), VALUE(0, k)) != 0;
     gboolean ok = TRUE;
     for (guint c = 0; c < n; c++) {
         if (p->candidates[c].name)
             continue;
         GString *s = g_string_new(NULL);
         if (differs[0])
-            g_string_append_printf(s, "%s ", values[c][0]);
-        g_string_append_printf(s, "%s TP%s", values[c][1], values[c][2]);
-        for (guint k = 3; k < NUM_SETTINGS; k++)
+            g_string_append_printf(s, "%s ", VALUE(c, 0));
+        g_string_append_printf(s, "%s TP%s", VALUE(c, 1), VALUE(c, 2));
+        for (guint k = 3; k < ns; k++)
             if (differs[k])
-                g_string_append_printf(s, " %s=%s", names[k], values[c][k]);
+                g_string_append_printf(s, " %s=%s", g_array_index(rows[c], Setting, k).label, VALUE(c, k));
         p->candidates[c].name = g_string_free(s, FALSE);
         p->candidates[c].name_generated = TRUE;
     }
@@ -111,8 +132,8 @@ gboolean pl_plan_name_candidates(PlPlanSpec *p, GError **error)
     }
     g_strfreev(base);
     for (guint c = 0; c < n; c++)
-        for (guint k = 0; k < NUM_SETTINGS; k++)
-            g_free(values[c][k]);
-    g_free(values);
+        settings_free(rows[c]);
+    g_free(rows);
+    g_free(differs);
     return ok;
 }
