@@ -60,6 +60,11 @@ static const struct {
     {"num_gpu_blocks", "num_gpu_blocks_override", FALSE},
     {"long_prefill_token_threshold", "long_prefill_token_threshold", FALSE},
     {"enable_prefix_caching", "enable_prefix_caching", FALSE},
+    {"vllm_version", "vllm_version", TRUE},
+    {"async_scheduling", "async_scheduling", FALSE},
+    {"enforce_eager", "enforce_eager", FALSE},
+    {"scheduler_reserve_full_isl", "scheduler_reserve_full_isl", FALSE},
+    {"otlp_traces_endpoint", "otlp_traces_endpoint", TRUE},
 };
 
 gboolean val_bench_apply_metadata(const char *path, ScnScenario *s, gboolean *have_hardware, GError **error)
@@ -174,7 +179,7 @@ ValExperiment *val_bench_load(const char *path, const ScnScenario *s, GError **e
     e->dir = g_path_get_dirname(path);
     e->hardware = g_strdup(s->hardware);
     e->model = g_strdup(s->model);
-    e->vllm_version = g_strdup(wl_bench_result_string(r, "vllm_version"));
+    e->vllm_version = g_strdup(s->vllm_version);
     e->tensor_parallel_size = s->tensor_parallel_size;
     e->max_num_seqs = s->max_num_seqs;
     e->max_num_batched_tokens = s->max_num_batched_tokens;
@@ -185,6 +190,7 @@ ValExperiment *val_bench_load(const char *path, const ScnScenario *s, GError **e
     e->num_gpu_blocks = s->num_gpu_blocks_override;
     e->gpu_memory_utilization = s->gpu_memory_utilization;
     e->points = g_ptr_array_new_with_free_func(val_point_free);
+    e->deployment = scn_scenario_copy(s); /* every setting, the vLLM switches too */
 
     ValPoint *p = g_new0(ValPoint, 1);
     const char *label = wl_bench_result_string(r, "label");

@@ -46,6 +46,7 @@ void val_experiment_free(ValExperiment *e)
     g_free(e->hardware);
     g_free(e->model);
     g_free(e->vllm_version);
+    scn_scenario_free(e->deployment);
     if (e->points)
         g_ptr_array_free(e->points, TRUE);
     g_free(e);
@@ -257,7 +258,7 @@ fail:
 /* The scenario of one point: the experiment's deployment replaying the point's requests. */
 static ScnScenario *point_scenario(const ValExperiment *e, const ValPoint *p, const LatParams *latency)
 {
-    ScnScenario *s = scn_scenario_new_default();
+    ScnScenario *s = e->deployment ? scn_scenario_copy(e->deployment) : scn_scenario_new_default();
     g_free(s->name);
     s->name = g_strdup_printf("%s/%s", e->name, p->name);
     g_free(s->model);

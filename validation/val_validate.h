@@ -75,6 +75,8 @@ typedef struct {
     gboolean otlp_tracing;           /* engine.otlp_tracing: the server exported OpenTelemetry traces */
     guint sim_num_gpu_blocks;        /* what the simulation used */
     GPtrArray *points;               /* ValPoint* */
+    ScnScenario *deployment;         /* owned, may be NULL: a vllm bench result's whole deployment
+                                        (val_bench.c), which each point starts from */
 } ValExperiment;
 
 /* Frees a ValPoint (the free function of ValExperiment.points). */
