@@ -14,14 +14,14 @@ typedef struct {
 
 static const Command commands[] = {
     {"run", cmd_run, "simulate one scenario (the embedded default when none is given)"},
-    {"replay", cmd_replay, "replay a request trace (servesim, Azure or Vidur CSV columns)"},
+    {"replay", cmd_replay, "replay a request trace (any CSV columns, or a vllm bench serve result)"},
     {"step", cmd_step, "time one step of a model on a GPU, with its breakdown"},
-    {"validate", cmd_validate, "replay measured runs of real vLLM servers and print the error"},
+    {"validate", cmd_validate, "compare with measured vLLM runs (experiment folders, vllm bench serve results)"},
     {"calibrate", cmd_calibrate, "fit a GPU's step-time constants to measured runs; write a hardware profile"},
     {"sweep", cmd_sweep, "run a grid of scenarios in parallel, one row per point"},
     {"merge", cmd_merge, "join the outputs of sweep shards into one file"},
     {"plan", cmd_plan, "capacity planning: highest rate within SLOs, replicas, cost, report"},
-    {"list", cmd_list, "list built-in models and hardware"},
+    {"list", cmd_list, "list built-in models (with Hugging Face ids) and hardware"},
 };
 
 static void usage(FILE *out)
@@ -31,8 +31,8 @@ static void usage(FILE *out)
                  "commands:\n");
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'servesim COMMAND --help' describes a command's flags.\n"
-                 "Exit codes: 0 ok, 1 simulation error, 2 usage error, 3 bad input data.\n");
+    fprintf(out, "\n'servesim COMMAND --help' describes a command's flags; 'man servesim' all of them, with the\n"
+                 "file formats. Exit codes: 0 ok, 1 simulation error, 2 usage error, 3 bad input data.\n");
 }
 
 int main(int argc, char **argv)
