@@ -244,7 +244,7 @@ static void test_man_page_lists_every_flag(void)
             g_string_append_c(man, *p);
         }
     }
-    const char *cmds[] = {"run", "replay", "step", "validate", "sweep", "merge", "plan", "list"};
+    const char *cmds[] = {"run", "replay", "step", "validate", "calibrate", "sweep", "merge", "plan", "list"};
     guint flags = 0;
     for (gsize i = 0; i < G_N_ELEMENTS(cmds); i++) {
         char *out = NULL;

@@ -71,7 +71,8 @@ complete_words servesim run --latency-model roof | grep -qx roofline-v2 || fail 
 mkdir -p "$tmp/lonely/bin"
 cp "$p/bin/servesim" "$tmp/lonely/bin/"
 for cmd in "list models" "run" "step --model qwen3-8b --prefill 10" "sweep $p/share/servesim/scenarios/sweep-rate-default.json" \
-    "plan $p/share/servesim/scenarios/plan-llama70b-chat.json" "validate $p/share/servesim/data/validation/blis-h100-llama2-7b-train"; do
+    "plan $p/share/servesim/scenarios/plan-llama70b-chat.json" "validate $p/share/servesim/data/validation/blis-h100-llama2-7b-train" \
+    "calibrate $p/share/servesim/data/validation/blis-h100-llama2-7b-train"; do
     rc=0
     # shellcheck disable=SC2086
     "$tmp/lonely/bin/servesim" $cmd >/dev/null 2>"$tmp/err" || rc=$?
