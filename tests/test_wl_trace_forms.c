@@ -213,7 +213,7 @@ static void test_column_mapping(void)
     } bad[] = {
         {"arrival", "column mapping 'arrival': expected ROLE=COLUMN (e.g. arrival=timestamp), got 'arrival'"},
         {"start=ts", "column mapping 'start=ts': unknown role 'start' (expected arrival, input, output, "
-                     "prefix_group, shared_prefix_tokens or class)"},
+                     "prefix_group, shared_prefix_tokens, class, session_id or session_prefix_tokens)"},
         {"arrival=a,arrival=b", "column mapping 'arrival=a,arrival=b': arrival is given twice"},
         {"input=", "column mapping 'input=': input: expected a column name of 1 to 63 bytes, got ''"},
         {",", "column mapping ',': expected ROLE=COLUMN pairs"},
@@ -282,6 +282,59 @@ static void test_sort(void)
         CU_ASSERT_EQUAL(REQ(a, i)->arrival, REQ(b, i)->arrival);
     g_array_free(a, TRUE);
     g_array_free(b, TRUE);
+}
+
+/* Sessions through a mapping and out of order: sorted, a session's turns
+ * follow in time order, and a bad prefix is reported on its own line. */
+static void test_sessions_sorted_and_mapped(void)
+{
+    WlTraceOptions o;
+    wl_trace_options_init(&o);
+    CU_ASSERT_FATAL(wl_trace_columns_parse("arrival=t,input=in,output=out,session_id=conv,"
+                                           "session_prefix_tokens=ctx", &o.columns, NULL));
+    o.sort = TRUE;
+    /* conv a: turns at 0, 10 and 20 s written out of order; b: one turn */
+    const char *text = "t,in,out,conv,ctx\n"
+                       "20,400,10,a,\n"
+                       "0,100,40,a,\n"
+                       "5,50,5,b,\n"
+                       "10,200,30,a,140\n";
+    char *path = ss_test_write_file("s.csv", text);
+    GError *error = NULL;
+    WlSource *src = wl_source_new_trace(path, &o, &error);
+    if (!src)
+        fprintf(stderr, "\n  %s\n", error->message);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(src);
+    GArray *r = drain(src);
+    CU_ASSERT_EQUAL_FATAL(r->len, 4);
+    static const guint32 in[] = {100, 50, 200, 400};
+    for (guint i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(REQ(r, i)->input_tokens, in[i]);
+    CU_ASSERT_EQUAL(REQ(r, 0)->session_id, REQ(r, 2)->session_id); /* a */
+    CU_ASSERT_NOT_EQUAL(REQ(r, 0)->session_id, REQ(r, 1)->session_id);
+    CU_ASSERT_EQUAL(REQ(r, 0)->session_prefix_tokens, 0);   /* the first turn */
+    CU_ASSERT_EQUAL(REQ(r, 2)->session_prefix_tokens, 140); /* as given */
+    CU_ASSERT(REQ(r, 3)->session_prefix_tokens > 0);          /* derived from the turn before it in time */
+    wl_source_free(src);
+    g_array_free(r, TRUE);
+    g_free(path);
+    /* a prefix longer than the previous turn in time order: its own line and column */
+    path = ss_test_write_file("s.csv", "t,in,out,conv,ctx\n10,200,30,a,190\n0,100,40,a,\n");
+    CU_ASSERT_PTR_NULL(wl_source_new_trace(path, &o, &error));
+    SS_ASSERT_CONTAINS(error ? error->message : NULL,
+                       "s.csv:2:5: column 'ctx': expected at most the previous turn's in + out (100 + 40 = 140, "
+                       "line 3), got '190' (rows sorted by time)");
+    g_clear_error(&error);
+    /* ... skipped and counted with skip_bad_rows */
+    o.skip_bad_rows = TRUE;
+    src = wl_source_new_trace(path, &o, &error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(src);
+    r = drain(src);
+    CU_ASSERT_EQUAL(r->len, 1);
+    CU_ASSERT_EQUAL(wl_source_rows_skipped(src), 1);
+    wl_source_free(src);
+    g_array_free(r, TRUE);
+    g_free(path);
 }
 
 /* A `vllm bench serve --save-result --save-detailed` file of 5 requests, the
@@ -440,6 +493,7 @@ static const SsTestCase forms_cases[] = {
     {"mixed and bad times", test_mixed_and_bad_times},
     {"column mapping", test_column_mapping},
     {"unsorted rows and sort", test_sort},
+    {"sessions sorted and mapped", test_sessions_sorted_and_mapped},
     {NULL, NULL},
 };
 

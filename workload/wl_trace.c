@@ -44,7 +44,7 @@
  * Cost: O(bytes) per pass; one pass, or two with a rate or a class column.
  * Memory: one row plus the class names, independent of the number of rows,
  * plus one entry per session with a session_id column (with `sort`: about
- * 80 bytes per row, and the session ids).
+ * 100 bytes per row, and the session ids).
  * Limits: comma-separated only; at most WL_MAX_CLASSES classes; relative
  * times are doubles (exact to the nanosecond below 104 days).
  */
