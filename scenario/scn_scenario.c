@@ -10,7 +10,7 @@
  *              enable_prefix_caching, vllm_version, async_scheduling,
  *              scheduler_reserve_full_isl, enforce_eager, otlp_traces_endpoint }
  *   latency  { model, step_overhead_us, bw_efficiency, link_efficiency,
- *              allreduce_latency_us, v1_mfu_prefill, v1_mfu_decode }
+ *              ... every constant of docs/latency.md }
  *   workload { synthetic classes, or a trace: see docs/workloads.md }
  * Unknown fields are errors: a typo must not silently fall back to a default.
  */
@@ -421,12 +421,7 @@ static const FieldDef fields[] = {
     {"enforce_eager", SEC_ENGINE, "enforce_eager"},
     {"otlp_traces_endpoint", SEC_ENGINE, "otlp_traces_endpoint"},
     {"latency_model", SEC_LATENCY, "model"},
-    {"step_overhead_us", SEC_LATENCY, "step_overhead_us"},
-    {"bw_efficiency", SEC_LATENCY, "bw_efficiency"},
-    {"link_efficiency", SEC_LATENCY, "link_efficiency"},
-    {"allreduce_latency_us", SEC_LATENCY, "allreduce_latency_us"},
-    {"v1_mfu_prefill", SEC_LATENCY, "v1_mfu_prefill"},
-    {"v1_mfu_decode", SEC_LATENCY, "v1_mfu_decode"},
+    /* every step-time constant follows (lat_params_names), after the workload fields */
     {"rate", SEC_WORKLOAD, "rate"},
     {"num_requests", SEC_WORKLOAD, "num_requests"},
     {"duration_s", SEC_WORKLOAD, "duration_s"},
@@ -435,14 +430,36 @@ static const FieldDef fields[] = {
     {"workload", SEC_WORKLOAD, "workload"},
 };
 
-const char *const *scn_scenario_fields(void)
+#define MAX_LATENCY_FIELDS 64
+
+/* The fields above and one per step-time constant, built once. */
+static const FieldDef *all_fields(size_t *n)
 {
-    static const char *names[G_N_ELEMENTS(fields) + 1];
+    static FieldDef all[G_N_ELEMENTS(fields) + MAX_LATENCY_FIELDS];
+    static size_t count;
     static gsize init = 0;
     if (g_once_init_enter(&init)) {
-        for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
-            names[i] = fields[i].name;
-        names[G_N_ELEMENTS(fields)] = NULL;
+        memcpy(all, fields, sizeof fields);
+        count = G_N_ELEMENTS(fields);
+        for (const char *const *p = lat_params_names(); *p && count < G_N_ELEMENTS(all); p++)
+            if (strcmp(*p, "latency_model") != 0)
+                all[count++] = (FieldDef){*p, SEC_LATENCY, *p};
+        g_once_init_leave(&init, 1);
+    }
+    *n = count;
+    return all;
+}
+
+const char *const *scn_scenario_fields(void)
+{
+    static const char *names[G_N_ELEMENTS(fields) + MAX_LATENCY_FIELDS + 1];
+    static gsize init = 0;
+    if (g_once_init_enter(&init)) {
+        size_t n;
+        const FieldDef *f = all_fields(&n);
+        for (size_t i = 0; i < n; i++)
+            names[i] = f[i].name;
+        names[n] = NULL;
         g_once_init_leave(&init, 1);
     }
     return names;
@@ -462,18 +479,22 @@ const char *scn_scenario_field_canonical(const char *name)
     } else if (g_str_has_prefix(n, "workload.")) {
         n += 9;
     }
-    for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
-        if (strcmp(n, fields[i].name) == 0)
-            return fields[i].name;
+    size_t count;
+    const FieldDef *all = all_fields(&count);
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(n, all[i].name) == 0)
+            return all[i].name;
     return NULL;
 }
 
 static const FieldDef *find_field(const char *name)
 {
     const char *canon = scn_scenario_field_canonical(name);
-    for (size_t i = 0; canon && i < G_N_ELEMENTS(fields); i++)
-        if (fields[i].name == canon)
-            return &fields[i];
+    size_t count;
+    const FieldDef *all = all_fields(&count);
+    for (size_t i = 0; canon && i < count; i++)
+        if (all[i].name == canon)
+            return &all[i];
     return NULL;
 }
 
@@ -544,8 +565,10 @@ gboolean scn_scenario_set(ScnScenario *s, const char *field, const char *json_va
     const FieldDef *f = find_field(field);
     if (!f) {
         GString *known = g_string_new(NULL);
-        for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
-            g_string_append_printf(known, "%s%s", i ? ", " : "", fields[i].name);
+        size_t count;
+        const FieldDef *all = all_fields(&count);
+        for (size_t i = 0; i < count; i++)
+            g_string_append_printf(known, "%s%s", i ? ", " : "", all[i].name);
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: unknown scenario field '%s' (known: %s)", origin, field,
                     known->str);
         g_string_free(known, TRUE);
