@@ -47,6 +47,7 @@ int cmd_replay(int argc, char **argv)
     g_option_context_add_main_entries(ctx, trace_entries, NULL);
     ScnFlags *flags = scn_flags_new();
     scn_flags_add_main(ctx, flags);
+    scn_flags_add_fleet(ctx, flags);
     int rc = 0;
     ScnScenario *s = NULL;
     GError *error = NULL;

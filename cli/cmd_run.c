@@ -18,6 +18,7 @@ struct CliRunOptions {
     char *output_timeseries;
     char *timeseries_interval;
     char *output_itl;
+    char *output_routing;
     char *data_dir;
     gboolean quiet;
     gboolean bench_stats;
@@ -37,6 +38,7 @@ void cli_run_options_free(CliRunOptions *o)
     g_free(o->output_timeseries);
     g_free(o->timeseries_interval);
     g_free(o->output_itl);
+    g_free(o->output_routing);
     g_free(o->data_dir);
     g_free(o);
 }
@@ -51,6 +53,8 @@ void cli_run_options_add(GOptionContext *ctx, CliRunOptions *o)
         {"timeseries-interval", 0, 0, G_OPTION_ARG_STRING, &o->timeseries_interval,
          "Aggregate the time series over intervals of this many seconds", "S"},
         {"output-itl", 0, 0, G_OPTION_ARG_FILENAME, &o->output_itl, "Write every inter-token latency as CSV", "FILE"},
+        {"output-routing", 0, 0, G_OPTION_ARG_FILENAME, &o->output_routing,
+         "Write one CSV row per routing decision (the chosen replica, each replica's score)", "FILE"},
         {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->data_dir, "Folder with models/, mfu/, hardware.json", "DIR"},
         {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "Print nothing on success", NULL},
         {"bench-stats", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &o->bench_stats,
@@ -83,6 +87,7 @@ int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
         .requests_csv = o->output_requests,
         .timeseries_csv = o->output_timeseries,
         .itl_csv = o->output_itl,
+        .routing_csv = o->output_routing,
     };
     if (o->timeseries_interval) {
         char *end = NULL;
@@ -108,20 +113,21 @@ int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
         outputs.progress_user = &rp;
     }
     gint64 t0 = g_get_monotonic_time();
-    g_autoptr(SimSummary) sum = scn_run(s, cache, &outputs, &built, &error);
+    g_autoptr(ClResult) fleet = scn_run_fleet(s, cache, &outputs, &built, &error);
     cli_progress_done(&rp.bar);
-    if (!sum)
+    if (!fleet)
         return cli_fail(cmd, error);
+    const SimSummary *sum = fleet->summary;
     double wall = (g_get_monotonic_time() - t0) / 1e6;
     int rc = 0;
     if (o->output_json) {
-        char *json = scn_report_json(s, &built, sum);
+        char *json = scn_report_json(s, &built, sum, fleet);
         if (!scn_write_file(o->output_json, json, &error))
             rc = cli_fail(cmd, error);
         g_free(json);
     }
     if (!o->quiet) {
-        scn_report_text(stdout, s, &built, sum);
+        scn_report_text(stdout, s, &built, sum, fleet);
         fprintf(stderr, "\n%" G_GUINT64_FORMAT " requests simulated in %.3f s of wall time (%.0f requests/s)\n",
                 sum->all.arrived, wall, wall > 0 ? sum->all.arrived / wall : 0.0);
     }
@@ -147,6 +153,7 @@ int cmd_run(int argc, char **argv)
     cli_run_options_add(ctx, o);
     ScnFlags *flags = scn_flags_new();
     scn_flags_add_main(ctx, flags);
+    scn_flags_add_fleet(ctx, flags);
     int rc = 0;
     ScnScenario *s = NULL;
     if (!cli_parse(ctx, &argc, &argv, "run", &rc))

@@ -5,7 +5,9 @@
  * names, then built into the objects of the other modules and run.
  *
  * The scenario module is the only one that reads scenario JSON; it hands the
- * other modules plain C structs. Objects it builds (model, hardware table,
+ * other modules plain C structs. A scenario describes a fleet (cluster/): by
+ * default one replica of its deployment; "fleet" gives N equal replicas or
+ * heterogeneous pools, the router and admission. Objects it builds (model, hardware table,
  * MFU tables) may be shared between simulations through a ScnCache, which is
  * thread-safe, so a sweep loads each file once.
  */
@@ -14,10 +16,29 @@
 
 #include <stdio.h>
 
+#include "cl.h"
 #include "lat.h"
 #include "sched.h"
 #include "sim_engine.h"
 #include "wl.h"
+
+/* One pool of a heterogeneous fleet: `count` replicas of the scenario's
+ * deployment with its own GPU and engine/latency settings. */
+typedef struct {
+    char *name;           /* "pool0", ... when not given */
+    char *hardware;       /* NULL: the scenario's */
+    guint count;          /* >= 1 */
+    char *overrides;      /* compact JSON {"engine": {...}, "latency": {...}} applied over the scenario, or NULL */
+} ScnPool;
+
+/* The fleet (docs/scenario.md, "fleet"): N equal replicas, or pools. */
+typedef struct {
+    guint replicas;       /* equal replicas of the scenario's deployment (>= 1) when there are no pools */
+    guint num_pools;
+    ScnPool *pools;       /* owned; 0 pools: one pool of `replicas` */
+    ClRouterSpec router;
+    ClAdmissionSpec admission;
+} ScnFleet;
 
 typedef struct {
     char *name;
@@ -53,6 +74,8 @@ typedef struct {
     WlSpec workload;                /* synthetic */
     char *trace_path;               /* trace */
     WlTraceOptions trace;
+
+    ScnFleet fleet;                 /* one replica unless the scenario says otherwise */
 } ScnScenario;
 
 /* The embedded default scenario as JSON text (also scenarios/default.json). */
@@ -97,6 +120,9 @@ void scn_flags_add_main(GOptionContext *ctx, ScnFlags *f);
 /* The same but for the flags named in `skip` (long names, NULL-terminated),
  * which the command defines itself. */
 void scn_flags_add_main_except(GOptionContext *ctx, ScnFlags *f, const char *const *skip);
+/* The fleet flags (--data-parallel-size, --router, admission, ...) among the
+ * command's own, for the commands that run scenarios (run, replay). */
+void scn_flags_add_fleet(GOptionContext *ctx, ScnFlags *f);
 gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error);
 /* The value given to a string flag ("hardware", "model", "latency-model",
  * ...), or NULL when it was not given. Borrowed. */
@@ -113,10 +139,30 @@ void scn_cache_free(ScnCache *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ScnCache, scn_cache_free)
 const char *scn_cache_data_dir(const ScnCache *c);
 
-/* What a scenario becomes. Model, hardware and MFU tables are borrowed from
- * the cache; the step model and source are owned. */
 #define SCN_MAX_SOURCES 8
 
+/* One pool as built: its deployment (hardware and MFU tables borrowed from
+ * the cache, the step model owned). */
+typedef struct {
+    char *name;
+    guint count;
+    guint tensor_parallel_size;
+    double gpu_memory_utilization;
+    const LatHardware *hw;
+    const LatMfuDb *mfu;       /* this GPU's own tables, NULL when it has none */
+    LatTableSource sources[SCN_MAX_SOURCES]; /* tables the step model draws on, best first */
+    guint num_sources;
+    LatStepModel *step;
+    SchedConfig sched;
+    LatParams latency;         /* the pool's, with the version-dependent switches resolved */
+    LatMemoryPlan memory;      /* the estimate (also when overridden) */
+    gboolean blocks_overridden;
+} ScnBuiltPool;
+
+/* What a scenario becomes. Model, hardware and MFU tables are borrowed from
+ * the cache; the step models and source are owned. hw, mfu, sources, step,
+ * sched, latency, memory and blocks_overridden are those of the first pool
+ * (the only one of a scenario without pools). */
 typedef struct {
     const LatModelDesc *model;
     const LatHardware *hw;
@@ -129,6 +175,9 @@ typedef struct {
     LatParams latency;         /* the scenario's, with the version-dependent switches resolved */
     LatMemoryPlan memory;      /* the estimate (also when overridden) */
     gboolean blocks_overridden;
+    guint num_pools;           /* >= 1 */
+    ScnBuiltPool *pools;
+    guint num_replicas;        /* over all pools */
 } ScnBuilt;
 
 /* The newest vLLM version whose behaviour is modelled, the default of
@@ -150,9 +199,12 @@ void scn_engine_resolve(const ScnScenario *s, guint max_num_seqs, LatParams *out
 /* Loads and checks everything a scenario needs. Errors: unknown model or
  * hardware (SS_ERROR_USAGE), bad files (SS_ERROR_INPUT), a model that does
  * not fit at that TP (SS_ERROR_INPUT), inconsistent engine settings
- * (SS_ERROR_USAGE). */
+ * (SS_ERROR_USAGE); a pool's errors name it ("fleet.pools[1] (a100): ..."). */
 gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError **error);
 void scn_built_clear(ScnBuilt *b);
+/* Whether the run writes fleet outputs (servesim.run/2, replica columns):
+ * more than one replica, or admission control. */
+gboolean scn_built_is_fleet(const ScnScenario *s, const ScnBuilt *b);
 
 /* Where a run writes (each optional). */
 typedef struct {
@@ -162,6 +214,7 @@ typedef struct {
     const char *itl_csv;
     WlProgressFunc progress;   /* optional: called as requests enter (wl_source_set_progress) */
     void *progress_user;
+    const char *routing_csv;   /* one row per routing decision */
 } ScnOutputs;
 
 /* How the step times of a built scenario were obtained, for every output a
@@ -171,16 +224,25 @@ typedef struct {
  * text; returns TRUE when it is measured. */
 gboolean scn_latency_basis(const ScnBuilt *b, char *buf, gsize len);
 
-/* Builds and runs a scenario. The summary is the caller's. `built_out`, when
- * not NULL, receives the built objects (the caller clears it). */
+/* Builds and runs a scenario. The summary (fleet-wide) is the caller's.
+ * `built_out`, when not NULL, receives the built objects (the caller clears
+ * it). */
 SimSummary *scn_run(const ScnScenario *s, ScnCache *cache, const ScnOutputs *outputs, ScnBuilt *built_out,
                     GError **error);
+/* The same with the fleet's outcome (router, imbalance, admission, the
+ * per-replica table). The result is the caller's. */
+ClResult *scn_run_fleet(const ScnScenario *s, ScnCache *cache, const ScnOutputs *outputs, ScnBuilt *built_out,
+                        GError **error);
 
 /* ---------------------------------------------------------------- report -- */
 
-/* The aggregates as JSON (docs/output.md: schema "servesim.run/1"). g_free. */
-char *scn_report_json(const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum);
-/* Writes the readable summary. */
-void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum);
+/* The aggregates as JSON (docs/output.md): schema "servesim.run/1" for one
+ * replica, "servesim.run/2" (the same fields, plus "fleet" and "replicas")
+ * for a fleet. `fleet` may be NULL (then run/1). g_free. */
+char *scn_report_json(const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum, const ClResult *fleet);
+/* Writes the readable summary (with the fleet section and per-replica
+ * table for a fleet; `fleet` may be NULL). */
+void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum,
+                     const ClResult *fleet);
 
 #endif /* SCN_H */

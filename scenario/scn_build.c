@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "scn_fleet.h"
 #include "ss_error.h"
 
 struct ScnCache {
@@ -99,7 +100,11 @@ void scn_built_clear(ScnBuilt *b)
 {
     if (!b)
         return;
-    lat_step_model_free(b->step);
+    for (guint i = 0; i < b->num_pools; i++) {
+        lat_step_model_free(b->pools[i].step);
+        g_free(b->pools[i].name);
+    }
+    g_free(b->pools);
     wl_source_free(b->source);
     memset(b, 0, sizeof *b);
 }
@@ -146,18 +151,19 @@ static gboolean is_a100(const char *name)
     return g_ascii_strncasecmp(name, "A100", 4) == 0;
 }
 
-gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError **error)
+/* One deployment (a pool) of model `model`: hardware, engine defaults,
+ * memory plan, KV blocks, step model. */
+static gboolean build_pool(const ScnScenario *s, const LatModelDesc *model, ScnCache *cache, ScnBuiltPool *out,
+                           GError **error)
 {
-    memset(out, 0, sizeof *out);
-    out->model = cache_model(cache, s->model, error);
-    if (!out->model)
-        goto fail;
+    out->tensor_parallel_size = s->tensor_parallel_size;
+    out->gpu_memory_utilization = s->gpu_memory_utilization;
     out->hw = cache_hardware(cache, s->hardware, error);
     if (!out->hw)
-        goto fail;
+        return FALSE;
     if (s->latency.backend != LAT_BACKEND_ROOFLINE_V1 &&
         !cache_sources(cache, out->hw, out->sources, &out->num_sources, error))
-        goto fail;
+        return FALSE;
     out->mfu = out->num_sources && out->sources[0].hw == out->hw ? out->sources[0].db : NULL;
 
     /* vLLM's server defaults by GPU class */
@@ -165,23 +171,22 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
     SchedConfig *c = &out->sched;
     c->max_num_seqs = s->max_num_seqs ? s->max_num_seqs : (big ? 1024 : 256);
     c->max_num_batched_tokens = s->max_num_batched_tokens ? s->max_num_batched_tokens : (big ? 8192 : 2048);
-    if (s->max_model_len > out->model->max_position_embeddings && out->model->max_position_embeddings > 0) {
+    if (s->max_model_len > model->max_position_embeddings && model->max_position_embeddings > 0) {
         /* vLLM refuses this at start-up (unless VLLM_ALLOW_LONG_MAX_MODEL_LEN is set) */
         g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
                     "max_model_len %u is above %s's max_position_embeddings (%u), which vLLM refuses at start-up: "
                     "lower --max-model-len to at most %u",
-                    s->max_model_len, out->model->name, out->model->max_position_embeddings,
-                    out->model->max_position_embeddings);
-        goto fail;
+                    s->max_model_len, model->name, model->max_position_embeddings, model->max_position_embeddings);
+        return FALSE;
     }
-    c->max_model_len = s->max_model_len ? s->max_model_len : out->model->max_position_embeddings;
+    c->max_model_len = s->max_model_len ? s->max_model_len : model->max_position_embeddings;
     c->block_size = s->block_size;
     c->long_prefill_token_threshold = s->long_prefill_token_threshold;
     c->enable_prefix_caching = s->enable_prefix_caching;
 
-    if (!lat_memory_plan(out->model, out->hw, s->tensor_parallel_size, s->gpu_memory_utilization, s->block_size,
+    if (!lat_memory_plan(model, out->hw, s->tensor_parallel_size, s->gpu_memory_utilization, s->block_size,
                          c->max_num_batched_tokens, c->max_num_seqs, &out->memory, error))
-        goto fail;
+        return FALSE;
     if (s->num_gpu_blocks_override) {
         c->num_gpu_blocks = s->num_gpu_blocks_override;
         out->blocks_overridden = TRUE;
@@ -191,31 +196,78 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
                         "%s at TP %u on %s leaves no room for the KV cache: %.2f GiB usable, %.2f GiB of weights, "
                         "%.2f GiB of activations per GPU (raise --tensor-parallel-size or "
                         "--gpu-memory-utilization)",
-                        out->model->name, s->tensor_parallel_size, out->hw->name,
+                        model->name, s->tensor_parallel_size, out->hw->name,
                         out->memory.usable_bytes / 1073741824.0, out->memory.weight_bytes / 1073741824.0,
                         out->memory.activation_bytes / 1073741824.0);
-            goto fail;
+            return FALSE;
         }
         c->num_gpu_blocks = out->memory.num_blocks > G_MAXUINT32 ? G_MAXUINT32 : (uint32_t)out->memory.num_blocks;
     }
     if (!sched_config_validate(c, error))
-        goto fail;
+        return FALSE;
     uint64_t kv_tokens = (uint64_t)(c->num_gpu_blocks - 1) * c->block_size;
     if (!out->blocks_overridden && c->max_model_len > kv_tokens) {
         g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
                     "max_model_len %u needs more KV cache than %u blocks hold (%" G_GUINT64_FORMAT
                     " tokens), as vLLM would report at start-up; lower --max-model-len or give more memory",
                     c->max_model_len, c->num_gpu_blocks, kv_tokens);
-        goto fail;
+        return FALSE;
     }
 
     scn_engine_resolve(s, c->max_num_seqs, &out->latency, &c->reserve_full_isl);
     if (s->hardware_profile && !lat_params_apply_profile(&out->latency, s->hardware_profile, out->hw->name, error))
-        goto fail;
-    out->step = lat_step_model_new(out->model, out->hw, s->tensor_parallel_size, out->sources, out->num_sources,
+        return FALSE;
+    out->step = lat_step_model_new(model, out->hw, s->tensor_parallel_size, out->sources, out->num_sources,
                                    &out->latency, c->max_num_batched_tokens, error);
-    if (!out->step)
+    return out->step != NULL;
+}
+
+gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError **error)
+{
+    memset(out, 0, sizeof *out);
+    out->model = cache_model(cache, s->model, error);
+    if (!out->model)
         goto fail;
+    const ScnFleet *fl = &s->fleet;
+    out->num_pools = MAX(fl->num_pools, 1);
+    out->pools = g_new0(ScnBuiltPool, out->num_pools);
+    if (fl->num_pools == 0) {
+        out->pools[0].name = g_strdup(s->hardware);
+        out->pools[0].count = MAX(fl->replicas, 1);
+        if (!build_pool(s, out->model, cache, &out->pools[0], error))
+            goto fail;
+    } else {
+        for (guint i = 0; i < fl->num_pools; i++) {
+            const ScnPool *p = &fl->pools[i];
+            char *path = g_strdup_printf("fleet.pools[%u]", i);
+            ScnScenario *ps = scn_scenario_copy(s);
+            GError *err = NULL;
+            gboolean ok = scn_fleet_apply_pool(ps, p, s->origin ? s->origin : "scenario", path, &err) &&
+                          build_pool(ps, out->model, cache, &out->pools[i], &err);
+            scn_scenario_free(ps);
+            out->pools[i].name = g_strdup(p->name);
+            out->pools[i].count = p->count;
+            if (!ok) {
+                g_set_error(error, err->domain, err->code, "%s (%s): %s", path, p->name, err->message);
+                g_error_free(err);
+                g_free(path);
+                goto fail;
+            }
+            g_free(path);
+        }
+    }
+    for (guint i = 0; i < out->num_pools; i++)
+        out->num_replicas += out->pools[i].count;
+    /* the first pool stands for the deployment in single-server reports */
+    out->hw = out->pools[0].hw;
+    out->mfu = out->pools[0].mfu;
+    memcpy(out->sources, out->pools[0].sources, sizeof out->sources);
+    out->num_sources = out->pools[0].num_sources;
+    out->step = out->pools[0].step;
+    out->sched = out->pools[0].sched;
+    out->latency = out->pools[0].latency;
+    out->memory = out->pools[0].memory;
+    out->blocks_overridden = out->pools[0].blocks_overridden;
 
     if (s->is_trace) {
         WlTraceOptions topts = s->trace;
@@ -230,6 +282,12 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
 fail:
     scn_built_clear(out);
     return FALSE;
+}
+
+gboolean scn_built_is_fleet(const ScnScenario *s, const ScnBuilt *b)
+{
+    const ClAdmissionSpec *a = &s->fleet.admission;
+    return b->num_replicas > 1 || a->max_waiting_per_replica || a->max_waiting || a->rate_limit > 0;
 }
 
 static FILE *open_output(const char *path, GError **error)
@@ -252,49 +310,69 @@ static gboolean close_output(FILE *f, const char *path, GError **error)
     return ok;
 }
 
-SimSummary *scn_run(const ScnScenario *s, ScnCache *cache, const ScnOutputs *outputs, ScnBuilt *built_out,
-                    GError **error)
+ClResult *scn_run_fleet(const ScnScenario *s, ScnCache *cache, const ScnOutputs *outputs, ScnBuilt *built_out,
+                        GError **error)
 {
     ScnBuilt b;
     if (!scn_build(s, cache, &b, error))
         return NULL;
-    SimConfig cfg = {
-        .sched = b.sched,
-        .latency = b.step,
+    ClPoolSpec *pools = g_new0(ClPoolSpec, b.num_pools);
+    for (guint i = 0; i < b.num_pools; i++)
+        pools[i] = (ClPoolSpec){.name = b.pools[i].name, .role = CL_ROLE_BOTH, .count = b.pools[i].count,
+                                .sched = b.pools[i].sched, .latency = b.pools[i].step,
+                                .async_scheduling = b.pools[i].latency.async_scheduling};
+    ClConfig cfg = {
+        .num_pools = b.num_pools,
+        .pools = pools,
+        .router = s->fleet.router,
+        .admission = s->fleet.admission,
+        .seed = s->seed,
         .source = b.source,
         .max_time = s->max_time_s > 0 ? sim_time_from_seconds(s->max_time_s) : 0,
-        .async_scheduling = b.latency.async_scheduling,
+        .fleet_rows = scn_built_is_fleet(s, &b),
     };
-    SimSummary *sum = NULL;
+    ClResult *res = NULL;
     if (outputs) {
         if (outputs->progress)
             wl_source_set_progress(b.source, outputs->progress, outputs->progress_user, 8192);
-        cfg.timeseries_interval_s = outputs->timeseries_interval_s;
-        if (outputs->requests_csv && !(cfg.requests_csv = open_output(outputs->requests_csv, error)))
+        cfg.outputs.timeseries_interval_s = outputs->timeseries_interval_s;
+        if (outputs->requests_csv && !(cfg.outputs.requests_csv = open_output(outputs->requests_csv, error)))
             goto out;
-        if (outputs->timeseries_csv && !(cfg.timeseries_csv = open_output(outputs->timeseries_csv, error)))
+        if (outputs->timeseries_csv && !(cfg.outputs.timeseries_csv = open_output(outputs->timeseries_csv, error)))
             goto out;
-        if (outputs->itl_csv) {
-            if (!(cfg.itl_csv = open_output(outputs->itl_csv, error)))
-                goto out;
-            fputs("id,token,time_s,itl_ms\n", cfg.itl_csv);
-        }
+        if (outputs->itl_csv && !(cfg.outputs.itl_csv = open_output(outputs->itl_csv, error)))
+            goto out;
+        if (outputs->routing_csv && !(cfg.routing_csv = open_output(outputs->routing_csv, error)))
+            goto out;
     }
-    sum = sim_run(&cfg, error);
+    res = cl_run(&cfg, error);
 out:
     if (outputs) {
-        gboolean ok = close_output(cfg.requests_csv, outputs->requests_csv, sum ? error : NULL);
-        ok = close_output(cfg.timeseries_csv, outputs->timeseries_csv, sum && ok ? error : NULL) && ok;
-        ok = close_output(cfg.itl_csv, outputs->itl_csv, sum && ok ? error : NULL) && ok;
-        if (!ok && sum) {
-            sim_summary_free(sum);
-            sum = NULL;
+        gboolean ok = close_output(cfg.outputs.requests_csv, outputs->requests_csv, res ? error : NULL);
+        ok = close_output(cfg.outputs.timeseries_csv, outputs->timeseries_csv, res && ok ? error : NULL) && ok;
+        ok = close_output(cfg.outputs.itl_csv, outputs->itl_csv, res && ok ? error : NULL) && ok;
+        ok = close_output(cfg.routing_csv, outputs->routing_csv, res && ok ? error : NULL) && ok;
+        if (!ok && res) {
+            cl_result_free(res);
+            res = NULL;
         }
     }
-    if (sum && built_out)
+    g_free(pools);
+    if (res && built_out)
         *built_out = b;
     else
         scn_built_clear(&b);
+    return res;
+}
+
+SimSummary *scn_run(const ScnScenario *s, ScnCache *cache, const ScnOutputs *outputs, ScnBuilt *built_out,
+                    GError **error)
+{
+    ClResult *res = scn_run_fleet(s, cache, outputs, built_out, error);
+    if (!res)
+        return NULL;
+    SimSummary *sum = cl_result_steal_summary(res);
+    cl_result_free(res);
     return sum;
 }
 

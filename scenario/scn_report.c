@@ -1,6 +1,8 @@
 /*
- * scn_report.c: a run's aggregates as JSON (schema "servesim.run/1",
- * docs/output.md) and as a summary a person reads.
+ * scn_report.c: a run's aggregates as JSON (schema "servesim.run/1" for one
+ * replica; "servesim.run/2" for a fleet: the same fields fleet-wide, plus
+ * "fleet" and "replicas"; docs/output.md) and as a summary a person reads
+ * (for a fleet, with the router, the load imbalance and a per-replica table).
  *
  * Both are functions of the scenario and the simulated results only (no
  * wall-clock time, no host names), so the same inputs and seed give the same
@@ -43,16 +45,99 @@ static void add_class(cJSON *o, const SimClassSummary *c)
     add_stats(o, "queue_ms", &c->queue_ms);
 }
 
-char *scn_report_json(const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum)
+static void add_p50_p99(cJSON *obj, const char *name, const SimStats *st)
 {
+    cJSON *o = cJSON_AddObjectToObject(obj, name);
+    cJSON_AddNumberToObject(o, "count", (double)st->count);
+    cJSON_AddNumberToObject(o, "p50", st->p50);
+    cJSON_AddNumberToObject(o, "p99", st->p99);
+}
+
+/* "fleet" and "replicas" of servesim.run/2. */
+static void add_fleet(cJSON *root, const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum,
+                      const ClResult *fr)
+{
+    cJSON *fl = cJSON_AddObjectToObject(root, "fleet");
+    cJSON_AddNumberToObject(fl, "replicas", fr->num_replicas);
+    cJSON *router = cJSON_AddObjectToObject(fl, "router");
+    cJSON_AddStringToObject(router, "policy", cl_router_policy_name(fr->policy));
+    cJSON_AddNumberToObject(router, "snapshot_interval_ms", fr->snapshot_interval_ms);
+    cJSON_AddNumberToObject(router, "latency_ms", fr->router_latency_ms);
+    if (fr->policy == CL_ROUTER_WEIGHTED) {
+        cJSON *w = cJSON_AddObjectToObject(router, "weights");
+        cJSON_AddNumberToObject(w, "prefix", s->fleet.router.prefix_weight);
+        cJSON_AddNumberToObject(w, "queue", s->fleet.router.queue_weight);
+        cJSON_AddNumberToObject(w, "kv", s->fleet.router.kv_weight);
+    }
+    const ClAdmissionSpec *a = &s->fleet.admission;
+    cJSON *adm = cJSON_AddObjectToObject(fl, "admission");
+    cJSON_AddNumberToObject(adm, "max_waiting_per_replica", a->max_waiting_per_replica);
+    cJSON_AddNumberToObject(adm, "max_waiting", a->max_waiting);
+    cJSON_AddNumberToObject(adm, "rate_limit", a->rate_limit);
+    cJSON_AddNumberToObject(adm, "burst", a->burst);
+    cJSON *rej = cJSON_AddObjectToObject(fl, "rejected_admission");
+    for (guint k = 0; k < CL_REJECT_N; k++)
+        cJSON_AddNumberToObject(rej, cl_reject_reason_name((ClRejectReason)k), (double)fr->rejected[k]);
+    cJSON_AddNumberToObject(fl, "imbalance", fr->imbalance);
+    cJSON_AddNumberToObject(fl, "jain_index", fr->jain_index);
+    cJSON_AddNumberToObject(fl, "prefix_hit_rate", fr->prefix_hit_rate);
+    cJSON *pools = cJSON_AddArrayToObject(fl, "pools");
+    for (guint i = 0; i < b->num_pools; i++) {
+        const ScnBuiltPool *p = &b->pools[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", p->name);
+        cJSON_AddStringToObject(o, "hardware", p->hw->name);
+        cJSON_AddNumberToObject(o, "tensor_parallel_size", p->tensor_parallel_size);
+        cJSON_AddNumberToObject(o, "count", p->count);
+        cJSON_AddStringToObject(o, "latency_model", lat_backend_name(lat_step_model_backend(p->step)));
+        char pool_basis[96];
+        ScnBuilt one = {.step = p->step};
+        scn_latency_basis(&one, pool_basis, sizeof pool_basis);
+        cJSON_AddStringToObject(o, "latency_basis", pool_basis);
+        cJSON_AddBoolToObject(o, "async_scheduling", p->latency.async_scheduling);
+        cJSON_AddNumberToObject(o, "max_num_seqs", p->sched.max_num_seqs);
+        cJSON_AddNumberToObject(o, "max_num_batched_tokens", p->sched.max_num_batched_tokens);
+        cJSON_AddNumberToObject(o, "max_model_len", p->sched.max_model_len);
+        cJSON_AddNumberToObject(o, "num_gpu_blocks", p->sched.num_gpu_blocks);
+        cJSON_AddBoolToObject(o, "enable_prefix_caching", p->sched.enable_prefix_caching);
+        cJSON_AddItemToArray(pools, o);
+    }
+    cJSON *reps = cJSON_AddArrayToObject(root, "replicas");
+    for (guint r = 0; r < sum->num_replicas; r++) {
+        const SimReplicaSummary *rs = &sum->replicas[r];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "replica", rs->index);
+        cJSON_AddStringToObject(o, "pool", b->pools[fr->replica_pool[r]].name);
+        cJSON_AddNumberToObject(o, "arrived", (double)rs->arrived);
+        cJSON_AddNumberToObject(o, "completed", (double)rs->completed);
+        cJSON_AddNumberToObject(o, "rejected", (double)rs->rejected);
+        cJSON_AddNumberToObject(o, "in_flight", (double)rs->in_flight);
+        cJSON_AddNumberToObject(o, "requests_per_s", rs->requests_per_s);
+        cJSON_AddNumberToObject(o, "output_tokens_per_s", rs->output_tokens_per_s);
+        add_p50_p99(o, "ttft_ms", &rs->ttft_ms);
+        add_p50_p99(o, "tpot_ms", &rs->tpot_ms);
+        cJSON_AddNumberToObject(o, "kv_usage_mean", rs->kv_usage_mean);
+        cJSON_AddNumberToObject(o, "kv_usage_peak", rs->kv_usage_peak);
+        cJSON_AddNumberToObject(o, "busy_fraction", rs->busy_fraction);
+        cJSON_AddNumberToObject(o, "preemptions", (double)rs->preemptions);
+        cJSON_AddNumberToObject(o, "prefix_hit_tokens", (double)rs->prefix_hit_tokens);
+        cJSON_AddNumberToObject(o, "prefix_hit_rate", rs->prefix_hit_rate);
+        cJSON_AddNumberToObject(o, "steps", (double)rs->steps);
+        cJSON_AddItemToArray(reps, o);
+    }
+}
+
+char *scn_report_json(const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum, const ClResult *fleet)
+{
+    gboolean is_fleet = fleet && scn_built_is_fleet(s, b);
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "schema", "servesim.run/1");
+    cJSON_AddStringToObject(root, "schema", is_fleet ? "servesim.run/2" : "servesim.run/1");
 
     cJSON *sc = cJSON_AddObjectToObject(root, "scenario");
     cJSON_AddStringToObject(sc, "name", s->name ? s->name : "");
     cJSON_AddStringToObject(sc, "model", b->model->name);
     cJSON_AddStringToObject(sc, "hardware", b->hw->name);
-    cJSON_AddNumberToObject(sc, "tensor_parallel_size", s->tensor_parallel_size);
+    cJSON_AddNumberToObject(sc, "tensor_parallel_size", b->pools[0].tensor_parallel_size);
     cJSON_AddStringToObject(sc, "latency_model", lat_backend_name(lat_step_model_backend(b->step)));
     char basis[96];
     scn_latency_basis(b, basis, sizeof basis);
@@ -73,7 +158,7 @@ char *scn_report_json(const ScnScenario *s, const ScnBuilt *b, const SimSummary 
     cJSON_AddBoolToObject(eng, "otlp_tracing", b->latency.otlp_tracing);
     cJSON_AddNumberToObject(eng, "num_gpu_blocks", b->sched.num_gpu_blocks);
     cJSON_AddBoolToObject(eng, "num_gpu_blocks_overridden", b->blocks_overridden);
-    cJSON_AddNumberToObject(eng, "gpu_memory_utilization", s->gpu_memory_utilization);
+    cJSON_AddNumberToObject(eng, "gpu_memory_utilization", b->pools[0].gpu_memory_utilization);
     cJSON_AddNumberToObject(eng, "long_prefill_token_threshold", b->sched.long_prefill_token_threshold);
     cJSON_AddBoolToObject(eng, "enable_prefix_caching", b->sched.enable_prefix_caching);
 
@@ -118,6 +203,11 @@ char *scn_report_json(const ScnScenario *s, const ScnBuilt *b, const SimSummary 
         add_class(o, &sum->classes[i]);
         cJSON_AddItemToArray(classes, o);
     }
+    if (is_fleet) {
+        cJSON_AddNumberToObject(root, "rejected_admission", (double)sum->rejected_admission);
+        cJSON_AddNumberToObject(root, "prefix_query_tokens", (double)sum->prefix_query_tokens);
+        add_fleet(root, s, b, sum, fleet);
+    }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     char *out = g_strdup_printf("%s\n", text);
@@ -145,30 +235,114 @@ static void latency_table(FILE *out, const SimClassSummary *c)
     stats_row(out, "queue", &c->queue_ms);
 }
 
-void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum)
+/* The router and admission lines of a fleet. */
+static void fleet_header(FILE *out, const ScnScenario *s, const ClResult *fr)
 {
+    fprintf(out, "router     %s", cl_router_policy_name(fr->policy));
+    if (fr->policy == CL_ROUTER_WEIGHTED)
+        fprintf(out, " (weights: prefix %g, queue %g, kv %g)", s->fleet.router.prefix_weight,
+                s->fleet.router.queue_weight, s->fleet.router.kv_weight);
+    if (fr->snapshot_interval_ms > 0)
+        fprintf(out, ", replica signals every %g ms", fr->snapshot_interval_ms);
+    if (fr->router_latency_ms > 0)
+        fprintf(out, ", %g ms router latency", fr->router_latency_ms);
+    fputc('\n', out);
+    const ClAdmissionSpec *a = &s->fleet.admission;
+    if (a->max_waiting_per_replica || a->max_waiting || a->rate_limit > 0) {
+        fprintf(out, "admission ");
+        const char *sep = " ";
+        if (a->rate_limit > 0) {
+            fprintf(out, "%stoken bucket %g req/s (burst %g)", sep, a->rate_limit,
+                    a->burst > 0 ? a->burst : MAX(1.0, a->rate_limit));
+            sep = ", ";
+        }
+        if (a->max_waiting) {
+            fprintf(out, "%sat most %u waiting in the fleet", sep, a->max_waiting);
+            sep = ", ";
+        }
+        if (a->max_waiting_per_replica)
+            fprintf(out, "%sat most %u waiting per replica", sep, a->max_waiting_per_replica);
+        fputc('\n', out);
+    }
+}
+
+static void fleet_table(FILE *out, const ScnBuilt *b, const SimSummary *sum, const ClResult *fr)
+{
+    fprintf(out, "\nfleet      imbalance %.3f (max / mean requests per replica), Jain's fairness %.4f; "
+                 "prefix-cache hit rate %.1f%%\n",
+            fr->imbalance, fr->jain_index, 100 * fr->prefix_hit_rate);
+    if (sum->rejected_admission)
+        fprintf(out, "           rejected at the router: %" G_GUINT64_FORMAT " rate limit, %" G_GUINT64_FORMAT
+                     " fleet queue full, %" G_GUINT64_FORMAT " replica queues full\n",
+                fr->rejected[CL_REJECT_RATE_LIMIT], fr->rejected[CL_REJECT_FLEET_QUEUE],
+                fr->rejected[CL_REJECT_REPLICA_QUEUE]);
+    fprintf(out, "\n  %-7s %-10s %9s %8s %10s %9s %9s %9s %9s %7s %7s %7s %8s\n", "replica", "pool", "requests",
+            "req/s", "out tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99", "KV mean", "KV peak", "hit",
+            "preempt");
+    for (guint r = 0; r < sum->num_replicas; r++) {
+        const SimReplicaSummary *rs = &sum->replicas[r];
+        fprintf(out, "  %-7u %-10.10s %9" G_GUINT64_FORMAT " %8.3f %10.1f %9.2f %9.2f %9.2f %9.2f %6.1f%% %6.1f%% "
+                     "%6.1f%% %8" G_GUINT64_FORMAT "\n",
+                rs->index, b->pools[fr->replica_pool[r]].name, rs->arrived, rs->requests_per_s,
+                rs->output_tokens_per_s, rs->ttft_ms.p50, rs->ttft_ms.p99, rs->tpot_ms.p50, rs->tpot_ms.p99,
+                100 * rs->kv_usage_mean, 100 * rs->kv_usage_peak, 100 * rs->prefix_hit_rate, rs->preemptions);
+    }
+}
+
+void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum,
+                     const ClResult *fleet)
+{
+    gboolean is_fleet = fleet && scn_built_is_fleet(s, b);
     const SimClassSummary *a = &sum->all;
     char basis[96];
     gboolean measured = scn_latency_basis(b, basis, sizeof basis);
-    fprintf(out, "scenario   %s: %s on %u x %s (TP %u), %s step model (%s%s)\n", s->name ? s->name : "",
-            b->model->name, s->tensor_parallel_size, b->hw->name, s->tensor_parallel_size,
-            lat_backend_name(lat_step_model_backend(b->step)), measured ? "tables measured on this GPU" : basis,
-            measured ? "" : ": an estimate");
+    if (!is_fleet || b->num_pools == 1) {
+        fprintf(out, "scenario   %s: %s on ", s->name ? s->name : "", b->model->name);
+        if (b->num_replicas > 1)
+            fprintf(out, "%u replicas of ", b->num_replicas);
+        fprintf(out, "%u x %s (TP %u), %s step model (%s%s)\n", b->pools[0].tensor_parallel_size, b->hw->name,
+                b->pools[0].tensor_parallel_size, lat_backend_name(lat_step_model_backend(b->step)),
+                measured ? "tables measured on this GPU" : basis, measured ? "" : ": an estimate");
+    } else {
+        fprintf(out, "scenario   %s: %s on %u replicas in %u pools\n", s->name ? s->name : "", b->model->name,
+                b->num_replicas, b->num_pools);
+    }
     fprintf(out, "vLLM       %s: %s scheduling, CUDA graphs %s%s%s%s\n", s->vllm_version ? s->vllm_version : "?",
             b->latency.async_scheduling ? "async" : "synchronous", b->latency.enforce_eager ? "off" : "on",
             b->sched.reserve_full_isl ? ", admission reserves the whole prompt" : "",
             b->latency.otlp_tracing ? ", OpenTelemetry tracing" : "",
             s->hardware_profile ? ", calibrated profile" : "");
-    fprintf(out, "engine     max_num_seqs %u, max_num_batched_tokens %u, max_model_len %u, block_size %u,\n"
-                 "           %u KV blocks (%s), prefix caching %s, long-prefill threshold %u\n",
-            b->sched.max_num_seqs, b->sched.max_num_batched_tokens, b->sched.max_model_len, b->sched.block_size,
-            b->sched.num_gpu_blocks, b->blocks_overridden ? "given" : "estimated from memory",
-            b->sched.enable_prefix_caching ? "on" : "off", b->sched.long_prefill_token_threshold);
-    fprintf(out, "memory     per GPU: %.1f GiB usable, %.1f GiB of weights, %.1f GiB of activations, %.1f GiB of KV "
-                 "cache (%.2f MiB per block)%s\n",
-            b->memory.usable_bytes / GIB, b->memory.weight_bytes / GIB, b->memory.activation_bytes / GIB,
-            (double)b->sched.num_gpu_blocks * b->memory.block_bytes / GIB, b->memory.block_bytes / MIB,
-            b->blocks_overridden ? " (blocks given)" : "");
+    if (!is_fleet || b->num_pools == 1) {
+        fprintf(out, "engine     max_num_seqs %u, max_num_batched_tokens %u, max_model_len %u, block_size %u,\n"
+                     "           %u KV blocks (%s), prefix caching %s, long-prefill threshold %u\n",
+                b->sched.max_num_seqs, b->sched.max_num_batched_tokens, b->sched.max_model_len, b->sched.block_size,
+                b->sched.num_gpu_blocks, b->blocks_overridden ? "given" : "estimated from memory",
+                b->sched.enable_prefix_caching ? "on" : "off", b->sched.long_prefill_token_threshold);
+        fprintf(out,
+                "memory     per GPU: %.1f GiB usable, %.1f GiB of weights, %.1f GiB of activations, %.1f GiB of KV "
+                "cache (%.2f MiB per block)%s\n",
+                b->memory.usable_bytes / GIB, b->memory.weight_bytes / GIB, b->memory.activation_bytes / GIB,
+                (double)b->sched.num_gpu_blocks * b->memory.block_bytes / GIB, b->memory.block_bytes / MIB,
+                b->blocks_overridden ? " (blocks given)" : "");
+    } else {
+        for (guint i = 0; i < b->num_pools; i++) {
+            const ScnBuiltPool *p = &b->pools[i];
+            ScnBuilt one = {.step = p->step};
+            gboolean pm = scn_latency_basis(&one, basis, sizeof basis);
+            fprintf(out, "%s %s: %u x (%u x %s, TP %u), %s step model (%s%s), %s scheduling;\n"
+                         "           max_num_seqs %u, max_num_batched_tokens %u, %u KV blocks (%s), prefix caching "
+                         "%s\n",
+                    i ? "          " : "pools     ", p->name, p->count, p->tensor_parallel_size, p->hw->name,
+                    p->tensor_parallel_size, lat_backend_name(lat_step_model_backend(p->step)),
+                    pm ? "tables measured on this GPU" : basis, pm ? "" : ": an estimate",
+                    p->latency.async_scheduling ? "async" : "synchronous", p->sched.max_num_seqs,
+                    p->sched.max_num_batched_tokens, p->sched.num_gpu_blocks,
+                    p->blocks_overridden ? "given" : "estimated from memory",
+                    p->sched.enable_prefix_caching ? "on" : "off");
+        }
+    }
+    if (is_fleet)
+        fleet_header(out, s, fleet);
     fprintf(out, "workload   %s, seed %" G_GUINT64_FORMAT "\n", wl_source_describe(b->source), s->seed);
     fprintf(out, "\nrequests   %" G_GUINT64_FORMAT " arrived, %" G_GUINT64_FORMAT " completed, %" G_GUINT64_FORMAT
                  " rejected, %" G_GUINT64_FORMAT " in flight",
@@ -176,10 +350,14 @@ void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const S
     if (sum->rows_skipped)
         fprintf(out, ", %" G_GUINT64_FORMAT " bad rows skipped", sum->rows_skipped);
     fputc('\n', out);
-    if (a->rejected)
+    if (a->rejected && !sum->rejected_admission)
         fprintf(out, "           rejected: %" G_GUINT64_FORMAT " longer than max_model_len, %" G_GUINT64_FORMAT
                      " needing more KV blocks than exist\n",
                 sum->rejected_too_long, sum->rejected_no_blocks);
+    else if (a->rejected)
+        fprintf(out, "           rejected: %" G_GUINT64_FORMAT " by the router's admission, %" G_GUINT64_FORMAT
+                     " longer than max_model_len, %" G_GUINT64_FORMAT " needing more KV blocks than exist\n",
+                sum->rejected_admission, sum->rejected_too_long, sum->rejected_no_blocks);
     fprintf(out, "           %" G_GUINT64_FORMAT " preemptions (%" G_GUINT64_FORMAT " requests preempted)\n",
             sum->preemptions, a->preempted_requests);
     if (sum->stopped_at_limit)
@@ -208,4 +386,6 @@ void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const S
             latency_table(out, c);
         }
     }
+    if (is_fleet)
+        fleet_table(out, b, sum, fleet);
 }

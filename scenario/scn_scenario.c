@@ -19,6 +19,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "scn_fleet.h"
 #include "scn_json.h"
 #include "scn_workload.h"
 #include "ss_error.h"
@@ -60,7 +61,7 @@ const char *scn_default_json(void)
 }
 
 static const char *const top_keys[] = {"name", "description", "model", "hardware", "hardware_profile", "seed",
-                                        "max_time_s", "engine", "latency", "workload", NULL};
+                                        "max_time_s", "engine", "latency", "workload", "fleet", NULL};
 static const char *const engine_keys[] = {"tensor_parallel_size", "max_num_seqs", "max_num_batched_tokens",
                                           "max_model_len", "block_size", "gpu_memory_utilization",
                                           "num_gpu_blocks_override", "long_prefill_token_threshold",
@@ -81,6 +82,7 @@ static void scenario_init(ScnScenario *s)
     lat_params_default(&s->latency);
     wl_spec_init(&s->workload);
     wl_trace_options_init(&s->trace);
+    scn_fleet_init(&s->fleet);
 }
 
 void scn_scenario_free(ScnScenario *s)
@@ -97,6 +99,7 @@ void scn_scenario_free(ScnScenario *s)
     g_free(s->hardware_profile);
     wl_spec_clear(&s->workload);
     g_free(s->trace_path);
+    scn_fleet_clear(&s->fleet);
     g_free(s);
 }
 
@@ -157,9 +160,9 @@ gboolean scn_vllm_version_parse(const char *s, guint *out)
     return TRUE;
 }
 
-static gboolean apply_engine(ScnScenario *s, const cJSON *e, const char *origin, GError **error)
+gboolean scn_scenario_apply_engine(ScnScenario *s, const cJSON *e, const char *origin, const char *p,
+                                   GError **error)
 {
-    const char *p = "engine";
     if (!scn_json_check_keys(e, p, engine_keys, origin, error))
         return FALSE;
     char *version = NULL;
@@ -169,7 +172,7 @@ static gboolean apply_engine(ScnScenario *s, const cJSON *e, const char *origin,
         guint v;
         if (!scn_vllm_version_parse(version, &v)) {
             g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
-                        "%s: engine.vllm_version: expected a version such as \"0.15.1\", got \"%s\"", origin, version);
+                        "%s: %s.vllm_version: expected a version such as \"0.15.1\", got \"%s\"", origin, p, version);
             g_free(version);
             return FALSE;
         }
@@ -204,10 +207,11 @@ static gboolean apply_engine(ScnScenario *s, const cJSON *e, const char *origin,
 
 /* "latency": {"model": "roofline-v2", "<constant>": number, ...}: every
  * constant of LatParams by its name (lat_params_set knows them). */
-static gboolean apply_latency(ScnScenario *s, const cJSON *l, const char *origin, GError **error)
+gboolean scn_scenario_apply_latency(ScnScenario *s, const cJSON *l, const char *origin, const char *path,
+                                    GError **error)
 {
     if (!cJSON_IsObject(l)) {
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: latency: expected an object", origin);
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s: expected an object", origin, path);
         return FALSE;
     }
     for (const cJSON *it = l->child; it; it = it->next) {
@@ -215,7 +219,7 @@ static gboolean apply_latency(ScnScenario *s, const cJSON *l, const char *origin
         if (strcmp(it->string, "model") == 0) {
             if (!cJSON_IsString(it)) {
                 g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
-                            "%s: latency.model: expected \"roofline-v2\", \"roofline-v1\" or \"auto\"", origin);
+                            "%s: %s.model: expected \"roofline-v2\", \"roofline-v1\" or \"auto\"", origin, path);
                 return FALSE;
             }
             assignment = g_strdup_printf("latency_model=%s", it->valuestring);
@@ -224,7 +228,7 @@ static gboolean apply_latency(ScnScenario *s, const cJSON *l, const char *origin
             assignment = g_strdup_printf("%s=%s", it->string, g_ascii_dtostr(num, sizeof num, it->valuedouble));
         } else {
             char *repr = scn_json_repr(it);
-            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: latency.%s: expected a number, got %s", origin,
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s.%s: expected a number, got %s", origin, path,
                         it->string, repr);
             g_free(repr);
             return FALSE;
@@ -233,7 +237,7 @@ static gboolean apply_latency(ScnScenario *s, const cJSON *l, const char *origin
         gboolean ok = lat_params_set(&s->latency, assignment, &err);
         g_free(assignment);
         if (!ok) {
-            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: latency.%s: %s", origin, it->string, err->message);
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s.%s: %s", origin, path, it->string, err->message);
             g_error_free(err);
             return FALSE;
         }
@@ -309,13 +313,16 @@ static gboolean apply_json(ScnScenario *s, const cJSON *root, const char *origin
         return FALSE;
     s->seed = seed;
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "engine");
-    if (e && !apply_engine(s, e, origin, error))
+    if (e && !scn_scenario_apply_engine(s, e, origin, "engine", error))
         return FALSE;
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(root, "latency");
-    if (l && !apply_latency(s, l, origin, error))
+    if (l && !scn_scenario_apply_latency(s, l, origin, "latency", error))
         return FALSE;
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "workload");
     if (w && !apply_workload(s, w, origin, base_dir, error))
+        return FALSE;
+    const cJSON *fl = cJSON_GetObjectItemCaseSensitive(root, "fleet");
+    if (fl && !scn_fleet_apply(s, fl, origin, error))
         return FALSE;
     return TRUE;
 }
@@ -386,6 +393,7 @@ ScnScenario *scn_scenario_copy(const ScnScenario *src)
     s->hardware_profile = g_strdup(src->hardware_profile);
     s->trace_path = g_strdup(src->trace_path);
     wl_spec_copy(&s->workload, &src->workload);
+    scn_fleet_copy(&s->fleet, &src->fleet);
     return s;
 }
 
@@ -431,6 +439,7 @@ static const FieldDef fields[] = {
 };
 
 #define MAX_LATENCY_FIELDS 64
+#define MAX_FLEET_FIELDS 16
 
 /* The fields above and one per step-time constant, built once. */
 static const FieldDef *all_fields(size_t *n)
@@ -452,13 +461,17 @@ static const FieldDef *all_fields(size_t *n)
 
 const char *const *scn_scenario_fields(void)
 {
-    static const char *names[G_N_ELEMENTS(fields) + MAX_LATENCY_FIELDS + 1];
+    static const char *names[G_N_ELEMENTS(fields) + MAX_LATENCY_FIELDS + MAX_FLEET_FIELDS + 1];
     static gsize init = 0;
     if (g_once_init_enter(&init)) {
         size_t n;
         const FieldDef *f = all_fields(&n);
         for (size_t i = 0; i < n; i++)
             names[i] = f[i].name;
+        for (const char *const *fl = scn_fleet_fields(); *fl; fl++) {
+            g_assert(n < G_N_ELEMENTS(names) - 1); /* MAX_FLEET_FIELDS is a constant of this file */
+            names[n++] = *fl;
+        }
         names[n] = NULL;
         g_once_init_leave(&init, 1);
     }
@@ -467,6 +480,9 @@ const char *const *scn_scenario_fields(void)
 
 const char *scn_scenario_field_canonical(const char *name)
 {
+    const char *fleet = scn_fleet_field_canonical(name);
+    if (fleet)
+        return fleet;
     const char *n = name;
     if (g_str_has_prefix(n, "engine."))
         n += 7;
@@ -562,13 +578,23 @@ out:
 gboolean scn_scenario_set(ScnScenario *s, const char *field, const char *json_value, const char *origin,
                           GError **error)
 {
+    const char *fleet = scn_fleet_field_canonical(field);
+    if (fleet) {
+        cJSON *v = cJSON_ParseWithOpts(json_value, NULL, 1);
+        if (!v) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s: expected a JSON value, got '%s'", origin, field,
+                        json_value);
+            return FALSE;
+        }
+        gboolean ok = scn_fleet_set_field(s, fleet, v, origin, error);
+        cJSON_Delete(v);
+        return ok;
+    }
     const FieldDef *f = find_field(field);
     if (!f) {
         GString *known = g_string_new(NULL);
-        size_t count;
-        const FieldDef *all = all_fields(&count);
-        for (size_t i = 0; i < count; i++)
-            g_string_append_printf(known, "%s%s", i ? ", " : "", all[i].name);
+        for (const char *const *k = scn_scenario_fields(); *k; k++)
+            g_string_append_printf(known, "%s%s", known->len ? ", " : "", *k);
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: unknown scenario field '%s' (known: %s)", origin, field,
                     known->str);
         g_string_free(known, TRUE);
@@ -610,6 +636,10 @@ struct ScnFlags {
     char **latency_params;
     char **old_params;       /* --param, the old name of --latency-param */
     GOptionEntry entries[40];
+    /* fleet */
+    char *dp, *router, *snapshot, *router_latency, *max_waiting_replica, *max_waiting, *rate_limit, *burst;
+    char **scorer_weights;
+    GOptionEntry fleet_entries[12];
 };
 
 ScnFlags *scn_flags_new(void)
@@ -660,7 +690,32 @@ ScnFlags *scn_flags_new(void)
     };
     G_STATIC_ASSERT(G_N_ELEMENTS(e) <= G_N_ELEMENTS(f->entries));
     memcpy(f->entries, e, sizeof e);
+    GOptionEntry fl[] = {
+        {"data-parallel-size", 0, 0, G_OPTION_ARG_STRING, &f->dp, "Replicas of the deployment behind the router (1)", "N"},
+        {"router", 0, 0, G_OPTION_ARG_STRING, &f->router,
+         "Routing policy: round-robin, random, least-outstanding, least-waiting, least-kv, vllm-dp, prefix-affinity, "
+         "consistent-hash, weighted (llm-d)", "NAME"},
+        {"snapshot-interval-ms", 0, 0, G_OPTION_ARG_STRING, &f->snapshot,
+         "How often replicas report waiting, running and KV use to the router (0: always fresh)", "MS"},
+        {"router-latency-ms", 0, 0, G_OPTION_ARG_STRING, &f->router_latency, "Delay from arrival to the replica's queue", "MS"},
+        {"scorer-weight", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->scorer_weights,
+         "Weight of a scorer of the weighted router: prefix, queue or kv (repeatable)", "NAME=W"},
+        {"max-waiting-per-replica", 0, 0, G_OPTION_ARG_STRING, &f->max_waiting_replica,
+         "Admission: no replica gets a request while this many wait on it (0: no cap)", "N"},
+        {"max-waiting", 0, 0, G_OPTION_ARG_STRING, &f->max_waiting,
+         "Admission: reject while this many requests wait in the whole fleet (0: no cap)", "N"},
+        {"rate-limit", 0, 0, G_OPTION_ARG_STRING, &f->rate_limit, "Admission: token bucket rate (0: none)", "REQ/S"},
+        {"rate-limit-burst", 0, 0, G_OPTION_ARG_STRING, &f->burst, "Admission: token bucket size", "N"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    G_STATIC_ASSERT(G_N_ELEMENTS(fl) <= G_N_ELEMENTS(f->fleet_entries));
+    memcpy(f->fleet_entries, fl, sizeof fl);
     return f;
+}
+
+void scn_flags_add_fleet(GOptionContext *ctx, ScnFlags *f)
+{
+    g_option_context_add_main_entries(ctx, f->fleet_entries, NULL);
 }
 
 void scn_flags_free(ScnFlags *f)
@@ -669,11 +724,14 @@ void scn_flags_free(ScnFlags *f)
         return;
     char **strs[] = {&f->model, &f->hardware, &f->tp, &f->mns, &f->mnbt, &f->mml, &f->block_size, &f->gmu,
                      &f->blocks, &f->threshold, &f->seed, &f->latency_model, &f->overhead, &f->rate,
-                     &f->num_requests, &f->max_time, &f->vllm_version, &f->otlp, &f->profile, &f->model_config};
+                     &f->num_requests, &f->max_time, &f->vllm_version, &f->otlp, &f->profile, &f->model_config,
+                     &f->dp, &f->router, &f->snapshot, &f->router_latency, &f->max_waiting_replica,
+                     &f->max_waiting, &f->rate_limit, &f->burst};
     for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
         g_free(*strs[i]);
     g_strfreev(f->latency_params);
     g_strfreev(f->old_params);
+    g_strfreev(f->scorer_weights);
     g_free(f);
 }
 
@@ -758,6 +816,38 @@ static gboolean set_flag(ScnScenario *s, const char *flag, const char *field, co
     return ok;
 }
 
+static gboolean apply_fleet_flags(const ScnFlags *f, ScnScenario *s, GError **error)
+{
+    for (char **p = f->scorer_weights; p && *p; p++) {
+        const char *eq = strchr(*p, '=');
+        char *name = eq ? g_strndup(*p, (gsize)(eq - *p)) : NULL;
+        const char *field = NULL;
+        if (name && (strcmp(name, "prefix") == 0 || strcmp(name, "prefix-cache") == 0))
+            field = "prefix_weight";
+        else if (name && (strcmp(name, "queue") == 0))
+            field = "queue_weight";
+        else if (name && (strcmp(name, "kv") == 0 || strcmp(name, "kv-cache") == 0))
+            field = "kv_weight";
+        g_free(name);
+        if (!field) {
+            g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                        "--scorer-weight: expected prefix=W, queue=W or kv=W, got '%s'", *p);
+            return FALSE;
+        }
+        if (!set_flag(s, "--scorer-weight", field, eq + 1, FALSE, error))
+            return FALSE;
+    }
+    return set_flag(s, "--data-parallel-size", "replicas", f->dp, FALSE, error) &&
+           set_flag(s, "--router", "router", f->router, TRUE, error) &&
+           set_flag(s, "--snapshot-interval-ms", "snapshot_interval_ms", f->snapshot, FALSE, error) &&
+           set_flag(s, "--router-latency-ms", "router_latency_ms", f->router_latency, FALSE, error) &&
+           set_flag(s, "--max-waiting-per-replica", "max_waiting_per_replica", f->max_waiting_replica, FALSE,
+                    error) &&
+           set_flag(s, "--max-waiting", "max_waiting", f->max_waiting, FALSE, error) &&
+           set_flag(s, "--rate-limit", "rate_limit", f->rate_limit, FALSE, error) &&
+           set_flag(s, "--rate-limit-burst", "rate_limit_burst", f->burst, FALSE, error);
+}
+
 gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error)
 {
     if (f->prefix_on && f->prefix_off) {
@@ -833,5 +923,6 @@ gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error)
            set_flag(s, "--step-overhead-us", "step_overhead_us", f->overhead, FALSE, error) &&
            set_flag(s, "--rate", "rate", f->rate, FALSE, error) &&
            set_flag(s, "--num-requests", "num_requests", f->num_requests, FALSE, error) &&
-           set_flag(s, "--max-time", "max_time_s", f->max_time, FALSE, error);
+           set_flag(s, "--max-time", "max_time_s", f->max_time, FALSE, error) &&
+           apply_fleet_flags(f, s, error);
 }

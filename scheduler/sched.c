@@ -48,6 +48,7 @@ struct SchedScheduler {
 
     uint64_t num_preemptions;
     uint64_t prefix_hit_tokens;
+    uint64_t prefix_query_tokens;
     uint64_t last_step_tokens;
 };
 
@@ -533,6 +534,7 @@ const SchedStep *sched_schedule(SchedScheduler *s)
                 r->num_cached_tokens = computed;
             }
             s->prefix_hit_tokens += computed;
+            s->prefix_query_tokens += sched_request_num_tokens(r);
             r->status = SCHED_RUNNING;
             s->running[s->num_running++] = r;
             step_add(s, r, n);
@@ -582,6 +584,7 @@ uint32_t sched_num_waiting(const SchedScheduler *s) { return s->wait_len; }
 const SchedKvPool *sched_kv_pool(const SchedScheduler *s) { return s->pool; }
 uint64_t sched_num_preemptions(const SchedScheduler *s) { return s->num_preemptions; }
 uint64_t sched_prefix_hit_tokens(const SchedScheduler *s) { return s->prefix_hit_tokens; }
+uint64_t sched_prefix_query_tokens(const SchedScheduler *s) { return s->prefix_query_tokens; }
 const SchedConfig *sched_config(const SchedScheduler *s) { return &s->cfg; }
 
 SchedRequest *sched_running_at(const SchedScheduler *s, uint32_t i)

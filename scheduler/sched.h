@@ -234,6 +234,10 @@ const SchedKvPool *sched_kv_pool(const SchedScheduler *s);
 uint64_t sched_num_preemptions(const SchedScheduler *s);
 /* Prompt tokens served from the prefix cache so far (hits at admission). */
 uint64_t sched_prefix_hit_tokens(const SchedScheduler *s);
+/* Tokens looked up in the prefix cache so far (the tokens of each admitted
+ * request, re-admissions after preemption included): the denominator of the
+ * hit rate. */
+uint64_t sched_prefix_query_tokens(const SchedScheduler *s);
 const SchedConfig *sched_config(const SchedScheduler *s);
 
 /* The request at position i of the running list (admission order) / waiting

@@ -1,23 +1,32 @@
 /*
- * sim_engine.h: the simulation of one server instance.
+ * sim_engine.h: the engine of one replica, and the recorder its completed
+ * requests go to.
  *
- * The engine streams requests from a workload source in arrival order,
- * hands them to the vLLM V1 scheduler, times each step with a latency model,
- * and records per-request and aggregate metrics. Event loop: a min-heap on
- * (time, seq) with two kinds of event, an arrival (the next request of the
- * source: one is pending at a time) and the end of the running step.
+ * A SimReplica is one vLLM V1 server: a scheduler (waiting queue, running
+ * set, KV block pool with prefix caching) and a step-time model. It has one
+ * kind of event, the end of its running step, and knows nothing of the
+ * clock beyond the times it is given: the fleet layer (cluster/) owns the
+ * event loop, hands it requests (sim_replica_add), starts its steps when it
+ * is idle (sim_replica_wake), and ends them at sim_replica_next_event()
+ * (sim_replica_end_step), which starts the next step when there is work.
+ * A replica never sees another replica.
+ *
+ * A SimRecorder is the metrics sink of one run, shared by its replicas (one
+ * thread): a 48-byte record per completed request (for exact percentiles,
+ * tagged with its replica), the inter-token latency histograms, per-class
+ * counters, and the per-request, time-series and ITL CSV writers. A summary
+ * (SimSummary) is computed from a recorder and its replicas.
  *
  * Memory grows with the requests in flight (a pooled record each) and a
- * compact 40-byte record per completed request (for exact percentiles), not
- * with the size of the input. Cost: O(log n) per event plus the scheduler's
- * O(batch) per step; no allocation per step.
+ * record per completed request, not with the size of the input. Cost: the
+ * scheduler's O(batch) per step plus O(1) per sampled token; no allocation
+ * per step.
  *
- * Request lifecycle: arrival -> waiting -> running (prefill chunks, then
+ * Request lifecycle: added -> waiting -> running (prefill chunks, then
  * decode) -> finished, with preemption back to waiting. A request that can
  * never be served (prompt + output > max_model_len, or more KV blocks than
- * exist) is rejected at arrival and counted. At the end
- * arrived = completed + rejected + in flight (in flight is 0 unless a time
- * limit stopped the run).
+ * exist) is rejected when added, and counted. For each replica and for the
+ * recorder, arrived = completed + rejected + in flight at every step.
  */
 #ifndef SIM_ENGINE_H
 #define SIM_ENGINE_H
@@ -29,14 +38,56 @@
 #include "sim_metrics.h"
 #include "wl.h"
 
+typedef struct SimRecorder SimRecorder;
+typedef struct SimReplica SimReplica;
+
+/* ------------------------------------------------------------ recorder -- */
+
+/* Where a run writes (each optional; borrowed, the caller closes them). */
+typedef struct {
+    FILE *requests_csv;            /* one row per request (docs/output.md) */
+    FILE *timeseries_csv;          /* one row per step, or per interval and replica */
+    double timeseries_interval_s;  /* 0: a row per step */
+    FILE *itl_csv;                 /* every inter-token latency */
+    gboolean replica_column;       /* fleets: request and time-series rows end with the replica */
+} SimOutputs;
+
+/* A recorder for requests of `num_classes` classes (>= 1) named
+ * `class_names` (borrowed: they must outlive the recorder). `out` is copied;
+ * NULL writes nothing. */
+SimRecorder *sim_recorder_new(guint num_classes, const char *const *class_names, const SimOutputs *out);
+void sim_recorder_free(SimRecorder *rec); /* accepts NULL */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SimRecorder, sim_recorder_free)
+/* Writes the header lines of the CSV outputs it has. */
+void sim_recorder_write_headers(SimRecorder *rec);
+/* The interval of the interval time series, or 0 for a row per step. */
+SimTime sim_recorder_interval(const SimRecorder *rec);
+/* A request arrived at the front door of the run (before any routing). */
+void sim_recorder_arrival(SimRecorder *rec, const WlRequest *w);
+/* A request turned away before it reached a replica (admission at the
+ * router): counted as rejected, with a request row of that `status`. */
+void sim_recorder_reject(SimRecorder *rec, const WlRequest *w, const char *status);
+/* Writes the request row of a request a time limit left between the router
+ * and a replica (`status` e.g. "routing"). */
+void sim_recorder_unserved_row(SimRecorder *rec, const WlRequest *w, const char *status);
+/* Completed requests recorded so far. */
+uint64_t sim_recorder_num_completed(const SimRecorder *rec);
+
+/* The header line of the per-request CSV (without newline), with or
+ * without the trailing replica column. */
+const char *sim_requests_csv_header(gboolean replica_column);
+
+/* ------------------------------------------------------------- replica -- */
+
 /* What a step hook sees after each step has ended (tests check invariants). */
 typedef struct {
     SimTime start;              /* when the step began */
     SimTime end;                /* when it ended (now) */
     const SchedStep *step;      /* the step that just ran */
     const SchedScheduler *sched;
-    uint64_t arrived, completed, rejected;
-    uint64_t deferred;          /* arrived during the step, not yet in the scheduler (async) */
+    uint64_t arrived, completed, rejected; /* of this replica */
+    uint64_t deferred;          /* arrived during the step, not yet in the scheduler (async scheduling) */
+    guint replica;
 } SimStepInfo;
 
 typedef void (*SimStepHook)(const SimStepInfo *info, void *user);
@@ -44,22 +95,72 @@ typedef void (*SimStepHook)(const SimStepInfo *info, void *user);
 typedef struct {
     SchedConfig sched;
     LatStepModel *latency;         /* borrowed; its time per step */
-    WlSource *source;              /* borrowed; requests in arrival order */
-    SimTime max_time;              /* 0: run until every request is done; else stop there */
+    SimRecorder *recorder;         /* borrowed; shared by the replicas of a run */
+    guint index;                   /* the replica's number in the run (records, rows) */
     /* vLLM's async scheduling (default from v0.14): the batch of the next
      * step is formed when the current one starts, so a request that arrives
      * while a step runs is scheduled two steps later, not one (the step time
      * itself, max(GPU, CPU) instead of their sum, is the latency model's). */
     gboolean async_scheduling;
-
-    FILE *requests_csv;            /* optional: one row per request (docs/output.md) */
-    FILE *timeseries_csv;          /* optional: one row per step or per interval */
-    double timeseries_interval_s;  /* 0: a row per step */
-    FILE *itl_csv;                 /* optional: every inter-token latency */
-
     SimStepHook step_hook;         /* optional, for tests */
     void *hook_user;
-} SimConfig;
+} SimReplicaConfig;
+
+/* A replica. NULL with an error (SS_ERROR_USAGE) when the scheduler
+ * configuration is invalid. */
+SimReplica *sim_replica_new(const SimReplicaConfig *cfg, GError **error);
+/* Frees a replica and the requests it still holds. Accepts NULL. */
+void sim_replica_free(SimReplica *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SimReplica, sim_replica_free)
+
+/* Hands a request to the replica at simulated time `now` (>= the request's
+ * arrival at the run, which its latencies count from). Returns SCHED_FITS
+ * when it joined the waiting queue; otherwise it can never be served here
+ * and was rejected (counted, its row written). The request is copied. The
+ * replica does not start a step: call sim_replica_wake() once every request
+ * of this instant has been added. */
+SchedFit sim_replica_add(SimReplica *r, const WlRequest *w, SimTime now);
+/* When the replica is idle and has work, forms a step at `now` and times it.
+ * FALSE with an error (SS_ERROR_SIM) when the scheduler cannot progress. */
+gboolean sim_replica_wake(SimReplica *r, SimTime now, GError **error);
+/* The end of the running step, or SIM_TIME_MAX when idle. */
+SimTime sim_replica_next_event(const SimReplica *r);
+/* Ends the running step at sim_replica_next_event(): samples tokens,
+ * finishes requests (their records go to the recorder), and starts the next
+ * step when there is work. Precondition: a step is running. */
+gboolean sim_replica_end_step(SimReplica *r, GError **error);
+
+/* Interval time series: writes this replica's row of the interval that
+ * starts at `start` and resets its counters. */
+void sim_replica_flush_interval(SimReplica *r, SimTime start);
+/* Whether anything happened in the current interval (steps, arrivals,
+ * completions). */
+gboolean sim_replica_interval_active(const SimReplica *r);
+/* Writes the request rows of the requests still running and waiting (a
+ * time limit stopped the run). */
+void sim_replica_write_in_flight_rows(SimReplica *r);
+
+/* Read-only views. */
+guint sim_replica_index(const SimReplica *r);
+const SchedScheduler *sim_replica_scheduler(const SimReplica *r);
+const SchedConfig *sim_replica_sched_config(const SimReplica *r);
+uint64_t sim_replica_arrived(const SimReplica *r);   /* requests added */
+uint64_t sim_replica_completed(const SimReplica *r);
+uint64_t sim_replica_rejected(const SimReplica *r);  /* by the replica (too long, no blocks) */
+/* Requests running or waiting (arrived - completed - rejected). */
+uint32_t sim_replica_in_flight(const SimReplica *r);
+/* Waiting in the scheduler's queue / arrived during the running step and
+ * not yet handed to the scheduler (async scheduling): both are what vLLM
+ * reports as waiting. */
+uint32_t sim_replica_num_waiting(const SimReplica *r);
+uint32_t sim_replica_num_deferred(const SimReplica *r);
+uint32_t sim_replica_num_running(const SimReplica *r);
+uint32_t sim_replica_kv_used(const SimReplica *r);   /* blocks held by requests */
+uint32_t sim_replica_kv_blocks(const SimReplica *r); /* usable blocks */
+uint32_t sim_replica_kv_cached(const SimReplica *r); /* free blocks still holding a cached prefix */
+gboolean sim_replica_busy(const SimReplica *r);
+
+/* -------------------------------------------------------------- summary -- */
 
 /* Aggregates of one request class (or of all requests). */
 typedef struct {
@@ -74,6 +175,23 @@ typedef struct {
     double output_tokens_per_s;
 } SimClassSummary;
 
+/* One replica's share of a run (the per-replica table of a fleet). */
+typedef struct {
+    guint index;
+    uint64_t arrived, completed, rejected, in_flight;
+    uint64_t output_tokens;        /* of its completed requests */
+    double requests_per_s;         /* completed / the run's duration */
+    double output_tokens_per_s;
+    SimStats ttft_ms, tpot_ms;
+    double kv_usage_mean, kv_usage_peak;
+    double busy_fraction;
+    uint64_t preemptions;
+    uint64_t prefix_hit_tokens, prefix_query_tokens;
+    double prefix_hit_rate;        /* hit / queried prompt tokens at admission; 0 when none */
+    uint64_t steps;
+    uint32_t num_gpu_blocks;
+} SimReplicaSummary;
+
 typedef struct {
     SimClassSummary all;
     guint num_classes;
@@ -82,10 +200,12 @@ typedef struct {
     uint64_t preemptions;          /* preemption events */
     uint64_t rejected_too_long;
     uint64_t rejected_no_blocks;
+    uint64_t rejected_admission;   /* turned away by the router before any replica */
     uint64_t rows_skipped;         /* bad trace rows skipped */
     uint64_t steps;
     uint64_t prefix_hit_tokens;    /* prompt tokens served from the prefix cache */
-    uint32_t num_gpu_blocks;       /* the configured count (one is reserved) */
+    uint64_t prefix_query_tokens;  /* prompt tokens looked up in the prefix cache at admission */
+    uint32_t num_gpu_blocks;       /* the configured count of the first replica (one is reserved) */
 
     double first_arrival_s;        /* simulated time of the first arrival */
     double last_arrival_s;
@@ -97,7 +217,7 @@ typedef struct {
     double kv_usage_peak;
     double batch_size_mean;        /* requests per step */
     double batch_tokens_mean;      /* tokens per step */
-    double busy_fraction;          /* share of the duration spent in steps */
+    double busy_fraction;          /* share of the duration spent in steps (mean over replicas) */
     /* Mean queueing delay of the requests that arrived in the last quarter
      * of the arrival span minus that of the second quarter: near 0 when the
      * server keeps up, growing with the backlog when it does not. */
@@ -106,16 +226,29 @@ typedef struct {
      * (half the arrival span): about utilisation - 1 when overloaded. */
     double queue_growth_rate;
     gboolean stopped_at_limit;     /* max_time ended the run with work left */
+
+    guint num_replicas;
+    SimReplicaSummary *replicas;   /* one per replica, in index order */
 } SimSummary;
 
-/* Runs a simulation to its end. Returns NULL with an error when the source
- * reports bad input (SS_ERROR_INPUT) or the configuration is invalid
- * (SS_ERROR_USAGE). The summary is the caller's (sim_summary_free). */
-SimSummary *sim_run(const SimConfig *cfg, GError **error);
+/* What the front door of a run knows when it ends: the arrivals it saw,
+ * the requests still between it and a replica, and the clock. */
+typedef struct {
+    gboolean any_arrival;
+    SimTime first_arrival, last_arrival;
+    uint64_t arrived;              /* at the front door */
+    uint64_t rejected_admission;   /* turned away before any replica */
+    guint num_in_transit;
+    const WlRequest *in_transit;   /* requests routed but not yet delivered (borrowed) */
+    uint64_t rows_skipped;
+    SimTime now;                   /* the end of the run */
+    gboolean stopped;              /* a time limit ended it */
+} SimFrontDoor;
+
+/* The summary of a run from its recorder and replicas (n >= 1). The result
+ * is the caller's (sim_summary_free). */
+SimSummary *sim_summarise(SimRecorder *rec, SimReplica *const *replicas, guint n, const SimFrontDoor *fd);
 void sim_summary_free(SimSummary *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SimSummary, sim_summary_free)
-
-/* The header line of the per-request CSV (without newline). */
-const char *sim_requests_csv_header(void);
 
 #endif /* SIM_ENGINE_H */

@@ -163,8 +163,14 @@ static void test_as_recorded(void)
     run_all(NULL);
 }
 
+static void test_fleet_of_one(void)
+{
+    run_all("--data-parallel-size 1 --router least-outstanding");
+}
+
 static const SsTestCase cases[] = {
     {"the recorded single-replica outputs", test_as_recorded},
+    {"an explicit fleet of one replica", test_fleet_of_one},
     {NULL, NULL},
 };
 

@@ -51,10 +51,14 @@ static void run(const char *trace_csv, gboolean async, Trace *t)
     CU_ASSERT_FATAL(scn_build(s, cache, &b, &error));
     CU_ASSERT_EQUAL(b.latency.async_scheduling, async);
     memset(t, 0, sizeof *t);
-    SimConfig cfg = {.sched = b.sched, .latency = b.step, .source = b.source, .step_hook = hook, .hook_user = t,
-                     .async_scheduling = b.latency.async_scheduling};
-    SimSummary *sum = sim_run(&cfg, &error);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(sum);
+    ClPoolSpec pool = {.name = "one", .count = 1, .sched = b.sched, .latency = b.step,
+                       .async_scheduling = b.latency.async_scheduling};
+    ClConfig cfg = {.num_pools = 1, .pools = &pool, .source = b.source, .step_hook = hook, .hook_user = t};
+    cl_router_spec_init(&cfg.router);
+    ClResult *res = cl_run(&cfg, &error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+    SimSummary *sum = cl_result_steal_summary(res);
+    cl_result_free(res);
     CU_ASSERT_EQUAL(sum->all.completed, sum->all.arrived);
     CU_ASSERT_EQUAL(t->failures, 0);
     sim_summary_free(sum);

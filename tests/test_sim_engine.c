@@ -64,13 +64,17 @@ static SimSummary *run_checked(ScnScenario *s, HookState *h, ScnCache *cache)
     if (!scn_build(s, cache, &b, &error))
         fprintf(stderr, "\n  %s\n", error->message);
     CU_ASSERT_FATAL(b.step != NULL);
-    SimConfig cfg = {.sched = b.sched, .latency = b.step, .source = b.source, .step_hook = check_step,
-                     .hook_user = h, .async_scheduling = b.latency.async_scheduling,
-                     .max_time = s->max_time_s > 0 ? sim_time_from_seconds(s->max_time_s) : 0};
-    SimSummary *sum = sim_run(&cfg, &error);
-    if (!sum)
+    ClPoolSpec pool = {.name = "one", .count = 1, .sched = b.sched, .latency = b.step,
+                        .async_scheduling = b.latency.async_scheduling};
+    ClConfig cfg = {.num_pools = 1, .pools = &pool, .source = b.source, .step_hook = check_step, .hook_user = h,
+                    .max_time = s->max_time_s > 0 ? sim_time_from_seconds(s->max_time_s) : 0};
+    cl_router_spec_init(&cfg.router);
+    ClResult *res = cl_run(&cfg, &error);
+    if (!res)
         fprintf(stderr, "\n  %s\n", error->message);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(sum);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+    SimSummary *sum = cl_result_steal_summary(res);
+    cl_result_free(res);
     scn_built_clear(&b);
     return sum;
 }

@@ -1,0 +1,71 @@
+/*
+ * cl_internal.h: the router and its prefix index, internal to cluster/ (and
+ * its tests). The fleet loop (cl_fleet.c) gives the router a view of the
+ * replicas and asks it for one; the router never touches a replica.
+ */
+#ifndef CL_INTERNAL_H
+#define CL_INTERNAL_H
+
+#include "cl.h"
+
+/* ---------------------------------------------------------- prefix index -- */
+
+/* The router's memory of which prompt blocks it sent where, as llm-d's
+ * approximate prefix-cache index keeps it: per replica, an LRU set of block
+ * hashes of bounded size. A hash maps to the replicas that hold it (a chain
+ * of nodes); each node sits in its replica's LRU list. Lookup and insertion
+ * are O(1) expected per block and per holder; memory is 24 bytes per
+ * remembered (block, replica) pair plus the hash map (16 bytes per slot, at
+ * most half full). */
+typedef struct ClPrefixIndex ClPrefixIndex;
+
+/* An index for `n` replicas remembering at most capacity[r] blocks each (>= 1). */
+ClPrefixIndex *cl_prefix_index_new(guint n, const uint32_t *capacity);
+void cl_prefix_index_free(ClPrefixIndex *ix); /* accepts NULL */
+/* match[r] = how many leading blocks of hashes[0..nblocks) replica r holds. */
+void cl_prefix_index_match(const ClPrefixIndex *ix, const uint64_t *hashes, guint nblocks, uint32_t *match);
+/* Records that `replica` now holds the blocks (most recently used: the
+ * first block last, so that eviction takes a prompt's tail before its head). */
+void cl_prefix_index_insert(ClPrefixIndex *ix, const uint64_t *hashes, guint nblocks, guint replica);
+/* Blocks remembered for a replica. */
+uint32_t cl_prefix_index_size(const ClPrefixIndex *ix, guint replica);
+/* Checks the index's structure (chains, LRU lists, counts, map); FALSE and
+ * a description in *why (g_free) when broken. For tests. */
+gboolean cl_prefix_index_check(const ClPrefixIndex *ix, char **why);
+
+/* ---------------------------------------------------------------- router -- */
+
+/* What a replica reports to the router. */
+typedef struct {
+    uint32_t waiting, running;
+    uint32_t kv_used, kv_blocks;
+    uint32_t kv_cached;          /* free blocks still holding a cached prefix */
+} ClSignals;
+
+/* What the router knows when it decides. */
+typedef struct {
+    guint n;
+    const uint32_t *outstanding; /* routed and not finished: router-local, always fresh */
+    const ClSignals *signals;    /* as last reported (or live when the interval is 0) */
+    const uint32_t *unseen;      /* routed since the signals were read */
+    const gboolean *eligible;    /* admission's filter; NULL: all */
+} ClView;
+
+typedef struct ClRouter ClRouter;
+
+/* A router for `n` replicas. kv_tokens[r] is replica r's KV capacity in
+ * tokens (the default size of its prefix index). */
+ClRouter *cl_router_new(const ClRouterSpec *spec, guint n, const uint64_t *kv_tokens, guint64 seed);
+void cl_router_free(ClRouter *rt); /* accepts NULL */
+/* Whether the policy reads reported signals (so they must be kept). */
+gboolean cl_router_uses_signals(const ClRouter *rt);
+/* Picks an eligible replica for w; -1 when none is eligible. When `scores`
+ * is not NULL it receives each replica's score under the policy (NAN for
+ * none: ineligible, or a policy without scores). */
+int cl_router_pick(ClRouter *rt, const WlRequest *w, const ClView *v, double *scores);
+/* Tells the router that w went to `replica` (after cl_router_pick on w). */
+void cl_router_commit(ClRouter *rt, const WlRequest *w, guint replica);
+/* The router's prefix index, NULL when the policy keeps none (tests). */
+const ClPrefixIndex *cl_router_prefix_index(const ClRouter *rt);
+
+#endif /* CL_INTERNAL_H */

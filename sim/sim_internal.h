@@ -1,0 +1,74 @@
+/*
+ * sim_internal.h: the structures the replica engine, the recorder and the
+ * summary share inside sim/ (sim_engine.c, sim_recorder.c, sim_summary.c).
+ * Nothing outside sim/ includes it.
+ */
+#ifndef SIM_INTERNAL_H
+#define SIM_INTERNAL_H
+
+#include "sim_engine.h"
+
+/* A request in flight on a replica. */
+typedef struct SimReq {
+    SchedRequest sr;        /* first member: a SchedRequest* is a SimReq* */
+    SimTime arrival;        /* at the front door of the run */
+    SimTime first_sched;
+    SimTime first_token;
+    SimTime last_token;
+    SimTime itl_max;
+    uint16_t class_id;
+    gboolean was_scheduled;
+    struct SimReq *next_free;
+} SimReq;
+
+/* What a completed request leaves behind (48 bytes). */
+typedef struct {
+    SimTime arrival, queue, ttft, e2e; /* ns */
+    uint32_t input, output;
+    uint16_t class_id;
+    uint16_t preemptions;              /* saturated at 65535 */
+    uint32_t replica;
+} SimRecord;
+
+typedef struct {
+    uint64_t arrived, completed, rejected;
+    uint64_t preempted_requests, input_tokens, output_tokens;
+    SimHist *itl;
+} SimClassAcc;
+
+struct SimRecorder {
+    SimOutputs out;
+    SimTime ts_interval;        /* 0: a time-series row per step */
+    guint num_classes;
+    const char *const *class_names;
+    SimClassAcc *classes;
+    SimHist *itl_all;
+    uint64_t *itl_runs;         /* per class: tokens of this step whose ITL is its duration */
+    GArray *records;            /* SimRecord of completed requests, in completion order */
+};
+
+/* The replica's counters the summary reads. */
+typedef struct {
+    uint64_t arrived, completed, rejected, rejected_too_long, rejected_no_blocks;
+    uint64_t steps, sum_batch_reqs, sum_batch_tokens;
+    double kv_area;             /* used blocks x ns */
+    uint32_t kv_peak;
+    SimTime busy_ns;
+} SimReplicaCounters;
+
+const SimReplicaCounters *sim_replica_counters(const SimReplica *r);
+/* The request records of a replica's queues, for the summary. */
+const SimReq *sim_replica_waiting_req(const SimReplica *r, uint32_t i);
+const SimReq *sim_replica_running_req(const SimReplica *r, uint32_t i);
+const SimReq *sim_replica_deferred_req(const SimReplica *r, uint32_t i);
+
+/* Row writers (sim_recorder.c). */
+void sim_recorder_request_row(SimRecorder *rec, const SimReq *q, const char *status, gboolean done, int replica);
+/* Records a completed request (its record and class counters). */
+void sim_recorder_complete(SimRecorder *rec, const SimReq *q, guint replica);
+/* A replica turned a request away: class counter. */
+void sim_recorder_replica_reject(SimRecorder *rec, guint class_id);
+/* The class index of a workload request (0 when out of range). */
+guint sim_recorder_class(const SimRecorder *rec, const WlRequest *w);
+
+#endif /* SIM_INTERNAL_H */
