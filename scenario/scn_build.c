@@ -248,7 +248,8 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
             out->pools[i].name = g_strdup(p->name);
             out->pools[i].count = p->count;
             if (!ok) {
-                g_set_error(error, err->domain, err->code, "%s (%s): %s", path, p->name, err->message);
+                g_set_error(error, err->domain, err->code, "%s: %s (%s): %s", s->origin ? s->origin : "scenario",
+                            path, p->name, err->message);
                 g_error_free(err);
                 g_free(path);
                 goto fail;

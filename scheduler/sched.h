@@ -56,11 +56,13 @@ typedef enum {
 } SchedStatus;
 
 /* A request as the scheduler sees it. Visible because the hot path reads it;
- * fields marked read-only are the scheduler's to change. */
+ * fields marked read-only are the scheduler's to change. The fields every
+ * step reads and writes come last, together (24 bytes from offset 64), so
+ * that a caller who embeds the request first in a 64-byte-aligned record of
+ * its own and puts its per-step fields right after touches one cache line
+ * per request and step. */
 typedef struct SchedRequest {
     uint64_t id;                    /* unique; also seeds its block hashes */
-    uint32_t prompt_tokens;         /* >= 1 */
-    uint32_t max_output_tokens;     /* >= 1: the request finishes after this many */
     uint32_t prefix_group;          /* 0: none; requests of a group share their first ... */
     uint32_t shared_prefix_tokens;  /* ... shared_prefix_tokens prompt tokens */
     uint64_t session_id;            /* 0: none; turns of one conversation (see below) */
@@ -69,25 +71,31 @@ typedef struct SchedRequest {
     uint32_t session_prefix_branch; /* content branch of that prefix (the previous turn's) */
 
     /* read-only: */
-    uint32_t num_computed;          /* tokens whose KV is computed (or scheduled this step) */
-    uint32_t num_output;            /* tokens generated so far */
     uint32_t num_preemptions;
     uint32_t num_cached_tokens;     /* prefix-cache hit at first admission */
-    uint32_t scheduled_tokens;      /* tokens of the current step (0 when not scheduled) */
-    uint8_t status;                 /* SchedStatus */
-    uint8_t step_flags;             /* SCHED_EMITTED | ... after sched_finish_step */
     gboolean ever_scheduled;
-    uint32_t *blocks;               /* block ids, in token order */
     uint32_t num_blocks;
+    uint32_t *blocks;               /* block ids, in token order */
     uint32_t cap_blocks;
     uint32_t num_hashed_blocks;     /* leading blocks registered in the prefix cache */
     uint32_t num_prev_blocks;       /* blocks held before its last preemption (their ids
                                        stay in `blocks` until it is admitted again) */
+    uint32_t pad_;
+
+    void *user;                     /* the caller's data */
+
+    /* every step: */
+    uint32_t prompt_tokens;         /* >= 1 */
+    uint32_t max_output_tokens;     /* >= 1: the request finishes after this many */
+    /* read-only: */
+    uint32_t num_computed;          /* tokens whose KV is computed (or scheduled this step) */
+    uint32_t num_output;            /* tokens generated so far */
+    uint32_t scheduled_tokens;      /* tokens of the current step (0 when not scheduled) */
     uint32_t alloc_limit;           /* computed tokens the request can reach without the
                                        allocator: the end of its last block, or (with prefix
                                        caching) the end of its first unregistered full block */
-
-    void *user;                     /* the caller's data */
+    uint8_t status;                 /* SchedStatus */
+    uint8_t step_flags;             /* SCHED_EMITTED | ... after sched_finish_step */
 } SchedRequest;
 
 /* step_flags after sched_finish_step(): */

@@ -49,7 +49,7 @@ struct SimReplica {
 static SimReq *req_alloc(SimReplica *r)
 {
     if (!r->free_list) {
-        SimReq *chunk = g_new0(SimReq, REQ_CHUNK);
+        SimReq *chunk = g_aligned_alloc0(REQ_CHUNK, sizeof(SimReq), _Alignof(SimReq));
         g_ptr_array_add(r->chunks, chunk);
         for (int i = REQ_CHUNK - 1; i >= 0; i--) {
             chunk[i].next_free = r->free_list;
@@ -97,7 +97,7 @@ void sim_replica_free(SimReplica *r)
         SimReq *chunk = g_ptr_array_index(r->chunks, i);
         for (int k = 0; k < REQ_CHUNK; k++)
             g_free(chunk[k].sr.blocks);
-        g_free(chunk);
+        g_aligned_free(chunk);
     }
     g_ptr_array_free(r->chunks, TRUE);
     g_ptr_array_free(r->deferred, TRUE);
@@ -178,7 +178,7 @@ static gboolean start_step(SimReplica *r, SimTime now, GError **error)
     }
     /* admitted requests come after the running ones */
     for (uint32_t i = st->num_reqs - st->num_admitted; i < st->num_reqs; i++) {
-        SimReq *q = st->reqs[i]->user;
+        SimReq *q = (SimReq *)st->reqs[i];
         if (!q->was_scheduled) {
             q->was_scheduled = TRUE;
             q->first_sched = now;
@@ -259,7 +259,7 @@ gboolean sim_replica_end_step(SimReplica *r, GError **error)
     uint64_t *runs = rec->itl_runs;
     memset(runs, 0, rec->num_classes * sizeof *runs);
     for (uint32_t i = 0; i < st->num_reqs; i++) {
-        SimReq *q = st->reqs[i]->user;
+        SimReq *q = (SimReq *)st->reqs[i]; /* sr is the first member */
         uint8_t fl = q->sr.step_flags;
         if (!(fl & SCHED_EMITTED))
             continue;

@@ -8,16 +8,21 @@
 
 #include "sim_engine.h"
 
-/* A request in flight on a replica. */
+/* A request in flight on a replica. Aligned to a cache line: the
+ * scheduler's per-step fields (the end of SchedRequest) and the engine's
+ * (right after it) share the record's second line, so a step touches one
+ * line per request. */
 typedef struct SimReq {
-    SchedRequest sr;        /* first member: a SchedRequest* is a SimReq* */
-    SimTime arrival;        /* at the front door of the run */
-    SimTime first_sched;
-    SimTime first_token;
+    _Alignas(64) SchedRequest sr; /* first member: a SchedRequest* is a SimReq* */
+    /* every step: */
     SimTime last_token;
     SimTime itl_max;
     uint16_t class_id;
-    gboolean was_scheduled;
+    uint8_t was_scheduled;
+    SimTime first_token;
+    /* once: */
+    SimTime arrival;        /* at the front door of the run */
+    SimTime first_sched;
     struct SimReq *next_free;
 } SimReq;
 

@@ -384,7 +384,9 @@ static const char *const metrics_before_stats[] = {
 static const char *const metrics_after_stats[] = {"kv_usage_mean", "kv_usage_peak", "batch_size_mean",
                                                   "batch_tokens_mean", "busy_fraction", "queue_growth_ms",
                                                   "prefix_hit_tokens",
-                                                  "stopped_at_limit", NULL};
+                                                  "stopped_at_limit", "num_replicas", "router_policy",
+                                                  "imbalance", "jain_index", "prefix_hit_rate",
+                                                  "rejected_admission", NULL};
 static const char *const dry_run_metrics[] = {"num_gpu_blocks", "latency_backend", "latency_basis", NULL};
 
 static void add_metric_columns(GPtrArray *cols, gboolean dry_run)
@@ -728,8 +730,9 @@ static void fill_stats(Cell *c, const SimStats *st)
 }
 
 /* The metric cells of an ok row, in the order of add_metric_columns(). */
-static void fill_metrics(Cell *c, const SimSummary *sum, const ScnBuilt *b)
+static void fill_metrics(Cell *c, const ClResult *fleet, const ScnBuilt *b)
 {
+    const SimSummary *sum = fleet->summary;
     const SimClassSummary *a = &sum->all;
     guint i = 0;
     cell_number(&c[i++], (double)a->arrived);
@@ -771,6 +774,12 @@ static void fill_metrics(Cell *c, const SimSummary *sum, const ScnBuilt *b)
     cell_number(&c[i++], sum->queue_growth_ms);
     cell_number(&c[i++], (double)sum->prefix_hit_tokens);
     cell_set(&c[i++], CELL_LITERAL, sum->stopped_at_limit ? "true" : "false");
+    cell_number(&c[i++], (double)fleet->num_replicas);
+    cell_set(&c[i++], CELL_STRING, cl_router_policy_name(fleet->policy));
+    cell_number(&c[i++], fleet->imbalance);
+    cell_number(&c[i++], fleet->jain_index);
+    cell_number(&c[i++], fleet->prefix_hit_rate);
+    cell_number(&c[i++], (double)sum->rejected_admission);
     g_assert(i - after == G_N_ELEMENTS(metrics_after_stats) - 1);
 }
 
@@ -788,12 +797,12 @@ static void run_point(gpointer data, gpointer user)
     Row *r = st->rows[j];
     ScnBuilt built;
     GError *error = NULL;
-    SimSummary *sum = scn_run(st->scenarios[j], st->cache, NULL, &built, &error);
-    if (sum) {
+    ClResult *res = scn_run_fleet(st->scenarios[j], st->cache, NULL, &built, &error);
+    if (res) {
         row_set_status(st, r, NULL);
-        fill_metrics(&r->cells[st->first_metric], sum, &built);
+        fill_metrics(&r->cells[st->first_metric], res, &built);
         scn_built_clear(&built);
-        sim_summary_free(sum);
+        cl_result_free(res);
     } else {
         row_set_status(st, r, error ? error->message : "the simulation failed");
         g_clear_error(&error);
