@@ -15,13 +15,16 @@ static void print_table(FILE *out, const PlPlanResult *r)
     fprintf(out, "plan %s: %g requests/s of %s\nSLOs:", r->name, r->target_rate, r->workload ? r->workload : "");
     for (guint i = 0; i < r->num_slos; i++)
         fprintf(out, "%s %s", i ? "," : "", r->slos[i].label);
-    fprintf(out, "; sustained = SLOs met and the queue grows by <= %g ms and <= %g%% of elapsed time\n\n",
+    fprintf(out, "; sustained = SLOs met and the queue grows by <= %g ms and <= %g%% of elapsed time\n",
             r->max_queue_growth_ms, 100 * r->max_queue_growth_rate);
+    fprintf(out, "replicas: the smallest fleet simulated at the target load behind the %s router that sustains it "
+                 "(\"division\": target / one replica's rate)\n\n",
+            r->router ? r->router : "");
     int w = 28; /* the candidate column: as wide as the longest name, so none is cut */
     for (guint i = 0; i < r->num_candidates; i++)
         w = MAX(w, (int)strlen(r->candidates[i].name));
-    fprintf(out, "%4s  %-*s %12s  %-26s %8s %5s %10s %10s  %s\n", "rank", w, "candidate", "max req/s", "binding",
-            "replicas", "GPUs", "$/hour", "$/M tok", "step times");
+    fprintf(out, "%4s  %-*s %12s  %-26s %8s %8s %6s %5s %10s %10s  %s\n", "rank", w, "candidate", "max req/s",
+            "binding", "replicas", "division", "imbal", "GPUs", "$/hour", "$/M tok", "step times");
     /* ranks are 1..F for the F feasible candidates, 0 for the others */
     const PlCandidateResult **order = g_new0(const PlCandidateResult *, r->num_candidates);
     guint tail = r->num_candidates;
@@ -40,9 +43,11 @@ static void print_table(FILE *out, const PlPlanResult *r)
         }
         char rate[32];
         g_snprintf(rate, sizeof rate, "%s%.3g", c->max_rate_is_bound ? ">=" : "", c->max_rate);
-        fprintf(out, "%4u  %-*s %12s  %-26.26s %8u %5u %10.2f %10.3f  %s\n", c->rank, w, c->name, rate,
-                c->binding ? c->binding : "", c->replicas, c->gpus, c->cost_per_hour,
-                c->cost_per_million_output_tokens, c->latency_basis ? c->latency_basis : "");
+        const PlFleetTrial *fleet = pl_candidate_fleet(c);
+        double imbalance = fleet ? fleet->imbalance : NAN;
+        fprintf(out, "%4u  %-*s %12s  %-26.26s %8u %8u %6.3f %5u %10.2f %10.3f  %s\n", c->rank, w, c->name, rate,
+                c->binding ? c->binding : "", c->replicas, c->replicas_by_division, imbalance, c->gpus,
+                c->cost_per_hour, c->cost_per_million_output_tokens, c->latency_basis ? c->latency_basis : "");
     }
     g_free(order);
     if (r->recommended >= 0)
@@ -64,8 +69,9 @@ int cmd_plan(int argc, char **argv)
     ScnCache *cache = NULL; /* freed at out: (declared before any goto) */
     g_option_context_set_summary(ctx,
         "For each candidate deployment, finds by bisection the highest request rate one replica sustains\n"
-        "within the SLOs (and without a growing queue), then the replicas, GPUs and cost the target load\n"
-        "needs; ranks the candidates and writes a report (docs/planning.md).");
+        "within the SLOs (and without a growing queue), then by simulating fleets behind the router the\n"
+        "smallest number of replicas that sustains the target load, the GPUs and cost; ranks the\n"
+        "candidates and writes a report (docs/planning.md).");
     char *output_dir = NULL, *data_dir = NULL, *jobs_text = NULL;
     char **sets = NULL;
     guint jobs = 0;
@@ -121,10 +127,14 @@ int cmd_plan(int argc, char **argv)
     double wall = (g_get_monotonic_time() - t0) / 1e6;
     if (!quiet) {
         print_table(stdout, result);
-        guint sims = 0;
-        for (guint i = 0; i < result->num_candidates; i++)
+        guint sims = 0, fleets = 0;
+        for (guint i = 0; i < result->num_candidates; i++) {
             sims += result->candidates[i].evaluations;
-        fprintf(stderr, "\n%u simulations of %u requests in %.1f s of wall time\n", sims, result->num_requests, wall);
+            fleets += result->candidates[i].fleet_evaluations;
+        }
+        fprintf(stderr, "\n%u simulations of one replica (%u requests) and %u of fleets (%u requests per replica) in "
+                        "%.1f s of wall time\n",
+                sims, result->num_requests, fleets, result->num_requests, wall);
     }
     if (output_dir) {
         if (!pl_report_write(result, output_dir, &error)) {

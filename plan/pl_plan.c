@@ -141,6 +141,13 @@ double pl_slo_value(const PlSlo *slo, const SimSummary *sum)
 
 /* ---------------------------------------------------------------- result -- */
 
+const PlFleetTrial *pl_candidate_fleet(const PlCandidateResult *c)
+{
+    if (!c->trials || c->chosen_trial < 0 || (guint)c->chosen_trial >= c->num_trials)
+        return NULL;
+    return &c->trials[c->chosen_trial];
+}
+
 void pl_plan_result_free(PlPlanResult *r)
 {
     if (!r)
@@ -161,8 +168,11 @@ void pl_plan_result_free(PlPlanResult *r)
         g_free(c->curve);
         g_free(c->verdict);
         g_free(c->latency_basis);
+        g_free(c->router);
+        g_free(c->trials);
     }
     g_free(r->candidates);
+    g_free(r->router);
     g_free(r);
 }
 
@@ -328,10 +338,10 @@ PlPlanSpec *pl_plan_spec_parse_with(const char *text, const char *origin, const 
                                     const char *const *sets, GError **error)
 {
     static const char *const keys[] = {"name", "description", "base", "target_rate", "slos", "candidates",
-                                       "prices", "search", NULL};
+                                       "prices", "search", "router", NULL};
     static const char *const search_keys[] = {"min_rate", "max_rate", "tolerance", "num_requests",
                                               "max_queue_growth_ms", "max_queue_growth_rate", "curve_points",
-                                              "seed", NULL};
+                                              "seed", "max_replicas", NULL};
     cJSON *root = scn_json_parse(text, origin, error);
     if (!root)
         return NULL;
@@ -349,6 +359,7 @@ PlPlanSpec *pl_plan_spec_parse_with(const char *text, const char *origin, const 
     p->max_queue_growth_ms = 500;
     p->max_queue_growth_rate = 0.02;
     p->curve_points = 9;
+    p->max_replicas = 1000;
     if (!scn_json_check_keys(root, "", keys, origin, error))
         goto fail;
     if (!scn_json_get_string(root, "name", "", origin, &p->name, error) ||
@@ -384,6 +395,35 @@ PlPlanSpec *pl_plan_spec_parse_with(const char *text, const char *origin, const 
     }
     if (!p->base || !pl_set_apply_base(p->base, base_sets, origin, error))
         goto fail;
+    if (p->base->fleet.num_pools > 0) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                    "%s: base.fleet.pools: the plan sizes a fleet of one deployment per candidate; describe the "
+                    "deployment in the base and the candidates (use servesim sweep to compare mixed fleets)", origin);
+        goto fail;
+    }
+    /* "router": a policy name or a router object, over the base's */
+    const cJSON *router = cJSON_GetObjectItemCaseSensitive(root, "router");
+    if (router) {
+        cJSON *fleet = cJSON_CreateObject();
+        cJSON_AddItemReferenceToObject(fleet, "router", (cJSON *)router);
+        char *fleet_text = cJSON_PrintUnformatted(fleet);
+        cJSON_Delete(fleet);
+        /* over a fresh fleet: the base's admission, if any, stays */
+        ScnScenario *probe = scn_scenario_copy(p->base);
+        GError *err = NULL;
+        gboolean set = scn_scenario_set(probe, "fleet", fleet_text, origin, &err);
+        cJSON_free(fleet_text);
+        if (set) {
+            probe->fleet.admission = p->base->fleet.admission;
+            scn_scenario_free(p->base);
+            p->base = probe;
+        } else {
+            scn_scenario_free(probe);
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s", err->message);
+            g_error_free(err);
+            goto fail;
+        }
+    }
     if (!p->base->is_trace && p->base->workload.arrival.kind == WL_ARRIVAL_PIECEWISE) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
                     "%s: base.workload.arrival: a piecewise rate cannot be scaled by the search; use poisson, gamma "
@@ -419,7 +459,7 @@ PlPlanSpec *pl_plan_spec_parse_with(const char *text, const char *origin, const 
 
     const cJSON *search = cJSON_GetObjectItemCaseSensitive(root, "search");
     if (search) {
-        guint64 n = p->num_requests, pts = p->curve_points, seed = 0;
+        guint64 n = p->num_requests, pts = p->curve_points, seed = 0, maxr = p->max_replicas;
         if (!scn_json_check_keys(search, "search", search_keys, origin, error) ||
             !scn_json_get_double(search, "min_rate", "search", origin, 0, INFINITY, TRUE, &p->min_rate, error) ||
             !scn_json_get_double(search, "max_rate", "search", origin, 0, INFINITY, TRUE, &p->max_rate, error) ||
@@ -430,9 +470,11 @@ PlPlanSpec *pl_plan_spec_parse_with(const char *text, const char *origin, const 
             !scn_json_get_double(search, "max_queue_growth_rate", "search", origin, 0, INFINITY, TRUE,
                                  &p->max_queue_growth_rate, error) ||
             !scn_json_get_uint(search, "curve_points", "search", origin, 0, 50, &pts, error) ||
-            !scn_json_get_uint(search, "seed", "search", origin, 0, G_MAXUINT64, &seed, error))
+            !scn_json_get_uint(search, "seed", "search", origin, 0, G_MAXUINT64, &seed, error) ||
+            !scn_json_get_uint(search, "max_replicas", "search", origin, 1, 100000, &maxr, error))
             goto fail;
         p->num_requests = (guint)n;
+        p->max_replicas = (guint)maxr;
         p->curve_points = (guint)pts;
         if (cJSON_GetObjectItemCaseSensitive(search, "seed"))
             p->base->seed = seed;
@@ -588,6 +630,11 @@ static char *binding_of(const PlPlanSpec *p, const PlLoadPoint *pt)
     return g_strdup("none");
 }
 
+static void fleet_simulated(void *progress)
+{
+    report(progress, 0, 1);
+}
+
 static void run_candidate(gpointer data, gpointer user)
 {
     (void)user;
@@ -683,10 +730,30 @@ static void run_candidate(gpointer data, gpointer user)
             c->num_curve++;
         }
     }
+
+    /* the fleet: from the division's count, the smallest that sustains the target */
+    double div = ceil(p->target_rate / lo - 1e-9);
+    c->replicas_by_division = (guint)CLAMP(div, 1, G_MAXUINT32);
+    if (!pl_fleet_search(p, job->index, job->cache, c->replicas_by_division, c, fleet_simulated, job->progress, &why))
+        goto sim_error;
     return;
 sim_error:
     c->feasible = FALSE;
     c->error = why;
+}
+
+/* "8 replicas x TP2 behind round-robin (dividing by one replica's rate: 7)" (g_free). */
+static char *fleet_phrase(const PlCandidateResult *c)
+{
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "%u replica%s x TP%u behind %s", c->replicas, c->replicas == 1 ? "" : "s",
+                           c->tensor_parallel_size, c->router ? c->router : "the router");
+    if (c->replicas_by_division != c->replicas)
+        g_string_append_printf(s, "; dividing by one replica's rate gives %u", c->replicas_by_division);
+    const PlFleetTrial *t = pl_candidate_fleet(c);
+    if (t && c->replicas > 1)
+        g_string_append_printf(s, "; load imbalance %.2f", t->imbalance);
+    return g_string_free(s, FALSE);
 }
 
 /* The pool's function: a candidate, then its progress. */
@@ -734,6 +801,8 @@ PlPlanResult *pl_plan_run_with_progress(const PlPlanSpec *p, ScnCache *cache, gu
     r->max_queue_growth_ms = p->max_queue_growth_ms;
     r->max_queue_growth_rate = p->max_queue_growth_rate;
     r->num_requests = p->num_requests;
+    r->max_replicas = p->max_replicas;
+    r->router = g_strdup(cl_router_policy_name(p->base->fleet.router.policy));
     r->seed = p->base->seed;
     r->num_candidates = p->num_candidates;
     r->candidates = g_new0(PlCandidateResult, p->num_candidates);
@@ -748,6 +817,8 @@ PlPlanResult *pl_plan_run_with_progress(const PlPlanSpec *p, ScnCache *cache, gu
         c->model = g_strdup(s->model);
         c->tensor_parallel_size = s->tensor_parallel_size;
         c->price_per_gpu_hour = pl_plan_spec_price(p, s->hardware);
+        c->router = g_strdup(cl_router_policy_name(s->fleet.router.policy));
+        c->chosen_trial = -1;
         jobv[i] = (CandidateJob){.spec = p, .cache = cache, .index = i, .out = c, .progress = &prog};
     }
     if (jobs <= 1 || p->num_candidates == 1) {
@@ -782,9 +853,7 @@ PlPlanResult *pl_plan_run_with_progress(const PlPlanSpec *p, ScnCache *cache, gu
     GPtrArray *order = g_ptr_array_new();
     for (guint i = 0; i < r->num_candidates; i++) {
         PlCandidateResult *c = &r->candidates[i];
-        if (c->feasible && c->max_rate > 0) {
-            c->replicas = (guint)ceil(r->target_rate / c->max_rate - 1e-9);
-            c->replicas = MAX(c->replicas, 1);
+        if (c->feasible && c->max_rate > 0 && c->replicas > 0) {
             c->gpus = c->replicas * c->tensor_parallel_size;
             c->cost_per_hour = c->gpus * c->price_per_gpu_hour;
             double tokens_per_hour = r->target_rate * r->mean_output_tokens * 3600.0;
@@ -805,14 +874,15 @@ PlPlanResult *pl_plan_run_with_progress(const PlPlanSpec *p, ScnCache *cache, gu
             continue;
         }
         c->rank = k + 1;
+        char *fleet = fleet_phrase(c);
         if (!best) {
             best = c;
             r->recommended = (int)(c - r->candidates);
             c->verdict = g_strdup_printf(
-                "recommended: the lowest cost for %g requests/s, $%.2f/hour for %u GPUs (%u replica%s x TP%u); "
+                "recommended: the lowest cost for %g requests/s, $%.2f/hour for %u GPUs (%s); "
                 "one replica sustains %s%.3g requests/s, limited by %s",
-                r->target_rate, c->cost_per_hour, c->gpus, c->replicas, c->replicas == 1 ? "" : "s",
-                c->tensor_parallel_size, c->max_rate_is_bound ? ">= " : "", c->max_rate, c->binding);
+                r->target_rate, c->cost_per_hour, c->gpus, fleet, c->max_rate_is_bound ? ">= " : "", c->max_rate,
+                c->binding);
             if (!c->latency_measured) {
                 char *w = g_strdup_printf("%s. WARNING: its step times are %s (no tables measured on %s), an "
                                           "estimate: measure or calibrate on that GPU before buying",
@@ -822,19 +892,19 @@ PlPlanResult *pl_plan_run_with_progress(const PlPlanSpec *p, ScnCache *cache, gu
             }
         } else if (c->cost_per_hour - best->cost_per_hour < 0.005) {
             c->verdict = g_strdup_printf(
-                "costs the same as %s ($%.2f/hour, %u GPUs) but one replica sustains %s%.3g requests/s against %.3g "
-                "(limited by %s), so it needs %u replica%s x TP%u: less headroom per replica",
-                best->name, c->cost_per_hour, c->gpus, c->max_rate_is_bound ? ">= " : "", c->max_rate,
-                best->max_rate, c->binding, c->replicas, c->replicas == 1 ? "" : "s", c->tensor_parallel_size);
+                "costs the same as %s ($%.2f/hour, %u GPUs: %s) but one replica sustains %s%.3g requests/s against "
+                "%.3g (limited by %s): less headroom per replica",
+                best->name, c->cost_per_hour, c->gpus, fleet, c->max_rate_is_bound ? ">= " : "", c->max_rate,
+                best->max_rate, c->binding);
         } else {
             double extra = c->cost_per_hour - best->cost_per_hour;
             c->verdict = g_strdup_printf(
-                "costs $%.2f/hour more than %s (+%.0f%%): one replica sustains %s%.3g requests/s (limited by %s), "
-                "so it needs %u replica%s = %u GPUs",
-                extra, best->name, best->cost_per_hour > 0 ? 100.0 * extra / best->cost_per_hour : 0.0,
-                c->max_rate_is_bound ? ">= " : "", c->max_rate, c->binding, c->replicas,
-                c->replicas == 1 ? "" : "s", c->gpus);
+                "costs $%.2f/hour more than %s (+%.0f%%): %s = %u GPUs; one replica sustains %s%.3g requests/s "
+                "(limited by %s)",
+                extra, best->name, best->cost_per_hour > 0 ? 100.0 * extra / best->cost_per_hour : 0.0, fleet,
+                c->gpus, c->max_rate_is_bound ? ">= " : "", c->max_rate, c->binding);
         }
+        g_free(fleet);
     }
     g_ptr_array_free(order, TRUE);
     return r;

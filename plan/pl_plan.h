@@ -1,9 +1,12 @@
 /*
  * pl_plan.h: capacity planning. For each candidate deployment (hardware x
  * TP x engine settings x model), the highest request rate one replica
- * sustains within the SLOs, found by bisection; the replicas, GPUs and cost
- * a target load needs; latency and throughput curves against load; a ranked
- * table with a recommendation and the reason each other candidate lost.
+ * sustains within the SLOs, found by bisection; then the smallest fleet of
+ * such replicas, behind the chosen router, that sustains the target load,
+ * found by simulating fleets (a search over replica counts, not a division
+ * by one replica's rate); the GPUs and cost; latency and throughput curves
+ * against load; a ranked table with a recommendation and the reason each
+ * other candidate lost.
  *
  * "Sustains" means every SLO holds and the queue does not grow without
  * bound: SimSummary.queue_growth_ms and queue_growth_rate below the plan's
@@ -58,6 +61,20 @@ typedef struct {
     gboolean stable;
 } PlLoadPoint;
 
+/* One fleet simulated at the target load. */
+typedef struct {
+    guint replicas;
+    gboolean meets_slos, stable; /* sustained = both */
+    double slo_values[8];        /* fleet-wide, plan order */
+    double ttft_p99_ms, tpot_p99_ms;
+    double queue_growth_ms, queue_growth_rate;
+    double achieved_rate;
+    double imbalance;            /* max / mean requests per replica */
+    double jain_index;
+    double prefix_hit_rate;
+    guint num_requests;          /* simulated */
+} PlFleetTrial;
+
 typedef struct {
     char *name;                  /* e.g. "H100-SXM TP4" */
     char *hardware;
@@ -77,7 +94,13 @@ typedef struct {
     char *binding;               /* what fails just above max_rate: an SLO label or "queue growth" */
     guint evaluations;           /* simulations run by the bisection */
 
-    guint replicas;              /* for the target load */
+    guint replicas;              /* for the target load: the smallest sustaining fleet simulated */
+    guint replicas_by_division;  /* ceil(target / max_rate): what dividing by one replica's rate gives */
+    char *router;                /* the fleet's routing policy */
+    guint num_trials;
+    PlFleetTrial *trials;        /* the fleets simulated, by increasing replicas */
+    int chosen_trial;            /* the trial of `replicas`, -1 when none sustained */
+    guint fleet_evaluations;     /* fleet simulations run */
     guint gpus;
     double cost_per_hour;
     double cost_per_million_output_tokens;
@@ -100,12 +123,18 @@ typedef struct {
     double tolerance;            /* relative width of the final bisection bracket */
     double max_queue_growth_ms;
     double max_queue_growth_rate;
-    guint num_requests;          /* per simulation */
+    guint num_requests;          /* per simulation of one replica (a fleet of N gets N times as many) */
+    guint max_replicas;          /* the fleet search's limit */
+    char *router;                /* the routing policy of the fleets (from the plan's base) */
     guint64 seed;
     guint num_candidates;
     PlCandidateResult *candidates; /* in plan order */
     int recommended;             /* index, -1 when none is feasible */
 } PlPlanResult;
+
+/* The fleet a candidate's replica count comes from, or NULL (none sustained,
+ * or no fleet search ran). */
+const PlFleetTrial *pl_candidate_fleet(const PlCandidateResult *c);
 
 void pl_plan_result_free(PlPlanResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PlPlanResult, pl_plan_result_free)

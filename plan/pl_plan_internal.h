@@ -32,6 +32,7 @@ typedef struct {
     double max_queue_growth_ms;
     double max_queue_growth_rate;
     guint curve_points;
+    guint max_replicas;       /* the fleet search's limit */
 } PlPlanSpec;
 
 /* Reads a plan file (docs/planning.md). Errors name the file and the field. */
@@ -62,6 +63,16 @@ double pl_plan_spec_price(const PlPlanSpec *p, const char *hardware);
 
 /* An SLO object of a plan file. */
 gboolean pl_slo_from_json(const cJSON *o, const char *origin, const char *path, PlSlo *out, GError **error);
+
+/* The fleet search of one candidate (pl_fleet.c): the smallest number of
+ * replicas whose fleet, at the plan's target rate with the base's router,
+ * sustains it. Fills c->replicas, trials, chosen_trial; marks the candidate
+ * infeasible when no fleet up to max_replicas does. `start` is the first
+ * count tried (the division by one replica's rate). Returns FALSE with *why
+ * on a simulation error. `on_simulation(user)`, if given, is called after
+ * each fleet simulated (for progress). */
+gboolean pl_fleet_search(const PlPlanSpec *p, guint index, ScnCache *cache, guint start, PlCandidateResult *c,
+                         void (*on_simulation)(void *user), void *user, char **why);
 
 /* Runs the search for every candidate on `jobs` threads. Candidates that
  * cannot run, sustain no load or fail to simulate are marked infeasible with

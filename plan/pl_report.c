@@ -10,7 +10,7 @@
  * at the target load, then gives each candidate's latency and throughput
  * curves against the offered load with the SLO thresholds and the
  * sustainable rate marked. report.md says the same with tables in place of
- * charts; plan.json (schema "servesim.plan/1", via cJSON) holds every field
+ * charts; plan.json (schema "servesim.plan/2", via cJSON) holds every field
  * of the PlPlanResult.
  *
  * Every document is a function of the PlPlanResult alone: no clock, no host,
@@ -198,6 +198,11 @@ static char *fmt_sig(char *b, double v)
 }
 
 /* "$1,234.56"; below $1, three significant digits ("$0.0412"). */
+static char *fmt_fixed3(char *b, double v)
+{
+    return g_ascii_formatd(b, NUM_BUF, "%.3f", v);
+}
+
 static char *fmt_money(char *b, double v)
 {
     char t[NUM_BUF];
@@ -250,7 +255,7 @@ static guint total_evaluations(const Report *rp)
 {
     guint n = 0;
     for (guint i = 0; i < rp->r->num_candidates; i++)
-        n += rp->r->candidates[i].evaluations;
+        n += rp->r->candidates[i].evaluations + rp->r->candidates[i].fleet_evaluations;
     return n;
 }
 
@@ -295,9 +300,12 @@ static char *method_text(const Report *rp)
         "seed %" G_GUINT64_FORMAT ". The sustainable rate was found by bisection on the offered rate until the "
         "bracket (highest rate sustained, lowest rate not sustained) was within %s%% of its upper end; a rate "
         "counts as sustained when every SLO holds and the queueing delay grows by at most %s ms and %s%% of the "
-        "elapsed time. %u simulations in total.",
+        "elapsed time. Then whole fleets of that replica behind the %s router were simulated at the target load "
+        "(%u requests per replica), from the count that dividing the target by one replica's rate gives, down or "
+        "up to the smallest count that sustains it by the same rule. %u simulations in total.",
         r->num_requests, r->seed, fmt_sig(b1, r->tolerance * 100), fmt_sig(b2, r->max_queue_growth_ms),
-        fmt_sig(b3, 100 * r->max_queue_growth_rate), total_evaluations(rp));
+        fmt_sig(b3, 100 * r->max_queue_growth_rate), str_or(r->router, "chosen"), r->num_requests,
+        total_evaluations(rp));
 }
 
 /* "3 replicas x TP 4 = 12 GPUs" with the given times sign (g_free). */
@@ -336,9 +344,14 @@ static const Term terms[] = {
                          "grow without bound; \"≥\" marks a lower bound (the search stopped at its upper limit)."},
     {"Binding constraint", "what fails first just above the sustainable rate: an SLO, or queue growth (the server "
                            "cannot keep up)."},
-    {"Replica", "one copy of the model served by TP GPUs with tensor parallelism (TP); replicas share the load. "
-                "Replicas = the number needed so that each carries no more than its sustainable rate at the "
-                "target load; GPUs = replicas × TP."},
+    {"Replica", "one copy of the model served by TP GPUs with tensor parallelism (TP); replicas share the load "
+                "behind a router. Replicas = the smallest fleet that, simulated at the target load with that "
+                "router, meets the SLOs without a growing queue; GPUs = replicas × TP."},
+    {"By division", "the target load divided by one replica's sustainable rate, rounded up: the count a perfect "
+                    "router splitting the traffic into equal smooth shares would need. The simulated fleet can need "
+                    "more (bursts, uneven routing, stale load signals) or fewer (a round-robin share of a Poisson "
+                    "stream is smoother than the stream itself)."},
+    {"Imbalance", "max / mean requests per replica in the simulated fleet (1 = perfectly even)."},
     {"Cost", "$/hour = GPUs × price per GPU-hour; $ per million output tokens = $/hour divided by the output tokens "
              "produced in an hour at the target load."},
     {"TTFT, TPOT", "time to first token (arrival to first output token); time per output token after the first. "
@@ -554,6 +567,7 @@ static void html_table(GString *o, const Report *rp)
                        "<th scope=\"col\">Model</th>"
                        "<th scope=\"col\" class=\"n\">Max sustainable rate per replica (req/s)</th>"
                        "<th scope=\"col\">Binding constraint</th><th scope=\"col\" class=\"n\">Replicas</th>"
+                       "<th scope=\"col\" class=\"n\">By division</th><th scope=\"col\" class=\"n\">Imbalance</th>"
                        "<th scope=\"col\" class=\"n\">GPUs</th><th scope=\"col\" class=\"n\">$/GPU-hour</th>"
                        "<th scope=\"col\" class=\"n\">$/hour</th><th scope=\"col\" class=\"n\">$/M output tokens</th>"
                        "<th scope=\"col\">Verdict</th></tr></thead>\n<tbody>\n");
@@ -580,6 +594,8 @@ static void html_table(GString *o, const Report *rp)
             td(o, TRUE, fmt_max_rate(b, c, "≥ "));
             td(o, FALSE, str_or(c->binding, "–"));
             td_uint(o, c->replicas);
+            td_uint(o, c->replicas_by_division);
+            td(o, TRUE, pl_candidate_fleet(c) ? fmt_fixed3(b, pl_candidate_fleet(c)->imbalance) : "–");
             td_uint(o, c->gpus);
             td(o, TRUE, fmt_money(b, c->price_per_gpu_hour));
             td(o, TRUE, fmt_money(b, c->cost_per_hour));
@@ -588,6 +604,8 @@ static void html_table(GString *o, const Report *rp)
         } else {
             td(o, TRUE, "–");
             td(o, FALSE, str_or(c->binding, "–"));
+            td(o, TRUE, "–");
+            td(o, TRUE, c->replicas_by_division ? g_ascii_formatd(b, NUM_BUF, "%.0f", (double)c->replicas_by_division) : "–");
             td(o, TRUE, "–");
             td(o, TRUE, "–");
             td(o, TRUE, fmt_money(b, c->price_per_gpu_hour));
@@ -602,7 +620,7 @@ static void html_table(GString *o, const Report *rp)
         g_string_append(o, "</tr>\n");
     }
     if (r->num_candidates == 0)
-        g_string_append(o, "<tr><td colspan=\"13\">No candidates were given.</td></tr>\n");
+        g_string_append(o, "<tr><td colspan=\"15\">No candidates were given.</td></tr>\n");
     g_string_append(o, "</tbody>\n</table></div>\n</section>\n");
 }
 
@@ -857,6 +875,29 @@ static void html_curve_table(GString *o, const Report *rp, const PlCandidateResu
     g_ptr_array_free(cells, TRUE);
 }
 
+/* "behind round-robin: 3 replicas miss p99 TPOT (52.1 ms), 4 meet (p99 TTFT 812 ms, p99 TPOT 41.0 ms,
+ * imbalance 1.01); dividing by one replica's rate: 4" (g_free). */
+static char *trials_text(const Report *rp, const PlCandidateResult *c)
+{
+    char b1[NUM_BUF], b2[NUM_BUF], b3[NUM_BUF];
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "behind %s, at %s requests/s:", str_or(c->router, "the router"),
+                           fmt_sig(b1, rp->r->target_rate));
+    for (guint i = 0; i < c->num_trials; i++) {
+        const PlFleetTrial *t = &c->trials[i];
+        gboolean ok = t->meets_slos && t->stable;
+        gboolean one = t->replicas == 1;
+        g_string_append_printf(s, "%s %u replica%s %s (p99 TTFT %s ms, p99 TPOT %s ms, imbalance %s)",
+                               i ? ";" : "", t->replicas, one ? "" : "s",
+                               ok ? (one ? "sustains it" : "sustain it")
+                                  : !t->meets_slos ? (one ? "misses an SLO" : "miss an SLO")
+                                                   : (one ? "lets the queue grow" : "let the queue grow"),
+                               fmt_sig(b1, t->ttft_p99_ms), fmt_sig(b2, t->tpot_p99_ms), fmt_fixed3(b3, t->imbalance));
+    }
+    g_string_append_printf(s, "; dividing by one replica's rate gives %u", c->replicas_by_division);
+    return g_string_free(s, FALSE);
+}
+
 /* The facts of one candidate, as (term, text) pairs into `out` (g_free'd texts). */
 static void candidate_facts(const Report *rp, const PlCandidateResult *c, GPtrArray *out)
 {
@@ -896,6 +937,8 @@ static void candidate_facts(const Report *rp, const PlCandidateResult *c, GPtrAr
                                              c->evaluations == 1 ? "" : "s"));
     g_ptr_array_add(out, g_strdup("Binding constraint"));
     g_ptr_array_add(out, g_strdup(str_or(c->binding, "not recorded")));
+    g_ptr_array_add(out, g_strdup("Fleet search"));
+    g_ptr_array_add(out, trials_text(rp, c));
     g_ptr_array_add(out, g_strdup("At the target load"));
     char *reps = replicas_text(c, "×");
     double per_replica = c->replicas ? rp->r->target_rate / c->replicas : NAN;
@@ -1056,8 +1099,9 @@ static void md_table(GString *o, const Report *rp)
     const PlPlanResult *r = rp->r;
     char b[NUM_BUF];
     g_string_append(o, "| Rank | Candidate | Hardware | TP | Model | Max sustainable rate per replica (req/s) | "
-                       "Binding constraint | Replicas | GPUs | $/GPU-hour | $/hour | $/M output tokens | Verdict |\n"
-                       "|---:|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|---|\n");
+                       "Binding constraint | Replicas | By division | Imbalance | GPUs | $/GPU-hour | $/hour | "
+                       "$/M output tokens | Verdict |\n"
+                       "|---:|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (guint k = 0; k < r->num_candidates; k++) {
         const PlCandidateResult *c = &r->candidates[rp->order[k]];
         gboolean best = c == rp->best;
@@ -1077,7 +1121,9 @@ static void md_table(GString *o, const Report *rp)
             md(o, fmt_max_rate(b, c, "≥ "));
             g_string_append(o, " | ");
             md(o, str_or(c->binding, "–"));
-            g_string_append_printf(o, " | %u | %u | ", c->replicas, c->gpus);
+            g_string_append_printf(o, " | %u | %u | %s | %u | ", c->replicas, c->replicas_by_division,
+                                   pl_candidate_fleet(c) ? fmt_fixed3(b, pl_candidate_fleet(c)->imbalance) : "–",
+                                   c->gpus);
             md(o, fmt_money(b, c->price_per_gpu_hour));
             g_string_append(o, " | ");
             md(o, fmt_money(b, c->cost_per_hour));
@@ -1088,7 +1134,7 @@ static void md_table(GString *o, const Report *rp)
         } else {
             g_string_append(o, "– | ");
             md(o, str_or(c->binding, "–"));
-            g_string_append(o, " | – | – | ");
+            g_string_append(o, " | – | – | – | – | ");
             md(o, fmt_money(b, c->price_per_gpu_hour));
             g_string_append(o, " | – | – | **Infeasible:** ");
             char *why = infeasible_text(c);
@@ -1292,6 +1338,30 @@ static cJSON *json_candidate(const Report *rp, guint idx)
     json_str(o, "binding", c->binding);
     cJSON_AddNumberToObject(o, "evaluations", c->evaluations);
     cJSON_AddNumberToObject(o, "replicas", c->replicas);
+    cJSON_AddNumberToObject(o, "replicas_by_division", c->replicas_by_division);
+    json_str(o, "router", c->router);
+    cJSON_AddNumberToObject(o, "fleet_evaluations", c->fleet_evaluations);
+    cJSON *trials = cJSON_AddArrayToObject(o, "fleets");
+    for (guint i = 0; i < c->num_trials; i++) {
+        const PlFleetTrial *t = &c->trials[i];
+        cJSON *to = cJSON_CreateObject();
+        cJSON_AddNumberToObject(to, "replicas", t->replicas);
+        cJSON_AddNumberToObject(to, "num_requests", t->num_requests);
+        cJSON_AddBoolToObject(to, "sustained", t->meets_slos && t->stable);
+        cJSON_AddBoolToObject(to, "meets_slos", t->meets_slos);
+        cJSON_AddBoolToObject(to, "stable", t->stable);
+        json_num(to, "achieved_rate", t->achieved_rate);
+        json_num(to, "ttft_p99_ms", t->ttft_p99_ms);
+        json_num(to, "tpot_p99_ms", t->tpot_p99_ms);
+        json_num(to, "queue_growth_ms", t->queue_growth_ms);
+        json_num(to, "imbalance", t->imbalance);
+        json_num(to, "jain_index", t->jain_index);
+        json_num(to, "prefix_hit_rate", t->prefix_hit_rate);
+        cJSON *sv = cJSON_AddArrayToObject(to, "slo_values");
+        for (guint k = 0; k < rp->r->num_slos; k++)
+            cJSON_AddItemToArray(sv, cJSON_CreateNumber(t->slo_values[k]));
+        cJSON_AddItemToArray(trials, to);
+    }
     cJSON_AddNumberToObject(o, "gpus", c->gpus);
     json_num(o, "cost_per_hour", c->cost_per_hour);
     json_num(o, "cost_per_million_output_tokens", c->cost_per_million_output_tokens);
@@ -1309,7 +1379,7 @@ char *pl_report_json(const PlPlanResult *r)
     Report rp;
     report_init(&rp, r);
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "schema", "servesim.plan/1");
+    cJSON_AddStringToObject(root, "schema", "servesim.plan/2");
     json_str(root, "name", r->name);
     json_str(root, "description", r->description);
     json_str(root, "workload", r->workload);
@@ -1319,6 +1389,8 @@ char *pl_report_json(const PlPlanResult *r)
     json_num(root, "max_queue_growth_ms", r->max_queue_growth_ms);
     json_num(root, "max_queue_growth_rate", r->max_queue_growth_rate);
     cJSON_AddNumberToObject(root, "num_requests", r->num_requests);
+    cJSON_AddNumberToObject(root, "max_replicas", r->max_replicas);
+    json_str(root, "router", r->router);
     /* exact, even above 2^53 */
     char seed[32];
     g_snprintf(seed, sizeof seed, "%" G_GUINT64_FORMAT, r->seed);

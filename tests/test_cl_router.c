@@ -353,8 +353,6 @@ static void test_router_uses_scheduler_hash(void)
     CU_ASSERT_EQUAL(sched_request_block_hash(&a, 0, 64), sched_request_block_hash(&b, 0, 64));
     CU_ASSERT_EQUAL(sched_request_block_hash(&a, 1, 64), sched_request_block_hash(&b, 1, 64));
     CU_ASSERT(sched_request_block_hash(&a, 2, 64) != sched_request_block_hash(&b, 2, 64));
-    CU_ASSERT(sched_request_block_is_shared(&a, 1, 64));
-    CU_ASSERT(!sched_request_block_is_shared(&a, 2, 64));
 }
 
 static const SsTestCase index_cases[] = {

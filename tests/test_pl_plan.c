@@ -86,6 +86,12 @@ static void test_plan_parse_errors(void)
          "\"candidates\": [{}], \"prices\": {\"H100-SXM\": 2}, \"search\": {\"min_rate\": 5, \"max_rate\": 2}}",
          "min_rate (5) must be below max_rate (2)"},
         {"{\"base\": {}, \"target_rate\": 1, \"slo\": []}", "slo: unknown field (did you mean 'slos'?)"},
+        {"{\"base\": {\"fleet\": {\"pools\": [{\"count\": 2}]}}, \"target_rate\": 1}",
+         "base.fleet.pools: the plan sizes a fleet of one deployment"},
+        {"{\"base\": {}, \"target_rate\": 1, \"router\": \"closest\"}", "fleet.router: unknown router"},
+        {"{\"base\": {}, \"target_rate\": 1, \"slos\": [{\"metric\": \"ttft\", \"max_ms\": 1}], "
+         "\"candidates\": [{}], \"prices\": {\"H100-SXM\": 2}, \"search\": {\"max_replicas\": 0}}",
+         "search.max_replicas: expected"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         GError *error = NULL;
@@ -223,6 +229,70 @@ static void test_infeasible_and_replicas(void)
     g_free(text);
 }
 
+/* The fleet search: the count comes from simulated fleets, every fleet
+ * tried is recorded, the chosen one is the smallest that sustains the target
+ * and one fewer does not; with constant arrivals and round-robin the split
+ * is exact, so the count equals the division's. A router that cannot spread
+ * the load (prefix affinity, every request in one prefix group: all go to
+ * the replica that holds the prefix) sustains the target with no count. */
+static void test_fleet_search(void)
+{
+    g_autoptr(ScnCache) cache = scn_cache_new(ss_test_data_dir());
+    char *text = g_strdup_printf(
+        "{\"base\": %s, \"target_rate\": 500, \"router\": \"round-robin\", \"slos\": [{\"metric\": \"ttft\","
+        " \"percentile\": \"p99\", \"max_ms\": 1e6}], \"candidates\": [{\"name\": \"rr\"}, {\"name\": \"affinity\","
+        " \"router\": \"prefix-affinity\", \"workload\": {\"num_requests\": 300, \"arrival\": {\"process\":"
+        " \"constant\", \"rate\": 1}, \"classes\": [{\"name\": \"one-step\", \"share\": 1, \"input\": {\"dist\":"
+        " \"constant\", \"value\": 4}, \"output\": {\"dist\": \"constant\", \"value\": 1}, \"prefix\":"
+        " {\"groups\": 1, \"tokens\": 128}}]}}],"
+        " \"prices\": {\"H100-SXM\": 2}, \"search\": {\"min_rate\": 1, \"max_rate\": 2000, \"tolerance\": 0.02,"
+        " \"num_requests\": 300, \"max_queue_growth_ms\": 1e9, \"curve_points\": 0, \"max_replicas\": 12}}",
+        single_step_base);
+    GError *error = NULL;
+    PlPlanSpec *p = pl_plan_spec_parse(text, "plan.json", ".", &error);
+    if (!p)
+        fprintf(stderr, "\n  %s\n", error->message);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    PlPlanResult *r = pl_plan_run(p, cache, 2);
+    const PlCandidateResult *rr = &r->candidates[0], *aff = &r->candidates[1];
+    CU_ASSERT_STRING_EQUAL(r->router, "round-robin");
+    CU_ASSERT_STRING_EQUAL(rr->router, "round-robin");
+    CU_ASSERT_STRING_EQUAL(aff->router, "prefix-affinity");
+    CU_ASSERT_FATAL(rr->feasible);
+    CU_ASSERT_EQUAL(rr->replicas_by_division, (guint)ceil(500 / rr->max_rate - 1e-9));
+    CU_ASSERT_EQUAL(rr->replicas, rr->replicas_by_division);
+    const PlFleetTrial *chosen = pl_candidate_fleet(rr);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(chosen);
+    CU_ASSERT_EQUAL(chosen->replicas, rr->replicas);
+    CU_ASSERT(chosen->meets_slos && chosen->stable);
+    CU_ASSERT_DOUBLE_EQUAL(chosen->imbalance, 1.0, 0.01);
+    CU_ASSERT_EQUAL(chosen->num_requests, 300 * rr->replicas);
+    CU_ASSERT_EQUAL(rr->fleet_evaluations, rr->num_trials);
+    gboolean fewer_fails = FALSE;
+    for (guint i = 0; i < rr->num_trials; i++) {
+        if (i)
+            CU_ASSERT(rr->trials[i].replicas > rr->trials[i - 1].replicas);
+        if (rr->trials[i].replicas == rr->replicas - 1)
+            fewer_fails = !rr->trials[i].stable;
+        if (rr->trials[i].replicas < rr->replicas)
+            CU_ASSERT(!(rr->trials[i].meets_slos && rr->trials[i].stable));
+    }
+    CU_ASSERT(fewer_fails);
+    /* prefix affinity with one group: every fleet sends everything to one replica */
+    CU_ASSERT_FALSE(aff->feasible);
+    SS_ASSERT_CONTAINS(aff->error, "no fleet of up to 12 replicas sustains 500 requests/s");
+    CU_ASSERT(aff->num_trials >= 1);
+    CU_ASSERT_EQUAL(aff->trials[aff->num_trials - 1].replicas, 12);
+    CU_ASSERT_DOUBLE_EQUAL(aff->trials[aff->num_trials - 1].imbalance, 12.0, 1e-9);
+    char *json = pl_report_json(r);
+    SS_ASSERT_CONTAINS(json, "\"replicas_by_division\"");
+    SS_ASSERT_CONTAINS(json, "\"fleets\"");
+    g_free(json);
+    pl_plan_result_free(r);
+    pl_plan_spec_free(p);
+    g_free(text);
+}
+
 /* The same plan on 1 and on 2 threads gives the same bytes of plan.json. */
 static void test_thread_independence(void)
 {
@@ -279,6 +349,7 @@ static const SsTestCase cases[] = {
     {"plan file errors and grids", test_plan_parse_errors},
     {"bisection finds a known capacity", test_bisection_known_threshold},
     {"infeasible candidates and replicas", test_infeasible_and_replicas},
+    {"the fleet search: simulated counts, trials, a router that cannot spread", test_fleet_search},
     {"independent of the thread count", test_thread_independence},
     {"the example plan on the command line", test_example_plan_cli},
     {NULL, NULL},

@@ -64,6 +64,17 @@ static void fill_curve(PlCandidateResult *c, double max_rate, double ttft0, doub
 static void set_cost(const PlPlanResult *r, PlCandidateResult *c)
 {
     c->replicas = MAX((guint)ceil(r->target_rate / c->max_rate - 1e-9), 1);
+    /* the fleet search: one fleet below the division misses, the division's sustains */
+    c->replicas_by_division = c->replicas;
+    c->router = g_strdup("round-robin");
+    c->num_trials = 2;
+    c->trials = g_new0(PlFleetTrial, 2);
+    c->trials[0] = (PlFleetTrial){.replicas = c->replicas - 1, .meets_slos = FALSE, .stable = TRUE,
+                                  .ttft_p99_ms = 2400, .tpot_p99_ms = 38.5, .imbalance = 1.05};
+    c->trials[1] = (PlFleetTrial){.replicas = c->replicas, .meets_slos = TRUE, .stable = TRUE,
+                                  .ttft_p99_ms = 1200, .tpot_p99_ms = 31.25, .imbalance = 1.02};
+    c->chosen_trial = 1;
+    c->fleet_evaluations = 2;
     c->gpus = c->replicas * c->tensor_parallel_size;
     c->cost_per_hour = c->gpus * c->price_per_gpu_hour;
     c->cost_per_million_output_tokens = c->cost_per_hour / (r->target_rate * r->mean_output_tokens * 3600) * 1e6;
@@ -541,7 +552,7 @@ static void test_json(void)
     char *json = pl_report_json(r);
     cJSON *root = cJSON_Parse(json);
     CU_ASSERT_PTR_NOT_NULL_FATAL(root);
-    CU_ASSERT_STRING_EQUAL(str(root, "schema"), "servesim.plan/1");
+    CU_ASSERT_STRING_EQUAL(str(root, "schema"), "servesim.plan/2");
     CU_ASSERT_STRING_EQUAL(str(root, "name"), r->name);
     CU_ASSERT_STRING_EQUAL(str(root, "workload"), r->workload);
     CU_ASSERT_EQUAL(num(root, "target_rate"), 40);
@@ -570,6 +581,15 @@ static void test_json(void)
         CU_ASSERT_EQUAL(cJSON_IsTrue(cJSON_GetObjectItem(c, "feasible")), e->feasible);
         CU_ASSERT_EQUAL(num(c, "rank"), e->rank);
         CU_ASSERT_EQUAL(num(c, "replicas"), e->replicas);
+        CU_ASSERT_EQUAL(num(c, "replicas_by_division"), e->replicas_by_division);
+        const cJSON *fleets = cJSON_GetObjectItem(c, "fleets");
+        CU_ASSERT_EQUAL(cJSON_GetArraySize(fleets), (int)e->num_trials);
+        if (e->num_trials == 2) {
+            CU_ASSERT_EQUAL(num(cJSON_GetArrayItem(fleets, 1), "replicas"), e->replicas);
+            CU_ASSERT(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(fleets, 1), "sustained")));
+            CU_ASSERT(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(fleets, 0), "sustained")));
+            CU_ASSERT_STRING_EQUAL(str(c, "router"), "round-robin");
+        }
         CU_ASSERT_EQUAL(num(c, "gpus"), e->gpus);
         CU_ASSERT_EQUAL(num(c, "price_per_gpu_hour"), e->price_per_gpu_hour);
         CU_ASSERT_EQUAL(num(c, "evaluations"), e->evaluations);
@@ -610,9 +630,12 @@ static void test_markdown(void)
     SS_ASSERT_CONTAINS(mdtext, "**Deploy A\\&B \\<x>**: 2 replicas × TP 2 = 4 GPUs of H100-SXM, $9.96 per hour");
     SS_ASSERT_CONTAINS(mdtext, "| Rank | Candidate | Hardware | TP | Model | Max sustainable rate per replica");
     SS_ASSERT_CONTAINS(mdtext, "| 1 | **A\\&B \\<x>** (recommended) | H100-SXM | 2 | llama-3.1-8b | 22.5 | p99 TPOT "
-                               "<= 50 ms | 2 | 4 | $2.49 | $9.96 | $0.27 | recommended:");
+                               "<= 50 ms | 2 | 2 | 1.020 | 4 | $2.49 | $9.96 | $0.27 | recommended:");
     SS_ASSERT_CONTAINS(mdtext, "| 2 | H100-SXM TP1 | H100-SXM | 1 | llama-3.1-8b | 9.8 | p99 TTFT <= 2000 ms | 5 | 5 "
-                               "| $2.49 | $12.45 |");
+                               "| 1.020 | 5 | $2.49 | $12.45 |");
+    SS_ASSERT_CONTAINS(mdtext, "behind round-robin, at 40 requests/s: 4 replicas miss an SLO (p99 TTFT 2,400 ms, p99 "
+                               "TPOT 38.5 ms, imbalance 1.050); 5 replicas sustain it");
+    SS_ASSERT_CONTAINS(mdtext, "at 40 requests/s: 1 replica misses an SLO");
     SS_ASSERT_CONTAINS(mdtext, "| 3 | H200 TP8 | H200 | 8 | llama-3.1-8b | ≥ 50 |");
     SS_ASSERT_CONTAINS(mdtext, "| – | A100-40GB TP1 \"small\" (infeasible) | A100-40GB | 1 | llama-3.1-8b | – |");
     SS_ASSERT_CONTAINS(mdtext, "**Infeasible:** model does not fit");

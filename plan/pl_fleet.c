@@ -1,0 +1,179 @@
+/*
+ * pl_fleet.c: the fleet search of a capacity plan (pl_plan_internal.h).
+ *
+ * For a candidate whose one replica sustains some rate, the question the
+ * plan answers is how many replicas the target load needs. Dividing the
+ * target by one replica's sustainable rate assumes a perfect router and
+ * traffic that splits into smooth equal shares; a real router sees bursts,
+ * requests of very different sizes and (for most policies) stale load
+ * signals, and the tail latency of the whole fleet is what the SLOs bind.
+ * So the count is found by simulating whole fleets at the target rate:
+ *
+ *   1. start at the division's count n0 (a first guess only);
+ *   2. if n0 sustains the target, step down (n0 - 1, then bisection) to the
+ *      smallest count that still does; otherwise step up (n0 + 1, + 2, + 4,
+ *      ...) to the first count that does, then bisect the gap;
+ *   3. the answer is the smallest count seen to sustain the target; every
+ *      fleet simulated is kept (trials) for the report.
+ *
+ * A fleet of n replicas is simulated with n times the plan's requests per
+ * simulation, so each replica sees as many requests as in the one-replica
+ * search. "Sustains" is the one-replica rule applied fleet-wide: every SLO
+ * holds over all completed requests, the queue does not grow, nothing is
+ * rejected. The search assumes more replicas never make the fleet worse
+ * (the bisection relies on it); the trials show where that was tested.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "pl_plan_internal.h"
+#include "ss_error.h"
+
+#define MAX_FLEET_REQUESTS 20000000u
+
+static gboolean trial_sustained(const PlFleetTrial *t)
+{
+    return t->meets_slos && t->stable;
+}
+
+static gboolean simulate_fleet(const PlPlanSpec *p, guint index, ScnCache *cache, guint n, PlFleetTrial *t,
+                               char **why)
+{
+    ScnScenario *s = scn_scenario_copy(p->candidates[index].scenario);
+    char value[64];
+    GError *error = NULL;
+    g_ascii_dtostr(value, sizeof value, p->target_rate);
+    gboolean ok = scn_scenario_set(s, "rate", value, "plan", &error);
+    guint64 requests = MIN((guint64)p->num_requests * n, MAX_FLEET_REQUESTS);
+    g_snprintf(value, sizeof value, "%" G_GUINT64_FORMAT, requests);
+    ok = ok && scn_scenario_set(s, "num_requests", value, "plan", &error);
+    g_snprintf(value, sizeof value, "%u", n);
+    ok = ok && scn_scenario_set(s, "replicas", value, "plan", &error);
+    ClResult *res = ok ? scn_run_fleet(s, cache, NULL, NULL, &error) : NULL;
+    scn_scenario_free(s);
+    if (!res) {
+        *why = g_strdup_printf("a fleet of %u replicas: %s", n, error->message);
+        g_error_free(error);
+        return FALSE;
+    }
+    const SimSummary *sum = res->summary;
+    memset(t, 0, sizeof *t);
+    t->replicas = n;
+    t->num_requests = (guint)requests;
+    t->achieved_rate = sum->achieved_rate;
+    t->ttft_p99_ms = sum->all.ttft_ms.p99;
+    t->tpot_p99_ms = sum->all.tpot_ms.p99;
+    t->queue_growth_ms = sum->queue_growth_ms;
+    t->queue_growth_rate = sum->queue_growth_rate;
+    t->imbalance = res->imbalance;
+    t->jain_index = res->jain_index;
+    t->prefix_hit_rate = res->prefix_hit_rate;
+    t->meets_slos = sum->all.completed > 0;
+    for (guint i = 0; i < p->num_slos; i++) {
+        t->slo_values[i] = pl_slo_value(&p->slos[i], sum);
+        if (!(t->slo_values[i] <= p->slos[i].max_ms))
+            t->meets_slos = FALSE;
+    }
+    t->stable = sum->queue_growth_ms <= p->max_queue_growth_ms &&
+                sum->queue_growth_rate <= p->max_queue_growth_rate && sum->all.rejected == 0;
+    cl_result_free(res);
+    return TRUE;
+}
+
+static int cmp_trial(gconstpointer a, gconstpointer b)
+{
+    const PlFleetTrial *x = a, *y = b;
+    return x->replicas < y->replicas ? -1 : x->replicas > y->replicas;
+}
+
+/* What fails in a fleet trial: the SLO furthest over its limit, else queue growth. */
+static char *trial_binding(const PlPlanSpec *p, const PlFleetTrial *t)
+{
+    int worst = -1;
+    double worst_ratio = 1.0;
+    for (guint i = 0; i < p->num_slos; i++) {
+        double r = t->slo_values[i] / p->slos[i].max_ms;
+        if (!(r <= worst_ratio)) {
+            worst_ratio = isnan(r) ? INFINITY : r;
+            worst = (int)i;
+        }
+    }
+    if (worst >= 0)
+        return g_strdup(p->slos[worst].label);
+    return g_strdup("queue growth (throughput)");
+}
+
+typedef struct {
+    const PlPlanSpec *p;
+    guint index;
+    ScnCache *cache;
+    PlCandidateResult *c;
+    GArray *trials;
+    guint ok, fail;   /* smallest count seen sustaining, largest seen failing (0: none) */
+    void (*on_simulation)(void *user);
+    void *user;
+} Search;
+
+static gboolean try_count(Search *s, guint n, char **why)
+{
+    PlFleetTrial t;
+    if (!simulate_fleet(s->p, s->index, s->cache, n, &t, why))
+        return FALSE;
+    s->c->fleet_evaluations++;
+    if (s->on_simulation)
+        s->on_simulation(s->user);
+    g_array_append_val(s->trials, t);
+    if (trial_sustained(&t))
+        s->ok = n;
+    else
+        s->fail = n;
+    return TRUE;
+}
+
+gboolean pl_fleet_search(const PlPlanSpec *p, guint index, ScnCache *cache, guint start, PlCandidateResult *c,
+                         void (*on_simulation)(void *user), void *user, char **why)
+{
+    Search s = {.p = p,
+                .index = index,
+                .cache = cache,
+                .c = c,
+                .trials = g_array_new(FALSE, TRUE, sizeof(PlFleetTrial)),
+                .on_simulation = on_simulation,
+                .user = user};
+    guint max = MAX(p->max_replicas, 1);
+    guint n = CLAMP(start, 1, max);
+    gboolean good = try_count(&s, n, why);
+    if (good && s.ok) {
+        /* down: the division is usually close, so one less first */
+        if (n > 1)
+            good = try_count(&s, n - 1, why);
+    } else {
+        /* up, doubling the step, to the first sustaining count */
+        for (guint step = 1; good && !s.ok && s.fail < max; step *= 2)
+            good = try_count(&s, s.fail + step > max ? max : s.fail + step, why);
+    }
+    while (good && s.ok && s.ok - s.fail > 1)
+        good = try_count(&s, s.fail + (s.ok - s.fail) / 2, why);
+
+    g_array_sort(s.trials, cmp_trial);
+    c->num_trials = s.trials->len;
+    c->trials = (PlFleetTrial *)g_array_free(s.trials, FALSE);
+    c->chosen_trial = -1;
+    if (!good)
+        return FALSE;
+    if (!s.ok) {
+        const PlFleetTrial *last = &c->trials[c->num_trials - 1];
+        char *binding = trial_binding(p, last);
+        c->error = g_strdup_printf("no fleet of up to %u replicas sustains %g requests/s (%s with %u replicas)", max,
+                                   p->target_rate, binding, last->replicas);
+        g_free(c->binding);
+        c->binding = binding;
+        c->feasible = FALSE;
+        return TRUE;
+    }
+    c->replicas = s.ok;
+    for (guint i = 0; i < c->num_trials; i++)
+        if (c->trials[i].replicas == s.ok && trial_sustained(&c->trials[i]))
+            c->chosen_trial = (int)i;
+    return TRUE;
+}
