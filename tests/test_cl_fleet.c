@@ -62,7 +62,7 @@ static void step_hook(const SimStepInfo *info, void *user)
         h->failures++;
     else
         h->last_end[info->replica] = info->end;
-    uint64_t in_flight = sched_num_running(info->sched) + sched_num_waiting(info->sched);
+    uint64_t in_flight = sched_num_running(info->sched) + sched_num_waiting(info->sched) + info->deferred;
     if (info->arrived != info->completed + info->rejected + in_flight)
         h->failures++;
     const SchedKvPool *pool = sched_kv_pool(info->sched);
