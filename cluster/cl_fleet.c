@@ -422,8 +422,9 @@ static gboolean fleet_init(Fleet *f, const ClConfig *cfg, GError **error)
     f->cfg = cfg;
     for (guint p = 0; p < cfg->num_pools; p++)
         f->n += cfg->pools[p].count;
-    if (f->n == 0) {
-        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "a fleet needs at least one replica");
+    if (f->n == 0 || f->n > SIM_MAX_REPLICAS) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "a fleet needs from 1 to %u replicas, got %u", SIM_MAX_REPLICAS,
+                    f->n);
         return FALSE;
     }
     if (!cl_router_spec_validate(&cfg->router, NULL, error))

@@ -104,7 +104,7 @@ static gboolean parse_pool(ScnScenario *s, const cJSON *o, const char *origin, g
     if (!scn_json_check_keys(o, path, pool_keys, origin, error) ||
         !scn_json_get_string(o, "name", path, origin, &out->name, error) ||
         !scn_json_get_string(o, "hardware", path, origin, &out->hardware, error) ||
-        !scn_json_get_uint(o, "count", path, origin, 1, 100000, &count, error))
+        !scn_json_get_uint(o, "count", path, origin, 1, SIM_MAX_REPLICAS, &count, error))
         goto out;
     if (!cJSON_GetObjectItemCaseSensitive(o, "count")) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s.count: missing (the pool's number of replicas)", origin,
@@ -283,7 +283,7 @@ gboolean scn_fleet_apply(ScnScenario *s, const cJSON *fleet, const char *origin,
     gboolean ok = FALSE;
     if (reps) {
         guint n = f.replicas;
-        if (!get_guint(fleet, "replicas", "fleet", origin, 1, 100000, &n, error))
+        if (!get_guint(fleet, "replicas", "fleet", origin, 1, SIM_MAX_REPLICAS, &n, error))
             goto out;
         if (f.num_pools > 1) {
             g_set_error(error, SS_ERROR, SS_ERROR_INPUT,

@@ -483,14 +483,42 @@ const SchedStep *sched_schedule(SchedScheduler *s)
     batch_desc_clear(&st->batch);
     uint32_t budget = s->cfg.max_num_batched_tokens;
 
-    /* running requests, in admission order */
+    /* running requests, in admission order. A decode that needs no new
+     * block (most of them) takes the fast path: its entry is written here
+     * and the batch totals are kept in locals, added once after the loop */
     uint32_t i = 0;
+    uint32_t k = 0;                /* st->num_reqs while on the fast path */
+    uint32_t fast = 0;             /* entries written by the fast path */
+    uint64_t fast_kv = 0;          /* their cached_tokens + 1 */
+    uint32_t fast_kv_max = 0;
+    SchedRequest **reqs = st->reqs;
+    BatchEntry *entries = st->batch.entries;
     while (i < s->num_running && budget > 0) {
         SchedRequest *r = s->running[i];
         /* a decode takes one token: within the budget (> 0), the threshold
          * (0 or >= 1) and max_model_len (requests that could pass it are
          * rejected at arrival), so no cap applies */
-        uint32_t n = sched_request_num_tokens(r) - r->num_computed;
+        uint32_t computed = r->num_computed;
+        uint32_t n = sched_request_num_tokens(r) - computed;
+        if (n == 1 && computed + 1 <= r->alloc_limit) {
+            /* step_add + batch_desc_push for one token, which always
+             * reaches the request's tokens and so samples one */
+            r->num_computed = computed + 1;
+            r->scheduled_tokens = 1;
+            r->step_flags = 0;
+            reqs[k] = r;
+            entries[k] = (BatchEntry){.new_tokens = 1, .cached_tokens = computed, .emits_token = true};
+            k++;
+            fast++;
+            fast_kv += (uint64_t)computed + 1;
+            if (computed + 1 > fast_kv_max)
+                fast_kv_max = computed + 1;
+            budget--;
+            i++;
+            continue;
+        }
+        st->num_reqs = k;
+        st->batch.num_entries = k;
         if (n != 1)
             n = cap_tokens(s, r, r->num_computed, budget);
         if (n == 0) {
@@ -512,9 +540,19 @@ const SchedStep *sched_schedule(SchedScheduler *s)
         if (!scheduled)
             break;
         step_add(s, r, n);
+        k = st->num_reqs;
         budget -= n;
         i++;
     }
+    st->num_reqs = k;
+    BatchDesc *b = &st->batch;
+    b->num_entries = k;
+    b->total_tokens += fast;
+    b->num_decode += fast;
+    b->num_sampled += fast;
+    b->decode_kv_tokens += fast_kv;
+    if (fast_kv_max > b->decode_kv_max)
+        b->decode_kv_max = fast_kv_max;
 
     /* waiting requests, FCFS, only in a step without preemption */
     if (st->num_preempted == 0) {

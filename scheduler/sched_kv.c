@@ -19,11 +19,11 @@
  * off the free list ("touch").
  *
  * The hash map is open addressing with linear probing and backward-shift
- * deletion (no tombstones), sized to at least twice its keys (it starts at
- * twice the blocks, which first keys never exceed, and doubles when aliases
- * would fill it past half): O(1) expected per lookup, insert and eviction.
- * Memory: about 62 bytes per block (the map 32 of them), up to 94 when
- * aliases have doubled the map.
+ * deletion (no tombstones), kept at most half full: it starts at 1024 slots
+ * and doubles as keys enter it (shared blocks, sessions' blocks, aliases), so
+ * a pool without shared content keeps it small. O(1) expected per lookup,
+ * insert and eviction (amortised over the doublings). Memory: about 30 bytes
+ * per block, plus 16 bytes per map slot (at most 4 slots per block).
  *
  * The pool is internal to the scheduler (sched_kv.h); its counters are
  * public through sched.h.
@@ -168,8 +168,7 @@ static void map_grow(SchedKvPool *p)
 }
 
 /* Inserts key -> val unless the key is present; returns whether it inserted.
- * Keeps the load at most one half (first keys alone never pass it: the map
- * starts at twice the blocks; aliases may make it grow). */
+ * Keeps the load at most one half, doubling the map when needed. */
 static gboolean map_insert_new(SchedKvPool *p, uint64_t key, uint32_t val)
 {
     if (p->map_count >= p->map_limit) {
@@ -235,9 +234,7 @@ SchedKvPool *sched_kv_pool_new(uint32_t num_blocks, uint32_t block_size, gboolea
     for (uint32_t b = 0; b < num_blocks; b++)
         free_list_append(p, b);
     if (enable_caching) {
-        uint32_t cap = 16;
-        while (cap < 2u * num_blocks)
-            cap <<= 1;
+        uint32_t cap = 1024;
         p->map = g_new0(MapSlot, cap);
         p->map_mask = cap - 1;
         p->map_limit = cap / 2;

@@ -72,7 +72,7 @@ static void req_recycle(SimReplica *r, SimReq *q)
 
 SimReplica *sim_replica_new(const SimReplicaConfig *cfg, GError **error)
 {
-    g_return_val_if_fail(cfg && cfg->latency && cfg->recorder, NULL);
+    g_return_val_if_fail(cfg && cfg->latency && cfg->recorder && cfg->index < SIM_MAX_REPLICAS, NULL);
     SchedScheduler *sched = sched_new(&cfg->sched, error);
     if (!sched)
         return NULL;

@@ -12,7 +12,7 @@
  * A replica never sees another replica.
  *
  * A SimRecorder is the metrics sink of one run, shared by its replicas (one
- * thread): a 48-byte record per completed request (for exact percentiles,
+ * thread): a 40-byte record per completed request (for exact percentiles,
  * tagged with its replica), the inter-token latency histograms, per-class
  * counters, and the per-request, time-series and ITL CSV writers. A summary
  * (SimSummary) is computed from a recorder and its replicas.
@@ -40,6 +40,9 @@
 
 typedef struct SimRecorder SimRecorder;
 typedef struct SimReplica SimReplica;
+
+/* The most replicas one run may have (a record keeps its replica in 16 bits). */
+#define SIM_MAX_REPLICAS 65535u
 
 /* ------------------------------------------------------------ recorder -- */
 

@@ -183,11 +183,9 @@ void sim_recorder_complete(SimRecorder *rec, const SimReq *q, guint replica)
         .queue = q->first_sched - q->arrival,
         .ttft = q->first_token - q->arrival,
         .e2e = q->last_token - q->arrival,
-        .input = q->sr.prompt_tokens,
         .output = q->sr.max_output_tokens,
         .class_id = q->class_id,
-        .preemptions = (uint16_t)MIN(q->sr.num_preemptions, 65535u),
-        .replica = replica,
+        .replica = (uint16_t)replica,
     };
     g_array_append_val(rec->records, r);
     sim_recorder_request_row(rec, q, "completed", TRUE, (int)replica);

@@ -111,8 +111,9 @@ static double queue_growth_ms(const SimRecorder *rec, SimReplica *const *reps, g
     return sum[3] / cnt[3] - sum[1] / cnt[1];
 }
 
-/* Per-replica latency statistics: the records bucketed by replica. */
-static void replica_latencies(const SimRecorder *rec, SimReplicaSummary *out, guint n)
+/* Per-replica latency statistics: the records bucketed by replica. `buf`
+ * holds at least as many doubles as there are records. */
+static void replica_latencies(const SimRecorder *rec, SimReplicaSummary *out, guint n, double *buf)
 {
     const SimRecord *r = (const SimRecord *)rec->records->data;
     guint len = rec->records->len;
@@ -127,7 +128,6 @@ static void replica_latencies(const SimRecorder *rec, SimReplicaSummary *out, gu
     for (guint i = 0; i < len; i++)
         if (r[i].replica < n)
             order[fill[r[i].replica]++] = i;
-    double *buf = g_new(double, MAX(len, 1));
     for (guint k = 0; k < n; k++) {
         size_t m = 0;
         for (guint j = start[k]; j < start[k + 1]; j++) {
@@ -141,7 +141,6 @@ static void replica_latencies(const SimRecorder *rec, SimReplicaSummary *out, gu
                 m++;
         sim_stats_compute(buf, m, &out[k].tpot_ms);
     }
-    g_free(buf);
     g_free(fill);
     g_free(order);
     g_free(start);
@@ -250,14 +249,13 @@ SimSummary *sim_summarise(SimRecorder *rec, SimReplica *const *reps, guint n, co
         cs->input_tokens_per_s = all->input_tokens_per_s;
         cs->output_tokens_per_s = all->output_tokens_per_s;
     }
-    g_free(buf);
     g_free(in_flight);
 
     /* per replica */
     s->num_replicas = n;
     s->replicas = g_new0(SimReplicaSummary, n);
     if (n > 1) {
-        replica_latencies(rec, s->replicas, n);
+        replica_latencies(rec, s->replicas, n, buf);
     } else { /* one replica: its figures are the run's */
         s->replicas[0].ttft_ms = all->ttft_ms;
         s->replicas[0].tpot_ms = all->tpot_ms;
@@ -288,6 +286,7 @@ SimSummary *sim_summarise(SimRecorder *rec, SimReplica *const *reps, guint n, co
         rs->steps = c->steps;
         rs->num_gpu_blocks = sim_replica_sched_config(reps[k])->num_gpu_blocks;
     }
+    g_free(buf);
     return s;
 }
 

@@ -344,7 +344,8 @@ static void test_policy_names(void)
 
 /* The router's blocks are the scheduler's: a block wholly inside a group's
  * shared prefix hashes the same for every request of the group, others
- * differ per request. */
+ * differ per request; a session turn's blocks inside the previous turn's
+ * tokens are that turn's. */
 static void test_router_uses_scheduler_hash(void)
 {
     SchedRequest a, b;
@@ -353,6 +354,14 @@ static void test_router_uses_scheduler_hash(void)
     CU_ASSERT_EQUAL(sched_request_block_hash(&a, 0, 64), sched_request_block_hash(&b, 0, 64));
     CU_ASSERT_EQUAL(sched_request_block_hash(&a, 1, 64), sched_request_block_hash(&b, 1, 64));
     CU_ASSERT(sched_request_block_hash(&a, 2, 64) != sched_request_block_hash(&b, 2, 64));
+    /* a session's next turn: its blocks inside the previous turn's tokens are that turn's */
+    SchedRequest t1, t2;
+    sched_request_init(&t1, 10, 300, 100, 0, 0);
+    sched_request_set_session(&t1, 5, 0, 0, 0);
+    sched_request_init(&t2, 11, 500, 100, 0, 0);
+    sched_request_set_session(&t2, 5, 399, 0, 0);
+    CU_ASSERT_EQUAL(sched_request_block_hash(&t1, 3, 64), sched_request_block_hash(&t2, 3, 64));
+    CU_ASSERT(sched_request_block_hash(&t1, 0, 64) != sched_request_block_hash(&a, 0, 64));
 }
 
 static const SsTestCase index_cases[] = {
