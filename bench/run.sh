@@ -1,7 +1,7 @@
 #!/bin/sh
 # Benchmarks: fixed workloads, each printing wall time, simulated requests per
 # second of wall time, and peak resident memory. Figures go to docs/performance.md.
-# Usage: bench/run.sh [--full]     (--full adds the 1,000,000-request run)
+# Usage: bench/run.sh [--full]     (--full adds the 1,000,000-request runs: one server, and a fleet of 16)
 set -eu
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh
@@ -31,8 +31,13 @@ run "chat-mixed-200k" run bench/workloads/chat-mixed-200k.json
 run "chat-sessions-200k" run bench/workloads/chat-sessions-200k.json
 run "azure-conv replay" replay data/traces/azure-2023-conv.csv
 run "azure-code replay" replay data/traces/azure-2023-code.csv
+run "fleet 16x, 100k" run bench/workloads/fleet-16x-1m.json --num-requests 100000
+run "fleet 16x, 100k, rr" run bench/workloads/fleet-16x-1m.json --num-requests 100000 --router round-robin
+run "fleet 16x, 100k, least-out" run bench/workloads/fleet-16x-1m.json --num-requests 100000 --router least-outstanding
 if [ "${1:-}" = "--full" ]; then
   run "decode-1m" run bench/workloads/decode-1m.json
+  run "fleet 16x, 1m (weighted)" run bench/workloads/fleet-16x-1m.json
+  run "fleet 16x, 1m, least-out" run bench/workloads/fleet-16x-1m.json --router least-outstanding
 fi
 if [ -x build/bench/wl_stream_bench ]; then
   echo; echo "trace streaming (1,000,000 rows):"; build/bench/wl_stream_bench

@@ -73,14 +73,13 @@ typedef struct SchedRequest {
     /* read-only: */
     uint32_t num_preemptions;
     uint32_t num_cached_tokens;     /* prefix-cache hit at first admission */
-    gboolean ever_scheduled;
     uint32_t num_blocks;
-    uint32_t *blocks;               /* block ids, in token order */
     uint32_t cap_blocks;
+    uint32_t *blocks;               /* block ids, in token order */
     uint32_t num_hashed_blocks;     /* leading blocks registered in the prefix cache */
     uint32_t num_prev_blocks;       /* blocks held before its last preemption (their ids
                                        stay in `blocks` until it is admitted again) */
-    uint32_t pad_;
+    uint64_t own_hash_seed;         /* the first half of its own blocks' hash (sched_kv_hash_seed) */
 
     void *user;                     /* the caller's data */
 
@@ -96,6 +95,7 @@ typedef struct SchedRequest {
                                        caching) the end of its first unregistered full block */
     uint8_t status;                 /* SchedStatus */
     uint8_t step_flags;             /* SCHED_EMITTED | ... after sched_finish_step */
+    uint8_t ever_scheduled;         /* boolean */
 } SchedRequest;
 
 /* step_flags after sched_finish_step(): */

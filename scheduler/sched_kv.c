@@ -66,13 +66,11 @@ struct SchedKvPool {
     uint32_t map_limit; /* the most keys before the map grows: half its slots */
 };
 
-static inline uint64_t mix64(uint64_t x)
+#define mix64 sched_kv_mix64
+
+uint64_t sched_kv_hash_seed(uint64_t domain, uint64_t owner)
 {
-    /* splitmix64 finaliser: a bijection with good avalanche */
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
+    return mix64(mix64(domain) ^ owner);
 }
 
 uint64_t sched_kv_session_block_hash(uint64_t session, uint32_t branch, uint32_t index)
@@ -89,10 +87,7 @@ uint64_t sched_kv_block_hash(uint64_t domain, uint64_t owner, uint32_t index)
     /* sequential mixing: each step is a bijection of the state, so distinct
      * (owner, index) pairs collide only by a 64-bit accident (an XOR of
      * independent mixes would make (a, b) and (b', a') collide) */
-    uint64_t h = mix64(domain);
-    h = mix64(h ^ owner);
-    h = mix64(h ^ index);
-    return h ? h : 1; /* 0 means "no hash" */
+    return sched_kv_hash_block(sched_kv_hash_seed(domain, owner), index);
 }
 
 /* ------------------------------------------------------------- free list -- */

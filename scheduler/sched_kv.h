@@ -20,6 +20,24 @@ uint64_t sched_kv_block_hash(uint64_t domain, uint64_t owner, uint32_t index);
  * distinct from every sched_kv_block_hash but by a 64-bit accident. */
 uint64_t sched_kv_session_block_hash(uint64_t session, uint32_t branch, uint32_t index);
 
+/* splitmix64's finaliser: a bijection of 64-bit words with good avalanche. */
+static inline uint64_t sched_kv_mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* sched_kv_block_hash in two halves, for owners that hash many blocks:
+ * sched_kv_block_hash(d, o, i) == sched_kv_hash_block(sched_kv_hash_seed(d, o), i). */
+uint64_t sched_kv_hash_seed(uint64_t domain, uint64_t owner);
+static inline uint64_t sched_kv_hash_block(uint64_t seed, uint32_t index)
+{
+    uint64_t h = sched_kv_mix64(seed ^ index);
+    return h ? h : 1; /* 0 means "no hash" */
+}
+
 uint32_t sched_kv_pool_block_size(const SchedKvPool *pool);
 gboolean sched_kv_pool_caching(const SchedKvPool *pool);
 
