@@ -18,7 +18,11 @@
 #include "scn.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "scn_fleet.h"
 #include "ss_error.h"
@@ -291,23 +295,84 @@ gboolean scn_built_is_fleet(const ScnScenario *s, const ScnBuilt *b)
     return b->num_replicas > 1 || a->max_waiting_per_replica || a->max_waiting || a->rate_limit > 0;
 }
 
-static FILE *open_output(const char *path, GError **error)
+/* An output file written whole or not at all: a regular file (or a new
+ * one) is written under a temporary name in the same folder and renamed
+ * over the path only when the run succeeded; a device, pipe or symbolic link
+ * (/dev/stdout) is written through, since a rename would replace it. */
+typedef struct {
+    const char *path;
+    char *tmp;          /* NULL: written through */
+    FILE *f;
+} OutFile;
+
+static gboolean out_open(OutFile *o, const char *path, GError **error)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
+    o->path = path;
+    o->tmp = NULL;
+    GStatBuf st;
+    if (g_lstat(path, &st) != 0 || S_ISREG(st.st_mode)) {
+        static gint counter;
+        for (int attempt = 0; attempt < 100 && !o->tmp; attempt++) {
+            char *tmp = g_strdup_printf("%s.tmp-%d-%d", path, (int)getpid(), g_atomic_int_add(&counter, 1));
+            int fd = g_open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+            if (fd >= 0) {
+                o->f = fdopen(fd, "w");
+                o->tmp = tmp;
+                if (!o->f)
+                    close(fd);
+            } else {
+                int err = errno;
+                g_free(tmp);
+                if (err != EEXIST) {
+                    g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot write: %s", path, g_strerror(err));
+                    return FALSE;
+                }
+            }
+        }
+    } else {
+        o->f = fopen(path, "w");
+    }
+    if (!o->f) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot write: %s", path, g_strerror(errno));
-    return f;
+        if (o->tmp)
+            g_unlink(o->tmp);
+        g_clear_pointer(&o->tmp, g_free);
+        return FALSE;
+    }
+    return TRUE;
 }
 
-static gboolean close_output(FILE *f, const char *path, GError **error)
+/* Closes the file; FALSE (and the error, if none is set yet) when a write failed. */
+static gboolean out_finish(OutFile *o, GError **error)
 {
-    if (!f)
+    if (!o->f)
         return TRUE;
-    gboolean ok = !ferror(f);
-    if (fclose(f) != 0)
+    gboolean ok = !ferror(o->f);
+    int err = errno;
+    if (fclose(o->f) != 0) {
         ok = FALSE;
+        err = errno;
+    }
+    o->f = NULL;
     if (!ok && error && !*error)
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: write failed: %s", path, g_strerror(errno));
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: write failed: %s", o->path, g_strerror(err));
+    return ok;
+}
+
+/* Puts a finished file in place (keep) or removes what was written of it. */
+static gboolean out_commit(OutFile *o, gboolean keep, GError **error)
+{
+    gboolean ok = TRUE;
+    if (o->tmp) {
+        if (keep && g_rename(o->tmp, o->path) != 0) {
+            if (error && !*error)
+                g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot write: %s", o->path, g_strerror(errno));
+            ok = FALSE;
+        }
+        if (!keep || !ok)
+            g_unlink(o->tmp);
+        g_clear_pointer(&o->tmp, g_free);
+    }
     return ok;
 }
 
@@ -333,30 +398,33 @@ ClResult *scn_run_fleet(const ScnScenario *s, ScnCache *cache, const ScnOutputs 
         .fleet_rows = scn_built_is_fleet(s, &b),
     };
     ClResult *res = NULL;
+    OutFile files[4] = {{0}};
+    gboolean opened = TRUE;
     if (outputs) {
         if (outputs->progress)
             wl_source_set_progress(b.source, outputs->progress, outputs->progress_user, 8192);
         cfg.outputs.timeseries_interval_s = outputs->timeseries_interval_s;
-        if (outputs->requests_csv && !(cfg.outputs.requests_csv = open_output(outputs->requests_csv, error)))
-            goto out;
-        if (outputs->timeseries_csv && !(cfg.outputs.timeseries_csv = open_output(outputs->timeseries_csv, error)))
-            goto out;
-        if (outputs->itl_csv && !(cfg.outputs.itl_csv = open_output(outputs->itl_csv, error)))
-            goto out;
-        if (outputs->routing_csv && !(cfg.routing_csv = open_output(outputs->routing_csv, error)))
-            goto out;
+        const char *paths[4] = {outputs->requests_csv, outputs->timeseries_csv, outputs->itl_csv,
+                                outputs->routing_csv};
+        for (int i = 0; i < 4 && opened; i++)
+            if (paths[i])
+                opened = out_open(&files[i], paths[i], error);
+        cfg.outputs.requests_csv = files[0].f;
+        cfg.outputs.timeseries_csv = files[1].f;
+        cfg.outputs.itl_csv = files[2].f;
+        cfg.routing_csv = files[3].f;
     }
-    res = cl_run(&cfg, error);
-out:
-    if (outputs) {
-        gboolean ok = close_output(cfg.outputs.requests_csv, outputs->requests_csv, res ? error : NULL);
-        ok = close_output(cfg.outputs.timeseries_csv, outputs->timeseries_csv, res && ok ? error : NULL) && ok;
-        ok = close_output(cfg.outputs.itl_csv, outputs->itl_csv, res && ok ? error : NULL) && ok;
-        ok = close_output(cfg.routing_csv, outputs->routing_csv, res && ok ? error : NULL) && ok;
-        if (!ok && res) {
-            cl_result_free(res);
-            res = NULL;
-        }
+    if (opened)
+        res = cl_run(&cfg, error);
+    /* the outputs are kept only when the run and every write succeeded */
+    gboolean written = TRUE;
+    for (int i = 0; i < 4; i++)
+        written = out_finish(&files[i], res ? error : NULL) && written;
+    for (int i = 0; i < 4; i++)
+        written = out_commit(&files[i], res != NULL && written, res && written ? error : NULL) && written;
+    if (!written && res) {
+        cl_result_free(res);
+        res = NULL;
     }
     g_free(pools);
     if (res && built_out)

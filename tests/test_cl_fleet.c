@@ -556,6 +556,42 @@ static void test_sweep_of_fleets_threads(void)
     g_free(wl);
 }
 
+/* A run that fails midway (a bad trace row) writes none of its outputs:
+ * files that existed keep their content, and no temporary file is left. */
+static void test_outputs_whole_or_not_at_all(void)
+{
+    GString *trace = g_string_new("arrival_time_s,input_tokens,output_tokens\n");
+    for (int i = 0; i < 200; i++)
+        g_string_append_printf(trace, "%.3f,%d,%d\n", i * 0.05, 100 + i, 20);
+    g_string_append(trace, "10.5,-3,20\n");
+    char *tpath = ss_test_write_file("bad-trace.csv", trace->str);
+    g_string_free(trace, TRUE);
+    char *dir = ss_test_tmpdir();
+    char *req = g_build_filename(dir, "req.csv", NULL), *rt = g_build_filename(dir, "rt.csv", NULL);
+    CU_ASSERT(g_file_set_contents(req, "old content\n", -1, NULL));
+    const char *args[] = {"replay", tpath, "--data-parallel-size", "3", "--output-requests", req,
+                          "--output-routing", rt, "--quiet", NULL};
+    char *err = NULL;
+    CU_ASSERT_EQUAL(ss_test_run_servesim(args, NULL, &err), 3);
+    SS_ASSERT_CONTAINS(err, "bad-trace.csv");
+    char *text = NULL;
+    CU_ASSERT(g_file_get_contents(req, &text, NULL, NULL));
+    CU_ASSERT_STRING_EQUAL(text, "old content\n");
+    g_free(text);
+    CU_ASSERT_FALSE(g_file_test(rt, G_FILE_TEST_EXISTS));
+    GDir *d = g_dir_open(dir, 0, NULL);
+    guint files = 0;
+    for (const char *n; (n = g_dir_read_name(d));)
+        files++;
+    g_dir_close(d);
+    CU_ASSERT_EQUAL(files, 1); /* req.csv alone */
+    g_free(err);
+    g_free(req);
+    g_free(rt);
+    g_free(dir);
+    g_free(tpath);
+}
+
 static const SsTestCase conservation_cases[] = {
     {"every policy: invariants and accounting", test_conservation_every_policy},
     {"pools, to the end", test_conservation_pools_to_the_end},
@@ -575,6 +611,7 @@ static const SsTestCase output_cases[] = {
     {"same inputs, same bytes", test_same_bytes_twice},
     {"time series per replica, routing rows", test_outputs_of_a_fleet},
     {"a sweep of fleets: same bytes on 1 and 2 threads", test_sweep_of_fleets_threads},
+    {"outputs are written whole or not at all", test_outputs_whole_or_not_at_all},
     {NULL, NULL},
 };
 
