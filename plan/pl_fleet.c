@@ -177,3 +177,38 @@ gboolean pl_fleet_search(const PlPlanSpec *p, guint index, ScnCache *cache, guin
             c->chosen_trial = (int)i;
     return TRUE;
 }
+
+gboolean pl_fleet_apply_router(PlPlanSpec *p, const cJSON *router, GError **error)
+{
+    if (!router)
+        return TRUE;
+    cJSON *fleet = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(fleet, "router", (cJSON *)router);
+    char *fleet_text = cJSON_PrintUnformatted(fleet);
+    cJSON_Delete(fleet);
+    /* a fresh fleet with this router; the base's admission, if any, stays */
+    ScnScenario *probe = scn_scenario_copy(p->base);
+    gboolean set = scn_scenario_set(probe, "fleet", fleet_text, p->origin, error);
+    cJSON_free(fleet_text);
+    if (!set) {
+        scn_scenario_free(probe);
+        return FALSE;
+    }
+    probe->fleet.admission = p->base->fleet.admission;
+    scn_scenario_free(p->base);
+    p->base = probe;
+    return TRUE;
+}
+
+char *pl_fleet_phrase(const PlCandidateResult *c)
+{
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "%u replica%s x TP%u behind %s", c->replicas, c->replicas == 1 ? "" : "s",
+                           c->tensor_parallel_size, c->router ? c->router : "the router");
+    if (c->replicas_by_division != c->replicas)
+        g_string_append_printf(s, "; dividing by one replica's rate gives %u", c->replicas_by_division);
+    const PlFleetTrial *t = pl_candidate_fleet(c);
+    if (t && c->replicas > 1)
+        g_string_append_printf(s, "; load imbalance %.2f", t->imbalance);
+    return g_string_free(s, FALSE);
+}

@@ -401,29 +401,8 @@ PlPlanSpec *pl_plan_spec_parse_with(const char *text, const char *origin, const 
                     "deployment in the base and the candidates (use servesim sweep to compare mixed fleets)", origin);
         goto fail;
     }
-    /* "router": a policy name or a router object, over the base's */
-    const cJSON *router = cJSON_GetObjectItemCaseSensitive(root, "router");
-    if (router) {
-        cJSON *fleet = cJSON_CreateObject();
-        cJSON_AddItemReferenceToObject(fleet, "router", (cJSON *)router);
-        char *fleet_text = cJSON_PrintUnformatted(fleet);
-        cJSON_Delete(fleet);
-        /* over a fresh fleet: the base's admission, if any, stays */
-        ScnScenario *probe = scn_scenario_copy(p->base);
-        GError *err = NULL;
-        gboolean set = scn_scenario_set(probe, "fleet", fleet_text, origin, &err);
-        cJSON_free(fleet_text);
-        if (set) {
-            probe->fleet.admission = p->base->fleet.admission;
-            scn_scenario_free(p->base);
-            p->base = probe;
-        } else {
-            scn_scenario_free(probe);
-            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s", err->message);
-            g_error_free(err);
-            goto fail;
-        }
-    }
+    if (!pl_fleet_apply_router(p, cJSON_GetObjectItemCaseSensitive(root, "router"), error))
+        goto fail;
     if (!p->base->is_trace && p->base->workload.arrival.kind == WL_ARRIVAL_PIECEWISE) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
                     "%s: base.workload.arrival: a piecewise rate cannot be scaled by the search; use poisson, gamma "
@@ -742,20 +721,6 @@ sim_error:
     c->error = why;
 }
 
-/* "8 replicas x TP2 behind round-robin (dividing by one replica's rate: 7)" (g_free). */
-static char *fleet_phrase(const PlCandidateResult *c)
-{
-    GString *s = g_string_new(NULL);
-    g_string_append_printf(s, "%u replica%s x TP%u behind %s", c->replicas, c->replicas == 1 ? "" : "s",
-                           c->tensor_parallel_size, c->router ? c->router : "the router");
-    if (c->replicas_by_division != c->replicas)
-        g_string_append_printf(s, "; dividing by one replica's rate gives %u", c->replicas_by_division);
-    const PlFleetTrial *t = pl_candidate_fleet(c);
-    if (t && c->replicas > 1)
-        g_string_append_printf(s, "; load imbalance %.2f", t->imbalance);
-    return g_string_free(s, FALSE);
-}
-
 /* The pool's function: a candidate, then its progress. */
 static void run_candidate_job(gpointer data, gpointer user)
 {
@@ -874,7 +839,7 @@ PlPlanResult *pl_plan_run_with_progress(const PlPlanSpec *p, ScnCache *cache, gu
             continue;
         }
         c->rank = k + 1;
-        char *fleet = fleet_phrase(c);
+        char *fleet = pl_fleet_phrase(c);
         if (!best) {
             best = c;
             r->recommended = (int)(c - r->candidates);

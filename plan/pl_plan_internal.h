@@ -74,6 +74,13 @@ gboolean pl_slo_from_json(const cJSON *o, const char *origin, const char *path, 
 gboolean pl_fleet_search(const PlPlanSpec *p, guint index, ScnCache *cache, guint start, PlCandidateResult *c,
                          void (*on_simulation)(void *user), void *user, char **why);
 
+/* The plan file's "router" (a policy name or a router object, may be NULL)
+ * set on the base scenario's fleet. Errors name the field. */
+gboolean pl_fleet_apply_router(PlPlanSpec *p, const cJSON *router, GError **error);
+/* "8 replicas x TP2 behind round-robin; dividing by one replica's rate gives
+ * 9; load imbalance 1.02", for verdicts (g_free). */
+char *pl_fleet_phrase(const PlCandidateResult *c);
+
 /* Runs the search for every candidate on `jobs` threads. Candidates that
  * cannot run, sustain no load or fail to simulate are marked infeasible with
  * the reason, so the run itself does not fail. */
