@@ -63,6 +63,13 @@ gboolean cl_router_policy_from_name(const char *name, ClRouterPolicy *out);
 /* Every policy name, NULL-terminated (for messages). */
 const char *const *cl_router_policy_names(void);
 
+/* The key of consistent hashing: the session (requests without one: their
+ * prefix group, then their own id) or the prefix group (then the id). */
+typedef enum {
+    CL_HASH_SESSION = 0,
+    CL_HASH_PREFIX,
+} ClHashKey;
+
 typedef struct {
     ClRouterPolicy policy;
     /* How often replicas' signals (waiting, running, KV use, cached blocks)
@@ -77,8 +84,12 @@ typedef struct {
     guint prefix_max_blocks;     /* leading blocks of a prompt considered (llm-d: 256) */
     guint prefix_capacity;       /* blocks remembered per replica, LRU; 0 = the replica's KV capacity */
     /* consistent hashing */
+    ClHashKey hash_key;          /* what a request is hashed by */
     double load_factor;          /* bound: at most load_factor x the mean outstanding (> 1) */
     guint virtual_nodes;         /* ring points per replica */
+    /* session stickiness (any policy): a later turn of a session goes to the
+     * replica that took the session's previous turn, when admission allows */
+    gboolean sticky_sessions;
 } ClRouterSpec;
 
 /* llm-d-like defaults for every field, round-robin policy. */

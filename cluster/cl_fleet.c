@@ -286,13 +286,14 @@ static void route(Fleet *f, const WlRequest *w)
             reason = CL_REJECT_REPLICA_QUEUE;
     }
     int chosen = -1;
+    gboolean sticky = FALSE;
     if (reason < 0) {
         ClView view = {.n = f->n, .outstanding = f->outstanding, .signals = f->signals, .unseen = f->unseen,
                        .eligible = elig};
         if (f->n == 1 && !cfg->routing_csv && !elig)
             chosen = 0; /* a fleet of one: nothing to choose */
         else
-            chosen = cl_router_pick(f->router, w, &view, cfg->routing_csv ? f->scores : NULL);
+            chosen = cl_router_pick(f->router, w, &view, cfg->routing_csv ? f->scores : NULL, &sticky);
         if (chosen < 0) /* cannot happen with an eligible replica; counted, never lost */
             reason = CL_REJECT_REPLICA_QUEUE;
     } else if (cfg->routing_csv) {
@@ -323,7 +324,7 @@ static void route(Fleet *f, const WlRequest *w)
     f->outstanding[r]++;
     f->unseen[r]++;
     if (cfg->routing_csv)
-        write_routing_row(f, w, "routed", chosen, age);
+        write_routing_row(f, w, sticky ? "sticky" : "routed", chosen, age);
     if (cfg->router.latency_ms > 0) {
         f->in_transit[r]++;
         transit_push(f, w, r);

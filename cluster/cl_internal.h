@@ -61,8 +61,9 @@ void cl_router_free(ClRouter *rt); /* accepts NULL */
 gboolean cl_router_uses_signals(const ClRouter *rt);
 /* Picks an eligible replica for w; -1 when none is eligible. When `scores`
  * is not NULL it receives each replica's score under the policy (NAN for
- * none: ineligible, or a policy without scores). */
-int cl_router_pick(ClRouter *rt, const WlRequest *w, const ClView *v, double *scores);
+ * none: ineligible, or a policy without scores). *sticky (may be NULL) is
+ * set when session stickiness chose instead of the policy. */
+int cl_router_pick(ClRouter *rt, const WlRequest *w, const ClView *v, double *scores, gboolean *sticky);
 /* Tells the router that w went to `replica` (after cl_router_pick on w). */
 void cl_router_commit(ClRouter *rt, const WlRequest *w, guint replica);
 /* The router's prefix index, NULL when the policy keeps none (tests). */

@@ -17,13 +17,18 @@
  *   vllm-dp            lowest (waiting + routed since the report) x 4 + running
  *   prefix-affinity    longest run of leading prompt blocks in the router's
  *                      index, then fewest outstanding
- *   consistent-hash    a ring of virtual nodes keyed by the prefix group (the
- *                      request id when it has none); clockwise to the first
- *                      replica within load_factor x the mean outstanding
+ *   consistent-hash    a ring of virtual nodes keyed by the session (or the
+ *                      prefix group; the request id when it has neither);
+ *                      clockwise to the first replica within load_factor x
+ *                      the mean outstanding
  *   weighted           llm-d's pipeline: sum of weight x score, each scorer
  *                      in [0, 1]: prefix (matched / prompt blocks), queue
  *                      (min-max normalised waiting, fewer is better), KV
  *                      (1 - use); highest wins
+ *
+ * Session stickiness, with any policy: a later turn of a session goes where
+ * the session's previous turn went, while admission allows (a hash table
+ * from session to replica, looked up, never iterated).
  *
  * A request's router blocks are hashed once per decision through the
  * scheduler's own block hash (sched_request_block_hash), so the router's
@@ -89,8 +94,10 @@ void cl_router_spec_init(ClRouterSpec *s)
     s->prefix_block_size = 64;
     s->prefix_max_blocks = 256;
     s->prefix_capacity = 0;
+    s->hash_key = CL_HASH_SESSION;
     s->load_factor = 1.25;
     s->virtual_nodes = 100;
+    s->sticky_sessions = FALSE;
 }
 
 double cl_router_spec_interval_ms(const ClRouterSpec *s)
@@ -169,6 +176,7 @@ struct ClRouter {
     RingPoint *ring;          /* consistent hash */
     guint ring_len;
     uint8_t *visited;         /* scratch for the ring walk */
+    GHashTable *session_home; /* sticky sessions: session id -> replica + 1 (lookups only) */
 };
 
 static uint64_t mix64(uint64_t x)
@@ -221,6 +229,8 @@ ClRouter *cl_router_new(const ClRouterSpec *spec, guint n, const uint64_t *kv_to
         qsort(rt->ring, rt->ring_len, sizeof *rt->ring, ring_cmp);
         rt->visited = g_new0(uint8_t, n);
     }
+    if (spec->sticky_sessions)
+        rt->session_home = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     return rt;
 }
 
@@ -236,6 +246,8 @@ void cl_router_free(ClRouter *rt)
     g_free(rt->ties);
     g_free(rt->ring);
     g_free(rt->visited);
+    if (rt->session_home)
+        g_hash_table_destroy(rt->session_home);
     g_free(rt);
 }
 
@@ -351,9 +363,20 @@ static int pick_weighted(ClRouter *rt, const WlRequest *w, const ClView *v)
     return (int)rt->ties[nties == 1 ? 0 : g_rand_int_range(rt->rng, 0, (gint32)nties)];
 }
 
+/* The ring key of a request (ClHashKey): one place, so that every way of
+ * naming a request's affinity is here. */
+static uint64_t ring_key(const ClRouter *rt, const WlRequest *w)
+{
+    if (rt->spec.hash_key == CL_HASH_SESSION && w->session_id)
+        return mix64(0x73657373ULL ^ mix64(w->session_id));
+    if (w->prefix_group)
+        return mix64(0x70726566ULL ^ mix64(w->prefix_group));
+    return mix64(w->id);
+}
+
 static int pick_consistent(ClRouter *rt, const WlRequest *w, const ClView *v)
 {
-    uint64_t key = w->prefix_group ? mix64(0x70726566ULL ^ mix64(w->prefix_group)) : mix64(w->id);
+    uint64_t key = ring_key(rt, w);
     /* bounded load: at most ceil(load_factor x (total + 1) / n) outstanding after this one */
     uint64_t total = 0;
     guint n_eligible = 0;
@@ -392,9 +415,23 @@ static int pick_consistent(ClRouter *rt, const WlRequest *w, const ClView *v)
     return fallback;
 }
 
-int cl_router_pick(ClRouter *rt, const WlRequest *w, const ClView *v, double *scores)
+int cl_router_pick(ClRouter *rt, const WlRequest *w, const ClView *v, double *scores, gboolean *sticky)
 {
     const guint n = v->n;
+    if (sticky)
+        *sticky = FALSE;
+    if (rt->session_home && w->session_id) {
+        gint64 key = (gint64)w->session_id;
+        guint home = GPOINTER_TO_UINT(g_hash_table_lookup(rt->session_home, &key));
+        if (home && eligible(v, home - 1)) {
+            if (scores)
+                for (guint r = 0; r < n; r++)
+                    scores[r] = NAN;
+            if (sticky)
+                *sticky = TRUE;
+            return (int)home - 1;
+        }
+    }
     double *key = rt->score;
     int chosen = -1;
     gboolean has_scores = TRUE;
@@ -473,6 +510,11 @@ int cl_router_pick(ClRouter *rt, const WlRequest *w, const ClView *v, double *sc
 
 void cl_router_commit(ClRouter *rt, const WlRequest *w, guint replica)
 {
+    if (rt->session_home && w->session_id) {
+        gint64 *key = g_new(gint64, 1);
+        *key = (gint64)w->session_id;
+        g_hash_table_replace(rt->session_home, key, GUINT_TO_POINTER(replica + 1));
+    }
     if (!rt->index)
         return;
     hash_request(rt, w);

@@ -6,7 +6,8 @@
  *           router { policy, snapshot_interval_ms, latency_ms,
  *                    weights {prefix, queue, kv},
  *                    prefix {block_size, max_blocks, capacity_blocks},
- *                    load_factor, virtual_nodes }      (or a policy name)
+ *                    hash_key, load_factor, virtual_nodes,
+ *                    sticky_sessions }                   (or a policy name)
  *           admission { max_waiting_per_replica, max_waiting, rate_limit, burst } }
  *
  * A pool is the scenario's deployment with its own GPU, engine and latency
@@ -26,7 +27,7 @@
 
 static const char *const fleet_keys[] = {"replicas", "pools", "router", "admission", NULL};
 static const char *const router_keys[] = {"policy", "snapshot_interval_ms", "latency_ms", "weights", "prefix",
-                                          "load_factor", "virtual_nodes", NULL};
+                                          "hash_key", "load_factor", "virtual_nodes", "sticky_sessions", NULL};
 static const char *const weight_keys[] = {"prefix", "queue", "kv", NULL};
 static const char *const prefix_keys[] = {"block_size", "max_blocks", "capacity_blocks", NULL};
 static const char *const admission_keys[] = {"max_waiting_per_replica", "max_waiting", "rate_limit", "burst", NULL};
@@ -226,7 +227,26 @@ static gboolean parse_router(ClRouterSpec *r, const cJSON *o, const char *origin
     const cJSON *pol = cJSON_GetObjectItemCaseSensitive(o, "policy");
     if (pol && !parse_policy(pol, origin, "fleet.router.policy", &r->policy, error))
         return FALSE;
-    if (!scn_json_get_double(o, "snapshot_interval_ms", p, origin, 0, 3.6e6, FALSE, &r->snapshot_interval_ms,
+    char *key = NULL;
+    if (!scn_json_get_string(o, "hash_key", p, origin, &key, error))
+        return FALSE;
+    if (key) {
+        gboolean known = TRUE;
+        if (strcmp(key, "session") == 0)
+            r->hash_key = CL_HASH_SESSION;
+        else if (strcmp(key, "prefix") == 0)
+            r->hash_key = CL_HASH_PREFIX;
+        else
+            known = FALSE;
+        if (!known)
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "%s: fleet.router.hash_key: expected \"session\" or \"prefix\", got \"%s\"", origin, key);
+        g_free(key);
+        if (!known)
+            return FALSE;
+    }
+    if (!scn_json_get_bool(o, "sticky_sessions", p, origin, &r->sticky_sessions, error) ||
+        !scn_json_get_double(o, "snapshot_interval_ms", p, origin, 0, 3.6e6, FALSE, &r->snapshot_interval_ms,
                              error) ||
         !scn_json_get_double(o, "latency_ms", p, origin, 0, 3.6e6, FALSE, &r->latency_ms, error) ||
         !scn_json_get_double(o, "load_factor", p, origin, 1, 1e6, TRUE, &r->load_factor, error) ||
@@ -331,6 +351,7 @@ static const FleetField fleet_fields[] = {
     {"max_waiting", "admission.max_waiting"},
     {"rate_limit", "admission.rate_limit"},
     {"rate_limit_burst", "admission.burst"},
+    {"sticky_sessions", "router.sticky_sessions"},
     {"fleet", ""},
 };
 

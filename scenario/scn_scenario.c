@@ -639,7 +639,8 @@ struct ScnFlags {
     /* fleet */
     char *dp, *router, *snapshot, *router_latency, *max_waiting_replica, *max_waiting, *rate_limit, *burst;
     char **scorer_weights;
-    GOptionEntry fleet_entries[12];
+    gboolean sticky;
+    GOptionEntry fleet_entries[14];
 };
 
 ScnFlags *scn_flags_new(void)
@@ -706,6 +707,8 @@ ScnFlags *scn_flags_new(void)
          "Admission: reject while this many requests wait in the whole fleet (0: no cap)", "N"},
         {"rate-limit", 0, 0, G_OPTION_ARG_STRING, &f->rate_limit, "Admission: token bucket rate (0: none)", "REQ/S"},
         {"rate-limit-burst", 0, 0, G_OPTION_ARG_STRING, &f->burst, "Admission: token bucket size", "N"},
+        {"sticky-sessions", 0, 0, G_OPTION_ARG_NONE, &f->sticky,
+         "Send a session's later turns to the replica of its previous turn", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     G_STATIC_ASSERT(G_N_ELEMENTS(fl) <= G_N_ELEMENTS(f->fleet_entries));
@@ -845,7 +848,8 @@ static gboolean apply_fleet_flags(const ScnFlags *f, ScnScenario *s, GError **er
                     error) &&
            set_flag(s, "--max-waiting", "max_waiting", f->max_waiting, FALSE, error) &&
            set_flag(s, "--rate-limit", "rate_limit", f->rate_limit, FALSE, error) &&
-           set_flag(s, "--rate-limit-burst", "rate_limit_burst", f->burst, FALSE, error);
+           set_flag(s, "--rate-limit-burst", "rate_limit_burst", f->burst, FALSE, error) &&
+           (!f->sticky || scn_scenario_set(s, "sticky_sessions", "true", "--sticky-sessions", error));
 }
 
 gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error)

@@ -64,6 +64,7 @@ void sched_request_init(SchedRequest *r, uint64_t id, uint32_t prompt_tokens,
     r->max_output_tokens = max_output_tokens;
     r->prefix_group = prefix_group;
     r->shared_prefix_tokens = prefix_group ? MIN(shared_prefix_tokens, prompt_tokens) : 0;
+    r->own_hash_seed = sched_kv_hash_seed(2, id);
     r->status = SCHED_WAITING;
 }
 
@@ -149,7 +150,7 @@ static inline uint64_t key_hash(const SchedRequest *r, BlockKey key, uint32_t in
     case KEY_OWN:
         break;
     }
-    return sched_kv_block_hash(2, r->id, index);
+    return sched_kv_hash_block(r->own_hash_seed, index); /* = sched_kv_block_hash(2, r->id, index) */
 }
 
 uint64_t sched_request_block_hash(const SchedRequest *r, uint32_t index, uint32_t block_size)

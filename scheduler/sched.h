@@ -57,11 +57,24 @@ typedef enum {
 
 /* A request as the scheduler sees it. Visible because the hot path reads it;
  * fields marked read-only are the scheduler's to change. The fields every
- * step reads and writes come last, together (24 bytes from offset 64), so
- * that a caller who embeds the request first in a 64-byte-aligned record of
- * its own and puts its per-step fields right after touches one cache line
- * per request and step. */
+ * step reads and writes come first, together (27 bytes), so that a caller
+ * who embeds the request in a cache-line-aligned record, after its own few
+ * per-step fields, touches one cache line per request and step. */
 typedef struct SchedRequest {
+    /* every step: */
+    uint32_t prompt_tokens;         /* >= 1 */
+    uint32_t max_output_tokens;     /* >= 1: the request finishes after this many */
+    /* read-only: */
+    uint32_t num_computed;          /* tokens whose KV is computed (or scheduled this step) */
+    uint32_t num_output;            /* tokens generated so far */
+    uint32_t scheduled_tokens;      /* tokens of the current step (0 when not scheduled) */
+    uint32_t alloc_limit;           /* computed tokens the request can reach without the
+                                       allocator: the end of its last block, or (with prefix
+                                       caching) the end of its first unregistered full block */
+    uint8_t status;                 /* SchedStatus */
+    uint8_t step_flags;             /* SCHED_EMITTED | ... after sched_finish_step */
+    uint8_t ever_scheduled;         /* boolean */
+
     uint64_t id;                    /* unique; also seeds its block hashes */
     uint32_t prefix_group;          /* 0: none; requests of a group share their first ... */
     uint32_t shared_prefix_tokens;  /* ... shared_prefix_tokens prompt tokens */
@@ -82,20 +95,6 @@ typedef struct SchedRequest {
     uint64_t own_hash_seed;         /* the first half of its own blocks' hash (sched_kv_hash_seed) */
 
     void *user;                     /* the caller's data */
-
-    /* every step: */
-    uint32_t prompt_tokens;         /* >= 1 */
-    uint32_t max_output_tokens;     /* >= 1: the request finishes after this many */
-    /* read-only: */
-    uint32_t num_computed;          /* tokens whose KV is computed (or scheduled this step) */
-    uint32_t num_output;            /* tokens generated so far */
-    uint32_t scheduled_tokens;      /* tokens of the current step (0 when not scheduled) */
-    uint32_t alloc_limit;           /* computed tokens the request can reach without the
-                                       allocator: the end of its last block, or (with prefix
-                                       caching) the end of its first unregistered full block */
-    uint8_t status;                 /* SchedStatus */
-    uint8_t step_flags;             /* SCHED_EMITTED | ... after sched_finish_step */
-    uint8_t ever_scheduled;         /* boolean */
 } SchedRequest;
 
 /* step_flags after sched_finish_step(): */

@@ -178,7 +178,7 @@ static gboolean start_step(SimReplica *r, SimTime now, GError **error)
     }
     /* admitted requests come after the running ones */
     for (uint32_t i = st->num_reqs - st->num_admitted; i < st->num_reqs; i++) {
-        SimReq *q = (SimReq *)st->reqs[i];
+        SimReq *q = SIM_REQ(st->reqs[i]);
         if (!q->was_scheduled) {
             q->was_scheduled = TRUE;
             q->first_sched = now;
@@ -259,7 +259,7 @@ gboolean sim_replica_end_step(SimReplica *r, GError **error)
     uint64_t *runs = rec->itl_runs;
     memset(runs, 0, rec->num_classes * sizeof *runs);
     for (uint32_t i = 0; i < st->num_reqs; i++) {
-        SimReq *q = (SimReq *)st->reqs[i]; /* sr is the first member */
+        SimReq *q = SIM_REQ(st->reqs[i]);
         uint8_t fl = q->sr.step_flags;
         if (!(fl & SCHED_EMITTED))
             continue;
@@ -326,9 +326,9 @@ gboolean sim_replica_interval_active(const SimReplica *r)
 void sim_replica_write_in_flight_rows(SimReplica *r)
 {
     for (uint32_t i = 0; i < sched_num_running(r->sched); i++)
-        sim_recorder_request_row(r->rec, sched_running_at(r->sched, i)->user, "running", FALSE, (int)r->index);
+        sim_recorder_request_row(r->rec, SIM_REQ(sched_running_at(r->sched, i)), "running", FALSE, (int)r->index);
     for (uint32_t i = 0; i < sched_num_waiting(r->sched); i++)
-        sim_recorder_request_row(r->rec, sched_waiting_at(r->sched, i)->user, "waiting", FALSE, (int)r->index);
+        sim_recorder_request_row(r->rec, SIM_REQ(sched_waiting_at(r->sched, i)), "waiting", FALSE, (int)r->index);
     for (guint i = 0; i < r->deferred->len; i++)
         sim_recorder_request_row(r->rec, g_ptr_array_index(r->deferred, i), "waiting", FALSE, (int)r->index);
 }
@@ -376,11 +376,11 @@ uint32_t sim_replica_kv_cached(const SimReplica *r)
 const SimReq *sim_replica_waiting_req(const SimReplica *r, uint32_t i)
 {
     SchedRequest *s = sched_waiting_at(r->sched, i);
-    return s ? s->user : NULL;
+    return s ? SIM_REQ(s) : NULL;
 }
 
 const SimReq *sim_replica_running_req(const SimReplica *r, uint32_t i)
 {
     SchedRequest *s = sched_running_at(r->sched, i);
-    return s ? s->user : NULL;
+    return s ? SIM_REQ(s) : NULL;
 }

@@ -8,23 +8,24 @@
 
 #include "sim_engine.h"
 
-/* A request in flight on a replica. Aligned to a cache line: the
- * scheduler's per-step fields (the end of SchedRequest) and the engine's
- * (right after it) share the record's second line, so a step touches one
- * line per request. */
+/* A request in flight on a replica, aligned to a cache line: the engine's
+ * per-step fields come first, then the scheduler's request, whose per-step
+ * fields lead it (sched.h), so a step touches one line per request. */
 typedef struct SimReq {
-    _Alignas(64) SchedRequest sr; /* first member: a SchedRequest* is a SimReq* */
     /* every step: */
-    SimTime last_token;
+    _Alignas(64) SimTime last_token;
     SimTime itl_max;
     uint16_t class_id;
     uint8_t was_scheduled;
-    SimTime first_token;
+    SchedRequest sr;        /* SIM_REQ() maps a SchedRequest* back to its SimReq */
     /* once: */
+    SimTime first_token;
     SimTime arrival;        /* at the front door of the run */
     SimTime first_sched;
     struct SimReq *next_free;
 } SimReq;
+
+#define SIM_REQ(sched_request) ((SimReq *)(void *)((char *)(sched_request) - offsetof(SimReq, sr)))
 
 /* What a completed request leaves behind for the percentiles: 40 bytes,
  * the memory that grows with the requests of a run. */

@@ -46,6 +46,9 @@ typedef struct {
     /* per-replica cap check */
     guint cap;
     uint64_t over_cap;
+    /* sessions: where each session's turns went */
+    GHashTable *session_replica;  /* session id -> replica + 1 */
+    uint64_t turns_moved, later_turns;
 } Hooks;
 
 static void step_hook(const SimStepInfo *info, void *user)
@@ -87,6 +90,17 @@ static void route_hook(const ClDecision *d, void *user)
             }
     if (h->cap && chosen >= h->cap)
         h->over_cap++;
+    if (h->session_replica && d->request->session_id) {
+        gint64 key = (gint64)d->request->session_id;
+        guint was = GPOINTER_TO_UINT(g_hash_table_lookup(h->session_replica, &key));
+        if (was) {
+            h->later_turns++;
+            h->turns_moved += was != (guint)d->replica + 1;
+        } else {
+            g_hash_table_insert(h->session_replica, g_memdup2(&key, sizeof key),
+                                GUINT_TO_POINTER((guint)d->replica + 1));
+        }
+    }
 }
 
 /* Builds and runs a scenario with the hooks. */
@@ -120,6 +134,8 @@ static ClResult *run_hooked(const ScnScenario *s, ScnCache *cache, Hooks *h)
 static void hooks_clear(Hooks *h)
 {
     g_free(h->last_end);
+    if (h->session_replica)
+        g_hash_table_destroy(h->session_replica);
     memset(h, 0, sizeof *h);
 }
 
@@ -403,6 +419,48 @@ static void test_router_latency_adds(void)
     CU_ASSERT_DOUBLE_EQUAL(e2e[1] - e2e[0], 25.0, 1e-6);
 }
 
+/* Multi-turn sessions: with stickiness (over round-robin) and with
+ * consistent hashing on the session (a load bound too loose to bind), every
+ * later turn goes where its session's first turn went, and its prefix hits:
+ * the hit rate beats round-robin's without stickiness. */
+static void test_sessions_stay_together(void)
+{
+    g_autoptr(ScnCache) cache = scn_cache_new(ss_test_data_dir());
+    const char *wl =
+        "\"workload\": {\"num_requests\": 1500, \"arrival\": {\"process\": \"poisson\", \"rate\": 3},"
+        " \"classes\": [{\"name\": \"chat\", \"share\": 1,"
+        " \"input\": {\"dist\": \"lognormal\", \"mean\": 500, \"stddev\": 300, \"min\": 4, \"max\": 4000},"
+        " \"output\": {\"dist\": \"lognormal\", \"mean\": 200, \"stddev\": 100, \"min\": 1, \"max\": 1000},"
+        " \"session\": {\"turns\": {\"dist\": \"uniform\", \"min\": 2, \"max\": 6},"
+        " \"new_tokens\": {\"dist\": \"constant\", \"value\": 100}, \"think_s\": {\"dist\": \"constant\","
+        " \"value\": 5}}}]}";
+    const char *const routers[] = {"{\"policy\": \"round-robin\", \"sticky_sessions\": true}",
+                                   "{\"policy\": \"consistent-hash\", \"hash_key\": \"session\", \"load_factor\": 1000}",
+                                   "\"round-robin\""};
+    double hit[3];
+    for (int k = 0; k < 3; k++) {
+        char *json = g_strdup_printf("{\"fleet\": {\"replicas\": 6, \"router\": %s}, %s}", routers[k], wl);
+        ScnScenario *s = scenario_from(json);
+        Hooks h = {.session_replica = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL)};
+        ClResult *res = run_hooked(s, cache, &h);
+        hit[k] = res->prefix_hit_rate;
+        CU_ASSERT(h.later_turns > 500);
+        if (k < 2) {
+            CU_ASSERT_EQUAL(h.turns_moved, 0);
+        } else {
+            CU_ASSERT(h.turns_moved > h.later_turns / 2); /* round-robin scatters them */
+        }
+        check_conservation(res);
+        cl_result_free(res);
+        hooks_clear(&h);
+        scn_scenario_free(s);
+        g_free(json);
+    }
+    fprintf(stderr, "\n  hit rate: sticky %.3f, consistent hash %.3f, round-robin %.3f\n", hit[0], hit[1], hit[2]);
+    CU_ASSERT(hit[0] > hit[2] + 0.1);
+    CU_ASSERT(hit[1] > hit[2] + 0.1);
+}
+
 /* --------------------------------------------------------- determinism -- */
 
 static char *run_cli_json(const char *scenario_json, const char *extra)
@@ -604,6 +662,7 @@ static const SsTestCase behaviour_cases[] = {
     {"stale signals: more imbalance under a burst", test_stale_signals_imbalance},
     {"admission: replica cap, token bucket, fleet cap", test_replica_cap_and_token_bucket},
     {"router latency adds to TTFT", test_router_latency_adds},
+    {"sessions stay on one replica: stickiness, hashing", test_sessions_stay_together},
     {NULL, NULL},
 };
 

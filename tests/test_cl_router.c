@@ -155,15 +155,15 @@ static void test_round_robin_and_eligibility(void)
     WlRequest w = request(1, 100, 0, 0);
     ClView cv = view_of(&v, FALSE);
     for (guint k = 0; k < 8; k++)
-        CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL), (int)(k % 4));
+        CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL, NULL), (int)(k % 4));
     /* the last pick was 3; only 1 and 2 eligible: 1, 2, 1 */
     v.elig[1] = v.elig[2] = TRUE;
     cv = view_of(&v, TRUE);
-    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL), 1);
-    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL), 2);
-    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL), 1);
+    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL, NULL), 1);
+    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL, NULL), 2);
+    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL, NULL), 1);
     memset(v.elig, 0, sizeof v.elig);
-    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL), -1);
+    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL, NULL), -1);
     cl_router_free(rt);
 }
 
@@ -183,7 +183,7 @@ static void test_least_policies(void)
     double scores[4];
 
     ClRouter *rt = router(CL_ROUTER_LEAST_OUTSTANDING, 4);
-    int a = cl_router_pick(rt, &w, &cv, scores), b = cl_router_pick(rt, &w, &cv, NULL);
+    int a = cl_router_pick(rt, &w, &cv, scores, NULL), b = cl_router_pick(rt, &w, &cv, NULL, NULL);
     CU_ASSERT(a == 1 || a == 2);
     CU_ASSERT(b == 1 || b == 2);
     CU_ASSERT(a != b); /* equal replicas take turns */
@@ -191,21 +191,21 @@ static void test_least_policies(void)
     cl_router_free(rt);
 
     rt = router(CL_ROUTER_LEAST_WAITING, 4);
-    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL), 0);
+    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL, NULL), 0);
     cl_router_free(rt);
 
     rt = router(CL_ROUTER_LEAST_KV, 4);
-    a = cl_router_pick(rt, &w, &cv, scores);
+    a = cl_router_pick(rt, &w, &cv, scores, NULL);
     CU_ASSERT(a == 2 || a == 3);
     CU_ASSERT_DOUBLE_EQUAL(scores[1], 0.8, 1e-12);
     cl_router_free(rt);
 
     /* vLLM: waiting x 4 + running: 9, 20, 12, 11 -> 0; with 1 unseen request on 0: 13 -> 3 */
     rt = router(CL_ROUTER_VLLM_DP, 4);
-    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, scores), 0);
+    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, scores, NULL), 0);
     CU_ASSERT_DOUBLE_EQUAL(scores[1], 20, 0);
     v.unseen[0] = 1;
-    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL), 3);
+    CU_ASSERT_EQUAL(cl_router_pick(rt, &w, &cv, NULL, NULL), 3);
     cl_router_free(rt);
 }
 
@@ -223,7 +223,7 @@ static void test_weighted_scores(void)
     /* a prompt of 4 router blocks (64 tokens each), in group 7, all shared */
     WlRequest w = request(10, 256, 7, 256);
     double s[3];
-    int c = cl_router_pick(rt, &w, &cv, s);
+    int c = cl_router_pick(rt, &w, &cv, s, NULL);
     /* no prefix yet: 2*1 + 2*0.1 = 2.2; 2*0 + 2*0.9 = 1.8; 2*0.8 + 2*0.5 = 2.6 */
     CU_ASSERT_DOUBLE_EQUAL(s[0], 2.2, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(s[1], 1.8, 1e-12);
@@ -232,7 +232,7 @@ static void test_weighted_scores(void)
     /* once replica 1 holds the prefix, its 3 x 1 lifts it to 4.8 */
     cl_router_commit(rt, &w, 1);
     WlRequest w2 = request(11, 300, 7, 256);
-    c = cl_router_pick(rt, &w2, &cv, s);
+    c = cl_router_pick(rt, &w2, &cv, s, NULL);
     CU_ASSERT_DOUBLE_EQUAL(s[1], 4.8, 1e-12);
     CU_ASSERT_EQUAL(c, 1);
     cl_router_free(rt);
@@ -246,20 +246,20 @@ static void test_prefix_affinity_and_ties(void)
     WlRequest a = request(1, 1024, 3, 1024), b = request(2, 1024, 5, 512);
     /* nothing indexed: ties by load */
     v.outstanding[0] = 2, v.outstanding[1] = 0, v.outstanding[2] = 1, v.outstanding[3] = 1;
-    CU_ASSERT_EQUAL(cl_router_pick(rt, &a, &cv, NULL), 1);
+    CU_ASSERT_EQUAL(cl_router_pick(rt, &a, &cv, NULL, NULL), 1);
     cl_router_commit(rt, &a, 1);
-    CU_ASSERT_EQUAL(cl_router_pick(rt, &b, &cv, NULL), 1);
+    CU_ASSERT_EQUAL(cl_router_pick(rt, &b, &cv, NULL, NULL), 1);
     cl_router_commit(rt, &b, 3); /* the router sent it elsewhere (say admission chose) */
     /* same group as a: back to 1, whatever the load */
     v.outstanding[1] = 50;
     WlRequest a2 = request(3, 2000, 3, 1024);
     double s[4];
-    CU_ASSERT_EQUAL(cl_router_pick(rt, &a2, &cv, s), 1);
+    CU_ASSERT_EQUAL(cl_router_pick(rt, &a2, &cv, s, NULL), 1);
     CU_ASSERT_DOUBLE_EQUAL(s[1], 16, 0); /* 1024 / 64 blocks */
     CU_ASSERT_DOUBLE_EQUAL(s[0], 0, 0);
     /* group 5's 512 shared tokens are on 3 */
     WlRequest b2 = request(4, 900, 5, 512);
-    CU_ASSERT_EQUAL(cl_router_pick(rt, &b2, &cv, s), 3);
+    CU_ASSERT_EQUAL(cl_router_pick(rt, &b2, &cv, s, NULL), 3);
     CU_ASSERT_DOUBLE_EQUAL(s[3], 8, 0);
     cl_router_free(rt);
 }
@@ -274,11 +274,11 @@ static void test_consistent_hash_bounded(void)
     int home[6];
     for (guint g = 0; g < 6; g++) {
         WlRequest w = request(g, 100, g + 1, 100);
-        home[g] = cl_router_pick(rt, &w, &cv, NULL);
+        home[g] = cl_router_pick(rt, &w, &cv, NULL, NULL);
         CU_ASSERT(home[g] >= 0);
         for (int k = 0; k < 5; k++) {
             WlRequest w2 = request(100 + g * 10 + (guint)k, 100, g + 1, 100);
-            CU_ASSERT_EQUAL(cl_router_pick(rt, &w2, &cv, NULL), home[g]);
+            CU_ASSERT_EQUAL(cl_router_pick(rt, &w2, &cv, NULL, NULL), home[g]);
         }
     }
     /* different groups spread: not all on one replica */
@@ -291,7 +291,7 @@ static void test_consistent_hash_bounded(void)
         v.outstanding[r] = 4;
     v.outstanding[home[0]] = 9; /* bound: ceil(1.25 * (37 + 1) / 8) = 6 */
     WlRequest w = request(999, 100, 1, 100);
-    int moved = cl_router_pick(rt, &w, &cv, NULL);
+    int moved = cl_router_pick(rt, &w, &cv, NULL, NULL);
     CU_ASSERT(moved >= 0 && moved != home[0]);
     CU_ASSERT(v.outstanding[moved] + 1 <= 6);
     cl_router_free(rt);
@@ -305,7 +305,7 @@ static void test_random_is_seeded_and_spreads(void)
     guint count[5] = {0};
     WlRequest w = request(1, 10, 0, 0);
     for (int k = 0; k < 5000; k++) {
-        int x = cl_router_pick(a, &w, &cv, NULL), y = cl_router_pick(b, &w, &cv, NULL);
+        int x = cl_router_pick(a, &w, &cv, NULL, NULL), y = cl_router_pick(b, &w, &cv, NULL, NULL);
         CU_ASSERT_EQUAL(x, y);
         count[x]++;
     }

@@ -70,6 +70,8 @@ static void test_single_fields(void)
     CU_ASSERT(scn_scenario_set(s, "router", "\"prefix-affinity\"", "t", &error));
     CU_ASSERT(scn_scenario_set(s, "fleet.router.weights.queue", "0.5", "t", &error));
     CU_ASSERT(scn_scenario_set(s, "snapshot_interval_ms", "0", "t", &error));
+    CU_ASSERT(scn_scenario_set(s, "sticky_sessions", "true", "t", &error));
+    CU_ASSERT(s->fleet.router.sticky_sessions);
     CU_ASSERT_EQUAL(s->fleet.replicas, 6);
     CU_ASSERT_EQUAL(s->fleet.router.policy, CL_ROUTER_PREFIX_AFFINITY);
     CU_ASSERT_DOUBLE_EQUAL(s->fleet.router.queue_weight, 0.5, 0);
@@ -116,6 +118,9 @@ static void test_bad_scenarios(void)
          "\"kv\": 0}}}}", "at least one", 3},
         {"{\"fleet\": {\"router\": {\"load_factor\": 1}}}", "fleet.router.load_factor: expected", 3},
         {"{\"fleet\": {\"admission\": {\"rate_limit\": -5}}}", "fleet.admission.rate_limit: expected", 3},
+        {"{\"fleet\": {\"router\": {\"hash_key\": \"user\"}}}",
+         "fleet.router.hash_key: expected \"session\" or \"prefix\", got \"user\"", 3},
+        {"{\"fleet\": {\"router\": {\"sticky_sessions\": 1}}}", "fleet.router.sticky_sessions: expected", 3},
         /* found when the pool is built: an unknown GPU is a usage error naming the pool */
         {"{\"fleet\": {\"pools\": [{\"count\": 1}, {\"name\": \"b200x\", \"hardware\": \"B900-SXM\", \"count\": 2}]}}",
          "fleet.pools[1] (b200x): ", 2},
