@@ -102,7 +102,11 @@ typedef struct SchedRequest {
 #define SCHED_FIRST 0x2    /* ... and it was its first token */
 #define SCHED_FINISHED_NOW 0x4 /* ... and the request finished */
 
-/* Fills the identity of a request; the rest is zeroed. */
+/* Fills the identity of a request; the rest is zeroed. A caller that
+ * recycles request records may then hand the request an empty block array
+ * of its own (`blocks` with `cap_blocks` entries, from g_malloc): the
+ * scheduler grows it with g_renew when needed, and sched_request_release
+ * frees it. */
 void sched_request_init(SchedRequest *r, uint64_t id, uint32_t prompt_tokens,
                         uint32_t max_output_tokens, uint32_t prefix_group,
                         uint32_t shared_prefix_tokens);

@@ -22,8 +22,9 @@
  * deletion (no tombstones), kept at most half full: it starts at 1024 slots
  * and doubles as keys enter it (shared blocks, sessions' blocks, aliases), so
  * a pool without shared content keeps it small. O(1) expected per lookup,
- * insert and eviction (amortised over the doublings). Memory: about 30 bytes
- * per block, plus 16 bytes per map slot (at most 4 slots per block).
+ * insert and eviction (amortised over the doublings). Memory: a 32-byte
+ * record per block (its fields together: one cache line per block touched),
+ * plus 16 bytes per map slot (at most 4 slots per block).
  *
  * The pool is internal to the scheduler (sched_kv.h); its counters are
  * public through sched.h.
@@ -42,19 +43,27 @@ typedef struct {
     uint32_t pad;
 } MapSlot;
 
+/* A block's state, kept together (not in one array per field): the pool's
+ * operations touch most fields of the blocks they work on, and the pools of
+ * a fleet's replicas are far larger than the cache. */
+typedef struct {
+    uint64_t hash;      /* 0: none */
+    uint64_t alias;     /* a second key in the map, valid when in_map has IN_MAP_ALIAS */
+    uint32_t ref_cnt;   /* holders */
+    uint32_t prev;      /* free list links; NIL at the ends */
+    uint32_t next;
+    uint8_t on_free;    /* 1 while on the free list */
+    uint8_t in_map;     /* IN_MAP_FIRST: the hash is in the map (shared content), else only
+                           its owner looks; IN_MAP_ALIAS: the block also has a second key */
+} Block;
+G_STATIC_ASSERT(sizeof(Block) == 32);
+
 struct SchedKvPool {
     uint32_t num_blocks;
     uint32_t block_size;
     gboolean caching;
 
-    uint32_t *ref_cnt;  /* holders per block */
-    uint64_t *hash;     /* 0: none */
-    uint64_t *alias;    /* a second key in the map, valid when in_map has IN_MAP_ALIAS */
-    uint8_t *in_map;    /* IN_MAP_FIRST: the hash is in the map (shared content), else only
-                           its owner looks; IN_MAP_ALIAS: the block also has a second key */
-    uint32_t *prev;     /* free list links; NIL at the ends */
-    uint32_t *next;
-    uint8_t *on_free;   /* 1 while on the free list */
+    Block *blk;         /* one 32-byte record per block: an operation on a block touches one cache line */
     uint32_t head, tail;
     uint32_t num_free;
     uint32_t num_cached_free;
@@ -94,34 +103,34 @@ uint64_t sched_kv_block_hash(uint64_t domain, uint64_t owner, uint32_t index)
 
 static void free_list_remove(SchedKvPool *p, uint32_t b)
 {
-    uint32_t pv = p->prev[b], nx = p->next[b];
+    uint32_t pv = p->blk[b].prev, nx = p->blk[b].next;
     if (pv != NIL)
-        p->next[pv] = nx;
+        p->blk[pv].next = nx;
     else
         p->head = nx;
     if (nx != NIL)
-        p->prev[nx] = pv;
+        p->blk[nx].prev = pv;
     else
         p->tail = pv;
-    p->prev[b] = p->next[b] = NIL;
-    p->on_free[b] = 0;
+    p->blk[b].prev = p->blk[b].next = NIL;
+    p->blk[b].on_free = 0;
     p->num_free--;
-    if (p->hash[b])
+    if (p->blk[b].hash)
         p->num_cached_free--;
 }
 
 static void free_list_append(SchedKvPool *p, uint32_t b)
 {
-    p->prev[b] = p->tail;
-    p->next[b] = NIL;
+    p->blk[b].prev = p->tail;
+    p->blk[b].next = NIL;
     if (p->tail != NIL)
-        p->next[p->tail] = b;
+        p->blk[p->tail].next = b;
     else
         p->head = b;
     p->tail = b;
-    p->on_free[b] = 1;
+    p->blk[b].on_free = 1;
     p->num_free++;
-    if (p->hash[b])
+    if (p->blk[b].hash)
         p->num_cached_free++;
 }
 
@@ -218,13 +227,7 @@ SchedKvPool *sched_kv_pool_new(uint32_t num_blocks, uint32_t block_size, gboolea
     p->num_blocks = num_blocks;
     p->block_size = block_size;
     p->caching = enable_caching;
-    p->ref_cnt = g_new0(uint32_t, num_blocks);
-    p->hash = g_new0(uint64_t, num_blocks);
-    p->alias = g_new0(uint64_t, num_blocks);
-    p->prev = g_new(uint32_t, num_blocks);
-    p->next = g_new(uint32_t, num_blocks);
-    p->on_free = g_new0(uint8_t, num_blocks);
-    p->in_map = g_new0(uint8_t, num_blocks);
+    p->blk = g_new0(Block, num_blocks);
     p->head = p->tail = NIL;
     for (uint32_t b = 0; b < num_blocks; b++)
         free_list_append(p, b);
@@ -241,13 +244,7 @@ void sched_kv_pool_free(SchedKvPool *p)
 {
     if (!p)
         return;
-    g_free(p->ref_cnt);
-    g_free(p->hash);
-    g_free(p->alias);
-    g_free(p->prev);
-    g_free(p->next);
-    g_free(p->on_free);
-    g_free(p->in_map);
+    g_free(p->blk);
     g_free(p->map);
     g_free(p);
 }
@@ -265,20 +262,27 @@ void sched_kv_pool_take(SchedKvPool *p, uint32_t n, uint32_t *out)
     for (uint32_t k = 0; k < n; k++) {
         uint32_t b = p->head;
         free_list_remove(p, b);
-        if (p->hash[b]) { /* evict: the block is about to hold other tokens */
-            uint8_t in_map = p->in_map[b];
+        if (p->blk[b].hash) { /* evict: the block is about to hold other tokens */
+            uint8_t in_map = p->blk[b].in_map;
             if (in_map) { /* keys in the map: the first, and a second one */
                 if (in_map & IN_MAP_FIRST)
-                    map_remove(p, p->hash[b]);
+                    map_remove(p, p->blk[b].hash);
                 if (in_map & IN_MAP_ALIAS)
-                    map_remove(p, p->alias[b]);
-                p->in_map[b] = 0;
+                    map_remove(p, p->blk[b].alias);
+                p->blk[b].in_map = 0;
             }
-            p->hash[b] = 0;
+            p->blk[b].hash = 0;
         }
-        p->ref_cnt[b] = 1;
+        p->blk[b].ref_cnt = 1;
         out[k] = b;
     }
+    /* The next take will unlink the new head, whose record was just written
+     * (it is cached), and touch the one after it: fetch that record now. In
+     * a large pool the head cycles through every free block, so it is
+     * rarely in the cache; a fleet's pools together are many times the
+     * cache. */
+    if (p->head != NIL && p->blk[p->head].next != NIL)
+        __builtin_prefetch(&p->blk[p->blk[p->head].next], 1);
 }
 
 uint32_t sched_kv_pool_lookup(const SchedKvPool *p, uint64_t hash)
@@ -290,41 +294,45 @@ uint32_t sched_kv_pool_lookup(const SchedKvPool *p, uint64_t hash)
 
 gboolean sched_kv_pool_is_free(const SchedKvPool *p, uint32_t block)
 {
-    return p->on_free[block] != 0;
+    return p->blk[block].on_free != 0;
 }
 
 void sched_kv_pool_touch(SchedKvPool *p, uint32_t block)
 {
-    if (p->on_free[block])
+    if (p->blk[block].on_free)
         free_list_remove(p, block);
-    p->ref_cnt[block]++;
+    p->blk[block].ref_cnt++;
 }
 
 void sched_kv_pool_release(SchedKvPool *p, const uint32_t *blocks, uint32_t n)
 {
+    /* a finished request's blocks were last touched long ago: fetch their
+     * records together before walking them one by one */
+    for (uint32_t k = 0; k < n; k++)
+        __builtin_prefetch(&p->blk[blocks[k]], 1);
     /* tail first, so that a request's last blocks are evicted before its first ones */
     for (uint32_t k = n; k-- > 0;) {
         uint32_t b = blocks[k];
-        g_assert(p->ref_cnt[b] > 0);
-        if (--p->ref_cnt[b] == 0)
+        g_assert(p->blk[b].ref_cnt > 0);
+        if (--p->blk[b].ref_cnt == 0)
             free_list_append(p, b);
     }
 }
 
 gboolean sched_kv_pool_holds(const SchedKvPool *p, uint32_t block, uint64_t hash)
 {
-    return p->caching && block < p->num_blocks && p->hash[block] == hash;
+    return p->caching && block < p->num_blocks && p->blk[block].hash == hash;
 }
 
 gboolean sched_kv_pool_cache(SchedKvPool *p, uint32_t block, uint64_t hash, gboolean shared)
 {
-    if (!p->caching || p->hash[block])
+    if (!p->caching || p->blk[block].hash)
         return FALSE;
     if (shared && !map_insert_new(p, hash, block)) /* another block already holds these tokens */
         return FALSE;
-    p->hash[block] = hash;
-    p->in_map[block] = shared ? IN_MAP_FIRST : 0;
-    if (p->on_free[block])
+    p->blk[block].hash = hash;
+    p->blk[block].in_map = shared ? IN_MAP_FIRST : 0;
+    if (p->blk[block].on_free)
         p->num_cached_free++;
     return TRUE;
 }
@@ -333,37 +341,37 @@ gboolean sched_kv_pool_alias(SchedKvPool *p, uint32_t block, uint64_t hash)
 {
     if (!p->caching)
         return FALSE;
-    if (!p->hash[block])
+    if (!p->blk[block].hash)
         return sched_kv_pool_cache(p, block, hash, TRUE);
-    uint8_t in_map = p->in_map[block];
-    if (p->hash[block] == hash || ((in_map & IN_MAP_ALIAS) && p->alias[block] == hash))
+    uint8_t in_map = p->blk[block].in_map;
+    if (p->blk[block].hash == hash || ((in_map & IN_MAP_ALIAS) && p->blk[block].alias == hash))
         return TRUE;
     if (!(in_map & IN_MAP_FIRST))
         return FALSE;
     if (!map_insert_new(p, hash, block)) /* another block already holds these tokens */
         return FALSE;
     if (in_map & IN_MAP_ALIAS)
-        map_remove(p, p->alias[block]);
-    p->alias[block] = hash;
-    p->in_map[block] = in_map | IN_MAP_ALIAS;
+        map_remove(p, p->blk[block].alias);
+    p->blk[block].alias = hash;
+    p->blk[block].in_map = in_map | IN_MAP_ALIAS;
     return TRUE;
 }
 
-uint32_t sched_kv_pool_ref_count(const SchedKvPool *p, uint32_t block) { return p->ref_cnt[block]; }
+uint32_t sched_kv_pool_ref_count(const SchedKvPool *p, uint32_t block) { return p->blk[block].ref_cnt; }
 
 gboolean sched_kv_pool_check(const SchedKvPool *p, char **why)
 {
     uint32_t n_free = 0, n_cached_free = 0, prev = NIL;
-    for (uint32_t b = p->head; b != NIL; b = p->next[b]) {
+    for (uint32_t b = p->head; b != NIL; b = p->blk[b].next) {
         if (++n_free > p->num_blocks) {
             *why = g_strdup("free list has a cycle");
             return FALSE;
         }
-        if (p->prev[b] != prev || !p->on_free[b] || p->ref_cnt[b] != 0) {
-            *why = g_strdup_printf("free list entry %u is inconsistent (ref_cnt %u)", b, p->ref_cnt[b]);
+        if (p->blk[b].prev != prev || !p->blk[b].on_free || p->blk[b].ref_cnt != 0) {
+            *why = g_strdup_printf("free list entry %u is inconsistent (ref_cnt %u)", b, p->blk[b].ref_cnt);
             return FALSE;
         }
-        if (p->hash[b])
+        if (p->blk[b].hash)
             n_cached_free++;
         prev = b;
     }
@@ -374,27 +382,27 @@ gboolean sched_kv_pool_check(const SchedKvPool *p, char **why)
     }
     uint32_t n_used = 0, n_hashed = 0;
     for (uint32_t b = 0; b < p->num_blocks; b++) {
-        if (p->ref_cnt[b] > 0) {
+        if (p->blk[b].ref_cnt > 0) {
             n_used++;
-            if (p->on_free[b]) {
+            if (p->blk[b].on_free) {
                 *why = g_strdup_printf("block %u is held and free", b);
                 return FALSE;
             }
-        } else if (!p->on_free[b]) {
+        } else if (!p->blk[b].on_free) {
             *why = g_strdup_printf("block %u is neither held nor free", b);
             return FALSE;
         }
-        if (p->hash[b] && (p->in_map[b] & IN_MAP_FIRST)) {
+        if (p->blk[b].hash && (p->blk[b].in_map & IN_MAP_FIRST)) {
             n_hashed++;
-            if (map_find(p, p->hash[b]) != b) {
+            if (map_find(p, p->blk[b].hash) != b) {
                 *why = g_strdup_printf("block %u's hash does not map back to it", b);
                 return FALSE;
             }
         }
-        if (p->in_map[b] & IN_MAP_ALIAS) {
+        if (p->blk[b].in_map & IN_MAP_ALIAS) {
             n_hashed++;
-            if (!p->hash[b] || !(p->in_map[b] & IN_MAP_FIRST) || p->alias[b] == p->hash[b] ||
-                map_find(p, p->alias[b]) != b) {
+            if (!p->blk[b].hash || !(p->blk[b].in_map & IN_MAP_FIRST) || p->blk[b].alias == p->blk[b].hash ||
+                map_find(p, p->blk[b].alias) != b) {
                 *why = g_strdup_printf("block %u's second key is inconsistent", b);
                 return FALSE;
             }
