@@ -46,6 +46,11 @@ struct SchedScheduler {
     uint32_t *hit_blocks;     /* scratch: prefix-cache hits of one request */
     uint32_t hit_cap;
 
+    /* block-id arrays of finished requests, for the next ones (at most max_num_seqs) */
+    uint32_t **spare;
+    uint32_t *spare_cap;
+    uint32_t num_spare;
+
     uint64_t num_preemptions;
     uint64_t prefix_hit_tokens;
     uint64_t prefix_query_tokens;
@@ -233,6 +238,8 @@ SchedScheduler *sched_new(const SchedConfig *cfg, GError **error)
     s->wait_cap = 1024;
     s->waiting = g_new(SchedRequest *, s->wait_cap);
     s->step.reqs = g_new(SchedRequest *, cfg->max_num_seqs);
+    s->spare = g_new(uint32_t *, cfg->max_num_seqs);
+    s->spare_cap = g_new(uint32_t, cfg->max_num_seqs);
     if (!batch_desc_reserve(&s->step.batch, cfg->max_num_seqs)) {
         sched_free(s);
         g_set_error(error, SS_ERROR, SS_ERROR_SIM, "out of memory for %u batch entries", cfg->max_num_seqs);
@@ -249,6 +256,10 @@ void sched_free(SchedScheduler *s)
     g_free(s->running);
     g_free(s->waiting);
     g_free(s->step.reqs);
+    for (uint32_t i = 0; i < s->num_spare; i++)
+        g_free(s->spare[i]);
+    g_free(s->spare);
+    g_free(s->spare_cap);
     batch_desc_release(&s->step.batch);
     g_free(s->hit_blocks);
     g_free(s);
@@ -314,10 +325,20 @@ void sched_add_request(SchedScheduler *s, SchedRequest *r)
 
 /* ------------------------------------------------------------ allocation -- */
 
-static void request_reserve_blocks(SchedRequest *r, uint32_t needed)
+/* Makes room for `needed` block ids in the request's array: a finished
+ * request's array when the request has none yet (no allocation per request
+ * in steady state), grown by doubling. */
+static void request_reserve_blocks(SchedScheduler *s, SchedRequest *r, uint32_t needed)
 {
     if (needed <= r->cap_blocks)
         return;
+    if (!r->blocks && s->num_spare) {
+        s->num_spare--;
+        r->blocks = s->spare[s->num_spare];
+        r->cap_blocks = s->spare_cap[s->num_spare];
+        if (needed <= r->cap_blocks)
+            return;
+    }
     uint32_t cap = MAX(needed, r->cap_blocks * 2);
     r->blocks = g_renew(uint32_t, r->blocks, cap);
     r->cap_blocks = cap;
@@ -354,7 +375,7 @@ static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_
     if ((uint64_t)new_blocks + evictable_hits > sched_kv_pool_num_free(s->pool))
         return FALSE;
 
-    request_reserve_blocks(r, required);
+    request_reserve_blocks(s, r, required);
     for (uint32_t k = 0; k < num_hits; k++) {
         sched_kv_pool_touch(s->pool, hits[k]);
         r->blocks[r->num_blocks++] = hits[k];
@@ -613,6 +634,17 @@ void sched_finish_step(SchedScheduler *s)
                 s->running[w++] = s->running[k];
         s->num_running = w;
     }
+}
+
+void sched_request_recycle(SchedScheduler *s, SchedRequest *r)
+{
+    g_assert(r->status == SCHED_FINISHED || (r->status == SCHED_WAITING && r->num_blocks == 0));
+    if (r->blocks && s->num_spare < s->cfg.max_num_seqs) {
+        s->spare[s->num_spare] = r->blocks;
+        s->spare_cap[s->num_spare++] = r->cap_blocks;
+        r->blocks = NULL;
+    }
+    sched_request_release(r);
 }
 
 /* -------------------------------------------------------------- queries -- */

@@ -102,11 +102,7 @@ typedef struct SchedRequest {
 #define SCHED_FIRST 0x2    /* ... and it was its first token */
 #define SCHED_FINISHED_NOW 0x4 /* ... and the request finished */
 
-/* Fills the identity of a request; the rest is zeroed. A caller that
- * recycles request records may then hand the request an empty block array
- * of its own (`blocks` with `cap_blocks` entries, from g_malloc): the
- * scheduler grows it with g_renew when needed, and sched_request_release
- * frees it. */
+/* Fills the identity of a request; the rest is zeroed. */
 void sched_request_init(SchedRequest *r, uint64_t id, uint32_t prompt_tokens,
                         uint32_t max_output_tokens, uint32_t prefix_group,
                         uint32_t shared_prefix_tokens);
@@ -236,6 +232,12 @@ const SchedStep *sched_last_step(const SchedScheduler *s);
  * each scheduled request's step_flags. Finished requests are then the
  * caller's to release. */
 void sched_finish_step(SchedScheduler *s);
+
+/* Releases a finished (or never-admitted) request as sched_request_release
+ * does, but keeps its block-id array in the scheduler (up to max_num_seqs of
+ * them) for the next request that needs one: no allocation per request in
+ * steady state. */
+void sched_request_recycle(SchedScheduler *s, SchedRequest *r);
 
 uint32_t sched_num_running(const SchedScheduler *s);
 uint32_t sched_num_waiting(const SchedScheduler *s);

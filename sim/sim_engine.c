@@ -61,10 +61,9 @@ static SimReq *req_alloc(SimReplica *r)
     return q;
 }
 
-/* Puts a record back on the free list. Its block array stays with it, for
- * the next request that takes the record (no allocation per request). */
 static void req_recycle(SimReplica *r, SimReq *q)
 {
+    sched_request_recycle(r->sched, &q->sr);
     q->next_free = r->free_list;
     r->free_list = q;
 }
@@ -115,13 +114,9 @@ SchedFit sim_replica_add(SimReplica *r, const WlRequest *w, SimTime now)
     guint cls = sim_recorder_class(r->rec, w);
 
     SimReq *q = req_alloc(r);
-    uint32_t *blocks = q->sr.blocks; /* the record's block array, lent to its next request */
-    uint32_t cap_blocks = q->sr.cap_blocks;
     memset(q, 0, sizeof *q);
     sched_request_init(&q->sr, w->id, w->input_tokens, w->output_tokens, w->prefix_group,
                        w->shared_prefix_tokens);
-    q->sr.blocks = blocks;
-    q->sr.cap_blocks = cap_blocks;
     sched_request_set_session(&q->sr, w->session_id, w->session_prefix_tokens, w->session_branch,
                               w->session_prefix_branch);
     q->sr.user = q;
