@@ -1,6 +1,13 @@
 /*
  * scn_build.c: from a scenario to the objects of one simulation, and running it.
  *
+ * A scenario is a fleet (cluster/): one pool of `fleet.replicas` equal
+ * replicas of its deployment, or the pools of `fleet.pools`, each the
+ * scenario with the pool's hardware and engine/latency settings applied
+ * over it, built here into its own step model and scheduler settings. The
+ * workload source is built once for the fleet. Outputs are written whole
+ * or not at all (a temporary file renamed into place when the run succeeded).
+ *
  * The cache holds what is read from data/ (model configs, the hardware
  * table, MFU tables) once per process, behind a mutex, so that the points of
  * a sweep running in parallel share them read-only. Everything per
