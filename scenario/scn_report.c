@@ -368,13 +368,22 @@ void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const S
             a->input_tokens_per_s, a->output_tokens_per_s);
     fprintf(out, "KV cache   usage mean %.1f%%, peak %.1f%%; prefix-cache hits %" G_GUINT64_FORMAT " tokens\n",
             100 * sum->kv_usage_mean, 100 * sum->kv_usage_peak, sum->prefix_hit_tokens);
-    fprintf(out, "batches    %" G_GUINT64_FORMAT " steps, mean %.1f requests and %.1f tokens per step (%.1f%% of the "
-                 "token budget)\n",
-            sum->steps, sum->batch_size_mean, sum->batch_tokens_mean,
-            b->sched.max_num_batched_tokens ? 100 * sum->batch_tokens_mean / b->sched.max_num_batched_tokens : 0.0);
-    fprintf(out, "           a step was running %.1f%% of the time (busy: any step in progress, however small; "
+    /* the token budget is one when every pool has the same */
+    guint budget = b->sched.max_num_batched_tokens;
+    for (guint i = 1; i < b->num_pools; i++)
+        if (b->pools[i].sched.max_num_batched_tokens != budget)
+            budget = 0;
+    if (budget)
+        fprintf(out,
+                "batches    %" G_GUINT64_FORMAT " steps, mean %.1f requests and %.1f tokens per step (%.1f%% of the "
+                "token budget)\n",
+                sum->steps, sum->batch_size_mean, sum->batch_tokens_mean, 100 * sum->batch_tokens_mean / budget);
+    else
+        fprintf(out, "batches    %" G_GUINT64_FORMAT " steps, mean %.1f requests and %.1f tokens per step\n", sum->steps,
+                sum->batch_size_mean, sum->batch_tokens_mean);
+    fprintf(out, "           %sa step was running %.1f%% of the time%s (busy: any step in progress, however small; "
                  "not GPU utilisation)\n",
-            100 * sum->busy_fraction);
+            is_fleet ? "on a replica, " : "", 100 * sum->busy_fraction, is_fleet ? " on average" : "");
     fprintf(out, "\nlatency of completed requests\n");
     latency_table(out, a);
     if (sum->num_classes > 1) {

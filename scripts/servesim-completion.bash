@@ -73,6 +73,15 @@ _servesim()
         fi
         return 0
         ;;
+    --router)
+        COMPREPLY=($(compgen -W "round-robin random least-outstanding least-waiting least-kv vllm-dp prefix-affinity consistent-hash weighted" -- "$cur"))
+        return 0
+        ;;
+    --scorer-weight)
+        COMPREPLY=($(compgen -W "prefix= queue= kv=" -- "$cur"))
+        compopt -o nospace 2>/dev/null
+        return 0
+        ;;
     --time-format)
         COMPREPLY=($(compgen -W "auto seconds milliseconds epoch-s epoch-ms epoch-us epoch-ns iso8601" -- "$cur"))
         return 0
@@ -83,7 +92,7 @@ _servesim()
         return 0
         ;;
     --model-config | --scenario | --output | -o | --output-json | --output-requests | --output-timeseries | \
-        --output-itl | --html)
+        --output-itl | --output-routing | --html)
         compopt -o filenames 2>/dev/null
         COMPREPLY=($(compgen -f -- "$cur"))
         return 0

@@ -64,6 +64,7 @@ complete_words servesim run --model meta-llama/Llama-3.1-8B-I | grep -qx meta-ll
     fail "completion of a Hugging Face id"
 complete_words servesim run --model qwen3-8 | grep -qx qwen3-8b || fail "completion of a model name"
 complete_words servesim replay x.csv --hardware H10 | grep -qx H100-SXM || fail "completion of a GPU name"
+complete_words servesim run --router prefix- | grep -qx prefix-affinity || fail "completion of a router policy"
 complete_words servesim list mo | grep -qx models || fail "completion of list"
 complete_words servesim run --latency-model roof | grep -qx roofline-v2 || fail "completion of a step model"
 
