@@ -9,8 +9,13 @@
  *                         FITTED on the two synchronous H100 runs of vLLM 0.11
  *                         (Llama-2-7B and CodeLlama-34B, one request at a time);
  *   tracing_overhead_us   CPU time one step gains when the server exports
- *                         OpenTelemetry traces: FITTED on the one traced run
- *                         whose steps are CPU-bound (Llama-2-7B, vLLM 0.15.1);
+ *                         OpenTelemetry traces, and
+ *   output_fraction       the share of a step's CPU time spent on its outputs
+ *                         before its tokens leave the engine (async
+ *                         scheduling): FITTED together
+ *                         (8900 us, 0.68) on the four traced vLLM 0.15.1 H100
+ *                         runs; only the Llama-2-7B one is CPU-bound, so
+ *                         tracing_overhead_us rests on it alone;
  *   launch_us 4           CPU time of one kernel launch outside a CUDA graph
  *                         (chosen: a PyTorch/Inductor launch is 3-5 us);
  *   bw_efficiency 0.91    streaming fraction of HBM bandwidth: the memory-bound
@@ -49,9 +54,9 @@ void lat_params_default(LatParams *p)
     memset(p, 0, sizeof *p);
     p->backend = LAT_BACKEND_AUTO;
     p->step_overhead_us = 950.0;
-    p->tracing_overhead_us = 9200.0;
+    p->tracing_overhead_us = 8900.0;
     p->launch_us = 4.0;
-    p->output_fraction = 0.5;
+    p->output_fraction = 0.68;
     p->compute_scale = 1.0;
     p->bw_scale = 1.0;
     p->bw_efficiency = 0.91;
@@ -200,12 +205,15 @@ gboolean lat_backend_parse(const char *s, LatBackend *out)
  * experiment names of data/validation) each was fitted on. */
 static const struct {
     const char *param;
-    const char *const experiments[4];
+    const char *const experiments[5];
 } fitted_defaults[] = {
     {"step_overhead_us",
      {"blis-h100-llama2-7b-train", "blis-h100-codellama34b-train", "blis-h100-codellama34b-prefillheavy-mml4096",
       NULL}},
     {"tracing_overhead_us", {"blis-h100-llama2-7b-tp1-roleplay-v0.15", NULL}},
+    {"output_fraction",
+     {"blis-h100-llama2-7b-tp1-roleplay-v0.15", "blis-h100-codellama34b-tp2-roleplay", "blis-h100-llama2-70b-tp4-roleplay",
+      "blis-h100-mixtral8x7b-tp2-roleplay"}},
 };
 
 guint lat_params_fitted_on(const char *experiment, const char **out, guint max)

@@ -35,6 +35,7 @@ struct SimReplica {
 
     gboolean busy;
     SimTime step_start;
+    SimTime step_delay;     /* its tokens leave the engine this long after the step ends */
     SimTime step_end;       /* SIM_TIME_MAX when idle */
 
     SimReplicaCounters n;
@@ -184,9 +185,11 @@ static gboolean start_step(SimReplica *r, SimTime now, GError **error)
             q->first_sched = now;
         }
     }
-    SimTime dur = sim_time_from_seconds(lat_step_model_seconds(r->cfg.latency, &st->batch));
+    double delay_s = 0;
+    SimTime dur = sim_time_from_seconds(lat_step_model_seconds_delay(r->cfg.latency, &st->batch, &delay_s));
     if (dur == 0)
         dur = 1; /* time always moves forward */
+    r->step_delay = sim_time_from_seconds(delay_s);
     r->busy = TRUE;
     r->step_start = now;
     r->step_end = now + dur;
@@ -253,9 +256,12 @@ gboolean sim_replica_end_step(SimReplica *r, GError **error)
     }
 
     sched_finish_step(r->sched);
-    /* Most tokens of a step come after a token of the previous step: their
-     * ITL is this step's duration. They are counted per class and added to
-     * the histograms once per step. */
+    /* A step's tokens leave the engine step_delay after its end (async
+     * scheduling: once its outputs are processed); TTFT, ITL and E2E are
+     * measured there. Most tokens of a step come after a token of the
+     * previous step: their ITL is this step's duration. They are counted per
+     * class and added to the histograms once per step. */
+    SimTime tok = now + r->step_delay;
     uint64_t *runs = rec->itl_runs;
     memset(runs, 0, rec->num_classes * sizeof *runs);
     for (uint32_t i = 0; i < st->num_reqs; i++) {
@@ -264,9 +270,9 @@ gboolean sim_replica_end_step(SimReplica *r, GError **error)
         if (!(fl & SCHED_EMITTED))
             continue;
         if (fl & SCHED_FIRST) {
-            q->first_token = now;
+            q->first_token = tok;
         } else {
-            SimTime itl = now - q->last_token;
+            SimTime itl = tok - q->last_token;
             if (itl > q->itl_max)
                 q->itl_max = itl;
             if (itl == dur) {
@@ -277,9 +283,9 @@ gboolean sim_replica_end_step(SimReplica *r, GError **error)
             }
             if (out->itl_csv)
                 fprintf(out->itl_csv, "%" G_GUINT64_FORMAT ",%u,%.6f,%.6f\n", q->sr.id, q->sr.num_output,
-                        sim_time_to_seconds(now), sim_time_to_ms(itl));
+                        sim_time_to_seconds(tok), sim_time_to_ms(itl));
         }
-        q->last_token = now;
+        q->last_token = tok;
         if (fl & SCHED_FINISHED_NOW)
             finish_request(r, q);
     }

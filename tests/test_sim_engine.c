@@ -186,8 +186,9 @@ static void test_time_limit(void)
     scn_scenario_free(s);
 }
 
-/* One request alone: its TTFT is the time of one prefill step, and each
- * later token takes one decode step, as `lat_step_model_seconds` says. */
+/* One request alone: its TTFT is the time of one prefill step plus the
+ * delay before that step's token leaves the engine, and each later token
+ * takes one decode step, as `lat_step_model_seconds_delay` says. */
 static void test_single_request_matches_step_model(void)
 {
     g_autoptr(ScnCache) cache = scn_cache_new(ss_test_data_dir());
@@ -201,22 +202,26 @@ static void test_single_request_matches_step_model(void)
     BatchDesc batch = {0};
     batch_desc_reserve(&batch, 1);
     batch_desc_push(&batch, 512, 0, true);
-    double prefill_ms = lat_step_model_seconds(b.step, &batch) * 1e3;
-    double decode_sum_ms = 0;
+    double delay_s = 0;
+    double prefill_ms = sim_time_to_ms(sim_time_from_seconds(lat_step_model_seconds_delay(b.step, &batch, &delay_s)));
+    double first_delay_ms = sim_time_to_ms(sim_time_from_seconds(delay_s));
+    double decode_sum_ms = 0, last_delay_ms = 0;
     for (uint32_t k = 512; k < 512 + 63; k++) {
         batch_desc_clear(&batch);
         batch_desc_push(&batch, 1, k, true);
-        decode_sum_ms += sim_time_to_ms(sim_time_from_seconds(lat_step_model_seconds(b.step, &batch)));
+        decode_sum_ms += sim_time_to_ms(sim_time_from_seconds(lat_step_model_seconds_delay(b.step, &batch, &delay_s)));
+        last_delay_ms = sim_time_to_ms(sim_time_from_seconds(delay_s));
     }
     batch_desc_release(&batch);
     scn_built_clear(&b);
+    CU_ASSERT(first_delay_ms >= 0 && last_delay_ms >= 0);
     HookState h = {0};
     SimSummary *sum = run_checked(s, &h, cache);
     CU_ASSERT_EQUAL(sum->all.completed, 1);
     CU_ASSERT_EQUAL(sum->steps, 64);
-    CU_ASSERT_DOUBLE_EQUAL(sum->all.ttft_ms.mean, prefill_ms, 1e-5);
-    CU_ASSERT_DOUBLE_EQUAL(sum->all.tpot_ms.mean, decode_sum_ms / 63, 1e-5);
-    CU_ASSERT_DOUBLE_EQUAL(sum->all.e2e_ms.mean, sum->all.ttft_ms.mean + decode_sum_ms, 1e-5);
+    CU_ASSERT_DOUBLE_EQUAL(sum->all.ttft_ms.mean, prefill_ms + first_delay_ms, 1e-5);
+    CU_ASSERT_DOUBLE_EQUAL(sum->all.tpot_ms.mean, (decode_sum_ms + last_delay_ms - first_delay_ms) / 63, 1e-5);
+    CU_ASSERT_DOUBLE_EQUAL(sum->all.e2e_ms.mean, prefill_ms + decode_sum_ms + last_delay_ms, 1e-5);
     CU_ASSERT_DOUBLE_EQUAL(sum->all.queue_ms.mean, 0.0, 1e-12);
     CU_ASSERT_EQUAL(sum->all.itl_ms.count, 63);
     sim_summary_free(sum);
