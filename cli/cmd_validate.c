@@ -37,6 +37,7 @@ int cmd_validate(int argc, char **argv)
     g_autoptr(GOptionContext) ctx =
         g_option_context_new("EXPERIMENT_DIR|RESULT.json... - compare with measured vLLM runs");
     ScnCache *cache = NULL; /* freed at out: (declared before any goto) */
+    char **given = NULL;    /* likewise */
     g_option_context_set_summary(ctx,
         "Replays each load level of each experiment folder (experiment.json + request CSVs, see\n"
         "docs/validation-format.md), or each 'vllm bench serve --save-result' file (JSON; per-request\n"
@@ -91,6 +92,28 @@ int cmd_validate(int argc, char **argv)
     }
     cache = scn_cache_new(dir);
     g_free(dir);
+    /* An experiment folder's deployment and engine settings are the measured
+     * ones (experiment.json): only the step-time flags apply to it. */
+    static const char *const step_time_flags[] = {"latency-model", "step-overhead-us", "latency-param", "param",
+                                                  "seed", NULL};
+    given = scn_flags_given(flags);
+    for (int i = 1; i < argc && rc == 0; i++) {
+        if (val_bench_is_result(argv[i]))
+            continue;
+        for (char **g = given; *g; g++)
+            if (!g_strv_contains(step_time_flags, *g)) {
+                fprintf(stderr,
+                        "servesim validate: error: --%s does not apply to %s: an experiment folder's deployment and "
+                        "engine settings are the measured ones, from its experiment.json (the deployment flags "
+                        "describe vllm bench serve result files; the step-time flags --latency-model, "
+                        "--step-overhead-us and --latency-param apply to both)\n",
+                        *g, argv[i]);
+                rc = 2;
+                break;
+            }
+    }
+    if (rc != 0)
+        goto out;
     for (int i = 1; i < argc; i++) {
         ValExperiment *e = val_bench_is_result(argv[i]) ? load_result(argv[i], flags, &error)
                                                         : val_experiment_load(argv[i], &error);
@@ -132,5 +155,6 @@ out:
     g_free(output);
     g_free(data_dir);
     g_strfreev(profiles);
+    g_strfreev(given);
     return rc;
 }

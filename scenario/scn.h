@@ -127,6 +127,9 @@ gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error);
 /* The value given to a string flag ("hardware", "model", "latency-model",
  * ...), or NULL when it was not given. Borrowed. */
 const char *scn_flags_value(const ScnFlags *f, const char *flag);
+/* The long names of the flags that were given ("max-num-seqs", ...),
+ * NULL-terminated; g_strfreev. */
+char **scn_flags_given(const ScnFlags *f);
 /* Notes on old spellings that were used ("--param is the old name of
  * --latency-param"), NULL-terminated; g_strfreev. */
 char **scn_flags_notes(const ScnFlags *f);

@@ -767,6 +767,35 @@ const char *scn_flags_value(const ScnFlags *f, const char *flag)
     return NULL;
 }
 
+static gboolean entry_given(const GOptionEntry *e)
+{
+    switch (e->arg) {
+    case G_OPTION_ARG_NONE:
+        return *(gboolean *)e->arg_data;
+    case G_OPTION_ARG_STRING:
+    case G_OPTION_ARG_FILENAME:
+        return *(char **)e->arg_data != NULL;
+    case G_OPTION_ARG_STRING_ARRAY:
+    case G_OPTION_ARG_FILENAME_ARRAY:
+        return *(char ***)e->arg_data != NULL;
+    default:
+        return FALSE; /* every flag of ScnFlags is one of the kinds above */
+    }
+}
+
+char **scn_flags_given(const ScnFlags *f)
+{
+    GPtrArray *names = g_ptr_array_new();
+    for (const GOptionEntry *e = f->entries; e->long_name; e++)
+        if (entry_given(e))
+            g_ptr_array_add(names, g_strdup(e->long_name));
+    for (const GOptionEntry *e = f->fleet_entries; e->long_name; e++)
+        if (entry_given(e))
+            g_ptr_array_add(names, g_strdup(e->long_name));
+    g_ptr_array_add(names, NULL);
+    return (char **)g_ptr_array_free(names, FALSE);
+}
+
 char **scn_flags_notes(const ScnFlags *f)
 {
     GPtrArray *notes = g_ptr_array_new();

@@ -61,8 +61,8 @@ static void test_accuracy_v2(void)
     CU_ASSERT(mape[VAL_TPOT_MEAN] <= 6.0);
     CU_ASSERT(mape[VAL_E2E_MEAN] <= 6.0);
     CU_ASSERT(mape[VAL_TTFT_MEAN] <= 12.0);
-    /* regression guards (measured: TTFT 4.6, TPOT 3.0, E2E 2.8, throughput 0.9) */
-    CU_ASSERT(mape[VAL_TTFT_MEAN] <= 7.0);
+    /* regression guards (measured: TTFT 3.5, TPOT 3.2, E2E 3.0, throughput 1.0) */
+    CU_ASSERT(mape[VAL_TTFT_MEAN] <= 5.5);
     CU_ASSERT(mape[VAL_TTFT_P50] <= 6.0);
     CU_ASSERT(mape[VAL_TTFT_P90] <= 6.5);
     CU_ASSERT(mape[VAL_TPOT_MEAN] <= 4.5);
@@ -81,7 +81,12 @@ static void test_accuracy_v2(void)
         fprintf(stderr, "  %s: TTFT %.1f%%, TPOT %.1f%%, E2E %.1f%%\n", e->name, em[VAL_TTFT_MEAN], em[VAL_TPOT_MEAN],
                 em[VAL_E2E_MEAN]);
         CU_ASSERT(em[VAL_TPOT_MEAN] <= 12.0);
-        CU_ASSERT(em[VAL_E2E_MEAN] <= 12.5);
+        /* The target (12%) is missed on one run, by the step time of a GPU
+         * without its own kernel tables (docs/accuracy.md, "What is still
+         * wrong"): Qwen3-32B on two RTX PRO 6000, E2E 12.4%. It is guarded
+         * there so that it cannot grow unnoticed; every other run meets it. */
+        double e2e_limit = strcmp(e->name, "lss-rtxpro6000-qwen3-32b-tp2") == 0 ? 13.0 : 12.0;
+        CU_ASSERT(em[VAL_E2E_MEAN] <= e2e_limit);
     }
     CU_ASSERT(run_sum[VAL_TPOT_MEAN] / exps->len <= 6.0);
     CU_ASSERT(run_sum[VAL_E2E_MEAN] / exps->len <= 6.0);
@@ -148,6 +153,18 @@ static void test_cli_validate(void)
     g_free(err);
     const char *bad3[] = {"validate", NULL};
     CU_ASSERT_EQUAL(ss_test_run_servesim(bad3, NULL, NULL), 2);
+    /* an experiment's engine settings are the measured ones: a flag that
+     * would change them is refused, not ignored; step-time flags apply */
+    const char *bad4[] = {"validate", exp1, "--no-async-scheduling", NULL};
+    CU_ASSERT_EQUAL(ss_test_run_servesim(bad4, NULL, &err), 2);
+    SS_ASSERT_CONTAINS(err, "--no-async-scheduling does not apply to");
+    g_free(err);
+    const char *bad5[] = {"validate", exp1, "--max-num-seqs", "8", NULL};
+    CU_ASSERT_EQUAL(ss_test_run_servesim(bad5, NULL, &err), 2);
+    SS_ASSERT_CONTAINS(err, "--max-num-seqs");
+    g_free(err);
+    const char *ok2[] = {"validate", exp1, "--latency-param", "output_fraction=0", NULL};
+    CU_ASSERT_EQUAL(ss_test_run_servesim(ok2, NULL, NULL), 0);
     g_free(path);
     g_free(dir);
     g_free(exp1);
