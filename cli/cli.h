@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "scn.h"
+#include "val_validate.h"
 
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
@@ -60,6 +61,15 @@ double cli_progress_elapsed(const CliProgress *p);
 void cli_progress_show(CliProgress *p, const char *format, ...) G_GNUC_PRINTF(2, 3);
 /* Erases the line if it was shown. */
 void cli_progress_done(CliProgress *p);
+
+/* Measured runs for `validate` and `calibrate` (cli_measured.c). A path is
+ * an experiment folder or a vllm bench serve result file (val_bench.h).
+ * cli_check_measured_flags fails (a usage error) when a deployment or engine
+ * flag was given with an experiment folder, whose settings are the measured
+ * ones; cli_load_measured reads one, a result file with the flags over its
+ * metadata. */
+gboolean cli_check_measured_flags(const char *const *paths, guint n, const ScnFlags *flags, GError **error);
+ValExperiment *cli_load_measured(const char *path, const ScnFlags *flags, GError **error);
 
 /* Output options shared by `run` and `replay`. */
 typedef struct CliRunOptions CliRunOptions;

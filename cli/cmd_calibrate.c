@@ -1,9 +1,10 @@
 /*
- * cmd_calibrate.c: `servesim calibrate EXPERIMENT_DIR...`: fits the step-time
- * constants of one GPU to measured runs of it, prints the error before, in
- * sample and left out, and writes a hardware profile that `run`, `replay`,
- * `sweep`, `plan` and `validate` take with --hardware-profile
- * (docs/calibration.md).
+ * cmd_calibrate.c: `servesim calibrate EXPERIMENT_DIR|RESULT.json...`: fits
+ * the step-time constants of one GPU to measured runs of it (experiment
+ * folders or vllm bench serve result files, read as validate reads them),
+ * prints the error before, in sample and left out, and writes a hardware
+ * profile that `run`, `replay`, `sweep`, `plan` and `validate` take with
+ * --hardware-profile (docs/calibration.md).
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,13 +24,16 @@ static void show_progress(guint evaluation, double objective, void *user)
 
 int cmd_calibrate(int argc, char **argv)
 {
-    g_autoptr(GOptionContext) ctx = g_option_context_new("EXPERIMENT_DIR... - fit a GPU's constants to measured runs");
+    g_autoptr(GOptionContext) ctx = g_option_context_new("EXPERIMENT_DIR|RESULT.json... - fit a GPU's constants to measured runs");
     g_option_context_set_summary(
         ctx, "Fits step-time constants (by default step_overhead_us, bw_scale and compute_scale) so that the\n"
              "simulated TTFT, TPOT and E2E means of the experiments' load levels match the measured ones,\n"
              "prints the error with the starting constants, with the fitted ones (in sample) and, for each\n"
              "experiment, with constants fitted without it (leave one experiment out), and writes a\n"
-             "hardware profile. All experiments must be of one GPU.");
+             "hardware profile. All experiments must be of one GPU. An argument is an experiment folder\n"
+             "(docs/validation-format.md) or a 'vllm bench serve --save-result' file, whose deployment comes\n"
+             "from its metadata and the deployment flags (--hardware, --tensor-parallel-size, ...), as in\n"
+             "servesim validate. The step-time flags set the constants the fit starts from.");
     char *output = NULL, *fit = NULL, *data_dir = NULL, *profile = NULL;
     gboolean no_loo = FALSE, json = FALSE, quiet = FALSE;
     gint max_eval = 0;
@@ -46,6 +50,9 @@ int cmd_calibrate(int argc, char **argv)
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_option_context_add_main_entries(ctx, entries, NULL);
+    ScnFlags *flags = scn_flags_new();
+    static const char *const own[] = {"hardware-profile", NULL}; /* calibrate's is the start */
+    scn_flags_add_main_except(ctx, flags, own);
     int rc = 0;
     ScnCache *cache = NULL;
     ValCalibration *cal = NULL;
@@ -55,7 +62,8 @@ int cmd_calibrate(int argc, char **argv)
     if (!cli_parse(ctx, &argc, &argv, "calibrate", &rc))
         goto out;
     if (argc < 2) {
-        fprintf(stderr, "servesim calibrate: error: expected one or more experiment folders of one GPU\n");
+        fprintf(stderr, "servesim calibrate: error: expected one or more experiment folders or vllm bench serve "
+                        "result files of one GPU\n");
         rc = 2;
         goto out;
     }
@@ -64,8 +72,12 @@ int cmd_calibrate(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    if (!cli_check_measured_flags((const char *const *)argv + 1, (guint)argc - 1, flags, &error)) {
+        rc = cli_fail("calibrate", error);
+        goto out;
+    }
     for (int i = 1; i < argc; i++) {
-        ValExperiment *e = val_experiment_load(argv[i], &error);
+        ValExperiment *e = cli_load_measured(argv[i], flags, &error);
         if (!e) {
             rc = cli_fail("calibrate", error);
             goto out;
@@ -94,7 +106,14 @@ int cmd_calibrate(int argc, char **argv)
     if (!quiet && isatty(STDERR_FILENO))
         o.progress = show_progress;
     LatParams base;
-    lat_params_default(&base);
+    {
+        g_autoptr(ScnScenario) s = scn_scenario_new_default();
+        if (!scn_flags_apply(flags, s, &error)) {
+            rc = cli_fail("calibrate", error);
+            goto out;
+        }
+        base = s->latency;
+    }
     const ValExperiment *first = g_ptr_array_index(exps, 0);
     if (profile && !lat_params_apply_profile(&base, profile, first->hardware, &error)) {
         rc = cli_fail("calibrate", error);
@@ -131,6 +150,7 @@ out:
     scn_cache_free(cache);
     g_ptr_array_free(exps, TRUE);
     g_strfreev(names);
+    scn_flags_free(flags);
     g_free(output);
     g_free(fit);
     g_free(data_dir);

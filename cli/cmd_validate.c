@@ -13,31 +13,13 @@
 #include "cli.h"
 #include "scn_json.h"
 #include "ss_error.h"
-#include "val_bench.h"
 #include "val_validate.h"
-
-/* The experiment of a vllm bench result: its metadata, then the flags. */
-static ValExperiment *load_result(const char *path, const ScnFlags *flags, GError **error)
-{
-    g_autoptr(ScnScenario) s = scn_scenario_new_default();
-    gboolean have_hw = FALSE;
-    if (!val_bench_apply_metadata(path, s, &have_hw, error) || !scn_flags_apply(flags, s, error))
-        return NULL;
-    if (!have_hw && !scn_flags_value(flags, "hardware")) {
-        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
-                    "%s: a vllm bench serve result does not say which GPU served it: give --hardware NAME (or "
-                    "record it: vllm bench serve ... --metadata hardware=NAME tensor_parallel_size=N)", path);
-        return NULL;
-    }
-    return val_bench_load(path, s, error);
-}
 
 int cmd_validate(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx =
         g_option_context_new("EXPERIMENT_DIR|RESULT.json... - compare with measured vLLM runs");
     ScnCache *cache = NULL; /* freed at out: (declared before any goto) */
-    char **given = NULL;    /* likewise */
     g_option_context_set_summary(ctx,
         "Replays each load level of each experiment folder (experiment.json + request CSVs, see\n"
         "docs/validation-format.md), or each 'vllm bench serve --save-result' file (JSON; per-request\n"
@@ -92,31 +74,12 @@ int cmd_validate(int argc, char **argv)
     }
     cache = scn_cache_new(dir);
     g_free(dir);
-    /* An experiment folder's deployment and engine settings are the measured
-     * ones (experiment.json): only the step-time flags apply to it. */
-    static const char *const step_time_flags[] = {"latency-model", "step-overhead-us", "latency-param", "param",
-                                                  "seed", NULL};
-    given = scn_flags_given(flags);
-    for (int i = 1; i < argc && rc == 0; i++) {
-        if (val_bench_is_result(argv[i]))
-            continue;
-        for (char **g = given; *g; g++)
-            if (!g_strv_contains(step_time_flags, *g)) {
-                fprintf(stderr,
-                        "servesim validate: error: --%s does not apply to %s: an experiment folder's deployment and "
-                        "engine settings are the measured ones, from its experiment.json (the deployment flags "
-                        "describe vllm bench serve result files; the step-time flags --latency-model, "
-                        "--step-overhead-us and --latency-param apply to both)\n",
-                        *g, argv[i]);
-                rc = 2;
-                break;
-            }
-    }
-    if (rc != 0)
+    if (!cli_check_measured_flags((const char *const *)argv + 1, (guint)argc - 1, flags, &error)) {
+        rc = cli_fail("validate", error);
         goto out;
+    }
     for (int i = 1; i < argc; i++) {
-        ValExperiment *e = val_bench_is_result(argv[i]) ? load_result(argv[i], flags, &error)
-                                                        : val_experiment_load(argv[i], &error);
+        ValExperiment *e = cli_load_measured(argv[i], flags, &error);
         LatParams lp = latency;
         if (e) {
             for (char **f = profiles; f && *f; f++) {
@@ -155,6 +118,5 @@ out:
     g_free(output);
     g_free(data_dir);
     g_strfreev(profiles);
-    g_strfreev(given);
     return rc;
 }

@@ -132,6 +132,26 @@ static void test_calibrate_cli(void)
     CU_ASSERT_EQUAL(ss_test_run_servesim(bad, NULL, &err), 2);
     SS_ASSERT_CONTAINS(err, "warp_factor");
     g_free(err);
+    /* a vllm bench serve result file, its GPU from a flag; a deployment flag
+     * with an experiment folder is refused */
+    char *bench = g_build_filename(ss_test_data_dir(), "examples", "vllm-bench-llama2-7b-h100.json", NULL);
+    const char *fromfile[] = {"calibrate", bench, "--hardware", "H100-SXM", "--fit", "step_overhead_us",
+                              "--quiet", "--json", NULL};
+    CU_ASSERT_EQUAL(ss_test_run_servesim(fromfile, &out, &err), 0);
+    root = cJSON_Parse(out);
+    CU_ASSERT_PTR_NOT_NULL(root);
+    if (root) {
+        v = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "params"), "step_overhead_us");
+        CU_ASSERT(cJSON_IsNumber(v) && v->valuedouble > 100 && v->valuedouble < 5000);
+        cJSON_Delete(root);
+    }
+    g_free(out);
+    g_free(err);
+    const char *flagged[] = {"calibrate", exp, "--max-num-seqs", "8", "--quiet", NULL};
+    CU_ASSERT_EQUAL(ss_test_run_servesim(flagged, NULL, &err), 2);
+    SS_ASSERT_CONTAINS(err, "--max-num-seqs does not apply to");
+    g_free(err);
+    g_free(bench);
     g_free(exp);
     g_free(other);
     g_free(prof);
