@@ -309,6 +309,45 @@ static char *method_text(const Report *rp)
 }
 
 /* "3 replicas x TP 4 = 12 GPUs" with the given times sign (g_free). */
+/* Where a candidate's step times come from, for a person. */
+static char *step_times_text(const PlCandidateResult *c)
+{
+    const char *basis = c->latency_basis;
+    if (!basis || !*basis)
+        return g_strdup("not recorded (the engine was not built)");
+    if (c->latency_measured)
+        return g_strdup_printf("from kernel tables measured on %s", str_or(c->hardware, "its GPU"));
+    return g_strdup_printf("%s: an estimate (no kernel tables measured on %s); measure, or fit its constants to "
+                           "your own runs with servesim calibrate, before relying on it",
+                           basis, str_or(c->hardware, "its GPU"));
+}
+
+/* The summary's account of the step times over the candidates. */
+static char *step_times_summary(const Report *rp)
+{
+    const PlPlanResult *r = rp->r;
+    guint measured = 0, unknown = 0;
+    GString *est = g_string_new(NULL);
+    for (guint i = 0; i < r->num_candidates; i++) {
+        const PlCandidateResult *c = &r->candidates[i];
+        if (!c->latency_basis || !*c->latency_basis)
+            unknown++;
+        else if (c->latency_measured)
+            measured++;
+        else
+            g_string_append_printf(est, "%s%s (%s)", est->len ? ", " : "", cand_name(rp, c), c->latency_basis);
+    }
+    GString *t = g_string_new(NULL);
+    g_string_append_printf(t, "%u candidate%s from kernel tables measured on their GPU", measured,
+                           measured == 1 ? "" : "s");
+    if (est->len)
+        g_string_append_printf(t, "; estimates for %s", est->str);
+    if (unknown)
+        g_string_append_printf(t, "; %u not simulated (the engine could not be built)", unknown);
+    g_string_free(est, TRUE);
+    return g_string_free(t, FALSE);
+}
+
 static char *replicas_text(const PlCandidateResult *c, const char *times)
 {
     return g_strdup_printf("%u replica%s %s TP %u = %u GPU%s", c->replicas, c->replicas == 1 ? "" : "s", times,
@@ -516,6 +555,9 @@ static void html_summary(GString *o, const Report *rp)
     g_free(t);
     t = g_strdup_printf("%u evaluated, %u feasible", r->num_candidates, rp->num_feasible);
     fact(o, "Candidates", t);
+    g_free(t);
+    t = step_times_summary(rp);
+    fact(o, "Step times", t);
     g_free(t);
     t = method_text(rp);
     fact(o, "How it was computed", t);
@@ -907,6 +949,8 @@ static void candidate_facts(const Report *rp, const PlCandidateResult *c, GPtrAr
                                          c->tensor_parallel_size, fmt_money(b1, c->price_per_gpu_hour)));
     g_ptr_array_add(out, g_strdup("Model"));
     g_ptr_array_add(out, g_strdup(str_or(c->model, "–")));
+    g_ptr_array_add(out, g_strdup("Step times"));
+    g_ptr_array_add(out, step_times_text(c));
     g_ptr_array_add(out, g_strdup("Engine settings"));
     if (c->max_num_seqs || c->max_num_batched_tokens)
         g_ptr_array_add(out, g_strdup_printf("max_num_seqs %u, max_num_batched_tokens %u", c->max_num_seqs,
@@ -1243,6 +1287,9 @@ char *pl_report_markdown(const PlPlanResult *r)
     g_free(t);
     t = g_strdup_printf("%u evaluated, %u feasible", r->num_candidates, rp.num_feasible);
     md_bullet(o, "Candidates", t);
+    g_free(t);
+    t = step_times_summary(&rp);
+    md_bullet(o, "Step times", t);
     g_free(t);
     t = method_text(&rp);
     md_bullet(o, "How it was computed", t);

@@ -40,6 +40,7 @@ static const char css[] =
     "h1{font-size:27px;margin:0 0 4px}\n"
     "h2{font-size:20px;margin:34px 0 12px;padding-bottom:4px;border-bottom:1px solid #cfd6dd}\n"
     ".lead{color:#4a5561;margin:0 0 18px}\n"
+    ".warn{background:#fff8e6;border:1px solid #e0b252;border-radius:6px;padding:10px 16px;margin:12px 0}\n"
     "dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:5px 18px;margin:12px 0 0}\n"
     "dl.facts dt{font-weight:600;color:#4a5561}\n"
     "dl.facts dd{margin:0}\n"
@@ -274,7 +275,62 @@ static const struct {
     {"ttft_p99_ms", "TTFT p99 (ms)"},     {"tpot_p50_ms", "TPOT p50 (ms)"},
     {"tpot_p99_ms", "TPOT p99 (ms)"},     {"e2e_p99_ms", "E2E p99 (ms)"},
     {"kv_usage_peak", "KV peak"},         {"num_gpu_blocks", "KV blocks"},
+    {"latency_basis", "step times"},
 };
+
+/* "measured" for step times from the GPU's own kernel tables; anything else
+ * ("transferred from H100-SXM", "estimated") is an estimate. */
+static gboolean basis_is_estimate(const char *basis)
+{
+    return basis && *basis && strcmp(basis, "measured") != 0;
+}
+
+/* The header's account of the step times: each step model and basis with
+ * its number of points, and a warning when any point's are estimates. */
+static void step_time_facts(GString *o, const View *v, gboolean *any_estimate)
+{
+    const SwSweepTable *t = v->t;
+    *any_estimate = FALSE;
+    if (sw_sweep_table_find_column(t, "latency_basis") < 0)
+        return;
+    GHashTable *counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GPtrArray *order = g_ptr_array_new();
+    guint n = sw_sweep_table_num_rows(t);
+    for (guint r = 0; r < n; r++) {
+        if (!row_ok(v, r))
+            continue;
+        const char *basis = cell(v, r, "latency_basis");
+        const char *backend = sw_sweep_table_find_column(t, "latency_backend") >= 0 ? cell(v, r, "latency_backend") : "";
+        *any_estimate = *any_estimate || basis_is_estimate(basis);
+        char *key = g_strdup_printf("%s%s%s", backend, *backend ? ", " : "",
+                                    strcmp(basis, "measured") == 0 ? "kernel tables measured on the GPU"
+                                    : basis_is_estimate(basis)      ? basis
+                                                                    : "not recorded");
+        if (basis_is_estimate(basis)) {
+            char *k = g_strdup_printf("%s: an estimate", key);
+            g_free(key);
+            key = k;
+        }
+        gpointer old = NULL;
+        if (g_hash_table_lookup_extended(counts, key, NULL, &old)) {
+            g_hash_table_insert(counts, key, GUINT_TO_POINTER(GPOINTER_TO_UINT(old) + 1));
+        } else {
+            g_hash_table_insert(counts, key, GUINT_TO_POINTER(1));
+            g_ptr_array_add(order, key);
+        }
+    }
+    GString *text = g_string_new(NULL);
+    for (guint i = 0; i < order->len; i++) {
+        const char *key = g_ptr_array_index(order, i);
+        guint c = GPOINTER_TO_UINT(g_hash_table_lookup(counts, key));
+        g_string_append_printf(text, "%s%s (%u point%s)", i ? "; " : "", key, c, c == 1 ? "" : "s");
+    }
+    if (text->len)
+        fact(o, "step times", text->str);
+    g_string_free(text, TRUE);
+    g_ptr_array_free(order, TRUE);
+    g_hash_table_destroy(counts);
+}
 
 static void rows_table(GString *o, const View *v)
 {
@@ -319,7 +375,12 @@ static void rows_table(GString *o, const View *v)
             char b[64];
             double x = cell_number(v, r, shown[i].column);
             g_string_append(o, "<td class=\"n\">");
-            if (isnan(x))
+            if (strcmp(shown[i].column, "latency_basis") == 0) {
+                const char *basis = cell(v, r, shown[i].column);
+                esc(o, basis);
+                if (basis_is_estimate(basis))
+                    g_string_append(o, " (an estimate)");
+            } else if (isnan(x))
                 esc(o, cell(v, r, shown[i].column));
             else if (g_str_has_prefix(shown[i].column, "kv_usage")) {
                 esc(o, rp_svg_format(b, sizeof b, 100 * x, 1, FALSE));
@@ -378,10 +439,19 @@ char *sw_sweep_table_html(const SwSweepTable *t, const char *name, const char *d
         g_ptr_array_free(seen, TRUE);
         g_string_free(vals, TRUE);
     }
+    gboolean any_estimate = FALSE;
+    step_time_facts(o, &v, &any_estimate);
     int id = sw_sweep_table_find_column(t, "sweep_id");
     if (id >= 0 && n > 0)
         fact(o, "sweep id", sw_sweep_table_cell(t, 0, (guint)id));
-    g_string_append(o, "</dl>\n</header>\n");
+    g_string_append(o, "</dl>\n");
+    if (any_estimate)
+        g_string_append(o, "<p class=\"warn\"><strong>Estimates:</strong> no kernel tables were measured on the GPU "
+                           "of some points (\"step times\" in the table below): their step times are transferred "
+                           "from another GPU's tables by the roofline rule or estimated, and their numbers are only "
+                           "as good as that estimate. Measure, or fit the GPU's constants to your own runs with "
+                           "servesim calibrate, before relying on them.</p>\n");
+    g_string_append(o, "</header>\n");
 
     gboolean have_stats = sw_sweep_table_find_column(t, "ttft_p99_ms") >= 0;
     if (have_stats && n > errors) {

@@ -111,6 +111,7 @@ static void test_sweep_page(void)
     SS_ASSERT_CONTAINS(page, "max_num_seqs=64");
     CU_ASSERT_EQUAL(count(page, "<svg"), 8);
     CU_ASSERT_EQUAL(count(page, "<tr><td class=\"n\">"), 6); /* a row per point */
+    CU_ASSERT_PTR_NULL(strstr(page, "Estimates:")); /* every point measured */
     /* the same rows draw the same page */
     const char *again[] = {"sweep", path, "--html", html, "-j1", "-q", NULL};
     CU_ASSERT_EQUAL(ss_test_run_servesim(again, NULL, NULL), 0);
@@ -131,6 +132,11 @@ static void test_sweep_page(void)
     page = read_text(html);
     SS_ASSERT_CONTAINS(page, "hardware=L40S");
     CU_ASSERT_EQUAL(count(page, "<svg"), 4);
+    /* the step times of each point named, the L40S's an estimate */
+    SS_ASSERT_CONTAINS(page, "<dt>step times</dt><dd>roofline-v2, kernel tables measured on the GPU (1 point); "
+                             "roofline-v2, transferred from H100-SXM: an estimate (1 point)</dd>");
+    SS_ASSERT_CONTAINS(page, "<p class=\"warn\"><strong>Estimates:</strong>");
+    SS_ASSERT_CONTAINS(page, "<td class=\"n\">transferred from H100-SXM (an estimate)</td>");
     g_free(page);
     g_free(cat);
     g_free(html);

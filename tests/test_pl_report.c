@@ -90,6 +90,9 @@ static void set_candidate(PlCandidateResult *c, const char *name, const char *hw
     c->max_num_seqs = 256;
     c->max_num_batched_tokens = 8192;
     c->price_per_gpu_hour = price;
+    /* the H100 has kernel tables of its own; the others are timed from its */
+    c->latency_measured = strcmp(hw, "H100-SXM") == 0;
+    c->latency_basis = g_strdup(c->latency_measured ? "measured" : "transferred from H100-SXM");
 }
 
 /* The texts of a test plan: the test's own need escaping; the demo's (for
@@ -494,6 +497,11 @@ static void test_html(void)
     SS_ASSERT_CONTAINS(html, "llama-3.1-8b");
     SS_ASSERT_CONTAINS(html, "&lt;b&gt;not bold&lt;/b&gt;");
     CU_ASSERT_PTR_NULL(strstr(html, "A&B <x>"));
+    /* where each candidate's step times come from, estimates named */
+    SS_ASSERT_CONTAINS(html, "<dt>Step times</dt><dd>from kernel tables measured on H100-SXM</dd>");
+    SS_ASSERT_CONTAINS(html, "<dt>Step times</dt><dd>transferred from H100-SXM: an estimate (no kernel tables "
+                             "measured on H200)");
+    SS_ASSERT_CONTAINS(html, "estimates for H200 TP8 (transferred from H100-SXM)");
     /* terms defined */
     SS_ASSERT_CONTAINS(html, "<dt>Sustainable rate</dt>");
     SS_ASSERT_CONTAINS(html, "<dt>Binding constraint</dt>");
