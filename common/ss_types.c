@@ -26,6 +26,12 @@ void batch_desc_clear(BatchDesc *b)
     b->decode_kv_tokens = 0;
     b->decode_kv_max = 0;
     b->num_sampled = 0;
+    b->spec_tokens = 0;
+    b->kv_load_tokens = 0;
+    b->lora_tokens = 0;
+    b->lora_adapters = 0;
+    b->lora_loads = 0;
+    b->lora_disk_loads = 0;
 }
 
 bool batch_desc_reserve(BatchDesc *b, uint32_t capacity)

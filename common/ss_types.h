@@ -39,6 +39,8 @@ typedef struct {
     uint32_t new_tokens;    /* t: tokens computed in this step (>= 1) */
     uint32_t cached_tokens; /* p: tokens already in the KV cache before this step */
     bool emits_token;       /* the step ends with a sampled token for this request */
+    uint16_t spec_tokens;   /* speculative decoding: draft tokens this entry verifies
+                               (new_tokens = 1 + spec_tokens; 0 otherwise) */
 } BatchEntry;
 
 /*
@@ -47,7 +49,12 @@ typedef struct {
  * models never need a second pass for them.
  *
  * A "decode" entry is one with new_tokens == 1 (one query token against its
- * cached tokens); every other entry is a prefill chunk.
+ * cached tokens), or with speculative decoding 1 + spec_tokens (the last
+ * sampled token and the draft tokens it verifies); every other entry is a
+ * prefill chunk.
+ *
+ * The engine options add per-step totals the scheduler fills (all 0 when
+ * the options are off): KV loaded from a host-memory tier, LoRA adapters.
  */
 typedef struct {
     BatchEntry *entries;    /* owned by whoever filled the description */
@@ -61,6 +68,13 @@ typedef struct {
     uint64_t decode_kv_tokens;  /* sum over decode entries of cached_tokens + 1 */
     uint32_t decode_kv_max;     /* largest cached_tokens + 1 of a decode entry */
     uint32_t num_sampled;       /* entries with emits_token */
+    uint32_t spec_tokens;       /* sum of spec_tokens: draft tokens verified (and logits
+                                   computed for them) in this step */
+    uint64_t kv_load_tokens;    /* tokens whose KV is copied from the host tier this step */
+    uint64_t lora_tokens;       /* tokens of requests that run with a LoRA adapter */
+    uint32_t lora_adapters;     /* distinct adapters among them */
+    uint32_t lora_loads;        /* adapters copied into a GPU slot this step (from host memory) */
+    uint32_t lora_disk_loads;   /* ... of which first read from disk */
 } BatchDesc;
 
 /* Empties a description; keeps its storage. */
@@ -75,6 +89,7 @@ static inline void batch_desc_push(BatchDesc *b, uint32_t new_tokens, uint32_t c
     e->new_tokens = new_tokens;
     e->cached_tokens = cached_tokens;
     e->emits_token = emits_token;
+    e->spec_tokens = 0;
     b->total_tokens += new_tokens;
     if (new_tokens == 1) {
         b->num_decode++;
@@ -87,6 +102,32 @@ static inline void batch_desc_push(BatchDesc *b, uint32_t new_tokens, uint32_t c
     }
     if (emits_token)
         b->num_sampled++;
+}
+
+/* Appends a decode that verifies `spec_tokens` (>= 1) draft tokens:
+ * 1 + spec_tokens query tokens after cached_tokens; it always samples. */
+static inline void batch_desc_push_spec(BatchDesc *b, uint32_t spec_tokens, uint32_t cached_tokens)
+{
+    BatchEntry *e = &b->entries[b->num_entries++];
+    uint32_t n = 1 + spec_tokens;
+    e->new_tokens = n;
+    e->cached_tokens = cached_tokens;
+    e->emits_token = true;
+    e->spec_tokens = (uint16_t)spec_tokens;
+    b->total_tokens += n;
+    b->num_decode++;
+    b->decode_kv_tokens += (uint64_t)cached_tokens + n;
+    if (cached_tokens + n > b->decode_kv_max)
+        b->decode_kv_max = cached_tokens + n;
+    b->num_sampled++;
+    b->spec_tokens += spec_tokens;
+}
+
+/* Whether an entry is a decode (one query token, or one plus the draft
+ * tokens it verifies). */
+static inline bool batch_entry_is_decode(const BatchEntry *e)
+{
+    return e->new_tokens == 1u + e->spec_tokens;
 }
 
 /* Makes room for at least `capacity` entries. Returns false when out of memory. */

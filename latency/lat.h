@@ -2,7 +2,9 @@
  * lat.h: step-time models and what they need to know.
  *
  * - LatModelDesc: a model read from a Hugging Face config.json (dense, GQA,
- *   MoE; FP8 weights through quantization_config).
+ *   MoE, sliding-window layers; quantized weights through
+ *   quantization_config), and as served: --quantization, --kv-cache-dtype,
+ *   --disable-sliding-window, speculative-decoding draft heads (lat_quant.c).
  * - LatHardware / LatHardwareTable: GPU datasheet figures (data/hardware.json).
  * - LatMfuDb: the measured MFU tables of one GPU (data/mfu/), immutable once
  *   loaded, safe to share between threads.
@@ -39,10 +41,26 @@ typedef struct {
     guint max_position_embeddings;
     gboolean tie_word_embeddings;
 
-    double weight_bytes;       /* b_w: bytes per weight element (2 bf16/fp16, 1 fp8) */
-    double kv_bytes;           /* b_kv: bytes per KV element (2) */
+    double weight_bytes;       /* b_w: bytes per weight element (2 bf16/fp16, 1 fp8, about
+                                  0.52 for 4-bit weights with their group scales) */
+    double kv_bytes;           /* b_kv: bytes per KV element (2, or 1 with an FP8 KV cache) */
     double act_bytes;          /* b_act: bytes per activation element (2) */
-    gboolean fp8_weights;      /* quantization_config says fp8 */
+    gboolean fp8_weights;      /* FP8 weights: W8A8 on FP8 tensor cores (weight-only elsewhere) */
+    gboolean weight_only;      /* integer weight-only quantization (AWQ, GPTQ): weights are
+                                  dequantized to 16 bits inside the GEMM kernel (Marlin) */
+    guint weight_bits;         /* bits of a quantized weight (16 when not quantized) */
+    guint quant_group_size;    /* weights per scale of a weight-only format (0: per channel) */
+    char *quantization;        /* the method it is served with ("fp8", "awq_marlin", ...), NULL: none */
+    char *kv_cache_dtype;      /* as served: NULL ("auto"), "fp8", ... */
+
+    /* Sliding-window attention (Mistral v0.1, Gemma 2/3, gpt-oss): layers
+     * that attend to the last sliding_window tokens only. */
+    guint sliding_window;      /* tokens; 0: every layer attends to all tokens */
+    guint num_sliding_layers;  /* of num_layers (0 with sliding_window 0) */
+
+    /* A speculative-decoding head built from its target (EAGLE, MTP): its
+     * fc projection reads this many hidden states (0: none). */
+    guint draft_fc_inputs;
 
     /* Mixture of experts (num_experts == 0: dense). */
     guint num_experts;              /* E routed experts */
@@ -76,6 +94,45 @@ typedef struct {
 LatModelDesc *lat_model_desc_load(const char *name_or_path, const char *data_dir, GError **error);
 void lat_model_desc_free(LatModelDesc *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatModelDesc, lat_model_desc_free)
+
+/* A deep copy (g_free the strings through lat_model_desc_free). */
+LatModelDesc *lat_model_desc_copy(const LatModelDesc *m);
+
+/* ---------------------------------------------- the model as served -- */
+/* (lat_quant.c; docs/options/quantization.md, kv-cache-dtype.md,
+ * sliding-window.md, speculative-decoding.md) */
+
+/* vLLM's --quantization: "fp8", "fbgemm_fp8", "modelopt" (FP8 W8A8),
+ * "awq", "awq_marlin", "gptq", "gptq_marlin" (integer weight-only through
+ * the Marlin kernels), "compressed-tensors" (as the checkpoint says).
+ * A checkpoint's own quantization_config must agree (vLLM's rule: the
+ * Marlin variants of its method are accepted); a 16-bit checkpoint may be
+ * quantized online ("fp8") or timed as its AWQ/GPTQ checkpoint would be
+ * (4-bit, group 128; the shapes are the same). Changes `m`'s weight format.
+ * Errors: SS_ERROR_USAGE naming the method and the known ones. */
+gboolean lat_model_apply_quantization(LatModelDesc *m, const char *method, GError **error);
+/* The names lat_model_apply_quantization knows, NULL-terminated (static). */
+const char *const *lat_quantization_names(void);
+/* A one-line description of how the model's GEMMs run ("16-bit", "FP8 W8A8
+ * (DeepGEMM tables)", "4-bit weight-only, group 128 (Marlin W4A16)"); static
+ * or into buf. */
+const char *lat_model_weight_format(const LatModelDesc *m, char *buf, gsize len);
+/* vLLM's --kv-cache-dtype: "auto", "bfloat16", "float16" (2 bytes), "fp8",
+ * "fp8_e4m3", "fp8_e5m2" (1 byte). Errors: SS_ERROR_USAGE. */
+gboolean lat_model_apply_kv_cache_dtype(LatModelDesc *m, const char *dtype, GError **error);
+/* vLLM's --disable-sliding-window: every layer attends to all tokens (and,
+ * as in vLLM, the caller caps max_model_len at the window). */
+void lat_model_disable_sliding_window(LatModelDesc *m);
+
+typedef enum {
+    LAT_DRAFT_EAGLE = 0, /* EAGLE-1: one decoder layer of the target's shape, fc 2d -> d, the target's vocabulary */
+    LAT_DRAFT_EAGLE3,    /* EAGLE-3: one decoder layer, fc 3d -> d, its own (smaller) vocabulary */
+    LAT_DRAFT_MTP,       /* multi-token prediction: one layer of the target itself (MoE included), fc 2d -> d */
+} LatDraftHead;
+/* A draft head built from its target's shape (when no config.json of the
+ * head is given): one layer as described above, draft_vocab (0: the
+ * target's). Free with lat_model_desc_free. */
+LatModelDesc *lat_model_draft_head(const LatModelDesc *target, LatDraftHead kind, guint draft_vocab);
 
 /* Parameters of the whole model (embeddings, LM head, all layers). */
 double lat_model_num_params(const LatModelDesc *m);
@@ -111,6 +168,8 @@ typedef struct {
                                 applies its documented rule to mem_gb) */
     double link_gbs_per_dir; /* interconnect bandwidth per direction, GB/s */
     char *interconnect;      /* e.g. "NVLink 4", "PCIe Gen5 x16" */
+    double host_link_gbs;    /* the GPU's PCIe link to host memory, GB/s per direction
+                                ("host_link_gbs_per_dir"; 0 when not given) */
     char *mfu_tables;        /* folder under data/mfu ("h100"), NULL when none */
     char *architecture;      /* "hopper", "ampere", ...; NULL when not given */
     double compute_capability; /* CUDA compute capability (9.0 Hopper); 0 when not given */
@@ -184,6 +243,12 @@ typedef struct {
     double moe_grouped_efficiency;   /* grouped MoE GEMM / dense GEMM where compute-bound */
     double moe_imbalance;            /* >= 1: routing skew stretching the compute-bound expert time */
     double v1_mfu;               /* roofline v1 (and kernels without tables): constant MFU */
+    /* engine options (docs/options/) */
+    double woq_compute_efficiency; /* weight-only quantized GEMM (Marlin) / 16-bit GEMM where compute-bound */
+    double host_link_gbs;        /* GPU <-> host memory bandwidth per direction, GB/s (0: the GPU's
+                                    host_link_gbs_per_dir) */
+    double host_link_efficiency; /* achievable fraction of it for KV-block and adapter copies */
+    double lora_load_us;         /* reading one LoRA adapter from disk into host memory */
 } LatParams;
 
 void lat_params_default(LatParams *p);
@@ -214,13 +279,14 @@ gboolean lat_params_get(const LatParams *p, const char *name, double *out);
 
 typedef enum { LAT_BOUND_COMPUTE = 0, LAT_BOUND_MEMORY, LAT_BOUND_COMMUNICATION, LAT_BOUND_FIXED } LatBound;
 
-#define LAT_MAX_COMPONENTS 16
+#define LAT_MAX_COMPONENTS 20
 
 /* One part of a step, for `servesim step` and --verbose. */
 typedef struct {
     const char *name;     /* "projections", "moe_experts", "elementwise", "attention_prefill",
-                             "attention_decode", "allreduce", "lm_head" (GPU), "cpu",
-                             "launches" (CPU) (static strings; absent parts are left out) */
+                             "attention_decode", "allreduce", "lm_head", "draft", "lora",
+                             "lora_load", "kv_load" (GPU), "cpu", "launches" (CPU) (static
+                             strings; absent parts are left out) */
     double seconds;
     double flops;         /* per GPU */
     double bytes;         /* per GPU, memory traffic assumed */
@@ -281,6 +347,31 @@ LatStepModel *lat_step_model_new(const LatModelDesc *model, const LatHardware *h
 void lat_step_model_free(LatStepModel *sm);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LatStepModel, lat_step_model_free)
 
+/* Speculative decoding (docs/options/speculative-decoding.md): each step
+ * also runs the drafter. `draft` (taken; NULL for ngram, which drafts on the
+ * CPU) is the step model of the draft model or head; a step then adds its
+ * GPU time for the step's tokens (one pass over every scheduled token) and
+ * num_speculative_tokens - 1 further passes of one token per request that
+ * sampled. The verification itself is in the batch (BatchEntry.spec_tokens). */
+void lat_step_model_set_draft(LatStepModel *sm, LatStepModel *draft, guint num_speculative_tokens);
+/* LoRA (docs/options/lora.md): the shrink and expand kernels of every
+ * adapted projection run for the step's LoRA tokens at max_lora_rank (vLLM
+ * pads adapters to it); adapters copied into GPU slots cost their bytes over
+ * the host link, those read from disk lora_load_us more. */
+void lat_step_model_set_lora(LatStepModel *sm, guint max_lora_rank);
+/* The bytes of one adapter of rank `rank` on one GPU: every layer's q, k,
+ * v, o, gate, up and down adapted, A (k x rank) and B (rank x n) in 16 bits
+ * at the per-GPU shapes (84 MB at rank 16 for Llama-3.1-8B). */
+double lat_lora_adapter_bytes(const LatModelDesc *m, guint tp, guint rank);
+/* CPU KV offload (docs/options/kv-offload.md): KV loaded from host memory in
+ * a step (BatchDesc.kv_load_tokens) crosses the host link, overlapped layer
+ * by layer with the step's compute: the step's GPU time is at least the
+ * copy's. Host link bandwidth: host_link_gbs (or the GPU's) x
+ * host_link_efficiency. */
+void lat_step_model_set_offload(LatStepModel *sm, gboolean on);
+/* Bytes per second the host link moves (after host_link_efficiency). */
+double lat_step_model_host_bps(const LatStepModel *sm);
+
 /* The hot path: the duration of one step, in seconds. No allocation; the
  * token-count-dependent parts are cached in `sm` on first use (hence not
  * const, and one step model per thread). An empty batch takes 0. */
@@ -331,12 +422,38 @@ gboolean lat_backend_parse(const char *s, LatBackend *out);
 typedef struct {
     double total_bytes;       /* GPU memory seen by the runtime */
     double usable_bytes;      /* total * gpu_memory_utilization */
-    double weight_bytes;      /* per GPU */
+    double weight_bytes;      /* per GPU (the draft's and LoRA slots included) */
     double activation_bytes;  /* peak activations + runtime overhead (estimate) */
     double kv_bytes;          /* what is left for the KV cache */
     double block_bytes;       /* one block on one GPU */
     gint64 num_blocks;        /* floor(kv_bytes / block_bytes), may be <= 0 */
+    /* vLLM's hybrid KV cache manager (sliding-window models): the layers are
+     * split into KV cache groups of group_layers layers each; a block holds
+     * block_size tokens of one group. Without it (or for models without
+     * sliding layers): one group of every layer (groups_full 1). */
+    guint group_layers;       /* layers per group (the model's attention layers, plus the draft's) */
+    guint groups_full;        /* groups of full-attention layers */
+    guint groups_sliding;     /* groups of sliding-window layers (0: none or not hybrid) */
+    double draft_weight_bytes;  /* per GPU, included in weight_bytes */
+    double extra_weight_bytes;  /* per GPU (LoRA slots), included in weight_bytes */
 } LatMemoryPlan;
+
+/* What lat_memory_plan_ex needs. */
+typedef struct {
+    const LatModelDesc *model;      /* as served (quantization, KV dtype applied) */
+    const LatHardware *hw;
+    guint tp;
+    double gpu_memory_utilization;
+    guint block_size;
+    guint max_num_batched_tokens;
+    guint max_num_seqs;
+    const LatModelDesc *draft;      /* speculative decoding: a draft model or head whose weights
+                                       and KV layers share the GPU; NULL for none (ngram) */
+    guint draft_tp;                 /* its tensor-parallel degree (1 or tp; 0: tp) */
+    double extra_weight_bytes;      /* per GPU, allocated with the weights (LoRA slots) */
+    gboolean hybrid_kv;             /* vLLM's hybrid KV cache manager: sliding-window layers get
+                                       their own groups (else they are allocated as full) */
+} LatMemoryInput;
 
 /* Estimates the number of KV blocks vLLM would allocate (see docs/latency.md
  * for each term). Fails (SS_ERROR_INPUT) when the model does not fit: the
@@ -345,5 +462,9 @@ gboolean lat_memory_plan(const LatModelDesc *m, const LatHardware *hw, guint tp,
                          double gpu_memory_utilization, guint block_size,
                          guint max_num_batched_tokens, guint max_num_seqs,
                          LatMemoryPlan *out, GError **error);
+/* The same with the engine options: a draft model's weights and KV layers,
+ * LoRA slots, and the hybrid KV cache manager's groups. lat_memory_plan is
+ * this with none of them. */
+gboolean lat_memory_plan_ex(const LatMemoryInput *in, LatMemoryPlan *out, GError **error);
 
 #endif /* LAT_H */

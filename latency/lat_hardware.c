@@ -72,6 +72,7 @@ static LatHardware *read_gpu(const cJSON *g, const char *path, guint index, GErr
         !lat_json_number(g, "mem_gb", where, TRUE, TRUE, &h->mem_gb, NULL, error) ||
         !lat_json_number(g, "mem_runtime_gib", where, FALSE, TRUE, &h->mem_runtime_gib, NULL, error) ||
         !lat_json_number(g, "link_gbs_per_dir", where, TRUE, TRUE, &h->link_gbs_per_dir, NULL, error) ||
+        !lat_json_number(g, "host_link_gbs_per_dir", where, FALSE, TRUE, &h->host_link_gbs, NULL, error) ||
         !lat_json_string(g, "interconnect", where, FALSE, &h->interconnect, error) ||
         !lat_json_string(g, "mfu_tables", where, FALSE, &h->mfu_tables, error) ||
         !lat_json_string(g, "architecture", where, FALSE, &h->architecture, error) ||

@@ -42,17 +42,37 @@ double lat_gemm_bytes(const LatGemmCurve *g, double m)
     return (double)g->k * g->n * g->weight_bytes + m * ((double)g->k + g->n) * g->act_bytes;
 }
 
+LatGemmFormat lat_gemm_format(const LatModelDesc *m, gboolean sixteen_bit)
+{
+    if (sixteen_bit || (!m->fp8_weights && !m->weight_only))
+        return (LatGemmFormat){2.0, FALSE, FALSE};
+    return (LatGemmFormat){m->fp8_weights ? 1.0 : m->weight_bytes, m->fp8_weights, m->weight_only};
+}
+
 void lat_gemm_curve_init(LatGemmCurve *g, guint k, guint n, gboolean fp8_weights, double act_bytes,
                          const LatHardware *hw, const LatRoof *roof, const LatHardware *const *donors,
                          const LatMfuDb *const *dbs, guint ndonors, const LatParams *p)
+{
+    LatGemmFormat fmt = {fp8_weights ? 1.0 : 2.0, fp8_weights, FALSE};
+    lat_gemm_curve_init_format(g, k, n, fmt, act_bytes, hw, roof, donors, dbs, ndonors, p);
+}
+
+void lat_gemm_curve_init_format(LatGemmCurve *g, guint k, guint n, LatGemmFormat fmt, double act_bytes,
+                                const LatHardware *hw, const LatRoof *roof, const LatHardware *const *donors,
+                                const LatMfuDb *const *dbs, guint ndonors, const LatParams *p)
 {
     memset(g, 0, sizeof *g);
     g->k = k;
     g->n = n;
     g->act_bytes = act_bytes;
-    g->weight_bytes = fp8_weights ? 1.0 : 2.0;
-    g->prec = fp8_weights && hw->fp8_tflops > 0 ? LAT_PREC_FP8 : LAT_PREC_BF16;
+    g->weight_bytes = fmt.weight_bytes;
+    g->prec = fmt.fp8 && hw->fp8_tflops > 0 ? LAT_PREC_FP8 : LAT_PREC_BF16;
+    /* dequantized in the kernel: integer weight-only formats, and FP8
+     * weights on a GPU without FP8 tensor cores (vLLM's FP8 Marlin) */
+    g->weight_only = fmt.weight_only || (fmt.fp8 && g->prec != LAT_PREC_FP8);
     double peak_t = g->prec == LAT_PREC_FP8 ? roof->peak_fp8 : roof->peak_bf16;
+    if (g->weight_only)
+        peak_t *= p->woq_compute_efficiency;
     g->peak = peak_t;
     g->bw = roof->bw;
 
@@ -279,12 +299,66 @@ double lat_attn_prefill_time(const LatAttn *a, const LatRoof *roof, const LatPar
     return MAX(tc, tm);
 }
 
+double lat_attn_pairs(double t, double cached, double window)
+{
+    double full = t * cached + 0.5 * t * t;
+    if (window <= 0)
+        return full;
+    /* the pairs of queries beyond the window: each query at position x > w
+     * misses x - w keys; in the same continuous form as t·p + t²/2 */
+    double u0 = MAX(cached, window), u1 = MAX(cached + t, window);
+    return full - 0.5 * ((u1 - window) * (u1 - window) - (u0 - window) * (u0 - window));
+}
+
+double lat_attn_prefill_time_window(const LatAttn *a, const LatRoof *roof, const LatParams *p, double t,
+                                    double cached, double window, char *src, gsize src_len, double *flops,
+                                    double *bytes)
+{
+    double full = t * cached + 0.5 * t * t;
+    double pairs = lat_attn_pairs(t, cached, window);
+    if (window <= 0 || pairs >= full)
+        return lat_attn_prefill_time(a, roof, p, t, cached, src, src_len, flops, bytes);
+    double f = lat_flops_attn_prefill(a->kind, a->n_h_gpu, a->d_qk, a->d_v, t, cached) * (pairs / full);
+    double b = a->kv_bytes_token * (t + MIN(cached, window - 1.0));
+    if (flops)
+        *flops = f;
+    if (bytes)
+        *bytes = b;
+    double tc, tm = b / (roof->bw * p->bw_efficiency);
+    double s_eq = sqrt(2.0 * pairs);
+    if (a->prefill) {
+        double rate = lat_mfu_curve_rate_monotone(a->prefill, s_eq, src, src_len);
+        tc = f / rate * (a->prefill_donor->bf16_tflops * 1e12) / roof->peak_bf16;
+        if (src) {
+            gsize l = strlen(src);
+            g_snprintf(src + l, src_len - l, "; window %.0f: at S=%.0f (t=%.0f after %.0f cached)%s", window, s_eq,
+                       t, cached, a->prefill_exact ? "" : "; nearest shape");
+        }
+    } else {
+        tc = f / (roof->peak_bf16 * p->v1_mfu);
+        if (src)
+            g_snprintf(src, src_len, "estimated: no prefill-attention table; MFU %.2f; window %.0f", p->v1_mfu,
+                       window);
+    }
+    return MAX(tc, tm);
+}
+
 double lat_attn_decode_time(const LatAttn *a, const LatRoof *roof, const LatParams *p, double num, double sum_kv,
                             double kv_max, char *src, gsize src_len, double *flops, double *bytes)
 {
+    (void)kv_max;
+    return lat_attn_decode_time_spec(a, roof, p, num, sum_kv, 0.0, src, src_len, flops, bytes);
+}
+
+double lat_attn_decode_time_spec(const LatAttn *a, const LatRoof *roof, const LatParams *p, double num,
+                                 double sum_kv, double spec, char *src, gsize src_len, double *flops,
+                                 double *bytes)
+{
     if (num <= 0)
         return 0.0;
-    double f = lat_flops_attn_decode(a->kind, a->n_h_gpu, a->dec_dh, a->dec_rope, sum_kv);
+    /* each request reads its KV once for its 1 + spec_i query tokens */
+    double queries = spec > 0 ? (num + spec) / num : 1.0;
+    double f = lat_flops_attn_decode(a->kind, a->n_h_gpu, a->dec_dh, a->dec_rope, sum_kv) * queries;
     double b = a->kv_bytes_token * sum_kv;
     if (flops)
         *flops = f;
@@ -296,7 +370,7 @@ double lat_attn_decode_time(const LatAttn *a, const LatRoof *roof, const LatPara
                        p->bw_efficiency);
         return MAX(f / (roof->peak_bf16 * p->v1_mfu), b / (roof->bw * p->bw_efficiency));
     }
-    double f_tab = lat_flops_attn_decode(a->kind, a->dec_tab_h, a->dec_dh, a->dec_rope, sum_kv);
+    double f_tab = lat_flops_attn_decode(a->kind, a->dec_tab_h, a->dec_dh, a->dec_rope, sum_kv); /* one query */
     double kvb_tab = a->kind == LAT_ATTN_MLA ? a->kv_bytes_token : 2.0 * MAX(a->dec_tab_kv, 1u) * a->dec_dh * 2.0;
     double b_tab = kvb_tab * sum_kv;
     const LatHardware *d = a->decode_donor;
@@ -326,7 +400,6 @@ double lat_attn_decode_time(const LatAttn *a, const LatRoof *roof, const LatPara
             g_snprintf(src + l, src_len - l, "; nearest shape");
         }
     }
-    (void)kv_max;
     return alpha + stream;
 }
 

@@ -43,6 +43,7 @@ typedef struct {
     double weight_bytes;     /* per weight element */
     double act_bytes;        /* per activation element */
     LatPrecision prec;       /* what it computes in */
+    gboolean weight_only;    /* quantized weights dequantized to 16 bits in the kernel */
     gboolean estimated;      /* no table: roofline v1 */
     const LatMfuCurve *curve;
     const LatHardware *donor;
@@ -54,9 +55,27 @@ typedef struct {
     double v1_rate, v1_bw;   /* estimated: FLOP/s and bytes/s */
 } LatGemmCurve;
 
+/* The weight format of a GEMM (docs/options/quantization.md). */
+typedef struct {
+    double weight_bytes;     /* per weight element, scales included */
+    gboolean fp8;            /* FP8 weights: W8A8 on a GPU with an FP8 peak, else weight-only */
+    gboolean weight_only;    /* integer weights dequantized to 16 bits inside the kernel (Marlin) */
+} LatGemmFormat;
+
+/* The format of a model's quantizable GEMMs (`sixteen_bit`: one that stays
+ * 16-bit whatever the model's format, e.g. the MoE router). */
+LatGemmFormat lat_gemm_format(const LatModelDesc *m, gboolean sixteen_bit);
+
 /* Resolves a shape among the donors (own GPU first) and builds its curve.
- * `fp8_weights`: 1-byte weights; FP8 compute when the GPU has an FP8 peak
- * (else BF16 compute with 1-byte weights, as weight-only kernels do). */
+ * FP8 weights compute in FP8 when the GPU has an FP8 peak, from the FP8
+ * tables; weight-only formats (and FP8 on GPUs without FP8 tensor cores)
+ * compute in BF16 from the BF16 tables, with their own weight bytes and
+ * p->woq_compute_efficiency of the BF16 peak (the dequantization inside
+ * the kernel), both through the roofline rule. */
+void lat_gemm_curve_init_format(LatGemmCurve *g, guint k, guint n, LatGemmFormat fmt, double act_bytes,
+                                const LatHardware *hw, const LatRoof *roof, const LatHardware *const *donors,
+                                const LatMfuDb *const *dbs, guint ndonors, const LatParams *p);
+/* The same for 16-bit (`fp8_weights` FALSE) or FP8 weights. */
 void lat_gemm_curve_init(LatGemmCurve *g, guint k, guint n, gboolean fp8_weights, double act_bytes,
                          const LatHardware *hw, const LatRoof *roof, const LatHardware *const *donors,
                          const LatMfuDb *const *dbs, guint ndonors, const LatParams *p);
@@ -97,6 +116,19 @@ void lat_attn_clear(LatAttn *a);
  * sqrt(t² + 2·t·p) (new tokens attending to cached and new). */
 double lat_attn_prefill_time(const LatAttn *a, const LatRoof *roof, const LatParams *p, double t, double cached,
                              char *src, gsize src_len, double *flops, double *bytes);
+/* The same for a sliding-window layer (window > 0 tokens): each new token
+ * attends to the last `window` tokens only, so the (query, key) pairs are
+ * those of full attention less the ones beyond the window, the KV read
+ * covers t + min(p, window - 1) tokens, and the efficiency is the table's
+ * at the length of equal work, sqrt(2 x pairs). Equal to
+ * lat_attn_prefill_time while p + t <= window; never more than it;
+ * non-decreasing in t and p. */
+double lat_attn_prefill_time_window(const LatAttn *a, const LatRoof *roof, const LatParams *p, double t,
+                                    double cached, double window, char *src, gsize src_len, double *flops,
+                                    double *bytes);
+/* The (query, key) pairs of a prefill chunk, causal half counted once:
+ * t·p + t²/2, less those beyond a window (window 0: none). */
+double lat_attn_pairs(double t, double cached, double window);
 /* All decodes of a step (num requests, sum of their KV lengths, the longest),
  * one layer. The decode table is read as a kernel with a fixed cost per
  * batch and a cost per KV token: t = alpha(batch) + beta x sum_kv, beta the
@@ -106,6 +138,14 @@ double lat_attn_prefill_time(const LatAttn *a, const LatRoof *roof, const LatPar
  * requests or more KV never take less time. kv_max is unused by this rule. */
 double lat_attn_decode_time(const LatAttn *a, const LatRoof *roof, const LatParams *p, double num, double sum_kv,
                             double kv_max, char *src, gsize src_len, double *flops, double *bytes);
+/* The same when the decodes also verify `spec` draft tokens in all (each
+ * request reads its KV once for its 1 + spec_i query tokens): the KV
+ * streams as for `num` decodes, the FLOPs grow by (num + spec) / num, and
+ * the roofline rule moves the kernel to whichever bound it reaches. Equal
+ * to lat_attn_decode_time with spec 0; non-decreasing in spec. */
+double lat_attn_decode_time_spec(const LatAttn *a, const LatRoof *roof, const LatParams *p, double num,
+                                 double sum_kv, double spec, char *src, gsize src_len, double *flops,
+                                 double *bytes);
 
 /* ------------------------------------------------------ communication -- */
 

@@ -8,17 +8,21 @@
  * shared_expert_intermediate_size, DeepSeek's n_routed_experts or
  * num_routed_experts with shared experts, first_k_dense_replace and
  * moe_layer_freq, Llama-4's interleave_moe_layer_step with its shared
- * expert), multi-head latent attention (DeepSeek), FP8 weights
- * (quantization_config quant_method "fp8", or compressed-tensors with 8-bit
- * float weights), and configs nested under "text_config" (Llama-4, Qwen3.5).
+ * expert), multi-head latent attention (DeepSeek), quantized weights
+ * (quantization_config: quant_method "fp8", AWQ and GPTQ with their bits
+ * and group size, compressed-tensors with float or integer weights),
+ * sliding-window layers (sliding_window with layer_types,
+ * sliding_window_pattern, Gemma-2's alternation, Qwen's
+ * use_sliding_window / max_window_layers, or every layer as in Mistral
+ * v0.1), and configs nested under "text_config" (Llama-4, Qwen3.5, Gemma-3).
  * Hybrid linear-attention models load (their layer counts are recorded) but
  * are not timed.
  *
  * Cost: one JSON parse per load; the accessors are O(1). The cJSON document
  * never leaves lat_model_desc_load (fields are copied out).
  * Limits: biases, norms and rotary tables are not counted in the weights per
- * GPU (they are below 0.1% of any shipped model); sliding-window and chunked
- * local attention are timed as full attention.
+ * GPU (they are below 0.1% of any shipped model); chunked local attention
+ * (Llama-4) is timed as full attention.
  */
 #include <math.h>
 #include <string.h>
@@ -42,7 +46,24 @@ void lat_model_desc_free(LatModelDesc *m)
     g_free(m->model_type);
     g_free(m->dtype);
     g_free(m->quant_method);
+    g_free(m->quantization);
+    g_free(m->kv_cache_dtype);
     g_free(m);
+}
+
+LatModelDesc *lat_model_desc_copy(const LatModelDesc *src)
+{
+    LatModelDesc *m = g_new(LatModelDesc, 1);
+    *m = *src;
+    m->name = g_strdup(src->name);
+    m->config_path = g_strdup(src->config_path);
+    m->architecture = g_strdup(src->architecture);
+    m->model_type = g_strdup(src->model_type);
+    m->dtype = g_strdup(src->dtype);
+    m->quant_method = g_strdup(src->quant_method);
+    m->quantization = g_strdup(src->quantization);
+    m->kv_cache_dtype = g_strdup(src->kv_cache_dtype);
+    return m;
 }
 
 char **lat_model_list(const char *data_dir)
@@ -83,8 +104,41 @@ static gboolean uint_alt(const cJSON *obj, const char *const *fields, const char
     return TRUE;
 }
 
+/* An integer weight-only format: `bits` per weight, one 16-bit scale per
+ * `group` weights (0: per channel, negligible), and with `zeros` a
+ * zero point of `bits` per group too. */
+static void set_weight_only(LatModelDesc *m, guint bits, guint group, gboolean zeros)
+{
+    m->weight_only = TRUE;
+    m->fp8_weights = FALSE;
+    m->weight_bits = bits;
+    m->quant_group_size = group;
+    double per_weight = bits / 8.0;
+    if (group > 0)
+        per_weight += 2.0 / group + (zeros ? bits / 8.0 / group : 0.0);
+    m->weight_bytes = per_weight;
+}
+
+/* The group size of a format: "group_size" (-1: per channel). */
+static gboolean read_group_size(const cJSON *q, const char *field, const char *where, guint *out, GError **error)
+{
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(q, field);
+    if (!g || cJSON_IsNull(g))
+        return TRUE;
+    if (!cJSON_IsNumber(g) || g->valuedouble != floor(g->valuedouble) || g->valuedouble < -1 ||
+        g->valuedouble == 0 || g->valuedouble > 1e6) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                    "%s: field 'quantization_config.%s': expected a positive integer or -1 (per channel)", where,
+                    field);
+        return FALSE;
+    }
+    *out = g->valuedouble < 0 ? 0 : (guint)g->valuedouble;
+    return TRUE;
+}
+
 /* Reads quantization_config: FP8 weights (1 byte, FP8 tensor cores) or
- * integer weight-only formats (bits / 8 bytes per weight). */
+ * integer weight-only formats (bits / 8 bytes per weight, plus their group
+ * scales and zero points). */
 static gboolean read_quantization(const cJSON *q, const char *where, LatModelDesc *m, GError **error)
 {
     char *method = NULL;
@@ -94,6 +148,7 @@ static gboolean read_quantization(const cJSON *q, const char *where, LatModelDes
     if (g_ascii_strcasecmp(method, "fp8") == 0 || g_ascii_strcasecmp(method, "fbgemm_fp8") == 0) {
         m->fp8_weights = TRUE;
         m->weight_bytes = 1.0;
+        m->weight_bits = 8;
         return TRUE;
     }
     if (g_ascii_strcasecmp(method, "compressed-tensors") == 0) {
@@ -109,9 +164,23 @@ static gboolean read_quantization(const cJSON *q, const char *where, LatModelDes
             if (cJSON_IsString(type) && strcmp(type->valuestring, "float") == 0 && bits->valuedouble == 8) {
                 m->fp8_weights = TRUE;
                 m->weight_bytes = 1.0;
+                m->weight_bits = 8;
                 return TRUE;
             }
-            m->weight_bytes = bits->valuedouble / 8.0; /* integer weight-only */
+            const cJSON *acts = cJSON_GetObjectItemCaseSensitive(g, "input_activations");
+            const cJSON *abits = cJSON_GetObjectItemCaseSensitive(acts, "num_bits");
+            if (bits->valuedouble == 8 && cJSON_IsNumber(abits) && abits->valuedouble == 8) {
+                /* INT8 W8A8: integer tensor cores at the FP8 rate on Hopper and Ada */
+                m->fp8_weights = TRUE;
+                m->weight_bytes = 1.0;
+                m->weight_bits = 8;
+                return TRUE;
+            }
+            guint group = 0;
+            if (!read_group_size(w, "group_size", where, &group, error))
+                return FALSE;
+            const cJSON *sym = cJSON_GetObjectItemCaseSensitive(w, "symmetric");
+            set_weight_only(m, (guint)bits->valuedouble, group, cJSON_IsFalse(sym));
             return TRUE;
         }
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
@@ -132,7 +201,21 @@ static gboolean read_quantization(const cJSON *q, const char *where, LatModelDes
                         "%s: field 'quantization_config.bits': expected at most 16, got %u", where, bits);
             return FALSE;
         }
-        m->weight_bytes = bits / 8.0;
+        guint group = 128;
+        if (!read_group_size(q, "group_size", where, &group, error) ||
+            !read_group_size(q, "q_group_size", where, &group, error))
+            return FALSE;
+        gboolean awq = g_ascii_strcasecmp(method, "awq") == 0;
+        gboolean zeros = awq;
+        if (awq && !lat_json_bool(q, "zero_point", where, &zeros, error))
+            return FALSE;
+        if (!awq) {
+            gboolean sym = TRUE;
+            if (!lat_json_bool(q, "sym", where, &sym, error))
+                return FALSE;
+            zeros = !sym;
+        }
+        set_weight_only(m, bits, group, zeros);
         return TRUE;
     }
     g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
@@ -349,6 +432,49 @@ static gboolean read_mla(const cJSON *tc, const char *where, LatModelDesc *m, GE
     return TRUE;
 }
 
+/* Which layers attend to a sliding window (vLLM reads the same fields). */
+static gboolean read_sliding(const cJSON *tc, const char *where, LatModelDesc *m, GError **error)
+{
+    guint window = 0;
+    gboolean have = FALSE;
+    if (!lat_json_uint(tc, "sliding_window", where, FALSE, FALSE, &window, &have, error))
+        return FALSE;
+    gboolean use = TRUE;
+    if (!lat_json_bool(tc, "use_sliding_window", where, &use, error))
+        return FALSE;
+    if (!have || !use || window == 0 || (m->max_position_embeddings && window >= m->max_position_embeddings))
+        return TRUE;
+    guint L = m->num_layers, n = 0;
+    const cJSON *types = cJSON_GetObjectItemCaseSensitive(tc, "layer_types");
+    guint pattern = 0, max_window_layers = 0;
+    gboolean have_mwl = FALSE;
+    if (!lat_json_uint(tc, "sliding_window_pattern", where, FALSE, FALSE, &pattern, NULL, error) ||
+        !lat_json_uint(tc, "max_window_layers", where, FALSE, TRUE, &max_window_layers, &have_mwl, error))
+        return FALSE;
+    if (cJSON_IsArray(types)) {
+        const cJSON *v;
+        cJSON_ArrayForEach(v, types)
+        {
+            if (cJSON_IsString(v) && strcmp(v->valuestring, "sliding_attention") == 0)
+                n++;
+        }
+    } else if (pattern > 0) { /* Gemma-3: every pattern-th layer is global */
+        for (guint i = 0; i < L; i++)
+            n += (i + 1) % pattern != 0;
+    } else if (m->model_type && strcmp(m->model_type, "gemma2") == 0) { /* even layers are local */
+        n = (L + 1) / 2;
+    } else if (have_mwl && cJSON_GetObjectItemCaseSensitive(tc, "use_sliding_window")) {
+        n = max_window_layers < L ? L - max_window_layers : 0; /* Qwen2: layers from max_window_layers on */
+    } else {
+        n = L; /* Mistral v0.1: every layer */
+    }
+    if (n > L)
+        n = L;
+    m->sliding_window = n ? window : 0;
+    m->num_sliding_layers = n;
+    return TRUE;
+}
+
 static gboolean read_hybrid(const cJSON *tc, const char *where, LatModelDesc *m, GError **error)
 {
     const cJSON *types = cJSON_GetObjectItemCaseSensitive(tc, "layer_types");
@@ -399,6 +525,7 @@ LatModelDesc *lat_model_desc_load(const char *name_or_path, const char *data_dir
     m->name = g_steal_pointer(&name);
     m->config_path = g_strdup(path);
     m->weight_bytes = 2.0;
+    m->weight_bits = 16;
     m->kv_bytes = 2.0;
     m->act_bytes = 2.0;
 
@@ -425,6 +552,7 @@ LatModelDesc *lat_model_desc_load(const char *name_or_path, const char *data_dir
     }
     ok = ok && read_mla(tc, where, m, error);
     ok = ok && read_hybrid(tc, where, m, error);
+    ok = ok && read_sliding(tc, where, m, error);
     g_free(where);
     if (!ok)
         goto fail;
@@ -512,6 +640,14 @@ double lat_model_weight_bytes_per_gpu(const LatModelDesc *m, guint tp)
      * FP8 checkpoints (DeepSeek, Llama-4 FP8, Qwen3.5 FP8 keep them bf16). */
     double vocab_per_gpu = ceil((double)m->vocab_size / tp);
     double emb = vocab_per_gpu * m->hidden_size * (m->tie_word_embeddings ? 1.0 : 2.0) * m->act_bytes;
+    if (m->draft_fc_inputs > 0) {
+        /* a draft head: its layers, its 16-bit fc projection, and an LM
+         * head of its own when its vocabulary differs (EAGLE-3); it shares
+         * the target's embedding (and LM head otherwise) */
+        double fc = (double)m->draft_fc_inputs * m->hidden_size * m->hidden_size * m->act_bytes;
+        double head = m->tie_word_embeddings ? 0.0 : vocab_per_gpu * m->hidden_size * m->act_bytes;
+        return layers * m->weight_bytes + fc + head;
+    }
     return layers * m->weight_bytes + emb;
 }
 

@@ -40,6 +40,22 @@
  *                         GEMMs (m = 1024..16384), for kernels without tables.
  * compute_scale and bw_scale are 1 (datasheet peaks and bandwidths); they
  * are what `servesim calibrate` fits per GPU.
+ * The engine options (docs/options/) add:
+ *   woq_compute_efficiency 0.90  integer weight-only GEMMs (Marlin W4A16) /
+ *                         16-bit GEMMs where compute-bound: MEASURED by the
+ *                         Marlin paper (Frantar et al. 2024, arXiv:2408.11743):
+ *                         prefill batches of >= 1024 tokens run about 10%
+ *                         slower than FP16 cuBLAS; memory-bound shapes need
+ *                         no constant (the weight bytes set them);
+ *   host_link_gbs 0       the GPU's host_link_gbs_per_dir (data/hardware.json:
+ *                         PCIe generation x16 per direction, datasheet);
+ *   host_link_efficiency 0.80  CHOSEN: pinned-memory copies reach about 80%
+ *                         of a PCIe x16 link per direction (CUDA
+ *                         bandwidthTest/nvbandwidth figures, 50-55 of 64 GB/s
+ *                         on Gen5); not measured here;
+ *   lora_load_us 25000    CHOSEN: reading an adapter from disk into host
+ *                         memory, the 24-30 ms PEFT measured per adapter
+ *                         (huggingface/peft issue 981); a setting.
  */
 #include "lat.h"
 
@@ -70,6 +86,10 @@ void lat_params_default(LatParams *p)
     p->moe_grouped_efficiency = 0.91;
     p->moe_imbalance = 1.0;
     p->v1_mfu = 0.62;
+    p->woq_compute_efficiency = 0.90;
+    p->host_link_gbs = 0.0;
+    p->host_link_efficiency = 0.80;
+    p->lora_load_us = 25000.0;
 }
 
 #define NUM(f) {#f, G_STRUCT_OFFSET(LatParams, f), FALSE}
@@ -84,7 +104,8 @@ static const struct {
     NUM(bw_efficiency),       NUM(elementwise_efficiency),   NUM(kernel_floor_us),
     NUM(link_efficiency),     NUM(allreduce_latency_us),     NUM(pcie_link_efficiency),
     NUM(pcie_allreduce_latency_us), NUM(custom_allreduce_max_mib), NUM(moe_grouped_efficiency),
-    NUM(moe_imbalance),       NUM(v1_mfu),
+    NUM(moe_imbalance),       NUM(v1_mfu),                   NUM(woq_compute_efficiency),
+    NUM(host_link_gbs),       NUM(host_link_efficiency),     NUM(lora_load_us),
 };
 #undef NUM
 #undef BOOL

@@ -21,6 +21,19 @@
  * next capture size (a full graph for pure decode, piecewise with eager
  * attention for mixed steps); larger steps and --enforce-eager run eagerly,
  * and every kernel launched outside a graph costs launch_us of CPU.
+ * The engine options (docs/options/) change the kernels, not a factor:
+ *   quantization   the GEMMs' weight format (FP8 tables, or BF16 tables with
+ *                  the weight bytes of a weight-only format: lat_kernels.c);
+ *   FP8 KV cache   half the KV bytes of attention and of the KV write;
+ *   sliding window the sliding layers' attention bounded by the window;
+ *   speculation    decodes verify 1 + k tokens (projections and LM head over
+ *                  every verified token, attention with k more queries), and
+ *   draft          the drafter's passes (a draft model's or head's own step);
+ *   lora           the shrink and expand kernels of every adapted projection,
+ *                  and adapters copied into GPU slots;
+ *   kv_load        KV blocks copied from host memory, overlapped with compute.
+ * Each is skipped by one test when off (a batch without spec tokens, LoRA
+ * tokens or loaded KV; a model without sliding layers).
  * CPU time: step_overhead_us (+ tracing_overhead_us with OpenTelemetry
  * tracing) + launches. A step takes CPU + GPU (synchronous scheduling, vLLM
  * before 0.14) or max(CPU, GPU) (async scheduling: the CPU work of a step
@@ -86,6 +99,17 @@ struct LatStepModel {
 
     LatAttn attn;
     double attn_layers;
+    double swa_layers;            /* of attn_layers: sliding-window layers */
+    double full_layers;           /* attn_layers - swa_layers */
+    double window;                /* tokens; 0 with no sliding layers */
+
+    /* engine options (NULL / 0 when off) */
+    struct LatStepModel *draft;   /* speculative decoding: the drafter's step model (owned) */
+    double spec_k;                /* num_speculative_tokens */
+    double lora_rank;             /* max_lora_rank (0: LoRA off) */
+    double lora_adapter_bytes;    /* one adapter at max rank on this GPU */
+    gboolean offload;             /* KV loads from the host tier are timed */
+    double host_bps;              /* host link, bytes/s after host_link_efficiency */
 
     LatComm comm;
     double ar_per_step, ar_bytes_per_token;
@@ -127,6 +151,10 @@ static gboolean check_params(const LatParams *p, GError **error)
         {"moe_imbalance", p->moe_imbalance, 1, 100, FALSE},
         {"output_fraction", p->output_fraction, 0, 1, FALSE},
         {"v1_mfu", p->v1_mfu, 0, 1, TRUE},
+        {"woq_compute_efficiency", p->woq_compute_efficiency, 0, 1, TRUE},
+        {"host_link_gbs", p->host_link_gbs, 0, 1e5, FALSE},
+        {"host_link_efficiency", p->host_link_efficiency, 0, 1, TRUE},
+        {"lora_load_us", p->lora_load_us, 0, 1e9, FALSE},
     };
     for (guint i = 0; i < G_N_ELEMENTS(checks); i++) {
         double v = checks[i].v;
@@ -149,8 +177,8 @@ static void gemm_add(LatStepModel *sm, const LatMfuDb *const *dbs, const char *n
     Gemm *g = &sm->gemms[sm->ngemm++];
     g->name = name;
     g->count = count;
-    lat_gemm_curve_init(&g->c, k, n, !sixteen_bit && sm->model->fp8_weights, sm->model->act_bytes, sm->hw, &sm->roof,
-                        sm->donors, dbs, sm->ndonors, &sm->p);
+    lat_gemm_curve_init_format(&g->c, k, n, lat_gemm_format(sm->model, sixteen_bit), sm->model->act_bytes, sm->hw,
+                               &sm->roof, sm->donors, dbs, sm->ndonors, &sm->p);
     sm->any_table = sm->any_table || !g->c.estimated;
     sm->any_estimated = sm->any_estimated || g->c.estimated;
 }
@@ -276,14 +304,17 @@ LatStepModel *lat_step_model_new(const LatModelDesc *model, const LatHardware *h
         de = div_up(m->moe_intermediate_size, tp);
         sm->expert_up.name = "expert_gate_up";
         sm->expert_up.count = sm->moe_layers;
-        lat_gemm_curve_init(&sm->expert_up.c, d, 2 * de, m->fp8_weights, m->act_bytes, hw, &sm->roof, sm->donors, dbs,
-                            sm->ndonors, &sm->p);
+        lat_gemm_curve_init_format(&sm->expert_up.c, d, 2 * de, lat_gemm_format(m, FALSE), m->act_bytes, hw,
+                                   &sm->roof, sm->donors, dbs, sm->ndonors, &sm->p);
         sm->expert_down.name = "expert_down";
         sm->expert_down.count = sm->moe_layers;
-        lat_gemm_curve_init(&sm->expert_down.c, de, d, m->fp8_weights, m->act_bytes, hw, &sm->roof, sm->donors, dbs,
-                            sm->ndonors, &sm->p);
+        lat_gemm_curve_init_format(&sm->expert_down.c, de, d, lat_gemm_format(m, FALSE), m->act_bytes, hw,
+                                   &sm->roof, sm->donors, dbs, sm->ndonors, &sm->p);
         sm->any_estimated = sm->any_estimated || sm->expert_up.c.estimated;
     }
+    /* a draft head's fc projection of 2 or 3 hidden states (16-bit) */
+    if (m->draft_fc_inputs > 0)
+        gemm_add(sm, dbs, "fc", m->draft_fc_inputs * d, d, 1, TRUE);
     /* LM head: vocabulary-parallel, 16-bit weights */
     sm->lm_head.name = "lm_head";
     sm->lm_head.count = 1;
@@ -292,6 +323,11 @@ LatStepModel *lat_step_model_new(const LatModelDesc *model, const LatHardware *h
 
     /* attention core */
     sm->attn_layers = m->num_layers - m->num_linear_attn_layers;
+    if (m->num_sliding_layers > 0 && m->sliding_window > 0) {
+        sm->swa_layers = MIN((double)m->num_sliding_layers, sm->attn_layers);
+        sm->window = m->sliding_window;
+    }
+    sm->full_layers = sm->attn_layers - sm->swa_layers;
     lat_attn_init(&sm->attn, m, tp, sm->donors, dbs, sm->ndonors);
     sm->any_estimated = sm->any_estimated || !sm->attn.prefill || !sm->attn.decode;
 
@@ -312,6 +348,11 @@ LatStepModel *lat_step_model_new(const LatModelDesc *model, const LatHardware *h
     lat_comm_init(&sm->comm, hw, tp, sm->donors, dbs, sm->ndonors);
     sm->ar_per_step = tp > 1 ? 2.0 * L : 0.0;
     sm->ar_bytes_per_token = (double)d * m->act_bytes;
+
+    double host_gbs = params->host_link_gbs > 0 ? params->host_link_gbs
+                      : hw->host_link_gbs > 0   ? hw->host_link_gbs
+                                                : 32.0; /* PCIe Gen4 x16 when the hardware entry does not say */
+    sm->host_bps = host_gbs * 1e9 * params->host_link_efficiency;
 
     capture_sizes(sm);
     sm->cache_len = MIN(MAX(max_batched_tokens, sm->cap[sm->ncap - 1]), CACHE_LIMIT) + 1;
@@ -334,10 +375,51 @@ void lat_step_model_free(LatStepModel *sm)
         lat_gemm_curve_clear(&sm->expert_down.c);
     }
     lat_attn_clear(&sm->attn);
+    lat_step_model_free(sm->draft);
     g_free(sm->cap);
     g_free(sm->mcache);
     g_free(sm->lmcache);
     g_free(sm);
+}
+
+/* ------------------------------------------------------ engine options -- */
+
+void lat_step_model_set_draft(LatStepModel *sm, LatStepModel *draft, guint num_speculative_tokens)
+{
+    if (sm->draft != draft)
+        lat_step_model_free(sm->draft);
+    sm->draft = draft;
+    sm->spec_k = num_speculative_tokens;
+}
+
+double lat_lora_adapter_bytes(const LatModelDesc *m, guint tp, guint rank)
+{
+    if (tp == 0)
+        tp = 1;
+    double d = m->hidden_size, h = (double)m->num_heads / tp, kv = (double)div_up(m->num_kv_heads, tp);
+    double dh = m->kv_lora_rank > 0 ? m->qk_nope_head_dim + m->qk_rope_head_dim : m->head_dim;
+    /* each slice of a fused projection has its own A (k x r): q, k, v; gate, up */
+    double qkv = 3.0 * d + (h + 2.0 * kv) * dh;
+    double o = h * (m->kv_lora_rank > 0 ? m->v_head_dim : m->head_dim) + d;
+    double ff = ceil((double)m->intermediate_size / tp);
+    double mlp = m->num_dense_layers * ((2.0 * d + 2.0 * ff) + (ff + d));
+    return ((double)m->num_layers * (qkv + o) + mlp) * rank * 2.0;
+}
+
+void lat_step_model_set_lora(LatStepModel *sm, guint max_lora_rank)
+{
+    sm->lora_rank = max_lora_rank;
+    sm->lora_adapter_bytes = lat_lora_adapter_bytes(sm->model, sm->tp, max_lora_rank);
+}
+
+void lat_step_model_set_offload(LatStepModel *sm, gboolean on)
+{
+    sm->offload = on;
+}
+
+double lat_step_model_host_bps(const LatStepModel *sm)
+{
+    return sm->host_bps;
 }
 
 LatBackend lat_step_model_backend(const LatStepModel *sm) { return sm->backend; }
@@ -492,9 +574,8 @@ static double lm_time(const LatStepModel *sm, double s, Acc *acc, char *src, gsi
 /* The token count a step runs at, and how: padded to the next CUDA-graph
  * capture size when it has one (full graph for pure decode, piecewise
  * otherwise), unpadded and eager when it is larger or graphs are off. */
-static double padded(const LatStepModel *sm, const BatchDesc *b, GraphMode *mode)
+static double padded_count(const LatStepModel *sm, uint64_t m, gboolean pure_decode, GraphMode *mode)
 {
-    uint64_t m = b->total_tokens;
     if (sm->p.enforce_eager || m > sm->cap[sm->ncap - 1]) {
         *mode = GRAPH_NONE;
         return (double)m;
@@ -507,8 +588,13 @@ static double padded(const LatStepModel *sm, const BatchDesc *b, GraphMode *mode
         else
             lo = mid + 1;
     }
-    *mode = b->num_prefill == 0 ? GRAPH_FULL : GRAPH_PIECEWISE;
+    *mode = pure_decode ? GRAPH_FULL : GRAPH_PIECEWISE;
     return (double)sm->cap[lo];
+}
+
+static double padded(const LatStepModel *sm, const BatchDesc *b, GraphMode *mode)
+{
+    return padded_count(sm, b->total_tokens, b->num_prefill == 0, mode);
 }
 
 /* Kernel launches the CPU issues in this step. */
@@ -557,6 +643,234 @@ double lat_step_model_seconds(LatStepModel *sm, const BatchDesc *b)
     return lat_step_model_seconds_delay(sm, b, NULL);
 }
 
+/* The parts that depend only on a token count, cached per count. */
+static inline double m_time_cached(LatStepModel *sm, double mp)
+{
+    uint64_t mi = (uint64_t)mp;
+    if (mi < sm->cache_len) {
+        double *c = &sm->mcache[mi];
+        if (*c < 0)
+            *c = m_time(sm, mp);
+        return *c;
+    }
+    return m_time(sm, mp);
+}
+
+static inline double lm_time_cached(LatStepModel *sm, uint32_t s)
+{
+    if (s == 0)
+        return 0.0;
+    if (s < sm->cache_len) {
+        double *c = &sm->lmcache[s];
+        if (*c < 0)
+            *c = lm_time(sm, s, NULL, NULL, 0);
+        return *c;
+    }
+    return lm_time(sm, s, NULL, NULL, 0);
+}
+
+/* Sum over the decodes of their KV within the window. */
+static double window_kv(const LatStepModel *sm, const BatchDesc *b)
+{
+    double sum = 0;
+    uint32_t left = b->num_decode;
+    for (uint32_t i = 0; left > 0 && i < b->num_entries; i++) {
+        const BatchEntry *e = &b->entries[i];
+        if (batch_entry_is_decode(e)) {
+            sum += MIN((double)e->cached_tokens + e->new_tokens, sm->window);
+            left--;
+        }
+    }
+    return sum;
+}
+
+/* Attention of every decode of the step (and the draft tokens they verify),
+ * all layers; sliding layers read the window only. */
+static inline double decode_attn(const LatStepModel *sm, const BatchDesc *b, char *src, gsize len, double *flops,
+                          double *bytes)
+{
+    double spec = b->spec_tokens;
+    if (sm->swa_layers <= 0) {
+        double f = 0, by = 0;
+        double t = sm->attn_layers * lat_attn_decode_time_spec(&sm->attn, &sm->roof, &sm->p, b->num_decode,
+                                                               (double)b->decode_kv_tokens, spec, src, len, &f, &by);
+        if (flops)
+            *flops = sm->attn_layers * f;
+        if (bytes)
+            *bytes = sm->attn_layers * by;
+        return t;
+    }
+    double f1 = 0, b1 = 0, f2 = 0, b2 = 0;
+    double t = sm->full_layers * lat_attn_decode_time_spec(&sm->attn, &sm->roof, &sm->p, b->num_decode,
+                                                           (double)b->decode_kv_tokens, spec, NULL, 0, &f1, &b1);
+    t += sm->swa_layers * lat_attn_decode_time_spec(&sm->attn, &sm->roof, &sm->p, b->num_decode, window_kv(sm, b),
+                                                    spec, src, len, &f2, &b2);
+    if (src) {
+        gsize l = strlen(src);
+        g_snprintf(src + l, len - l, "; %g of %g layers read a %g-token window", sm->swa_layers, sm->attn_layers,
+                   sm->window);
+    }
+    if (flops)
+        *flops = sm->full_layers * f1 + sm->swa_layers * f2;
+    if (bytes)
+        *bytes = sm->full_layers * b1 + sm->swa_layers * b2;
+    return t;
+}
+
+/* One prefill chunk, all layers. */
+static double prefill_attn(const LatStepModel *sm, const BatchEntry *e, char *src, gsize len, double *flops,
+                           double *bytes)
+{
+    if (sm->swa_layers <= 0) {
+        double f = 0, by = 0;
+        double t = sm->attn_layers * lat_attn_prefill_time(&sm->attn, &sm->roof, &sm->p, e->new_tokens,
+                                                           e->cached_tokens, src, len, &f, &by);
+        if (flops)
+            *flops = f;
+        if (bytes)
+            *bytes = by;
+        return t;
+    }
+    double f1 = 0, b1 = 0, f2 = 0, b2 = 0;
+    double t = sm->full_layers * lat_attn_prefill_time(&sm->attn, &sm->roof, &sm->p, e->new_tokens,
+                                                       e->cached_tokens, NULL, 0, &f1, &b1);
+    t += sm->swa_layers * lat_attn_prefill_time_window(&sm->attn, &sm->roof, &sm->p, e->new_tokens,
+                                                       e->cached_tokens, sm->window, src, len, &f2, &b2);
+    /* per layer, weighted, so that callers multiply by attn_layers as before */
+    if (flops)
+        *flops = (sm->full_layers * f1 + sm->swa_layers * f2) / sm->attn_layers;
+    if (bytes)
+        *bytes = (sm->full_layers * b1 + sm->swa_layers * b2) / sm->attn_layers;
+    return t;
+}
+
+/* The GPU time of a step's forward pass: every kernel of the batch with
+ * `lm_rows` rows of logits. *sampled_kv (may be NULL) gets the KV length
+ * summed over the requests that sample (what a drafter's later passes
+ * attend to). */
+static double gpu_core(LatStepModel *sm, const BatchDesc *b, uint32_t lm_rows, GraphMode *mode, double *sampled_kv)
+{
+    double mp = padded(sm, b, mode);
+    double gpu = m_time_cached(sm, mp);
+    gpu += lm_time_cached(sm, lm_rows);
+    if (b->num_decode > 0)
+        gpu += decode_attn(sm, b, NULL, 0, NULL, NULL);
+    uint32_t left = b->num_prefill;
+    if (G_LIKELY(b->spec_tokens == 0 && !sampled_kv)) { /* without drafts a decode is one token */
+        for (uint32_t i = 0; left > 0 && i < b->num_entries; i++) {
+            const BatchEntry *e = &b->entries[i];
+            if (e->new_tokens > 1) {
+                gpu += prefill_attn(sm, e, NULL, 0, NULL, NULL);
+                left--;
+            }
+        }
+        return gpu;
+    }
+    double skv = (double)b->decode_kv_tokens;
+    for (uint32_t i = 0; left > 0 && i < b->num_entries; i++) {
+        const BatchEntry *e = &b->entries[i];
+        if (!batch_entry_is_decode(e)) {
+            gpu += prefill_attn(sm, e, NULL, 0, NULL, NULL);
+            if (e->emits_token)
+                skv += (double)e->cached_tokens + e->new_tokens;
+            left--;
+        }
+    }
+    if (sampled_kv)
+        *sampled_kv = skv;
+    return gpu;
+}
+
+/* The drafter of speculative decoding (docs/options/speculative-decoding.md):
+ * one pass of the draft over every token of the step (it reads the target's
+ * hidden states of all of them, and fills its own KV), then k - 1 passes of
+ * one token per request that sampled, each a pure decode of the draft. */
+static double draft_time(LatStepModel *sm, const BatchDesc *b, double sampled_kv, double *passes_time)
+{
+    LatStepModel *d = sm->draft;
+    GraphMode mode;
+    double first = gpu_core(d, b, b->num_sampled, &mode, NULL);
+    double rest = 0;
+    double n = b->num_sampled;
+    if (n > 0 && sm->spec_k > 1) {
+        double mp = padded_count(d, b->num_sampled, TRUE, &mode);
+        double per = m_time_cached(d, mp) + lm_time_cached(d, b->num_sampled);
+        for (double i = 1; i < sm->spec_k; i++)
+            rest += per + d->attn_layers * lat_attn_decode_time(&d->attn, &d->roof, &d->p, n, sampled_kv + i * n, 0,
+                                                                NULL, 0, NULL, NULL);
+    }
+    if (passes_time)
+        *passes_time = rest;
+    return first + rest;
+}
+
+/* The name, k + n and slices of a GEMM LoRA adapts (qkv and gate_up carry
+ * 3 and 2 adapters side by side); FALSE for those it does not. */
+static gboolean lora_slices(const Gemm *g, double *slices)
+{
+    if (strcmp(g->name, "router") == 0 || strcmp(g->name, "fc") == 0)
+        return FALSE;
+    *slices = strcmp(g->name, "qkv") == 0 ? 3.0 : strstr(g->name, "gate_up") ? 2.0 : 1.0;
+    return TRUE;
+}
+
+/* One memory- or compute-bound kernel without a table. */
+static double plain_kernel(const LatStepModel *sm, double flops, double bytes)
+{
+    return sm->p.kernel_floor_us * 1e-6 +
+           MAX(flops / (sm->roof.peak_bf16 * sm->p.v1_mfu), bytes / (sm->roof.bw * sm->p.bw_efficiency));
+}
+
+/* LoRA's shrink (x . A, k -> rank) and expand (. B, rank -> n, added to
+ * the output) of every adapted projection, over the step's LoRA tokens, at
+ * max_lora_rank; each reads the active adapters' weights. */
+static double lora_time(const LatStepModel *sm, const BatchDesc *b, Acc *acc)
+{
+    double m = (double)b->lora_tokens, A = b->lora_adapters, R = sm->lora_rank, ab = sm->model->act_bytes;
+    double t = 0;
+    for (guint i = 0; i < sm->ngemm; i++) {
+        const Gemm *g = &sm->gemms[i];
+        double sl;
+        if (!lora_slices(g, &sl))
+            continue;
+        double k = g->c.k, n = g->c.n;
+        double f1 = 2.0 * m * k * R * sl, b1 = m * k * ab + A * sl * R * k * 2.0 + m * sl * R * 4.0;
+        double f2 = 2.0 * m * R * n, b2 = m * sl * R * 4.0 + A * R * n * 2.0 + 2.0 * m * n * ab;
+        double one = plain_kernel(sm, f1, b1) + plain_kernel(sm, f2, b2);
+        t += g->count * one;
+        acc_add(acc, g->count * one, g->count * (f1 + f2), g->count * (b1 + b2), FALSE);
+    }
+    return t;
+}
+
+static double lora_load_time(const LatStepModel *sm, const BatchDesc *b)
+{
+    return b->lora_loads * sm->lora_adapter_bytes / sm->host_bps + b->lora_disk_loads * sm->p.lora_load_us * 1e-6;
+}
+
+/* KV copied from host memory this step, all layers of this GPU. */
+static double kv_load_time(const LatStepModel *sm, const BatchDesc *b, double *bytes)
+{
+    double by = (double)b->kv_load_tokens * sm->attn.kv_bytes_token * sm->attn_layers;
+    if (bytes)
+        *bytes = by;
+    return by / sm->host_bps;
+}
+
+/* The options' terms over the forward pass's GPU time. */
+static double options_time(LatStepModel *sm, const BatchDesc *b, double gpu, double sampled_kv)
+{
+    if (G_UNLIKELY(sm->draft != NULL))
+        gpu += draft_time(sm, b, sampled_kv, NULL);
+    if (G_UNLIKELY(b->lora_tokens > 0 && sm->lora_rank > 0))
+        gpu += lora_time(sm, b, NULL);
+    if (G_UNLIKELY(b->lora_loads + b->lora_disk_loads > 0 && sm->lora_rank > 0))
+        gpu += lora_load_time(sm, b);
+    if (G_UNLIKELY(b->kv_load_tokens > 0 && sm->offload))
+        gpu = MAX(gpu, kv_load_time(sm, b, NULL)); /* overlapped with compute, layer by layer */
+    return gpu;
+}
+
 double lat_step_model_seconds_delay(LatStepModel *sm, const BatchDesc *b, double *delay)
 {
     if (delay)
@@ -564,40 +878,9 @@ double lat_step_model_seconds_delay(LatStepModel *sm, const BatchDesc *b, double
     if (b->num_entries == 0)
         return 0.0;
     GraphMode mode;
-    double mp = padded(sm, b, &mode);
-    double gpu;
-    uint64_t mi = (uint64_t)mp;
-    if (mi < sm->cache_len) {
-        double *c = &sm->mcache[mi];
-        if (*c < 0)
-            *c = m_time(sm, mp);
-        gpu = *c;
-    } else {
-        gpu = m_time(sm, mp);
-    }
-    uint32_t s = b->num_sampled;
-    if (s > 0) {
-        if (s < sm->cache_len) {
-            double *c = &sm->lmcache[s];
-            if (*c < 0)
-                *c = lm_time(sm, s, NULL, NULL, 0);
-            gpu += *c;
-        } else {
-            gpu += lm_time(sm, s, NULL, NULL, 0);
-        }
-    }
-    if (b->num_decode > 0)
-        gpu += sm->attn_layers * lat_attn_decode_time(&sm->attn, &sm->roof, &sm->p, b->num_decode,
-                                                      (double)b->decode_kv_tokens, b->decode_kv_max, NULL, 0, NULL, NULL);
-    uint32_t left = b->num_prefill;
-    for (uint32_t i = 0; left > 0 && i < b->num_entries; i++) {
-        const BatchEntry *e = &b->entries[i];
-        if (e->new_tokens > 1) {
-            gpu += sm->attn_layers * lat_attn_prefill_time(&sm->attn, &sm->roof, &sm->p, e->new_tokens,
-                                                           e->cached_tokens, NULL, 0, NULL, NULL);
-            left--;
-        }
-    }
+    double skv = 0;
+    double gpu = gpu_core(sm, b, b->num_sampled + b->spec_tokens, &mode, sm->draft ? &skv : NULL);
+    gpu = options_time(sm, b, gpu, skv);
     double launch_cpu = launches(sm, mode) * sm->p.launch_us * 1e-6;
     double step = combine(sm, gpu, launch_cpu);
     if (delay)
@@ -683,6 +966,69 @@ static void gemm_component(const LatStepModel *sm, LatBreakdown *out, const char
     }
 }
 
+/* The options' components (the same terms as options_time); returns the GPU time. */
+static double options_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdown *out, double gpu)
+{
+    LatComponent *c;
+    if (sm->draft) {
+        GraphMode mode;
+        double skv = 0, rest = 0;
+        gpu_core(sm, b, 0, &mode, &skv);
+        double t = draft_time(sm, b, skv, &rest);
+        gpu += t;
+        c = component(out, "draft");
+        c->seconds = t;
+        c->bound = LAT_BOUND_COMPUTE;
+        c->estimated = lat_step_model_estimated(sm->draft);
+        g_snprintf(c->source, sizeof c->source,
+                   "%s (%u layer%s): one pass over the step's %" G_GUINT64_FORMAT " tokens (%.3f ms) + %g passes of %u "
+                   "(%.3f ms)",
+                   sm->draft->model->name, sm->draft->model->num_layers, sm->draft->model->num_layers == 1 ? "" : "s",
+                   (guint64)b->total_tokens, (t - rest) * 1e3, b->num_sampled ? MAX(sm->spec_k - 1, 0) : 0,
+                   b->num_sampled, rest * 1e3);
+    }
+    if (b->lora_tokens > 0 && sm->lora_rank > 0) {
+        Acc a = {0};
+        double t = lora_time(sm, b, &a);
+        gpu += t;
+        c = component(out, "lora");
+        component_from(c, &a);
+        c->bound = LAT_BOUND_MEMORY;
+        c->estimated = TRUE;
+        g_snprintf(c->source, sizeof c->source,
+                   "shrink + expand of each adapted projection: %" G_GUINT64_FORMAT " tokens, %u adapter%s, rank %g; "
+                   "%g us + roofline-v1 per kernel",
+                   (guint64)b->lora_tokens, b->lora_adapters, b->lora_adapters == 1 ? "" : "s", sm->lora_rank,
+                   sm->p.kernel_floor_us);
+    }
+    if (b->lora_loads + b->lora_disk_loads > 0 && sm->lora_rank > 0) {
+        double t = lora_load_time(sm, b);
+        gpu += t;
+        c = component(out, "lora_load");
+        c->seconds = t;
+        c->bytes = b->lora_loads * sm->lora_adapter_bytes;
+        c->bound = LAT_BOUND_COMMUNICATION;
+        g_snprintf(c->source, sizeof c->source,
+                   "%u adapter%s of %.1f MB into GPU slots at %.1f GB/s; %u read from disk (lora_load_us = %g)",
+                   b->lora_loads, b->lora_loads == 1 ? "" : "s", sm->lora_adapter_bytes / 1e6, sm->host_bps / 1e9,
+                   b->lora_disk_loads, sm->p.lora_load_us);
+    }
+    if (b->kv_load_tokens > 0 && sm->offload) {
+        double by = 0;
+        double t = kv_load_time(sm, b, &by);
+        c = component(out, "kv_load");
+        c->seconds = MAX(0.0, t - gpu);
+        c->bytes = by;
+        c->bound = LAT_BOUND_COMMUNICATION;
+        g_snprintf(c->source, sizeof c->source,
+                   "%" G_GUINT64_FORMAT " KV tokens (%.1f MB) from host memory at %.1f GB/s: %.3f ms, overlapped with "
+                   "the step's compute (only its excess shows)",
+                   (guint64)b->kv_load_tokens, by / 1e6, sm->host_bps / 1e9, t * 1e3);
+        gpu = MAX(gpu, t);
+    }
+    return gpu;
+}
+
 void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdown *out)
 {
     memset(out, 0, sizeof *out);
@@ -737,12 +1083,11 @@ void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdown
         char first_src[200] = "";
         for (uint32_t i = 0; i < b->num_entries; i++) {
             const BatchEntry *en = &b->entries[i];
-            if (en->new_tokens <= 1)
+            if (batch_entry_is_decode(en))
                 continue;
             char src[200] = "";
             double f = 0, by = 0;
-            double t = sm->attn_layers * lat_attn_prefill_time(&sm->attn, &sm->roof, &sm->p, en->new_tokens,
-                                                               en->cached_tokens, src, sizeof src, &f, &by);
+            double t = prefill_attn(sm, en, src, sizeof src, &f, &by);
             acc_add(&p, t, sm->attn_layers * f, sm->attn_layers * by, TRUE);
             if (!first_src[0])
                 g_strlcpy(first_src, src, sizeof first_src);
@@ -772,21 +1117,28 @@ void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdown
     if (b->num_decode > 0) {
         char src[200] = "";
         double f = 0, by = 0;
-        double t = sm->attn_layers * lat_attn_decode_time(&sm->attn, &sm->roof, &sm->p, b->num_decode,
-                                                          (double)b->decode_kv_tokens, b->decode_kv_max, src, sizeof src, &f, &by);
+        double t = decode_attn(sm, b, src, sizeof src, &f, &by);
         gpu += t;
         c = component(out, "attention_decode");
         c->seconds = t;
-        c->flops = sm->attn_layers * f;
-        c->bytes = sm->attn_layers * by;
+        c->flops = f;
+        c->bytes = by;
         c->bound = f / sm->roof.peak_bf16 >= by / sm->roof.bw ? LAT_BOUND_COMPUTE : LAT_BOUND_MEMORY;
         c->estimated = sm->attn.decode == NULL;
         if (sm->attn.decode) {
             char note[96];
             donor_note(sm, sm->attn.decode_donor, note, sizeof note);
-            g_snprintf(c->source, sizeof c->source, "%s%s, batch %u x mean kv %.0f%s",
+            char extra[96] = "";
+            if (b->spec_tokens)
+                g_snprintf(extra, sizeof extra, ", + %u draft tokens verified", b->spec_tokens);
+            if (sm->swa_layers > 0) {
+                gsize l = strlen(extra);
+                g_snprintf(extra + l, sizeof extra - l, "; %g sliding layers read %g tokens", sm->swa_layers,
+                           sm->window);
+            }
+            g_snprintf(c->source, sizeof c->source, "%s%s, batch %u x mean kv %.0f%s%s",
                        lat_mfu_grid_file(sm->attn.decode), sm->attn.decode_exact ? "" : " (nearest shape)",
-                       b->num_decode, (double)b->decode_kv_tokens / b->num_decode, note);
+                       b->num_decode, (double)b->decode_kv_tokens / b->num_decode, extra, note);
         } else {
             g_strlcpy(c->source, src, sizeof c->source);
         }
@@ -812,7 +1164,7 @@ void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdown
     if (b->num_sampled > 0) {
         Acc l = {0};
         char src[200] = "";
-        double t = lm_time(sm, b->num_sampled, &l, src, sizeof src);
+        double t = lm_time(sm, b->num_sampled + b->spec_tokens, &l, src, sizeof src);
         gpu += t;
         c = component(out, "lm_head");
         component_from(c, &l);
@@ -822,13 +1174,14 @@ void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdown
         g_snprintf(c->source, sizeof c->source, "%s%s; + sampler", src, note);
         LatLookup *lk = lookup(out, "lm_head");
         if (lk) {
-            g_snprintf(lk->what, sizeof lk->what, "lm_head m=%u k=%u n=%u", b->num_sampled, sm->lm_head.c.k,
-                       sm->lm_head.c.n);
+            g_snprintf(lk->what, sizeof lk->what, "lm_head m=%u k=%u n=%u", b->num_sampled + b->spec_tokens,
+                       sm->lm_head.c.k, sm->lm_head.c.n);
             g_strlcpy(lk->source, src, sizeof lk->source);
             lk->seconds = t;
             lk->estimated = c->estimated;
         }
     }
+    gpu = options_breakdown(sm, b, out, gpu);
     double launch_cpu = launches(sm, mode) * sm->p.launch_us * 1e-6;
     out->gpu_seconds = gpu;
     out->cpu_seconds = cpu_seconds(sm) + launch_cpu;
