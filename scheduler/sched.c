@@ -19,15 +19,38 @@
  * (turns of a conversation find each other's blocks, generated ones
  * included) or its request (see "Block keys" below and docs/scheduler.md).
  *
+ * Engine options (docs/options/), each reached only when on:
+ *  - priority (vLLM's --scheduling-policy priority): the waiting queue is a
+ *    heap on (priority, arrival); a preempted request goes back into it;
+ *    the victim of a preemption is the running request of the lowest
+ *    priority (largest value, then latest arrival), unscheduled from the
+ *    step when it was already scheduled (vLLM gives its tokens back);
+ *  - speculative decoding: a request that sampled carries k draft tokens
+ *    into its next step (n = 1 + k, within the budget and max_model_len),
+ *    with EAGLE/MTP's lookahead slots; at the step's end the accepted drafts
+ *    are drawn (sched_spec.c): it gains 1 + a tokens and gives back the KV
+ *    of the k - a rejected ones (its blocks stay);
+ *  - sliding windows (vLLM's hybrid KV cache manager): blocks of the
+ *    sliding groups within the window (sched_window.c);
+ *  - CPU offload: blocks are written through to a host tier
+ *    (sched_offload.c); a waiting request loads the blocks past its GPU
+ *    hits that the tier holds (BatchDesc.kv_load_tokens);
+ *  - LoRA: a waiting request whose adapter would make the step's adapters
+ *    more than max_loras waits (skipped, kept at the head), as in vLLM; the
+ *    step's adapters are made resident in GPU slots (sched_lora.c).
+ *
  * Data structures: the running list is an array in admission order (at most
  * max_num_seqs); the waiting queue is a ring buffer (preempted requests go to
- * its front). Cost per step: O(running + admitted + blocks touched).
+ * its front), or a binary heap under the priority policy. Cost per step:
+ * O(running + admitted + blocks touched), plus O(log waiting) per queue
+ * operation under the priority policy.
  */
 #include "sched.h"
 
 #include <string.h>
 
 #include "sched_kv.h"
+#include "sched_options.h"
 #include "ss_error.h"
 
 struct SchedScheduler {
@@ -55,6 +78,17 @@ struct SchedScheduler {
     uint64_t prefix_hit_tokens;
     uint64_t prefix_query_tokens;
     uint64_t last_step_tokens;
+
+    /* engine options (NULL / 0 when off) */
+    SchedRequest **heap;      /* priority policy: the waiting queue as a heap (wait_len entries) */
+    SchedRequest **skipped;   /* LoRA: waiting requests set aside in this step */
+    uint32_t skipped_cap;
+    uint32_t *step_loras;     /* LoRA: the adapters of the step (at most max_loras) */
+    uint32_t num_step_loras;
+    SchedLora *lora;
+    SchedCpuTier *cpu;
+    SchedOptionStats stats;
+    uint32_t slack_tokens;    /* speculative decoding: KV slots a request may hold past its computed tokens */
 };
 
 /* -------------------------------------------------------------- requests -- */
@@ -78,6 +112,11 @@ void sched_request_release(SchedRequest *r)
     g_free(r->blocks);
     r->blocks = NULL;
     r->num_blocks = r->cap_blocks = r->num_hashed_blocks = 0;
+    if (r->window) {
+        g_free(r->window->blocks);
+        g_free(r->window);
+        r->window = NULL;
+    }
 }
 
 void sched_request_set_session(SchedRequest *r, uint64_t session_id, uint32_t prefix_tokens,
@@ -208,7 +247,39 @@ gboolean sched_config_validate(const SchedConfig *c, GError **error)
                     c->max_model_len);
         return FALSE;
     }
+    if (c->policy != SCHED_POLICY_FCFS && c->policy != SCHED_POLICY_PRIORITY) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "--scheduling-policy: expected fcfs or priority");
+        return FALSE;
+    }
+    if (c->num_spec_tokens > SCHED_MAX_SPEC_TOKENS) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "speculative_config.num_speculative_tokens: at most %u are modelled, got %u",
+                    SCHED_MAX_SPEC_TOKENS, c->num_spec_tokens);
+        return FALSE;
+    }
+    if (c->num_spec_tokens > 0 && !sched_spec_rates_check(c->spec_accept, c->num_spec_tokens, error))
+        return FALSE;
+    if (c->kv_groups_sliding > 0 && c->sliding_window == 0) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "sliding-window KV groups need a sliding window");
+        return FALSE;
+    }
+    if (c->max_loras > 0 && c->max_cpu_loras < c->max_loras) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "--max-cpu-loras (%u) must be >= --max-loras (%u), as vLLM requires",
+                    c->max_cpu_loras, c->max_loras);
+        return FALSE;
+    }
     return TRUE;
+}
+
+uint64_t sched_blocks_for_tokens(const SchedConfig *c, uint64_t tokens)
+{
+    uint64_t bs = c->block_size;
+    uint64_t full = (tokens + bs - 1) / bs;
+    if (c->kv_groups_sliding == 0 || tokens == 0)
+        return full;
+    /* the window's tokens straddle at most ceil((window - 1) / bs) + 1 blocks */
+    uint64_t win = ((uint64_t)c->sliding_window + bs - 2) / bs + 1;
+    return full + (uint64_t)c->kv_groups_sliding * MIN(full, win);
 }
 
 const char *sched_fit_reason(SchedFit f)
@@ -245,6 +316,16 @@ SchedScheduler *sched_new(const SchedConfig *cfg, GError **error)
         g_set_error(error, SS_ERROR, SS_ERROR_SIM, "out of memory for %u batch entries", cfg->max_num_seqs);
         return NULL;
     }
+    if (cfg->policy == SCHED_POLICY_PRIORITY)
+        s->heap = g_new(SchedRequest *, s->wait_cap);
+    if (cfg->max_loras > 0) {
+        s->lora = sched_lora_new(cfg->max_loras, cfg->max_cpu_loras);
+        s->step_loras = g_new0(uint32_t, cfg->max_loras);
+    }
+    if (cfg->cpu_blocks > 0)
+        s->cpu = sched_cpu_tier_new(cfg->cpu_blocks);
+    if (cfg->num_spec_tokens > 0)
+        s->slack_tokens = cfg->num_spec_tokens + cfg->num_lookahead_tokens;
     return s;
 }
 
@@ -262,6 +343,11 @@ void sched_free(SchedScheduler *s)
     g_free(s->spare_cap);
     batch_desc_release(&s->step.batch);
     g_free(s->hit_blocks);
+    g_free(s->heap);
+    g_free(s->skipped);
+    g_free(s->step_loras);
+    sched_lora_free(s->lora);
+    sched_cpu_tier_free(s->cpu);
     g_free(s);
 }
 
@@ -270,15 +356,57 @@ SchedFit sched_check_fit(const SchedScheduler *s, uint32_t prompt_tokens, uint32
     uint64_t total = (uint64_t)prompt_tokens + output_tokens;
     if (total > s->cfg.max_model_len)
         return SCHED_REJECT_TOO_LONG;
-    /* the last sampled token never needs a KV slot */
-    uint64_t kv_tokens = total - 1;
-    uint64_t blocks = (kv_tokens + s->cfg.block_size - 1) / s->cfg.block_size;
+    /* the last sampled token never needs a KV slot (draft tokens and
+     * lookahead slots may, up to max_model_len) */
+    uint64_t kv_tokens = MIN(total - 1 + s->slack_tokens, (uint64_t)MAX(s->cfg.max_model_len, total - 1));
+    uint64_t blocks = sched_blocks_for_tokens(&s->cfg, kv_tokens);
     if (blocks > sched_kv_pool_num_blocks(s->pool))
         return SCHED_REJECT_NO_BLOCKS;
     return SCHED_FITS;
 }
 
 /* --------------------------------------------------------- waiting queue -- */
+
+/* The priority policy's order: vLLM's (priority, arrival time); requests
+ * are numbered in arrival order, and a lower priority value runs first. */
+static inline gboolean prio_before(const SchedRequest *a, const SchedRequest *b)
+{
+    return a->priority != b->priority ? a->priority < b->priority : a->id < b->id;
+}
+
+static void heap_push(SchedScheduler *s, SchedRequest *r)
+{
+    uint32_t i = s->wait_len++;
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!prio_before(r, s->heap[parent]))
+            break;
+        s->heap[i] = s->heap[parent];
+        i = parent;
+    }
+    s->heap[i] = r;
+}
+
+static SchedRequest *heap_pop(SchedScheduler *s)
+{
+    SchedRequest *top = s->heap[0];
+    SchedRequest *last = s->heap[--s->wait_len];
+    uint32_t i = 0, n = s->wait_len;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && prio_before(s->heap[c + 1], s->heap[c]))
+            c++;
+        if (!prio_before(s->heap[c], last))
+            break;
+        s->heap[i] = s->heap[c];
+        i = c;
+    }
+    if (n > 0)
+        s->heap[i] = last;
+    return top;
+}
 
 static void waiting_grow(SchedScheduler *s)
 {
@@ -290,27 +418,46 @@ static void waiting_grow(SchedScheduler *s)
     s->waiting = w;
     s->wait_cap = cap;
     s->wait_head = 0;
+    if (s->heap)
+        s->heap = g_renew(SchedRequest *, s->heap, cap);
 }
 
 static void waiting_push_back(SchedScheduler *s, SchedRequest *r)
 {
     if (s->wait_len == s->wait_cap)
         waiting_grow(s);
+    if (G_UNLIKELY(s->heap != NULL)) {
+        heap_push(s, r);
+        return;
+    }
     s->waiting[(s->wait_head + s->wait_len) % s->wait_cap] = r;
     s->wait_len++;
 }
 
+/* A preempted (or set aside) request: the front of the FCFS queue; under
+ * the priority policy, back into the heap at its own place. */
 static void waiting_push_front(SchedScheduler *s, SchedRequest *r)
 {
     if (s->wait_len == s->wait_cap)
         waiting_grow(s);
+    if (G_UNLIKELY(s->heap != NULL)) {
+        heap_push(s, r);
+        return;
+    }
     s->wait_head = (s->wait_head + s->wait_cap - 1) % s->wait_cap;
     s->waiting[s->wait_head] = r;
     s->wait_len++;
 }
 
+static inline SchedRequest *waiting_peek(const SchedScheduler *s)
+{
+    return G_UNLIKELY(s->heap != NULL) ? s->heap[0] : s->waiting[s->wait_head];
+}
+
 static SchedRequest *waiting_pop_front(SchedScheduler *s)
 {
+    if (G_UNLIKELY(s->heap != NULL))
+        return heap_pop(s);
     SchedRequest *r = s->waiting[s->wait_head];
     s->wait_head = (s->wait_head + 1) % s->wait_cap;
     s->wait_len--;
@@ -352,27 +499,44 @@ static inline void update_alloc_limit(const SchedScheduler *s, SchedRequest *r)
         if (hashed_end < limit)
             limit = hashed_end;
     }
+    if (G_UNLIKELY(r->window != NULL) && r->window->rows > 0) {
+        /* run the allocator again when its first sliding row leaves the window */
+        uint64_t release = (uint64_t)(r->window->first + 1) * s->cfg.block_size + s->cfg.sliding_window - 1;
+        if (release < limit)
+            limit = (uint32_t)release;
+    }
     r->alloc_limit = limit;
 }
 
 /* vLLM's allocate_slots(): gives `r` blocks for `num_computed + n` tokens
- * after taking `num_hits` cached blocks. Fails (changing nothing) when the
- * new blocks plus the hit blocks that sit on the free list exceed the free
- * blocks. On success registers the hashes of the blocks that become full. */
-static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_t *hits,
-                               uint32_t num_hits, uint32_t n)
+ * (and `lookahead` slots past them) after taking `num_hits` cached blocks
+ * and `num_loaded` blocks filled from the host tier (new blocks). With
+ * sliding groups, first releases the rows out of the window, then needs
+ * rows up to the last block too. Fails (changing nothing else) when the new
+ * blocks plus the hit blocks that sit on the free list exceed the free
+ * blocks. On success registers the hashes of the blocks that become full of
+ * known tokens (never of draft tokens), and stores them in the host tier. */
+static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_t *hits, uint32_t num_hits,
+                               uint32_t num_loaded, uint32_t n, uint32_t lookahead)
 {
     const uint32_t bs = s->cfg.block_size;
-    uint32_t computed = r->num_computed + num_hits * bs;
+    uint32_t computed = r->num_computed + (num_hits + num_loaded) * bs;
     uint32_t total = computed + n;
-    uint32_t required = (total + bs - 1) / bs;
+    uint32_t required = (total + lookahead + bs - 1) / bs;
     uint32_t have = r->num_blocks + num_hits;
     uint32_t new_blocks = required > have ? required - have : 0;
     uint32_t evictable_hits = 0;
     for (uint32_t k = 0; k < num_hits; k++)
         if (sched_kv_pool_is_free(s->pool, hits[k]))
             evictable_hits++;
-    if ((uint64_t)new_blocks + evictable_hits > sched_kv_pool_num_free(s->pool))
+    const uint32_t groups = s->cfg.kv_groups_sliding;
+    uint32_t first = 0, rows = 0;
+    if (G_UNLIKELY(groups > 0)) {
+        first = sched_window_first(&s->cfg, computed);
+        sched_window_release_before(s->pool, r, groups, first);
+        rows = sched_window_rows_missing(r, first, required);
+    }
+    if ((uint64_t)new_blocks + (uint64_t)rows * groups + evictable_hits > sched_kv_pool_num_free(s->pool))
         return FALSE;
 
     request_reserve_blocks(s, r, required);
@@ -388,14 +552,20 @@ static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_
     }
     sched_kv_pool_take(s->pool, new_blocks, r->blocks + r->num_blocks);
     r->num_blocks += new_blocks;
+    if (G_UNLIKELY(rows > 0))
+        sched_window_append(s->pool, r, groups, first, rows);
 
     if (s->cfg.enable_prefix_caching) {
-        uint32_t full = total / bs;
+        uint32_t known = MIN(total, sched_request_num_tokens(r)); /* draft tokens may be rejected */
+        uint32_t full = known / bs;
         for (uint32_t i = r->num_hashed_blocks; i < full; i++) { /* full now: register */
             BlockKey key = block_key(r, i, bs);
-            sched_kv_pool_cache(s->pool, r->blocks[i], key_hash(r, key, i), key != KEY_OWN);
+            uint64_t h = key_hash(r, key, i);
+            sched_kv_pool_cache(s->pool, r->blocks[i], h, key != KEY_OWN);
             if (key != KEY_OWN && G_UNLIKELY(starts_branch(r)) && in_session_prefix(r, i, bs))
                 sched_kv_pool_alias(s->pool, r->blocks[i], key_hash(r, KEY_SESSION, i));
+            if (G_UNLIKELY(s->cpu != NULL) && sched_cpu_tier_store(s->cpu, h))
+                s->stats.offload_stores++;
         }
         if (full > r->num_hashed_blocks)
             r->num_hashed_blocks = full;
@@ -408,19 +578,25 @@ static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_
  * full_sequence_must_fit, vllm/v1/core/kv_cache_manager.py): the blocks of
  * the request's whole sequence so far (prompt, plus output when resumed),
  * capped at max_model_len, less the prefix hits, plus the hit blocks that
- * sit on the free list, must all be free now. */
-static gboolean full_sequence_fits(const SchedScheduler *s, const SchedRequest *r, uint32_t num_hits)
+ * sit on the free list, must all be free now (with sliding groups, their
+ * blocks of the window too). */
+static gboolean full_sequence_fits(const SchedScheduler *s, const SchedRequest *r, uint32_t num_hits,
+                                   uint32_t num_loaded)
 {
     const uint32_t bs = s->cfg.block_size;
     uint32_t tokens = MIN(sched_request_num_tokens(r), s->cfg.max_model_len);
     uint32_t required = (tokens + bs - 1) / bs;
     uint32_t have = r->num_blocks + num_hits;
-    uint32_t new_blocks = required > have ? required - have : 0;
+    uint64_t new_blocks = required > have ? required - have : 0;
     uint32_t evictable_hits = 0;
     for (uint32_t k = 0; k < num_hits; k++)
         if (sched_kv_pool_is_free(s->pool, s->hit_blocks[k]))
             evictable_hits++;
-    return (uint64_t)new_blocks + evictable_hits <= sched_kv_pool_num_free(s->pool);
+    if (G_UNLIKELY(s->cfg.kv_groups_sliding > 0)) {
+        uint32_t first = sched_window_first(&s->cfg, r->num_computed + (num_hits + num_loaded) * bs);
+        new_blocks += (uint64_t)s->cfg.kv_groups_sliding * (required > first ? required - first : 0);
+    }
+    return new_blocks + evictable_hits <= sched_kv_pool_num_free(s->pool);
 }
 
 /* Finds the longest run of cached full blocks of the request's tokens,
@@ -457,8 +633,43 @@ static uint32_t find_prefix_hits(SchedScheduler *s, const SchedRequest *r)
     return n;
 }
 
+/* CPU offload: how many blocks past the request's `gpu_hits` GPU hits the
+ * host tier holds (each by the name the GPU cache would know it by), in
+ * whole multiples of cpu_hit_tokens, never covering the last prompt token. */
+static uint32_t find_cpu_hits(const SchedScheduler *s, const SchedRequest *r, uint32_t gpu_hits)
+{
+    const uint32_t bs = s->cfg.block_size;
+    uint32_t max_blocks = (sched_request_num_tokens(r) - 1) / bs;
+    uint32_t n = gpu_hits;
+    for (; n < max_blocks; n++) {
+        BlockKey key = block_key(r, n, bs);
+        if (sched_cpu_tier_contains(s->cpu, key_hash(r, key, n)))
+            continue;
+        if (key == KEY_GROUP && in_session_prefix(r, n, bs) &&
+            sched_cpu_tier_contains(s->cpu, key_hash(r, KEY_SESSION_PREFIX, n)))
+            continue;
+        break;
+    }
+    uint32_t gran = s->cfg.cpu_hit_tokens > bs ? s->cfg.cpu_hit_tokens : bs;
+    uint32_t end = n * bs / gran * gran / bs; /* LMCache: whole chunks only */
+    return end > gpu_hits ? end - gpu_hits : 0;
+}
+
+/* Touches the blocks a request loads from the host tier (LRU). */
+static void touch_cpu_hits(SchedScheduler *s, const SchedRequest *r, uint32_t from, uint32_t n)
+{
+    const uint32_t bs = s->cfg.block_size;
+    for (uint32_t i = from; i < from + n; i++) {
+        BlockKey key = block_key(r, i, bs);
+        sched_cpu_tier_touch(s->cpu, key_hash(r, key, i));
+    }
+}
+
 static void preempt(SchedScheduler *s, SchedRequest *r)
 {
+    if (G_UNLIKELY(r->window != NULL))
+        sched_window_release_all(s->pool, r, s->cfg.kv_groups_sliding);
+    r->spec_pending = r->spec_scheduled = 0;
     sched_kv_pool_release(s->pool, r->blocks, r->num_blocks);
     r->num_prev_blocks = r->num_blocks;
     r->num_blocks = 0;
@@ -471,20 +682,80 @@ static void preempt(SchedScheduler *s, SchedRequest *r)
     waiting_push_front(s, r);
 }
 
-static void step_add(SchedScheduler *s, SchedRequest *r, uint32_t n)
+/* The batch entry of a scheduled request (n = scheduled_tokens). */
+static inline void batch_push_request(BatchDesc *b, const SchedRequest *r)
+{
+    uint32_t n = r->scheduled_tokens, cached = r->num_computed - n;
+    if (G_UNLIKELY(r->spec_scheduled > 0))
+        batch_desc_push_spec(b, r->spec_scheduled, cached);
+    else
+        batch_desc_push(b, n, cached, r->num_computed >= sched_request_num_tokens(r));
+}
+
+/* Speculative decoding: the drafts of `r` that fit in this step. */
+static G_NO_INLINE void step_add_spec(SchedScheduler *s, SchedRequest *r)
+{
+    uint32_t want = sched_request_num_tokens(r);
+    r->spec_scheduled = r->num_computed > want ? (uint16_t)(r->num_computed - want) : 0;
+    batch_push_request(&s->step.batch, r);
+}
+
+/* Adds a request to the step; `spec` (a constant where it is inlined):
+ * speculative decoding is on, so it may carry drafts. */
+static G_ALWAYS_INLINE inline void step_add_as(SchedScheduler *s, SchedRequest *r, uint32_t n, const gboolean spec)
 {
     uint32_t cached = r->num_computed;
     r->num_computed += n;
     r->scheduled_tokens = n;
     r->step_flags = 0;
     s->step.reqs[s->step.num_reqs++] = r;
+    if (spec && r->spec_pending > 0) {
+        step_add_spec(s, r);
+        return;
+    }
     batch_desc_push(&s->step.batch, n, cached, r->num_computed >= sched_request_num_tokens(r));
+}
+
+static void step_add(SchedScheduler *s, SchedRequest *r, uint32_t n)
+{
+    step_add_as(s, r, n, s->cfg.num_spec_tokens > 0);
+}
+
+/* Priority policy: takes a request scheduled earlier in this step out of it
+ * again (a preemption victim), rebuilding the batch of the others. */
+static void step_remove(SchedScheduler *s, SchedRequest *victim)
+{
+    SchedStep *st = &s->step;
+    uint32_t w = 0;
+    for (uint32_t k = 0; k < st->num_reqs; k++)
+        if (st->reqs[k] != victim)
+            st->reqs[w++] = st->reqs[k];
+    st->num_reqs = w;
+    batch_desc_clear(&st->batch);
+    for (uint32_t k = 0; k < w; k++)
+        batch_push_request(&st->batch, st->reqs[k]);
+    victim->scheduled_tokens = 0;
+    victim->spec_scheduled = 0;
+}
+
+/* The preemption victim: the most recently admitted running request, or
+ * under the priority policy the one of the lowest priority (largest value,
+ * then the latest arrival), as vLLM's max(running, key=(priority,
+ * arrival_time)). */
+static inline uint32_t victim_index(const SchedScheduler *s)
+{
+    uint32_t v = s->num_running - 1;
+    if (G_UNLIKELY(s->heap != NULL))
+        for (uint32_t k = 0; k < s->num_running; k++)
+            if (prio_before(s->running[v], s->running[k]))
+                v = k;
+    return v;
 }
 
 static inline uint32_t cap_tokens(const SchedScheduler *s, const SchedRequest *r, uint32_t computed,
                                   uint32_t budget)
 {
-    uint32_t n = sched_request_num_tokens(r) - computed;
+    uint32_t n = sched_request_num_tokens(r) + r->spec_pending - computed;
     uint32_t thr = s->cfg.long_prefill_token_threshold;
     if (thr > 0 && n > thr)
         n = thr;
@@ -496,33 +767,89 @@ static inline uint32_t cap_tokens(const SchedScheduler *s, const SchedRequest *r
 
 /* ---------------------------------------------------------------- a step -- */
 
-const SchedStep *sched_schedule(SchedScheduler *s)
+/* LoRA: the adapters of the requests scheduled so far in this step. */
+static void lora_collect(SchedScheduler *s)
 {
-    SchedStep *st = &s->step;
-    st->num_reqs = 0;
-    st->num_preempted = 0;
-    st->num_admitted = 0;
-    batch_desc_clear(&st->batch);
-    uint32_t budget = s->cfg.max_num_batched_tokens;
+    s->num_step_loras = 0;
+    for (uint32_t k = 0; k < s->step.num_reqs; k++) {
+        uint32_t id = s->step.reqs[k]->lora_id;
+        if (!id)
+            continue;
+        uint32_t j = 0;
+        while (j < s->num_step_loras && s->step_loras[j] != id)
+            j++;
+        if (j == s->num_step_loras && s->num_step_loras < s->cfg.max_loras)
+            s->step_loras[s->num_step_loras++] = id;
+    }
+}
 
-    /* running requests, in admission order. A decode that needs no new
-     * block (most of them) takes the fast path: its entry is written here
-     * and the batch totals are kept in locals, added once after the loop */
+/* LoRA: whether a request of adapter `id` may join the step (vLLM: not
+ * when max_loras other adapters are in it already); adds it. */
+static gboolean lora_admit(SchedScheduler *s, uint32_t id)
+{
+    for (uint32_t j = 0; j < s->num_step_loras; j++)
+        if (s->step_loras[j] == id)
+            return TRUE;
+    if (s->num_step_loras == s->cfg.max_loras)
+        return FALSE;
+    s->step_loras[s->num_step_loras++] = id;
+    return TRUE;
+}
+
+static void skip_waiting(SchedScheduler *s, uint32_t *num_skipped)
+{
+    if (*num_skipped == s->skipped_cap) {
+        s->skipped_cap = MAX(16u, s->skipped_cap * 2);
+        s->skipped = g_renew(SchedRequest *, s->skipped, s->skipped_cap);
+    }
+    s->skipped[(*num_skipped)++] = waiting_pop_front(s);
+}
+
+/* LoRA: the step's adapter tokens, adapters, and the copies that make them resident. */
+static void lora_step(SchedScheduler *s, SchedStep *st)
+{
+    lora_collect(s);
+    uint64_t tokens = 0;
+    for (uint32_t k = 0; k < st->num_reqs; k++)
+        if (st->reqs[k]->lora_id)
+            tokens += st->reqs[k]->scheduled_tokens;
+    uint32_t loads = 0, disk = 0;
+    sched_lora_activate(s->lora, s->step_loras, s->num_step_loras, &loads, &disk);
+    st->batch.lora_tokens = tokens;
+    st->batch.lora_adapters = s->num_step_loras;
+    st->batch.lora_loads = loads;
+    st->batch.lora_disk_loads = disk;
+    s->stats.lora_loads += loads;
+    s->stats.lora_disk_loads += disk;
+}
+
+/* The running requests of a step, in admission order (vLLM's first loop);
+ * returns the budget left. `spec` is a constant where it is inlined: the
+ * loop without speculative decoding is the plain one. */
+static G_ALWAYS_INLINE inline uint32_t schedule_running(SchedScheduler *s, SchedStep *st, uint32_t budget,
+                                                         const gboolean spec)
+{
+    const uint32_t lookahead = spec ? s->cfg.num_lookahead_tokens : 0;
+    /* Without drafts, a decode that needs no new block (most of them) takes
+     * the fast path: its entry is written here and the batch totals are kept
+     * in locals, added before any other request joins (step_remove rebuilds
+     * them from the entries) and after the loop */
     uint32_t i = 0;
     uint32_t k = 0;                /* st->num_reqs while on the fast path */
-    uint32_t fast = 0;             /* entries written by the fast path */
+    uint32_t fast = 0;             /* entries written by the fast path, not yet in the totals */
     uint64_t fast_kv = 0;          /* their cached_tokens + 1 */
     uint32_t fast_kv_max = 0;
     SchedRequest **reqs = st->reqs;
     BatchEntry *entries = st->batch.entries;
+    BatchDesc *b = &st->batch;
     while (i < s->num_running && budget > 0) {
         SchedRequest *r = s->running[i];
         /* a decode takes one token: within the budget (> 0), the threshold
          * (0 or >= 1) and max_model_len (requests that could pass it are
          * rejected at arrival), so no cap applies */
         uint32_t computed = r->num_computed;
-        uint32_t n = sched_request_num_tokens(r) - computed;
-        if (n == 1 && computed + 1 <= r->alloc_limit) {
+        uint32_t n = sched_request_num_tokens(r) + (spec ? r->spec_pending : 0) - computed;
+        if (!spec && n == 1 && computed + 1 <= r->alloc_limit) {
             /* step_add + batch_desc_push for one token, which always
              * reaches the request's tokens and so samples one */
             r->num_computed = computed + 1;
@@ -540,7 +867,18 @@ const SchedStep *sched_schedule(SchedScheduler *s)
             continue;
         }
         st->num_reqs = k;
-        st->batch.num_entries = k;
+        b->num_entries = k;
+        if (!spec && fast) {
+            b->total_tokens += fast;
+            b->num_decode += fast;
+            b->num_sampled += fast;
+            b->decode_kv_tokens += fast_kv;
+            if (fast_kv_max > b->decode_kv_max)
+                b->decode_kv_max = fast_kv_max;
+            fast = 0;
+            fast_kv = 0;
+            fast_kv_max = 0;
+        }
         if (n != 1)
             n = cap_tokens(s, r, r->num_computed, budget);
         if (n == 0) {
@@ -549,9 +887,21 @@ const SchedStep *sched_schedule(SchedScheduler *s)
         }
         gboolean scheduled = TRUE;
         /* most decode steps need no block and fill none: skip the allocator */
-        gboolean fits = r->num_computed + n <= r->alloc_limit;
-        while (!fits && !allocate_slots(s, r, NULL, 0, n)) {
-            SchedRequest *victim = s->running[--s->num_running];
+        gboolean fits = r->num_computed + n + lookahead <= r->alloc_limit;
+        while (!fits && !allocate_slots(s, r, NULL, 0, 0, n, lookahead)) {
+            uint32_t v = victim_index(s);
+            SchedRequest *victim = s->running[v];
+            if (G_LIKELY(v == s->num_running - 1)) {
+                s->num_running--;
+            } else {
+                memmove(s->running + v, s->running + v + 1, (s->num_running - v - 1) * sizeof *s->running);
+                s->num_running--;
+                if (v < i) { /* scheduled earlier in this step: vLLM gives its tokens back */
+                    budget += victim->scheduled_tokens;
+                    step_remove(s, victim);
+                    i--;
+                }
+            }
             preempt(s, victim);
             st->num_preempted++;
             if (victim == r) {
@@ -559,41 +909,77 @@ const SchedStep *sched_schedule(SchedScheduler *s)
                 break;
             }
         }
+        k = st->num_reqs; /* step_remove may have taken one out */
         if (!scheduled)
             break;
-        step_add(s, r, n);
+        step_add_as(s, r, n, spec);
         k = st->num_reqs;
         budget -= n;
         i++;
     }
     st->num_reqs = k;
-    BatchDesc *b = &st->batch;
     b->num_entries = k;
-    b->total_tokens += fast;
-    b->num_decode += fast;
-    b->num_sampled += fast;
-    b->decode_kv_tokens += fast_kv;
-    if (fast_kv_max > b->decode_kv_max)
-        b->decode_kv_max = fast_kv_max;
+    if (!spec) {
+        b->total_tokens += fast;
+        b->num_decode += fast;
+        b->num_sampled += fast;
+        b->decode_kv_tokens += fast_kv;
+        if (fast_kv_max > b->decode_kv_max)
+            b->decode_kv_max = fast_kv_max;
+    }
+    return budget;
+}
 
-    /* waiting requests, FCFS, only in a step without preemption */
+const SchedStep *sched_schedule(SchedScheduler *s)
+{
+    SchedStep *st = &s->step;
+    st->num_reqs = 0;
+    st->num_preempted = 0;
+    st->num_admitted = 0;
+    batch_desc_clear(&st->batch);
+    uint32_t budget = s->cfg.max_num_batched_tokens;
+
+    /* running requests, in admission order */
+    if (G_UNLIKELY(s->cfg.num_spec_tokens > 0))
+        budget = schedule_running(s, st, budget, TRUE);
+    else
+        budget = schedule_running(s, st, budget, FALSE);
+    if (G_UNLIKELY(s->lora != NULL))
+        lora_collect(s);
+
+    /* waiting requests, FCFS (or by priority), only in a step without preemption */
     if (st->num_preempted == 0) {
+        const uint32_t bs = s->cfg.block_size;
+        uint32_t num_skipped = 0;
         while (s->wait_len > 0 && budget > 0 && s->num_running < s->cfg.max_num_seqs) {
-            SchedRequest *r = s->waiting[s->wait_head];
+            SchedRequest *r = waiting_peek(s);
+            if (G_UNLIKELY(s->lora != NULL) && r->lora_id && !lora_admit(s, r->lora_id)) {
+                skip_waiting(s, &num_skipped); /* its adapter would exceed max_loras: it waits */
+                continue;
+            }
             uint32_t hits = r->num_computed == 0 ? find_prefix_hits(s, r) : 0;
-            uint32_t computed = r->num_computed + hits * s->cfg.block_size;
+            uint32_t loaded = G_UNLIKELY(s->cpu != NULL) && r->num_computed == 0 ? find_cpu_hits(s, r, hits) : 0;
+            uint32_t computed = r->num_computed + (hits + loaded) * bs;
             uint32_t n = cap_tokens(s, r, computed, budget);
-            if (n == 0 || (s->cfg.reserve_full_isl && !full_sequence_fits(s, r, hits)) ||
-                !allocate_slots(s, r, s->hit_blocks, hits, n))
+            if (n == 0 || (s->cfg.reserve_full_isl && !full_sequence_fits(s, r, hits, loaded)) ||
+                !allocate_slots(s, r, s->hit_blocks, hits, loaded, n, 0)) {
+                if (G_UNLIKELY(s->lora != NULL))
+                    lora_collect(s); /* it did not join */
                 break;
+            }
             waiting_pop_front(s);
             r->num_prev_blocks = 0;
             r->num_computed = computed;
+            if (G_UNLIKELY(loaded > 0)) {
+                touch_cpu_hits(s, r, hits, loaded);
+                st->batch.kv_load_tokens += (uint64_t)loaded * bs;
+                s->stats.offload_hit_tokens += (uint64_t)loaded * bs;
+            }
             if (!r->ever_scheduled) {
                 r->ever_scheduled = TRUE;
                 r->num_cached_tokens = computed;
             }
-            s->prefix_hit_tokens += computed;
+            s->prefix_hit_tokens += computed - loaded * bs;
             s->prefix_query_tokens += sched_request_num_tokens(r);
             r->status = SCHED_RUNNING;
             s->running[s->num_running++] = r;
@@ -601,32 +987,77 @@ const SchedStep *sched_schedule(SchedScheduler *s)
             st->num_admitted++;
             budget -= n;
         }
+        /* the requests set aside go back to the head, in their order */
+        for (uint32_t k = num_skipped; k-- > 0;)
+            waiting_push_front(s, s->skipped[k]);
     }
+    if (G_UNLIKELY(s->lora != NULL))
+        lora_step(s, st);
     s->last_step_tokens = st->batch.total_tokens;
     return st;
 }
 
-void sched_finish_step(SchedScheduler *s)
+/* Speculative decoding: the verification of a request's drafts at the end
+ * of a step; returns the tokens it gains (1 + the accepted drafts). */
+static G_NO_INLINE uint32_t finish_spec(SchedScheduler *s, SchedRequest *r)
 {
-    SchedStep *st = &s->step;
+    uint32_t d = r->spec_scheduled;
+    uint32_t a = sched_spec_draw(&s->cfg, r->id, r->num_output, d); /* a distinct count per verification */
+    r->num_computed -= d - a; /* the rejected drafts' KV is discarded (their slots stay) */
+    r->spec_scheduled = 0;
+    s->stats.spec_drafted += d;
+    s->stats.spec_accepted += a;
+    s->stats.spec_verifications++;
+    uint32_t emitted = 1 + a, left = r->max_output_tokens - r->num_output;
+    return emitted < left ? emitted : left;
+}
+
+static void finish_request(SchedScheduler *s, SchedRequest *r)
+{
+    r->step_flags |= SCHED_FINISHED_NOW;
+    r->spec_pending = 0;
+    if (G_UNLIKELY(r->window != NULL))
+        sched_window_release_all(s->pool, r, s->cfg.kv_groups_sliding);
+    sched_kv_pool_release(s->pool, r->blocks, r->num_blocks);
+    r->num_blocks = 0;
+    r->alloc_limit = 0;
+    r->status = SCHED_FINISHED;
+}
+
+/* The loop of sched_finish_step; `spec` a constant where it is inlined. */
+static G_ALWAYS_INLINE inline gboolean finish_requests(SchedScheduler *s, SchedStep *st, const gboolean spec)
+{
     gboolean any_finished = FALSE;
+    const uint16_t k_spec = (uint16_t)s->cfg.num_spec_tokens;
     for (uint32_t k = 0; k < st->num_reqs; k++) {
         SchedRequest *r = st->reqs[k];
         r->scheduled_tokens = 0;
         r->step_flags = 0;
         if (r->num_computed < sched_request_num_tokens(r))
             continue; /* a prefill chunk that has not reached the end of the prompt */
-        r->num_output++;
-        r->step_flags = SCHED_EMITTED | (r->num_output == 1 ? SCHED_FIRST : 0);
+        if (spec && r->spec_scheduled > 0) { /* verification: accepted drafts, then the target's token */
+            uint32_t emitted = finish_spec(s, r);
+            r->num_output += emitted;
+            r->step_flags = SCHED_EMITTED | (r->num_output == emitted ? SCHED_FIRST : 0);
+        } else {
+            r->num_output++;
+            r->step_flags = SCHED_EMITTED | (r->num_output == 1 ? SCHED_FIRST : 0);
+        }
         if (r->num_output >= r->max_output_tokens) {
-            r->step_flags |= SCHED_FINISHED_NOW;
-            sched_kv_pool_release(s->pool, r->blocks, r->num_blocks);
-            r->num_blocks = 0;
-            r->alloc_limit = 0;
-            r->status = SCHED_FINISHED;
+            finish_request(s, r);
             any_finished = TRUE;
+        } else if (spec) {
+            r->spec_pending = k_spec; /* the drafter proposes for its next step */
         }
     }
+    return any_finished;
+}
+
+void sched_finish_step(SchedScheduler *s)
+{
+    SchedStep *st = &s->step;
+    gboolean any_finished = G_UNLIKELY(s->cfg.num_spec_tokens > 0) ? finish_requests(s, st, TRUE)
+                                                                   : finish_requests(s, st, FALSE);
     if (any_finished) { /* drop finished requests, keeping admission order */
         uint32_t w = 0;
         for (uint32_t k = 0; k < s->num_running; k++)
@@ -658,6 +1089,13 @@ uint64_t sched_prefix_hit_tokens(const SchedScheduler *s) { return s->prefix_hit
 uint64_t sched_prefix_query_tokens(const SchedScheduler *s) { return s->prefix_query_tokens; }
 const SchedConfig *sched_config(const SchedScheduler *s) { return &s->cfg; }
 
+void sched_option_stats(const SchedScheduler *s, SchedOptionStats *out) { *out = s->stats; }
+
+gboolean sched_lora_resident(const SchedScheduler *s, uint32_t lora_id)
+{
+    return s->lora && sched_lora_is_resident(s->lora, lora_id);
+}
+
 SchedRequest *sched_running_at(const SchedScheduler *s, uint32_t i)
 {
     return i < s->num_running ? s->running[i] : NULL;
@@ -665,7 +1103,9 @@ SchedRequest *sched_running_at(const SchedScheduler *s, uint32_t i)
 
 SchedRequest *sched_waiting_at(const SchedScheduler *s, uint32_t i)
 {
-    return i < s->wait_len ? s->waiting[(s->wait_head + i) % s->wait_cap] : NULL;
+    if (i >= s->wait_len)
+        return NULL;
+    return s->heap ? s->heap[i] : s->waiting[(s->wait_head + i) % s->wait_cap];
 }
 
 gboolean sched_check_invariants(const SchedScheduler *s, char **why)
@@ -688,15 +1128,16 @@ gboolean sched_check_invariants(const SchedScheduler *s, char **why)
     for (uint32_t k = 0; k < s->num_running && ok; k++) {
         const SchedRequest *r = s->running[k];
         uint32_t want = (r->num_computed + bs - 1) / bs;
+        uint32_t want_max = (r->num_computed + s->slack_tokens + bs - 1) / bs;
         if (r->status != SCHED_RUNNING) {
             *why = g_strdup_printf("request %" G_GUINT64_FORMAT " in the running list has status %u", r->id,
                                    r->status);
             ok = FALSE;
-        } else if (r->num_blocks != want) {
+        } else if (r->num_blocks < want || r->num_blocks > want_max) {
             *why = g_strdup_printf("request %" G_GUINT64_FORMAT " holds %u blocks for %u tokens (want %u)",
                                    r->id, r->num_blocks, r->num_computed, want);
             ok = FALSE;
-        } else if (r->num_computed > sched_request_num_tokens(r) ||
+        } else if (r->num_computed > sched_request_num_tokens(r) + r->spec_scheduled ||
                    sched_request_num_tokens(r) > r->prompt_tokens + r->max_output_tokens) {
             *why = g_strdup_printf("request %" G_GUINT64_FORMAT ": computed %u, tokens %u, prompt %u + output %u",
                                    r->id, r->num_computed, sched_request_num_tokens(r), r->prompt_tokens,
@@ -705,10 +1146,14 @@ gboolean sched_check_invariants(const SchedScheduler *s, char **why)
         }
         for (uint32_t b = 0; ok && b < r->num_blocks; b++)
             holders[r->blocks[b]]++;
+        const SchedWindow *w = r->window;
+        for (uint32_t row = 0; ok && w && row < w->rows; row++)
+            for (uint32_t g = 0; g < s->cfg.kv_groups_sliding; g++)
+                holders[w->blocks[(gsize)((w->head + row) % w->cap) * s->cfg.kv_groups_sliding + g]]++;
     }
     for (uint32_t k = 0; k < s->wait_len && ok; k++) {
         const SchedRequest *r = sched_waiting_at(s, k);
-        if (r->num_blocks != 0 || r->num_computed != 0 ||
+        if (r->num_blocks != 0 || r->num_computed != 0 || sched_request_window_rows(r) != 0 ||
             (r->status != SCHED_WAITING && r->status != SCHED_PREEMPTED)) {
             *why = g_strdup_printf("waiting request %" G_GUINT64_FORMAT " holds %u blocks, %u computed, status %u",
                                    r->id, r->num_blocks, r->num_computed, r->status);

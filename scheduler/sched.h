@@ -9,6 +9,11 @@
  * (which goes to the front of the waiting queue), no admission in a step that
  * preempted, and prefix caching over hashed full blocks with LRU eviction
  * (shared prefixes of a group, and the turns of multi-turn sessions).
+ * Engine options (docs/options/), each off by default: priority scheduling
+ * (vLLM's --scheduling-policy priority), speculative decoding (decodes carry
+ * k draft tokens, accepted ones drawn per request: sched_spec.c), vLLM's
+ * hybrid KV cache manager for sliding-window models (sched_window.c), a
+ * host-memory KV tier (sched_offload.c) and LoRA adapters (sched_lora.c).
  *
  * It knows nothing of time or of step durations: sim/ calls
  * sched_schedule() to form a step (which fills a BatchDesc for the latency
@@ -57,7 +62,7 @@ typedef enum {
 
 /* A request as the scheduler sees it. Visible because the hot path reads it;
  * fields marked read-only are the scheduler's to change. The fields every
- * step reads and writes come first, together (27 bytes), so that a caller
+ * step reads and writes come first, together (32 bytes), so that a caller
  * who embeds the request in a cache-line-aligned record, after its own few
  * per-step fields, touches one cache line per request and step. */
 typedef struct SchedRequest {
@@ -74,6 +79,8 @@ typedef struct SchedRequest {
     uint8_t status;                 /* SchedStatus */
     uint8_t step_flags;             /* SCHED_EMITTED | ... after sched_finish_step */
     uint8_t ever_scheduled;         /* boolean */
+    uint16_t spec_pending;          /* speculative decoding: draft tokens proposed for its next step */
+    uint16_t spec_scheduled;        /* ... and scheduled in the current step */
 
     uint64_t id;                    /* unique; also seeds its block hashes */
     uint32_t prefix_group;          /* 0: none; requests of a group share their first ... */
@@ -82,6 +89,8 @@ typedef struct SchedRequest {
     uint32_t session_prefix_tokens; /* first prompt tokens that are the previous turn's tokens */
     uint32_t session_branch;        /* content branch of its tokens past that prefix */
     uint32_t session_prefix_branch; /* content branch of that prefix (the previous turn's) */
+    int32_t priority;               /* --scheduling-policy priority: lower is served first (vLLM) */
+    uint32_t lora_id;               /* LoRA adapter (0: the base model) */
 
     /* read-only: */
     uint32_t num_preemptions;
@@ -93,9 +102,24 @@ typedef struct SchedRequest {
     uint32_t num_prev_blocks;       /* blocks held before its last preemption (their ids
                                        stay in `blocks` until it is admitted again) */
     uint64_t own_hash_seed;         /* the first half of its own blocks' hash (sched_kv_hash_seed) */
+    struct SchedWindow *window;     /* sliding-window groups' blocks (NULL without them) */
 
     void *user;                     /* the caller's data */
 } SchedRequest;
+
+/* The blocks a request holds in the sliding-window groups of vLLM's hybrid
+ * KV cache manager (sched_window.c): token blocks [first, first + rows) in
+ * every group, a ring of rows of kv_groups_sliding block ids. Allocated
+ * with the request's first sliding block. */
+typedef struct SchedWindow {
+    uint32_t *blocks;
+    uint32_t first, rows, head, cap;
+} SchedWindow;
+
+static inline uint32_t sched_request_window_rows(const SchedRequest *r)
+{
+    return r->window ? r->window->rows : 0;
+}
 
 /* step_flags after sched_finish_step(): */
 #define SCHED_EMITTED 0x1  /* the step produced a token for this request */
@@ -167,6 +191,14 @@ static inline uint32_t sched_request_num_tokens(const SchedRequest *r)
 
 /* ---------------------------------------------------------- scheduler -- */
 
+typedef enum {
+    SCHED_POLICY_FCFS = 0,   /* vLLM's default */
+    SCHED_POLICY_PRIORITY,   /* waiting requests by (priority, arrival); preempt the lowest */
+} SchedPolicy;
+
+/* The largest num_speculative_tokens modelled. */
+#define SCHED_MAX_SPEC_TOKENS 32
+
 typedef struct {
     uint32_t max_num_seqs;             /* cap on the running set */
     uint32_t max_num_batched_tokens;   /* token budget per step */
@@ -180,11 +212,43 @@ typedef struct {
      * and output so far when resumed), less its prefix hits, are free, not
      * just those of its first chunk. */
     gboolean reserve_full_isl;
+
+    /* Engine options (docs/options/); all zero means off. */
+    SchedPolicy policy;
+    /* speculative decoding: a request that sampled carries num_spec_tokens
+     * draft tokens into its next step, verified with its last token; how
+     * many are accepted is drawn from spec_accept: spec_accept[i] is the
+     * probability that the first i + 1 drafts are all accepted
+     * (non-increasing; vLLM's synthetic_acceptance_rates), seeded by
+     * spec_seed and the request (sched_spec.c). */
+    uint32_t num_spec_tokens;
+    uint32_t num_lookahead_tokens;  /* KV slots reserved beyond them (EAGLE and MTP: k, vLLM) */
+    double spec_accept[SCHED_MAX_SPEC_TOKENS];
+    uint64_t spec_seed;
+    /* vLLM's hybrid KV cache manager (sliding-window models): a request
+     * holds ceil(tokens / block_size) blocks of the full-attention group and,
+     * in each of kv_groups_sliding groups, only the blocks of its last
+     * sliding_window tokens (and of the tokens it computes this step). */
+    uint32_t kv_groups_sliding;
+    uint32_t sliding_window;
+    /* host-memory KV tier (CPU offload): cpu_blocks blocks (0: off); every
+     * registered block is stored there (write-through, LRU), and a waiting
+     * request's prefix blocks past its GPU hits are loaded from it, in
+     * multiples of cpu_hit_tokens tokens (0: block_size) */
+    uint32_t cpu_blocks;
+    uint32_t cpu_hit_tokens;
+    /* LoRA: at most max_loras adapters among a step's requests (0: off);
+     * adapters live in max_loras GPU slots and max_cpu_loras host slots (LRU) */
+    uint32_t max_loras;
+    uint32_t max_cpu_loras;
 } SchedConfig;
 
 /* Checks a configuration (positive counts, max_num_batched_tokens >=
- * max_num_seqs, at least 2 blocks). Errors are SS_ERROR_USAGE naming the
- * flag (e.g. "--max-num-batched-tokens (512) must be >= --max-num-seqs (1024)"). */
+ * max_num_seqs, at least 2 blocks; the options' ranges: num_spec_tokens
+ * <= SCHED_MAX_SPEC_TOKENS with acceptance probabilities in [0, 1] and
+ * non-increasing, a sliding window with sliding groups, max_cpu_loras >=
+ * max_loras). Errors are SS_ERROR_USAGE naming the flag (e.g.
+ * "--max-num-batched-tokens (512) must be >= --max-num-seqs (1024)"). */
 gboolean sched_config_validate(const SchedConfig *cfg, GError **error);
 
 typedef enum {
@@ -238,6 +302,33 @@ void sched_finish_step(SchedScheduler *s);
  * them) for the next request that needs one: no allocation per request in
  * steady state. */
 void sched_request_recycle(SchedScheduler *s, SchedRequest *r);
+/* Acceptance models of speculative decoding (sched_spec.c): fill
+ * rates[0..k) (SchedConfig.spec_accept) from vLLM's
+ * synthetic_acceptance_length (a mean acceptance length in [1, k + 1], by
+ * vLLM's minimum-variance schedule), or from a conditional per-position
+ * rate alpha (rates[i] = alpha^(i+1)); check a list given as is (vLLM's
+ * synthetic_acceptance_rates: probabilities, non-increasing). Errors:
+ * SS_ERROR_USAGE naming the field. */
+gboolean sched_spec_rates_from_length(double length, uint32_t k, double *rates, GError **error);
+gboolean sched_spec_rates_from_conditional(double alpha, uint32_t k, double *rates, GError **error);
+gboolean sched_spec_rates_check(const double *rates, uint32_t k, GError **error);
+/* The mean acceptance length the rates give: 1 + their sum. */
+double sched_spec_mean_length(const double *rates, uint32_t k);
+
+/* What the engine options did so far. */
+typedef struct {
+    uint64_t spec_drafted;       /* draft tokens verified */
+    uint64_t spec_accepted;      /* ... accepted */
+    uint64_t spec_verifications; /* decode steps that verified drafts */
+    uint64_t offload_hit_tokens; /* prompt tokens loaded from the host tier (every admission) */
+    uint64_t offload_stores;     /* blocks written to the host tier */
+    uint64_t lora_loads;         /* adapters copied into GPU slots */
+    uint64_t lora_disk_loads;    /* ... read from disk first */
+} SchedOptionStats;
+void sched_option_stats(const SchedScheduler *s, SchedOptionStats *out);
+/* Whether adapter `lora_id` sits in a GPU slot now (a router's affinity
+ * score reads this). */
+gboolean sched_lora_resident(const SchedScheduler *s, uint32_t lora_id);
 
 uint32_t sched_num_running(const SchedScheduler *s);
 uint32_t sched_num_waiting(const SchedScheduler *s);
@@ -258,8 +349,15 @@ const SchedConfig *sched_config(const SchedScheduler *s);
 SchedRequest *sched_running_at(const SchedScheduler *s, uint32_t i);
 SchedRequest *sched_waiting_at(const SchedScheduler *s, uint32_t i);
 
+/* The KV blocks a sequence of `tokens` tokens holds in the pool at most:
+ * ceil(tokens / block_size) of the full-attention group, plus in each
+ * sliding group those of the window. */
+uint64_t sched_blocks_for_tokens(const SchedConfig *cfg, uint64_t tokens);
+
 /* Checks every invariant (see docs/scheduler.md): blocks used + free = total;
- * each request holds exactly ceil(num_computed / block_size) blocks;
+ * each request holds exactly ceil(num_computed / block_size) blocks (with
+ * speculative decoding, up to the slots of its rejected drafts and
+ * lookahead more);
  * num_computed <= prompt + output; running <= max_num_seqs; the last step's
  * tokens <= budget; waiting requests hold no blocks; block reference counts
  * equal the number of holders. Returns FALSE with a description in *why
