@@ -200,6 +200,30 @@ static void snapshot(Fleet *f)
 
 /* ------------------------------------------------------------ front door -- */
 
+/* Whether every replica the router may choose serves a request naming a
+ * LoRA adapter or a priority, as vLLM refuses them otherwise. */
+static gboolean request_served(const Fleet *f, const WlRequest *w, GError **error)
+{
+    for (guint r = 0; r < f->n; r++) {
+        const SchedConfig *c = sim_replica_sched_config(f->reps[r]);
+        if (w->lora_id && c->max_loras == 0) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "request %" G_GUINT64_FORMAT " names LoRA adapter '%s', but the server does not serve LoRA "
+                        "adapters (--enable-lora)",
+                        w->id, wl_source_adapter_name(f->cfg->source, w->lora_id));
+            return FALSE;
+        }
+        if (w->priority != 0 && c->policy != SCHED_POLICY_PRIORITY) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "request %" G_GUINT64_FORMAT " has priority %d, but the scheduling policy is fcfs (vLLM "
+                        "refuses it: --scheduling-policy priority)",
+                        w->id, w->priority);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 /* Reads the source's next request into f->pending. */
 static gboolean pull(Fleet *f, GError **error)
 {
@@ -213,6 +237,8 @@ static gboolean pull(Fleet *f, GError **error)
                     f->pending.id, sim_time_to_seconds(f->pending.arrival), sim_time_to_seconds(f->now));
         return FALSE;
     }
+    if (f->has_pending && (f->pending.lora_id || f->pending.priority) && !request_served(f, &f->pending, error))
+        return FALSE;
     if (f->has_pending && (f->pending.input_tokens == 0 || f->pending.output_tokens == 0)) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
                     "request %" G_GUINT64_FORMAT " has %u input and %u output tokens; both must be >= 1",

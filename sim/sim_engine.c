@@ -97,7 +97,7 @@ void sim_replica_free(SimReplica *r)
     for (guint i = 0; i < r->chunks->len; i++) {
         SimReq *chunk = g_ptr_array_index(r->chunks, i);
         for (int k = 0; k < REQ_CHUNK; k++)
-            g_free(chunk[k].sr.blocks);
+            sched_request_release(&chunk[k].sr);
         g_aligned_free(chunk);
     }
     g_ptr_array_free(r->chunks, TRUE);
@@ -120,6 +120,8 @@ SchedFit sim_replica_add(SimReplica *r, const WlRequest *w, SimTime now)
                        w->shared_prefix_tokens);
     sched_request_set_session(&q->sr, w->session_id, w->session_prefix_tokens, w->session_branch,
                               w->session_prefix_branch);
+    q->sr.priority = w->priority;
+    q->sr.lora_id = w->lora_id;
     q->sr.user = q;
     q->arrival = w->arrival;
     q->class_id = (uint16_t)cls;

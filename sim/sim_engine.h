@@ -232,6 +232,7 @@ typedef struct {
 
     guint num_replicas;
     SimReplicaSummary *replicas;   /* one per replica, in index order */
+    SchedOptionStats options;      /* what the engine options did (docs/options/); 0 when off */
 } SimSummary;
 
 /* What the front door of a run knows when it ends: the arrivals it saw,

@@ -165,6 +165,15 @@ SimSummary *sim_summarise(SimRecorder *rec, SimReplica *const *reps, guint n, co
         s->steps += c->steps;
         s->prefix_hit_tokens += sched_prefix_hit_tokens(sc);
         s->prefix_query_tokens += sched_prefix_query_tokens(sc);
+        SchedOptionStats os;
+        sched_option_stats(sc, &os);
+        s->options.spec_drafted += os.spec_drafted;
+        s->options.spec_accepted += os.spec_accepted;
+        s->options.spec_verifications += os.spec_verifications;
+        s->options.offload_hit_tokens += os.offload_hit_tokens;
+        s->options.offload_stores += os.offload_stores;
+        s->options.lora_loads += os.lora_loads;
+        s->options.lora_disk_loads += os.lora_disk_loads;
         busy_ns += c->busy_ns;
         sum_batch_reqs += c->sum_batch_reqs;
         sum_batch_tokens += c->sum_batch_tokens;

@@ -50,6 +50,8 @@ typedef struct {
     uint32_t prefix_group;         /* 0: none; otherwise a group id >= 1 */
     uint32_t shared_prefix_tokens; /* first tokens of the prompt shared by the group (<= input_tokens) */
     uint16_t class_id;             /* index into the source's class names */
+    int32_t priority;              /* --scheduling-policy priority: lower is served first (0 default) */
+    uint32_t lora_id;              /* LoRA adapter, an index + 1 into the source's adapter names (0: none) */
     /* Multi-turn sessions (docs/workloads.md): turns of one conversation
      * share a session id; a turn's first session_prefix_tokens prompt tokens
      * (<= input_tokens) are the previous turn's prompt then output. The
@@ -78,6 +80,12 @@ int wl_source_next(WlSource *src, WlRequest *out, GError **error);
  * pass). */
 guint wl_source_num_classes(const WlSource *src);
 const char *wl_source_class_name(const WlSource *src, guint class_id);
+/* LoRA adapters the requests name so far (ids 1..n) and their names
+ * (borrowed); a synthetic source knows them all when made, a trace as its
+ * rows name them (column 'lora'). */
+guint wl_source_num_adapters(const WlSource *src);
+const char *wl_source_adapter_name(const WlSource *src, guint lora_id);
+
 /* Rows skipped as bad (trace sources with skip_bad_rows), 0 otherwise. */
 uint64_t wl_source_rows_skipped(const WlSource *src);
 /* The mean arrival rate the source was asked for (requests/s), or 0 when
@@ -156,6 +164,14 @@ typedef struct {
     guint prefix_tokens;    /* L tokens each; the prompt is L + a draw of `input` */
     gboolean multi_turn;    /* requests come in sessions (`session`); else one by one */
     WlSessionSpec session;  /* owned (its distributions' paths) */
+    int priority;           /* every request's priority (--scheduling-policy priority; lower first) */
+    /* LoRA: each request (each session, for multi-turn classes) names one of
+     * lora_adapters adapters (0: the base model), "<lora_name>-<i>" (or
+     * lora_name alone for one adapter; NULL: the class name), drawn with
+     * Zipf weights 1/i^lora_zipf (0: uniform). */
+    guint lora_adapters;
+    char *lora_name;        /* owned */
+    double lora_zipf;
 } WlClassSpec;
 
 typedef struct {
@@ -211,7 +227,7 @@ WlSource *wl_source_new_synthetic(const WlSpec *spec, guint64 seed, GError **err
 typedef enum {
     WL_TRACE_AUTO = 0,
     WL_TRACE_NATIVE,  /* arrival_time_s,input_tokens,output_tokens[,prefix_group,shared_prefix_tokens,
-                         class,session_id,session_prefix_tokens] */
+                         class,session_id,session_prefix_tokens,priority,lora] */
     WL_TRACE_AZURE,   /* TIMESTAMP,ContextTokens,GeneratedTokens (absolute timestamps) */
     WL_TRACE_VIDUR,   /* arrived_at,num_prefill_tokens,num_decode_tokens */
     WL_TRACE_VLLM_BENCH, /* a `vllm bench serve --save-result` JSON file (wl_bench.c) */
@@ -243,6 +259,8 @@ typedef enum {
     WL_ROLE_CLASS,
     WL_ROLE_SESSION_ID,
     WL_ROLE_SESSION_PREFIX,
+    WL_ROLE_PRIORITY,
+    WL_ROLE_LORA,
     WL_TRACE_NUM_ROLES
 } WlTraceRole;
 

@@ -32,6 +32,8 @@ struct WlSource {
     void *impl;              /* the kind's state, owned */
     GPtrArray *class_names;  /* char *, owned; index = class id */
     GHashTable *class_ids;   /* name (borrowed from class_names) -> id + 1 */
+    GPtrArray *adapter_names;  /* char *, owned; index = lora id - 1 */
+    GHashTable *adapter_ids;   /* name (borrowed) -> lora id */
     uint64_t next_id;        /* id of the next request */
     uint64_t rows_skipped;   /* bad rows skipped (traces) */
     double offered_rate;     /* requests/s, 0 when unknown */
@@ -49,6 +51,11 @@ WlSource *wl_source_alloc(const WlSourceOps *ops, void *impl);
 /* The id of class `name`, adding it at the end when new. Returns -1 when
  * there would be more than WL_MAX_CLASSES classes. */
 int wl_source_intern_class(WlSource *src, const char *name);
+
+/* The LoRA id (>= 1) of adapter `name`, adding it when new; 0 when there
+ * would be more than WL_MAX_ADAPTERS. */
+#define WL_MAX_ADAPTERS 1000000u
+guint32 wl_source_intern_adapter(WlSource *src, const char *name);
 
 /* Sets an SS_ERROR_INPUT error. */
 void wl_set_error(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);

@@ -18,7 +18,34 @@ WlSource *wl_source_alloc(const WlSourceOps *ops, void *impl)
     src->impl = impl;
     src->class_names = g_ptr_array_new_with_free_func(g_free);
     src->class_ids = g_hash_table_new(g_str_hash, g_str_equal);
+    src->adapter_names = g_ptr_array_new_with_free_func(g_free);
+    src->adapter_ids = g_hash_table_new(g_str_hash, g_str_equal);
     return src;
+}
+
+guint32 wl_source_intern_adapter(WlSource *src, const char *name)
+{
+    gpointer id = g_hash_table_lookup(src->adapter_ids, name);
+    if (id)
+        return GPOINTER_TO_UINT(id);
+    if (src->adapter_names->len >= WL_MAX_ADAPTERS)
+        return 0;
+    char *copy = g_strdup(name);
+    g_ptr_array_add(src->adapter_names, copy);
+    guint32 new_id = src->adapter_names->len;
+    g_hash_table_insert(src->adapter_ids, copy, GUINT_TO_POINTER(new_id));
+    return new_id;
+}
+
+guint wl_source_num_adapters(const WlSource *src)
+{
+    return src->adapter_names->len;
+}
+
+const char *wl_source_adapter_name(const WlSource *src, guint lora_id)
+{
+    g_return_val_if_fail(lora_id >= 1 && lora_id <= src->adapter_names->len, NULL);
+    return g_ptr_array_index(src->adapter_names, lora_id - 1);
 }
 
 int wl_source_intern_class(WlSource *src, const char *name)
@@ -105,6 +132,8 @@ void wl_source_free(WlSource *src)
         src->ops->finalize(src->impl);
     g_hash_table_destroy(src->class_ids);
     g_ptr_array_free(src->class_names, TRUE);
+    g_hash_table_destroy(src->adapter_ids);
+    g_ptr_array_free(src->adapter_names, TRUE);
     g_free(src->description);
     g_free(src);
 }

@@ -40,6 +40,7 @@ void wl_spec_clear(WlSpec *spec)
         wl_dist_spec_clear(&spec->classes[i].session.turns);
         wl_dist_spec_clear(&spec->classes[i].session.new_tokens);
         wl_dist_spec_clear(&spec->classes[i].session.think_s);
+        g_free(spec->classes[i].lora_name);
     }
     g_free(spec->classes);
     wl_spec_init(spec);
@@ -67,6 +68,7 @@ void wl_spec_copy(WlSpec *dst, const WlSpec *src)
         dist_copy(&dst->classes[i].session.turns, &src->classes[i].session.turns);
         dist_copy(&dst->classes[i].session.new_tokens, &src->classes[i].session.new_tokens);
         dist_copy(&dst->classes[i].session.think_s, &src->classes[i].session.think_s);
+        dst->classes[i].lora_name = g_strdup(src->classes[i].lora_name);
     }
 }
 
@@ -299,6 +301,14 @@ gboolean wl_class_spec_validate(const WlClassSpec *c, const char *origin, const 
         return field_error(error, origin, path, "prefix.tokens",
                            "expected an integer from 1 to %u, got %u", WL_MAX_TOKENS,
                            c->prefix_tokens);
+    if (c->lora_adapters > WL_MAX_ADAPTERS)
+        return field_error(error, origin, path, "lora.adapters", "expected at most %u adapters, got %u",
+                           WL_MAX_ADAPTERS, c->lora_adapters);
+    if (!(isfinite(c->lora_zipf) && c->lora_zipf >= 0.0 && c->lora_zipf <= 100.0))
+        return field_error(error, origin, path, "lora.zipf", "expected a number from 0 (uniform) to 100, got %g",
+                           c->lora_zipf);
+    if (c->lora_name && (!*c->lora_name || strlen(c->lora_name) > 256))
+        return field_error(error, origin, path, "lora.name", "expected a name of 1 to 256 characters");
     char *sub = g_strdup_printf("%s%sinput", path && *path ? path : "", path && *path ? "." : "");
     gboolean ok = wl_dist_spec_validate(&c->input, origin, sub, error);
     g_free(sub);

@@ -97,6 +97,11 @@ typedef struct {
     double target;         /* PIECEWISE: integrated rate of the pending arrival */
     SimTime pending;       /* arrival time of the pending request */
     gboolean done;         /* no more arrivals */
+    int priority;          /* of every request */
+    guint lora_n;          /* adapters (0: none) */
+    guint32 *lora_ids;     /* owned: the source's ids of its adapters */
+    double *lora_cum;      /* owned: cumulative Zipf weights (NULL: uniform) */
+    GRand *rng_lora;
 } ClassState;
 
 /* An open session of a multi-turn class: its next turn waits in the heap. */
@@ -107,6 +112,7 @@ typedef struct {
     guint32 turns_left;    /* turns still to come, the next included */
     guint32 input, output; /* of its last turn */
     guint32 group, shared;
+    guint32 lora_id;       /* every turn's adapter */
 } Session;
 
 typedef struct {
@@ -353,11 +359,32 @@ static gboolean next_turn(Synthetic *syn, WlRequest *out)
     out->shared_prefix_tokens = ss->shared;
     out->session_id = ss->id;
     out->session_prefix_tokens = (uint32_t)prefix; /* branch 0: every turn continues the last */
+    out->priority = c->priority;
+    out->lora_id = ss->lora_id;
     ss->turns_left--;
     ss->input = out->input_tokens;
     ss->output = out->output_tokens;
     session_schedule(syn, c, ss, out->arrival);
     return TRUE;
+}
+
+/* The adapter of a new request (or session) of class c. */
+static guint32 draw_adapter(ClassState *c)
+{
+    if (c->lora_n == 0)
+        return 0;
+    if (!c->lora_cum)
+        return c->lora_ids[g_rand_int_range(c->rng_lora, 0, (gint32)c->lora_n)];
+    double u = g_rand_double(c->rng_lora) * c->lora_cum[c->lora_n - 1];
+    guint lo = 0, hi = c->lora_n - 1;
+    while (lo < hi) {
+        guint mid = (lo + hi) / 2;
+        if (c->lora_cum[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return c->lora_ids[lo];
 }
 
 static int synthetic_next(WlSource *src, WlRequest *out, GError **error)
@@ -399,6 +426,8 @@ static int synthetic_next(WlSource *src, WlRequest *out, GError **error)
             input += best->prefix_tokens;
         }
         out->input_tokens = input;
+        out->priority = best->priority;
+        out->lora_id = draw_adapter(best);
         if (best->multi_turn) {
             Session *ss = g_new0(Session, 1);
             ss->class_id = best_id;
@@ -408,6 +437,7 @@ static int synthetic_next(WlSource *src, WlRequest *out, GError **error)
             ss->output = out->output_tokens;
             ss->group = out->prefix_group;
             ss->shared = out->shared_prefix_tokens;
+            ss->lora_id = out->lora_id;
             out->session_id = ss->id;
             session_schedule(syn, best, ss, out->arrival);
         }
@@ -435,6 +465,10 @@ static void synthetic_finalize(void *impl)
             g_rand_free(c->rng_prefix);
         if (c->rng_turns)
             g_rand_free(c->rng_turns);
+        if (c->rng_lora)
+            g_rand_free(c->rng_lora);
+        g_free(c->lora_ids);
+        g_free(c->lora_cum);
         if (c->rng_think)
             g_rand_free(c->rng_think);
         if (c->rng_new)
@@ -586,6 +620,29 @@ WlSource *wl_source_new_synthetic(const WlSpec *spec, guint64 seed, GError **err
             c->answer_tokens_per_s = cs->session.answer_tokens_per_s;
             c->max_input = cs->session.max_input_tokens;
             multi_turn++;
+        }
+        c->priority = cs->priority;
+        if (cs->lora_adapters > 0) {
+            const char *base = cs->lora_name ? cs->lora_name : cs->name;
+            c->lora_n = cs->lora_adapters;
+            c->lora_ids = g_new(guint32, c->lora_n);
+            for (guint k = 0; k < c->lora_n; k++) {
+                char *name = c->lora_n == 1 ? g_strdup(base) : g_strdup_printf("%s-%u", base, k + 1);
+                c->lora_ids[k] = wl_source_intern_adapter(src, name);
+                g_free(name);
+                if (c->lora_ids[k] == 0) {
+                    wl_set_error(error, "workload.classes[%u].lora.adapters: more than %u adapters in all", i,
+                                 WL_MAX_ADAPTERS);
+                    goto fail;
+                }
+            }
+            if (cs->lora_zipf > 0.0) {
+                c->lora_cum = g_new(double, c->lora_n);
+                double sum = 0.0;
+                for (guint k = 0; k < c->lora_n; k++)
+                    c->lora_cum[k] = sum += pow(k + 1.0, -cs->lora_zipf);
+            }
+            c->rng_lora = class_rand(seed, cs->name, "lora");
         }
         c->prefix_base = prefix_base;
         c->prefix_groups = cs->prefix_groups;

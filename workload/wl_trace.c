@@ -8,7 +8,10 @@
  *   in order of first appearance; no column: one class "default"),
  *   session_id (any text naming a conversation; empty: none) and
  *   session_prefix_tokens (<= input_tokens and <= the previous turn's
- *   input + output; empty: derived, see wl_session.c);
+ *   input + output; empty: derived, see wl_session.c), priority (an integer,
+ *   lower first under --scheduling-policy priority; empty: 0) and lora (the
+ *   name of a LoRA adapter, interned in order of first appearance; empty:
+ *   the base model);
  * - Azure LLM inference trace: TIMESTAMP,ContextTokens,GeneratedTokens with
  *   absolute timestamps, read exactly to the nanosecond; arrival = time since
  *   the first row;
@@ -64,6 +67,8 @@ typedef struct {
     WlSessionTurn turn;     /* when session != NULL */
     guint64 line;           /* physical line of the row */
     guint64 session_prefix_line; /* and of its session_prefix_tokens field (for messages after a sort) */
+    gint32 priority;
+    const char *lora;       /* the adapter name, trimmed (Trace.lora_key, or the sort's chunk); NULL: none */
 } Decoded;
 
 typedef struct {
@@ -74,17 +79,19 @@ typedef struct {
     guint num_header_fields;
     int col_arrival, col_input, col_output, col_group, col_shared, col_class; /* -1: absent */
     int col_session, col_session_prefix; /* -1: absent */
+    int col_priority, col_lora;          /* -1: absent */
     WlSessions *sessions;     /* with a session_id column */
     GString *session_key;     /* the current row's session id, trimmed */
+    GString *lora_key;        /* the current row's adapter name, trimmed */
     const char *name_arrival, *name_input, *name_output, *name_group, *name_shared, *name_class;
-    const char *name_session, *name_session_prefix;
+    const char *name_session, *name_session_prefix, *name_priority, *name_lora;
     WlTimeFormat time_format; /* AUTO until the first row decides (kept across passes) */
     gboolean absolute;        /* times are absolute (ns since 1970) */
     guint64 time_line;        /* the row that decided an AUTO time format (0: given) */
     /* sort: every good row, in time order */
     gboolean collecting;      /* reading every row: no skip, limit, order or session check */
     GArray *held;             /* Decoded, NULL when streaming */
-    GStringChunk *held_names; /* class names and session ids of held rows */
+    GStringChunk *held_names; /* class names, session ids and adapter names of held rows */
     guint next_held;
     /* the state of one pass */
     guint64 records;          /* data records read, for `skip` */
@@ -149,7 +156,7 @@ static const char *role_column(const Trace *t, WlTraceFormat f, WlTraceRole role
     if (f != WL_TRACE_NATIVE && !wl_trace_columns_any(&t->opts.columns))
         return NULL;
     static const char *const optional[] = {"prefix_group", "shared_prefix_tokens", "class", "session_id",
-                                           "session_prefix_tokens"};
+                                           "session_prefix_tokens", "priority", "lora"};
     return optional[role - WL_ROLE_PREFIX_GROUP];
 }
 
@@ -217,13 +224,18 @@ static gboolean read_header(Trace *t, GError **error)
     t->name_class = role_column(t, chosen, WL_ROLE_CLASS);
     t->name_session = role_column(t, chosen, WL_ROLE_SESSION_ID);
     t->name_session_prefix = role_column(t, chosen, WL_ROLE_SESSION_PREFIX);
+    t->name_priority = role_column(t, chosen, WL_ROLE_PRIORITY);
+    t->name_lora = role_column(t, chosen, WL_ROLE_LORA);
     t->col_group = t->col_shared = t->col_class = t->col_session = t->col_session_prefix = -1;
+    t->col_priority = t->col_lora = -1;
     if ((t->name_group && !find_column(t->path, &h, t->name_group, &t->col_group, error)) ||
         (t->name_shared && !find_column(t->path, &h, t->name_shared, &t->col_shared, error)) ||
         (t->name_class && !find_column(t->path, &h, t->name_class, &t->col_class, error)) ||
         (t->name_session && !find_column(t->path, &h, t->name_session, &t->col_session, error)) ||
         (t->name_session_prefix &&
-         !find_column(t->path, &h, t->name_session_prefix, &t->col_session_prefix, error)))
+         !find_column(t->path, &h, t->name_session_prefix, &t->col_session_prefix, error)) ||
+        (t->name_priority && !find_column(t->path, &h, t->name_priority, &t->col_priority, error)) ||
+        (t->name_lora && !find_column(t->path, &h, t->name_lora, &t->col_lora, error)))
         goto out;
     if (t->col_session_prefix >= 0 && t->col_session < 0) {
         wl_set_error(error,
@@ -382,6 +394,20 @@ static gboolean decode(Trace *t, const WlCsvRow *row, Decoded *d, GError **error
             g_snprintf(expected, sizeof expected, "0 or nothing when %s is empty", t->name_session);
             return bad_field(t, row, t->col_session_prefix, t->name_session_prefix, expected, error);
         }
+    }
+    if (t->col_priority >= 0 && (guint)t->col_priority < row->num_fields &&
+        !field_blank(row->fields[t->col_priority])) {
+        double p = 0;
+        if (wl_parse_double(row->fields[t->col_priority], &p) != WL_PARSE_OK || p != floor(p) || p < G_MININT32 ||
+            p > G_MAXINT32)
+            return bad_field(t, row, t->col_priority, t->name_priority, "an integer (lower is served first)", error);
+        d->priority = (gint32)p;
+    }
+    if (t->col_lora >= 0 && (guint)t->col_lora < row->num_fields && !field_blank(row->fields[t->col_lora])) {
+        g_string_assign(t->lora_key, row->fields[t->col_lora]);
+        g_strstrip(t->lora_key->str);
+        t->lora_key->len = strlen(t->lora_key->str);
+        d->lora = t->lora_key->str;
     }
     if (t->col_class >= 0 && (guint)t->col_class < row->num_fields)
         d->class_name = field_blank(row->fields[t->col_class]) ? "default"
@@ -558,6 +584,15 @@ static int trace_next(WlSource *src, WlRequest *out, GError **error)
         out->session_branch = d.turn.branch;
         out->session_prefix_branch = d.turn.prefix_branch;
     }
+    out->priority = d.priority;
+    if (d.lora) {
+        out->lora_id = wl_source_intern_adapter(src, d.lora);
+        if (out->lora_id == 0) {
+            wl_set_error(error, "%s: column '%s': expected at most %u adapters, got more", t->path, t->name_lora,
+                         WL_MAX_ADAPTERS);
+            return -1;
+        }
+    }
     if (d.class_name) {
         int id = wl_source_intern_class(src, d.class_name);
         if (id < 0) {
@@ -578,6 +613,7 @@ static void trace_finalize(void *impl)
     wl_csv_reader_free(t->csv);
     wl_sessions_free(t->sessions);
     g_string_free(t->session_key, TRUE);
+    g_string_free(t->lora_key, TRUE);
     if (t->held)
         g_array_free(t->held, TRUE);
     if (t->held_names)
@@ -691,6 +727,8 @@ static gboolean collect_sorted(WlSource *src, Trace *t, GError **error)
             d.class_name = g_string_chunk_insert_const(t->held_names, d.class_name);
         if (d.session)
             d.session = g_string_chunk_insert_const(t->held_names, d.session);
+        if (d.lora)
+            d.lora = g_string_chunk_insert_const(t->held_names, d.lora);
         g_array_append_val(t->held, d);
     }
     t->collecting = FALSE;
@@ -772,6 +810,7 @@ WlSource *wl_source_new_trace(const char *path, const WlTraceOptions *opts, GErr
     Trace *t = g_new0(Trace, 1);
     t->path = g_strdup(path);
     t->session_key = g_string_new(NULL);
+    t->lora_key = g_string_new(NULL);
     t->opts = *opts;
     t->factor = opts->time_scale;
     t->time_format = opts->time_format;

@@ -3,7 +3,7 @@
  * reads ("arrival=timestamp,input=prompt_len,output=completion_len").
  *
  * Roles: arrival, input, output, prefix_group, shared_prefix_tokens, class,
- * session_id, session_prefix_tokens (servesim's column names
+ * session_id, session_prefix_tokens, priority, lora (servesim's column names
  * arrival_time_s, input_tokens, output_tokens are accepted for the first
  * three). A role may be given once; a column name is
  * any text without ',' or '=' up to WL_COLUMN_NAME_MAX - 1 bytes, blanks
@@ -27,6 +27,8 @@ static const struct {
     {WL_ROLE_CLASS, "class", NULL},
     {WL_ROLE_SESSION_ID, "session_id", NULL},
     {WL_ROLE_SESSION_PREFIX, "session_prefix_tokens", NULL},
+    {WL_ROLE_PRIORITY, "priority", NULL},
+    {WL_ROLE_LORA, "lora", NULL},
 };
 
 const char *wl_trace_role_name(WlTraceRole role)
@@ -68,7 +70,7 @@ gboolean wl_trace_columns_parse(const char *text, WlTraceColumns *out, GError **
         if (found < 0) {
             wl_set_error(error,
                          "column mapping '%s': unknown role '%s' (expected arrival, input, output, prefix_group, "
-                         "shared_prefix_tokens, class, session_id or session_prefix_tokens)",
+                         "shared_prefix_tokens, class, session_id, session_prefix_tokens, priority or lora)",
                          text, role);
             goto out;
         }
