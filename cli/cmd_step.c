@@ -6,8 +6,12 @@
  *
  * A thin layer over the latency module: it builds a BatchDesc from
  * --prefill T[@P] and --decode NxKV, asks lat_step_model_breakdown, and
- * prints a table (or JSON written with cJSON). Exit codes: 0 ok, 2 bad flags
- * or unknown names, 3 bad data files.
+ * prints a table (or JSON written with cJSON). The engine options' flags
+ * (--quantization, --kv-cache-dtype, --speculative-config: each decode then
+ * verifies k drafts, --enable-lora with --lora-adapters, --kv-offloading-size
+ * with --kv-load) time the same step as served with them
+ * (docs/options/). Exit codes: 0 ok, 2 bad flags or unknown names, 3 bad
+ * data files.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -149,6 +153,13 @@ static void print_text(const LatModelDesc *model, const LatHardware *hw, guint t
            model->name, hw->name, tp, lat_backend_name(br->backend), b->num_prefill, b->num_prefill == 1 ? "" : "s",
            (guint64)b->prefill_tokens, b->num_decode, b->num_decode == 1 ? "" : "s", (guint64)b->decode_kv_tokens,
            b->num_sampled);
+    char fmt[128];
+    if (model->fp8_weights || model->weight_only || model->kv_bytes < 2 || model->num_sliding_layers || b->spec_tokens ||
+        b->lora_tokens || b->kv_load_tokens)
+        printf("as served: weights %s, KV cache %s bytes/element%s%s%s%s\n\n", lat_model_weight_format(model, fmt, sizeof fmt),
+               model->kv_bytes < 2 ? "1" : "2", model->num_sliding_layers ? ", sliding-window layers" : "",
+               b->spec_tokens ? ", each decode verifies its draft tokens" : "", b->lora_tokens ? ", LoRA" : "",
+               b->kv_load_tokens ? ", KV loaded from host memory" : "");
     printf("%-18s %10s %7s  %-13s %s\n", "component", "ms", "share", "bound", "source");
     gboolean any_est = FALSE;
     for (guint i = 0; i < br->num_components; i++) {
@@ -200,7 +211,12 @@ int cmd_step(int argc, char **argv)
     char **params_set = NULL;
     gboolean async_on = FALSE, async_off = FALSE, eager = FALSE;
     gint max_num_seqs = 256;
+    gint lora_adapters = 0, lora_loads = 0;
+    gint64 kv_load = 0;
     BatchDesc batch = {0};
+    ScnOptionFlags *optflags = scn_option_flags_new();
+    LatModelDesc *served = NULL, *draft = NULL;
+    guint draft_tp = 1;
 
     GOptionEntry entries[] = {
         {"model", 'm', 0, G_OPTION_ARG_STRING, &model_name,
@@ -231,12 +247,19 @@ int cmd_step(int argc, char **argv)
         {"otlp-traces-endpoint", 0, 0, G_OPTION_ARG_STRING, &otlp, "the server exports OpenTelemetry traces", "URL"},
         {"max-num-seqs", 0, 0, G_OPTION_ARG_INT, &max_num_seqs,
          "sets the largest CUDA-graph size, min(2 x N, 512) (default 256)", "N"},
+        {"lora-adapters", 0, 0, G_OPTION_ARG_INT, &lora_adapters,
+         "with --enable-lora: every request of the step runs with one of N adapters", "N"},
+        {"lora-loads", 0, 0, G_OPTION_ARG_INT, &lora_loads,
+         "with --enable-lora: N adapters are read from disk and copied into GPU slots before the step", "N"},
+        {"kv-load", 0, 0, G_OPTION_ARG_INT64, &kv_load,
+         "with --kv-offloading-size: T tokens of KV are loaded from host memory in the step", "T"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "show which table rows served each lookup", NULL},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
         {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir_flag, "data directory", "DIR"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("- time one step of a model on a GPU");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_main_entries(ctx, scn_option_flags_entries(optflags), NULL);
     g_option_context_set_description(
         ctx, "Examples:\n  servesim step --model llama-3.1-8b --prefill 4096\n"
              "  servesim step --model mixtral-8x7b-v0.1 --tensor-parallel-size 2 --decode 64x2048 --verbose\n");
@@ -307,7 +330,28 @@ int cmd_step(int argc, char **argv)
         }
         scn->latency.step_overhead_us = overhead_us;
     }
+    scn->tensor_parallel_size = (guint)tp;
+    if (!scn_option_flags_apply(optflags, scn, &error))
+        goto fail;
+    if (lora_adapters < 0 || lora_loads < 0 || kv_load < 0 || kv_load > G_MAXUINT32) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--lora-adapters, --lora-loads, --kv-load: expected counts >= 0");
+        goto fail;
+    }
+    if ((lora_adapters || lora_loads) && !scn->options.enable_lora) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--lora-adapters and --lora-loads need --enable-lora");
+        goto fail;
+    }
+    if (lora_loads > lora_adapters) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--lora-loads (%d) cannot exceed --lora-adapters (%d)",
+                    lora_loads, lora_adapters);
+        goto fail;
+    }
+    if (kv_load && scn->options.kv_offloading_size <= 0) {
+        g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "--kv-load needs --kv-offloading-size");
+        goto fail;
+    }
     scn_engine_resolve(scn, (guint)max_num_seqs, &params, NULL);
+    guint spec_k = scn->options.speculative ? scn->options.num_speculative_tokens : 0;
 
     guint64 entries_n = 0, tokens = 0;
     for (char **p = prefills; p && *p; p++) {
@@ -322,7 +366,7 @@ int cmd_step(int argc, char **argv)
         if (!parse_decode(*d, &n, &kv, &error))
             goto fail;
         entries_n += n;
-        tokens += n;
+        tokens += (guint64)n * (1 + spec_k);
     }
     if (entries_n == 0) {
         g_set_error(&error, SS_ERROR, SS_ERROR_USAGE, "nothing to time: give --prefill T[@P] and/or --decode NxKV");
@@ -345,9 +389,19 @@ int cmd_step(int argc, char **argv)
     for (char **d = decodes; d && *d; d++) {
         guint32 n, kv;
         parse_decode(*d, &n, &kv, NULL);
-        for (guint32 i = 0; i < n; i++)
-            batch_desc_push(&batch, 1, kv - 1, true);
+        for (guint32 i = 0; i < n; i++) {
+            if (spec_k)
+                batch_desc_push_spec(&batch, spec_k, kv - 1);
+            else
+                batch_desc_push(&batch, 1, kv - 1, true);
+        }
     }
+    if (lora_adapters > 0) {
+        batch.lora_tokens = batch.total_tokens;
+        batch.lora_adapters = MIN((guint)lora_adapters, (guint)batch.num_entries);
+        batch.lora_loads = batch.lora_disk_loads = (uint32_t)lora_loads;
+    }
+    batch.kv_load_tokens = (uint64_t)kv_load;
 
     data_dir = cli_data_dir("step", data_dir_flag);
     if (!data_dir) {
@@ -357,6 +411,9 @@ int cmd_step(int argc, char **argv)
     model = lat_model_desc_load(model_name, data_dir, &error);
     if (!model)
         goto fail;
+    if (!scn_options_prepare_model(scn, data_dir, model, &served, &draft, &draft_tp, &error))
+        goto fail;
+    const LatModelDesc *as_served = served ? served : model;
     hwt = lat_hardware_table_load(data_dir, NULL, &error);
     if (!hwt)
         goto fail;
@@ -376,16 +433,17 @@ int cmd_step(int argc, char **argv)
             sources[nsrc++] = (LatTableSource){donors[i], db};
         }
     }
-    sm = lat_step_model_new(model, hw, (guint)tp, sources, nsrc, &params, (guint)MIN(tokens, (guint64)G_MAXUINT),
+    sm = lat_step_model_new(as_served, hw, (guint)tp, sources, nsrc, &params, (guint)MIN(tokens, (guint64)G_MAXUINT),
                             &error);
-    if (!sm)
+    if (!sm || !scn_options_attach(scn, sm, draft, draft_tp, hw, sources, nsrc, &params,
+                                   (guint)MIN(tokens, (guint64)G_MAXUINT), &error))
         goto fail;
     LatBreakdown br;
     lat_step_model_breakdown(sm, &batch, &br);
     if (json)
-        print_json(model, hw, (guint)tp, &batch, &br, verbose, sm);
+        print_json(as_served, hw, (guint)tp, &batch, &br, verbose, sm);
     else
-        print_text(model, hw, (guint)tp, &batch, &br, verbose, sm);
+        print_text(as_served, hw, (guint)tp, &batch, &br, verbose, sm);
     code = 0;
     goto out;
 
@@ -394,6 +452,9 @@ fail:
     error = NULL;
 out:
     lat_step_model_free(sm);
+    lat_model_desc_free(served);
+    lat_model_desc_free(draft);
+    scn_option_flags_free(optflags);
     g_ptr_array_free(dbs, TRUE);
     scn_scenario_free(scn);
     g_free(vllm_version);

@@ -39,6 +39,47 @@ typedef struct {
     ClRouterSpec router;
     ClAdmissionSpec admission;
 } ScnFleet;
+/* An adapter of --lora-modules: its name and LoRA rank r. */
+typedef struct {
+    char *name;
+    guint rank;
+} ScnLoraModule;
+
+/*
+ * The engine options production deployments use (docs/options/), with
+ * vLLM's names. Everything zero / NULL is vLLM's default (off). Read from
+ * the scenario's "engine" object and from flags (scn_options.c).
+ */
+typedef struct {
+    /* weights and KV cache */
+    char *quantization;             /* --quantization; NULL: the checkpoint's own */
+    char *kv_cache_dtype;           /* --kv-cache-dtype; NULL: auto */
+    gboolean disable_sliding_window;
+    gboolean disable_hybrid_kv_cache_manager;
+    /* scheduling */
+    SchedPolicy scheduling_policy;  /* --scheduling-policy */
+    /* speculative decoding (--speculative-config) */
+    gboolean speculative;
+    char *spec_method;              /* ngram, eagle, eagle3, mtp, draft_model */
+    guint num_speculative_tokens;
+    char *spec_model;               /* config of the draft model or head; NULL: built from the target */
+    guint draft_tensor_parallel_size; /* 0: the target's */
+    guint draft_vocab_size;         /* EAGLE-3 head without a config: 0 = 32000 */
+    guint num_acceptance_rates;     /* synthetic_acceptance_rates (vLLM's name) */
+    double acceptance_rates[SCHED_MAX_SPEC_TOKENS];
+    double acceptance_length;       /* synthetic_acceptance_length (0: not given) */
+    double acceptance_rate;         /* a conditional per-position rate (< 0: not given) */
+    /* CPU KV offload */
+    double kv_offloading_size;      /* --kv-offloading-size: GiB over all TP ranks (0: off) */
+    char *kv_offloading_backend;    /* native (NULL) or lmcache */
+    /* LoRA */
+    gboolean enable_lora;
+    guint max_loras;                /* 0: vLLM's 1 */
+    guint max_lora_rank;            /* 0: vLLM's 16 */
+    guint max_cpu_loras;            /* 0: max_loras */
+    guint num_lora_modules;
+    ScnLoraModule *lora_modules;    /* declared adapters and their ranks */
+} ScnOptions;
 
 typedef struct {
     char *name;
@@ -76,6 +117,7 @@ typedef struct {
     WlTraceOptions trace;
 
     ScnFleet fleet;                 /* one replica unless the scenario says otherwise */
+    ScnOptions options;             /* the engine options (docs/options/) */
 } ScnScenario;
 
 /* The embedded default scenario as JSON text (also scenarios/default.json). */
@@ -107,6 +149,48 @@ gboolean scn_scenario_set(ScnScenario *s, const char *field, const char *json_va
 const char *scn_scenario_field_canonical(const char *name);
 /* Every field name scn_scenario_set accepts, NULL-terminated (borrowed). */
 const char *const *scn_scenario_fields(void);
+
+/* ------------------------------------------------------ engine options -- */
+/* (scn_options.c; docs/options/) */
+
+void scn_options_init(ScnOptions *o);
+void scn_options_clear(ScnOptions *o);
+void scn_options_copy(ScnOptions *dst, const ScnOptions *src);
+/* Whether any option is on. */
+gboolean scn_options_any(const ScnOptions *o);
+/* One line per option in effect ("quantization fp8", ...) for reports;
+ * NULL-terminated, g_strfreev. */
+char **scn_options_describe(const ScnOptions *o);
+
+/* The options' flags (--quantization, --kv-cache-dtype, --speculative-config,
+ * --scheduling-policy, --disable-sliding-window,
+ * --disable-hybrid-kv-cache-manager, --kv-offloading-size,
+ * --kv-offloading-backend, --enable-lora, --max-loras, --max-lora-rank,
+ * --max-cpu-loras, --lora-modules), for any command's option group. */
+typedef struct ScnOptionFlags ScnOptionFlags;
+ScnOptionFlags *scn_option_flags_new(void);
+void scn_option_flags_free(ScnOptionFlags *f);
+/* The entries (NULL-terminated, at most SCN_OPTION_FLAGS_MAX with the end, owned by f). */
+#define SCN_OPTION_FLAGS_MAX 16
+const GOptionEntry *scn_option_flags_entries(ScnOptionFlags *f);
+/* Writes the given flags over `s` (through scn_scenario_set: the same
+ * checks as scenario files; errors are SS_ERROR_USAGE). */
+gboolean scn_option_flags_apply(const ScnOptionFlags *f, ScnScenario *s, GError **error);
+
+/* The model as the options serve it: a copy of `base` with --quantization,
+ * --kv-cache-dtype and --disable-sliding-window applied (*served NULL when
+ * nothing changes it), and the drafter of speculative decoding (*draft, a
+ * head built from the target or a config read from data_dir; NULL for
+ * ngram or without speculation) with its tensor-parallel degree. The caller
+ * frees both. Errors: unknown methods, a checkpoint that disagrees, a draft
+ * config that cannot be read (SS_ERROR_USAGE / SS_ERROR_INPUT). */
+gboolean scn_options_prepare_model(const ScnScenario *s, const char *data_dir, const LatModelDesc *base,
+                                   LatModelDesc **served, LatModelDesc **draft, guint *draft_tp, GError **error);
+/* Gives a step model the options' terms: the drafter's step model (built
+ * here on the same GPU and tables), LoRA at max_lora_rank, KV loads. */
+gboolean scn_options_attach(const ScnScenario *s, LatStepModel *sm, const LatModelDesc *draft, guint draft_tp,
+                            const LatHardware *hw, const LatTableSource *sources, guint num_sources,
+                            const LatParams *params, guint max_batched_tokens, GError **error);
 
 /* Adds the engine, model and latency flags (vLLM names) to a command's
  * options. After parsing, scn_flags_apply() writes the given ones over `s`. */
@@ -145,12 +229,16 @@ const char *scn_cache_data_dir(const ScnCache *c);
 #define SCN_MAX_SOURCES 8
 
 /* One pool as built: its deployment (hardware and MFU tables borrowed from
- * the cache, the step model owned). */
+ * the cache; the step model and the model as served owned). */
 typedef struct {
     char *name;
     guint count;
     guint tensor_parallel_size;
     double gpu_memory_utilization;
+    const LatModelDesc *model;  /* as served: the cache's, or served_model */
+    LatModelDesc *served_model; /* owned: the model with the pool's engine options applied, or NULL */
+    LatModelDesc *draft_model;  /* owned: the drafter of speculative decoding, or NULL */
+    guint draft_tp;
     const LatHardware *hw;
     const LatMfuDb *mfu;       /* this GPU's own tables, NULL when it has none */
     LatTableSource sources[SCN_MAX_SOURCES]; /* tables the step model draws on, best first */
@@ -162,12 +250,14 @@ typedef struct {
     gboolean blocks_overridden;
 } ScnBuiltPool;
 
-/* What a scenario becomes. Model, hardware and MFU tables are borrowed from
- * the cache; the step models and source are owned. hw, mfu, sources, step,
+/* What a scenario becomes. Hardware and MFU tables are borrowed from the
+ * cache, models from the cache or the pools; the step models and source are
+ * owned. model, draft_model, hw, mfu, sources, step,
  * sched, latency, memory and blocks_overridden are those of the first pool
  * (the only one of a scenario without pools). */
 typedef struct {
-    const LatModelDesc *model;
+    const LatModelDesc *model;  /* as the first pool serves it */
+    const LatModelDesc *draft_model; /* its drafter, or NULL */
     const LatHardware *hw;
     const LatMfuDb *mfu;       /* this GPU's own tables, NULL when it has none */
     LatTableSource sources[SCN_MAX_SOURCES]; /* tables the step model draws on, best first */

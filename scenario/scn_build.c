@@ -21,6 +21,8 @@
  * whose KV cache does not fit in the memory left for it is an error; with a
  * given block count (vLLM checks memory, not the override) requests that
  * need more blocks than exist are rejected one by one instead.
+ * The engine options (scn_options.c) change the model as served, the memory
+ * plan, the scheduler's configuration and the step model.
  */
 #include "scn.h"
 
@@ -32,6 +34,7 @@
 #include <unistd.h>
 
 #include "scn_fleet.h"
+#include "scn_options.h"
 #include "ss_error.h"
 
 struct ScnCache {
@@ -114,6 +117,8 @@ void scn_built_clear(ScnBuilt *b)
     for (guint i = 0; i < b->num_pools; i++) {
         lat_step_model_free(b->pools[i].step);
         g_free(b->pools[i].name);
+        lat_model_desc_free(b->pools[i].served_model);
+        lat_model_desc_free(b->pools[i].draft_model);
     }
     g_free(b->pools);
     wl_source_free(b->source);
@@ -151,6 +156,12 @@ void scn_engine_resolve(const ScnScenario *s, guint max_num_seqs, LatParams *lp,
     lp->async_scheduling = s->async_scheduling >= 0 ? s->async_scheduling == 1 : v >= 14;
     if (reserve_full_isl)
         *reserve_full_isl = s->scheduler_reserve_full_isl >= 0 ? s->scheduler_reserve_full_isl == 1 : v >= 18;
+    /* vLLM turns async scheduling off with speculative methods other than
+     * EAGLE and MTP (docs/scheduler.md) */
+    const ScnOptions *o = &s->options;
+    if (s->async_scheduling < 0 && o->speculative &&
+        (strcmp(o->spec_method, "ngram") == 0 || strcmp(o->spec_method, "draft_model") == 0))
+        lp->async_scheduling = FALSE;
     lp->enforce_eager = s->enforce_eager;
     lp->otlp_tracing = s->otlp_traces_endpoint != NULL;
     if (lp->cudagraph_max_size == 0) /* vLLM: min(2 x max_num_seqs, 512) */
@@ -162,13 +173,18 @@ static gboolean is_a100(const char *name)
     return g_ascii_strncasecmp(name, "A100", 4) == 0;
 }
 
-/* One deployment (a pool) of model `model`: hardware, engine defaults,
+/* One deployment (a pool) of model `base`: the model as served, hardware, engine defaults,
  * memory plan, KV blocks, step model. */
-static gboolean build_pool(const ScnScenario *s, const LatModelDesc *model, ScnCache *cache, ScnBuiltPool *out,
+static gboolean build_pool(const ScnScenario *s, const LatModelDesc *base, ScnCache *cache, ScnBuiltPool *out,
                            GError **error)
 {
     out->tensor_parallel_size = s->tensor_parallel_size;
     out->gpu_memory_utilization = s->gpu_memory_utilization;
+    /* the model as served: weights and KV as the engine options make them, and a drafter */
+    if (!scn_options_prepare_model(s, cache->data_dir, base, &out->served_model, &out->draft_model, &out->draft_tp,
+                                   error))
+        return FALSE;
+    const LatModelDesc *model = out->model = out->served_model ? out->served_model : base;
     out->hw = cache_hardware(cache, s->hardware, error);
     if (!out->hw)
         return FALSE;
@@ -191,12 +207,30 @@ static gboolean build_pool(const ScnScenario *s, const LatModelDesc *model, ScnC
         return FALSE;
     }
     c->max_model_len = s->max_model_len ? s->max_model_len : model->max_position_embeddings;
+    if (s->options.disable_sliding_window && model->sliding_window > 0) {
+        /* vLLM caps max_model_len at the window when the window is disabled */
+        if (s->max_model_len > model->sliding_window) {
+            g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                        "--max-model-len %u: with --disable-sliding-window vLLM caps it at the model's sliding "
+                        "window, %u",
+                        s->max_model_len, model->sliding_window);
+            return FALSE;
+        }
+        c->max_model_len = MIN(c->max_model_len, model->sliding_window);
+    }
     c->block_size = s->block_size;
     c->long_prefill_token_threshold = s->long_prefill_token_threshold;
     c->enable_prefix_caching = s->enable_prefix_caching;
 
-    if (!lat_memory_plan(model, out->hw, s->tensor_parallel_size, s->gpu_memory_utilization, s->block_size,
-                         c->max_num_batched_tokens, c->max_num_seqs, &out->memory, error))
+    LatMemoryInput mem = {.model = model,
+                          .hw = out->hw,
+                          .tp = s->tensor_parallel_size,
+                          .gpu_memory_utilization = s->gpu_memory_utilization,
+                          .block_size = s->block_size,
+                          .max_num_batched_tokens = c->max_num_batched_tokens,
+                          .max_num_seqs = c->max_num_seqs};
+    scn_options_memory_input(s, out->draft_model, out->draft_tp, model, &mem);
+    if (!lat_memory_plan_ex(&mem, &out->memory, error))
         return FALSE;
     if (s->num_gpu_blocks_override) {
         c->num_gpu_blocks = s->num_gpu_blocks_override;
@@ -214,10 +248,21 @@ static gboolean build_pool(const ScnScenario *s, const LatModelDesc *model, ScnC
         }
         c->num_gpu_blocks = out->memory.num_blocks > G_MAXUINT32 ? G_MAXUINT32 : (uint32_t)out->memory.num_blocks;
     }
-    if (!sched_config_validate(c, error))
+    if (!scn_options_sched(s, model, &out->memory, c, error) || !sched_config_validate(c, error))
         return FALSE;
     uint64_t kv_tokens = (uint64_t)(c->num_gpu_blocks - 1) * c->block_size;
-    if (!out->blocks_overridden && c->max_model_len > kv_tokens) {
+    if (c->kv_groups_sliding > 0) { /* the longest sequence the groups hold */
+        uint64_t lo = 0, hi = kv_tokens;
+        while (lo < hi) {
+            uint64_t mid = lo + (hi - lo + 1) / 2;
+            if (sched_blocks_for_tokens(c, mid) <= c->num_gpu_blocks - 1)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        kv_tokens = lo;
+    }
+    if (!out->blocks_overridden && sched_blocks_for_tokens(c, c->max_model_len) > c->num_gpu_blocks - 1) {
         g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
                     "max_model_len %u needs more KV cache than %u blocks hold (%" G_GUINT64_FORMAT
                     " tokens), as vLLM would report at start-up; lower --max-model-len or give more memory",
@@ -230,14 +275,16 @@ static gboolean build_pool(const ScnScenario *s, const LatModelDesc *model, ScnC
         return FALSE;
     out->step = lat_step_model_new(model, out->hw, s->tensor_parallel_size, out->sources, out->num_sources,
                                    &out->latency, c->max_num_batched_tokens, error);
-    return out->step != NULL;
+    return out->step != NULL &&
+           scn_options_attach(s, out->step, out->draft_model, out->draft_tp, out->hw, out->sources, out->num_sources,
+                              &out->latency, c->max_num_batched_tokens, error);
 }
 
 gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError **error)
 {
     memset(out, 0, sizeof *out);
-    out->model = cache_model(cache, s->model, error);
-    if (!out->model)
+    const LatModelDesc *base = cache_model(cache, s->model, error);
+    if (!base)
         goto fail;
     const ScnFleet *fl = &s->fleet;
     out->num_pools = MAX(fl->num_pools, 1);
@@ -245,7 +292,7 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
     if (fl->num_pools == 0) {
         out->pools[0].name = g_strdup(s->hardware);
         out->pools[0].count = MAX(fl->replicas, 1);
-        if (!build_pool(s, out->model, cache, &out->pools[0], error))
+        if (!build_pool(s, base, cache, &out->pools[0], error))
             goto fail;
     } else {
         for (guint i = 0; i < fl->num_pools; i++) {
@@ -254,7 +301,7 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
             ScnScenario *ps = scn_scenario_copy(s);
             GError *err = NULL;
             gboolean ok = scn_fleet_apply_pool(ps, p, s->origin ? s->origin : "scenario", path, &err) &&
-                          build_pool(ps, out->model, cache, &out->pools[i], &err);
+                          build_pool(ps, base, cache, &out->pools[i], &err);
             scn_scenario_free(ps);
             out->pools[i].name = g_strdup(p->name);
             out->pools[i].count = p->count;
@@ -271,6 +318,8 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
     for (guint i = 0; i < out->num_pools; i++)
         out->num_replicas += out->pools[i].count;
     /* the first pool stands for the deployment in single-server reports */
+    out->model = out->pools[0].model;
+    out->draft_model = out->pools[0].draft_model;
     out->hw = out->pools[0].hw;
     out->mfu = out->pools[0].mfu;
     memcpy(out->sources, out->pools[0].sources, sizeof out->sources);

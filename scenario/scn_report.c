@@ -45,6 +45,66 @@ static void add_class(cJSON *o, const SimClassSummary *c)
     add_stats(o, "queue_ms", &c->queue_ms);
 }
 
+/* Whether the report has the options: any is on, or a sliding window binds
+ * (the model has one shorter than max_model_len). */
+static gboolean options_shown(const ScnScenario *s, const ScnBuilt *b)
+{
+    return scn_options_any(&s->options) ||
+           (b->model->num_sliding_layers && b->model->sliding_window < b->sched.max_model_len);
+}
+
+/* The engine options in effect and what they did (docs/options/), when shown. */
+static void add_options(cJSON *eng, cJSON *root, const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum)
+{
+    const ScnOptions *o = &s->options;
+    cJSON *oj = cJSON_AddObjectToObject(eng, "options");
+    char buf[128];
+    if (o->quantization)
+        cJSON_AddStringToObject(oj, "quantization", o->quantization);
+    cJSON_AddStringToObject(oj, "weight_format", lat_model_weight_format(b->model, buf, sizeof buf));
+    cJSON_AddStringToObject(oj, "kv_cache_dtype", o->kv_cache_dtype ? o->kv_cache_dtype : "auto");
+    cJSON_AddStringToObject(oj, "scheduling_policy", o->scheduling_policy == SCHED_POLICY_PRIORITY ? "priority" : "fcfs");
+    if (b->model->num_sliding_layers)
+        cJSON_AddNumberToObject(oj, "sliding_window", b->model->sliding_window);
+    cJSON_AddNumberToObject(oj, "kv_groups_sliding", b->sched.kv_groups_sliding);
+    if (o->speculative) {
+        cJSON *sp = cJSON_AddObjectToObject(oj, "speculative_config");
+        cJSON_AddStringToObject(sp, "method", o->spec_method);
+        cJSON_AddNumberToObject(sp, "num_speculative_tokens", o->num_speculative_tokens);
+        cJSON_AddNumberToObject(sp, "expected_acceptance_length",
+                                sched_spec_mean_length(b->sched.spec_accept, b->sched.num_spec_tokens));
+        if (b->draft_model)
+            cJSON_AddStringToObject(sp, "draft", b->draft_model->name);
+    }
+    if (o->kv_offloading_size > 0) {
+        cJSON_AddNumberToObject(oj, "kv_offloading_size_gib", o->kv_offloading_size);
+        cJSON_AddStringToObject(oj, "kv_offloading_backend", o->kv_offloading_backend ? o->kv_offloading_backend : "native");
+        cJSON_AddNumberToObject(oj, "cpu_blocks", b->sched.cpu_blocks);
+    }
+    if (o->enable_lora) {
+        cJSON_AddNumberToObject(oj, "max_loras", b->sched.max_loras);
+        cJSON_AddNumberToObject(oj, "max_cpu_loras", b->sched.max_cpu_loras);
+        cJSON_AddNumberToObject(oj, "lora_slot_bytes", b->memory.extra_weight_bytes);
+    }
+    const SchedOptionStats *st = &sum->options;
+    cJSON *r = cJSON_AddObjectToObject(root, "options");
+    if (o->speculative) {
+        cJSON_AddNumberToObject(r, "spec_drafted_tokens", (double)st->spec_drafted);
+        cJSON_AddNumberToObject(r, "spec_accepted_tokens", (double)st->spec_accepted);
+        cJSON_AddNumberToObject(r, "spec_verifications", (double)st->spec_verifications);
+        cJSON_AddNumberToObject(r, "mean_acceptance_length",
+                                st->spec_verifications ? 1.0 + (double)st->spec_accepted / st->spec_verifications : 0);
+    }
+    if (o->kv_offloading_size > 0) {
+        cJSON_AddNumberToObject(r, "offload_hit_tokens", (double)st->offload_hit_tokens);
+        cJSON_AddNumberToObject(r, "offload_stored_blocks", (double)st->offload_stores);
+    }
+    if (o->enable_lora) {
+        cJSON_AddNumberToObject(r, "lora_loads", (double)st->lora_loads);
+        cJSON_AddNumberToObject(r, "lora_disk_loads", (double)st->lora_disk_loads);
+    }
+}
+
 static void add_p50_p99(cJSON *obj, const char *name, const SimStats *st)
 {
     cJSON *o = cJSON_AddObjectToObject(obj, name);
@@ -161,6 +221,8 @@ char *scn_report_json(const ScnScenario *s, const ScnBuilt *b, const SimSummary 
     cJSON_AddNumberToObject(eng, "gpu_memory_utilization", b->pools[0].gpu_memory_utilization);
     cJSON_AddNumberToObject(eng, "long_prefill_token_threshold", b->sched.long_prefill_token_threshold);
     cJSON_AddBoolToObject(eng, "enable_prefix_caching", b->sched.enable_prefix_caching);
+    if (options_shown(s, b))
+        add_options(eng, root, s, b, sum);
 
     const SimClassSummary *a = &sum->all;
     cJSON_AddNumberToObject(root, "arrived", (double)a->arrived);
@@ -341,6 +403,19 @@ void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const S
                     p->sched.enable_prefix_caching ? "on" : "off");
         }
     }
+    if (options_shown(s, b)) {
+        char **lines = scn_options_describe(&s->options);
+        char buf[128];
+        fprintf(out, "options    weights %s", lat_model_weight_format(b->model, buf, sizeof buf));
+        for (char **l = lines; *l; l++)
+            fprintf(out, ";\n           %s", *l);
+        if (b->sched.kv_groups_sliding)
+            fprintf(out, ";\n           hybrid KV cache: 1 full-attention group and %u sliding-window groups of %u "
+                         "layers (window %u tokens)",
+                    b->sched.kv_groups_sliding, b->memory.group_layers, b->model->sliding_window);
+        fputc('\n', out);
+        g_strfreev(lines);
+    }
     if (is_fleet)
         fleet_header(out, s, fleet);
     fprintf(out, "workload   %s, seed %" G_GUINT64_FORMAT "\n", wl_source_describe(b->source), s->seed);
@@ -384,6 +459,20 @@ void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const S
     fprintf(out, "           %sa step was running %.1f%% of the time%s (busy: any step in progress, however small; "
                  "not GPU utilisation)\n",
             is_fleet ? "on a replica, " : "", 100 * sum->busy_fraction, is_fleet ? " on average" : "");
+    const SchedOptionStats *st = &sum->options;
+    if (s->options.speculative && st->spec_verifications)
+        fprintf(out, "speculate  %" G_GUINT64_FORMAT " verifications, %.1f%% of %" G_GUINT64_FORMAT
+                     " drafts accepted, mean acceptance length %.3f (the model's %.3f)\n",
+                st->spec_verifications, 100.0 * st->spec_accepted / MAX(st->spec_drafted, 1), st->spec_drafted,
+                1.0 + (double)st->spec_accepted / st->spec_verifications,
+                sched_spec_mean_length(b->sched.spec_accept, b->sched.num_spec_tokens));
+    if (s->options.kv_offloading_size > 0)
+        fprintf(out, "offload    %" G_GUINT64_FORMAT " prompt tokens loaded from host memory (%u blocks), %" G_GUINT64_FORMAT
+                     " blocks stored\n",
+                st->offload_hit_tokens, b->sched.cpu_blocks, st->offload_stores);
+    if (s->options.enable_lora)
+        fprintf(out, "LoRA       %" G_GUINT64_FORMAT " adapter loads into GPU slots, %" G_GUINT64_FORMAT " from disk\n",
+                st->lora_loads, st->lora_disk_loads);
     fprintf(out, "\nlatency of completed requests\n");
     latency_table(out, a);
     if (sum->num_classes > 1) {

@@ -8,7 +8,9 @@
  *              max_model_len, block_size, gpu_memory_utilization,
  *              num_gpu_blocks_override, long_prefill_token_threshold,
  *              enable_prefix_caching, vllm_version, async_scheduling,
- *              scheduler_reserve_full_isl, enforce_eager, otlp_traces_endpoint }
+ *              scheduler_reserve_full_isl, enforce_eager, otlp_traces_endpoint,
+ *              and the engine options of scn_options.c: quantization,
+ *              kv_cache_dtype, speculative_config, scheduling_policy, ... }
  *   latency  { model, step_overhead_us, bw_efficiency, link_efficiency,
  *              ... every constant of docs/latency.md }
  *   workload { synthetic classes, or a trace: see docs/workloads.md }
@@ -21,6 +23,7 @@
 
 #include "scn_fleet.h"
 #include "scn_json.h"
+#include "scn_options.h"
 #include "scn_workload.h"
 #include "ss_error.h"
 
@@ -83,6 +86,24 @@ static void scenario_init(ScnScenario *s)
     wl_spec_init(&s->workload);
     wl_trace_options_init(&s->trace);
     scn_fleet_init(&s->fleet);
+    scn_options_init(&s->options);
+}
+
+/* The engine object's keys: the scenario's own and the options'. */
+static const char *const *all_engine_keys(void)
+{
+    static const char *keys[G_N_ELEMENTS(engine_keys) + 32];
+    static gsize init = 0;
+    if (g_once_init_enter(&init)) {
+        gsize n = 0;
+        for (gsize i = 0; engine_keys[i]; i++)
+            keys[n++] = engine_keys[i];
+        for (const char *const *k = scn_options_engine_keys(); *k && n + 1 < G_N_ELEMENTS(keys); k++)
+            keys[n++] = *k;
+        keys[n] = NULL;
+        g_once_init_leave(&init, 1);
+    }
+    return keys;
 }
 
 void scn_scenario_free(ScnScenario *s)
@@ -100,6 +121,7 @@ void scn_scenario_free(ScnScenario *s)
     wl_spec_clear(&s->workload);
     g_free(s->trace_path);
     scn_fleet_clear(&s->fleet);
+    scn_options_clear(&s->options);
     g_free(s);
 }
 
@@ -163,7 +185,7 @@ gboolean scn_vllm_version_parse(const char *s, guint *out)
 gboolean scn_scenario_apply_engine(ScnScenario *s, const cJSON *e, const char *origin, const char *p,
                                    GError **error)
 {
-    if (!scn_json_check_keys(e, p, engine_keys, origin, error))
+    if (!scn_json_check_keys(e, p, all_engine_keys(), origin, error))
         return FALSE;
     char *version = NULL;
     if (!scn_json_get_string(e, "vllm_version", p, origin, &version, error))
@@ -202,7 +224,8 @@ gboolean scn_scenario_apply_engine(ScnScenario *s, const cJSON *e, const char *o
                                error) &&
            get_guint(e, "num_gpu_blocks_override", p, origin, 2, &s->num_gpu_blocks_override, error) &&
            get_guint(e, "long_prefill_token_threshold", p, origin, 0, &s->long_prefill_token_threshold, error) &&
-           scn_json_get_bool(e, "enable_prefix_caching", p, origin, &s->enable_prefix_caching, error);
+           scn_json_get_bool(e, "enable_prefix_caching", p, origin, &s->enable_prefix_caching, error) &&
+           scn_options_apply_engine(&s->options, e, origin, error);
 }
 
 /* "latency": {"model": "roofline-v2", "<constant>": number, ...}: every
@@ -394,6 +417,7 @@ ScnScenario *scn_scenario_copy(const ScnScenario *src)
     s->trace_path = g_strdup(src->trace_path);
     wl_spec_copy(&s->workload, &src->workload);
     scn_fleet_copy(&s->fleet, &src->fleet);
+    scn_options_copy(&s->options, &src->options);
     return s;
 }
 
@@ -428,6 +452,21 @@ static const FieldDef fields[] = {
     {"scheduler_reserve_full_isl", SEC_ENGINE, "scheduler_reserve_full_isl"},
     {"enforce_eager", SEC_ENGINE, "enforce_eager"},
     {"otlp_traces_endpoint", SEC_ENGINE, "otlp_traces_endpoint"},
+    /* the engine options (scn_options.c) */
+    {"quantization", SEC_ENGINE, "quantization"},
+    {"kv_cache_dtype", SEC_ENGINE, "kv_cache_dtype"},
+    {"speculative_config", SEC_ENGINE, "speculative_config"},
+    {"num_speculative_tokens", SEC_ENGINE, "num_speculative_tokens"},
+    {"scheduling_policy", SEC_ENGINE, "scheduling_policy"},
+    {"disable_sliding_window", SEC_ENGINE, "disable_sliding_window"},
+    {"disable_hybrid_kv_cache_manager", SEC_ENGINE, "disable_hybrid_kv_cache_manager"},
+    {"kv_offloading_size", SEC_ENGINE, "kv_offloading_size"},
+    {"kv_offloading_backend", SEC_ENGINE, "kv_offloading_backend"},
+    {"enable_lora", SEC_ENGINE, "enable_lora"},
+    {"max_loras", SEC_ENGINE, "max_loras"},
+    {"max_lora_rank", SEC_ENGINE, "max_lora_rank"},
+    {"max_cpu_loras", SEC_ENGINE, "max_cpu_loras"},
+    {"lora_modules", SEC_ENGINE, "lora_modules"},
     {"latency_model", SEC_LATENCY, "model"},
     /* every step-time constant follows (lat_params_names), after the workload fields */
     {"rate", SEC_WORKLOAD, "rate"},
@@ -641,6 +680,7 @@ struct ScnFlags {
     char **scorer_weights;
     gboolean sticky;
     GOptionEntry fleet_entries[14];
+    ScnOptionFlags *options;  /* --quantization, --speculative-config, ... */
 };
 
 ScnFlags *scn_flags_new(void)
@@ -713,6 +753,7 @@ ScnFlags *scn_flags_new(void)
     };
     G_STATIC_ASSERT(G_N_ELEMENTS(fl) <= G_N_ELEMENTS(f->fleet_entries));
     memcpy(f->fleet_entries, fl, sizeof fl);
+    f->options = scn_option_flags_new();
     return f;
 }
 
@@ -735,6 +776,7 @@ void scn_flags_free(ScnFlags *f)
     g_strfreev(f->latency_params);
     g_strfreev(f->old_params);
     g_strfreev(f->scorer_weights);
+    scn_option_flags_free(f->options);
     g_free(f);
 }
 
@@ -745,15 +787,17 @@ void scn_flags_add_main(GOptionContext *ctx, ScnFlags *f)
 
 void scn_flags_add_main_except(GOptionContext *ctx, ScnFlags *f, const char *const *skip)
 {
-    GOptionEntry kept[G_N_ELEMENTS(f->entries)];
+    GOptionEntry kept[G_N_ELEMENTS(f->entries) + SCN_OPTION_FLAGS_MAX];
     guint n = 0;
-    for (const GOptionEntry *e = f->entries; e->long_name; e++) {
-        gboolean skipped = FALSE;
-        for (const char *const *k = skip; k && *k && !skipped; k++)
-            skipped = strcmp(*k, e->long_name) == 0;
-        if (!skipped)
-            kept[n++] = *e;
-    }
+    const GOptionEntry *lists[2] = {f->entries, scn_option_flags_entries(f->options)};
+    for (int l = 0; l < 2; l++)
+        for (const GOptionEntry *e = lists[l]; e->long_name; e++) {
+            gboolean skipped = FALSE;
+            for (const char *const *k = skip; k && *k && !skipped; k++)
+                skipped = strcmp(*k, e->long_name) == 0;
+            if (!skipped)
+                kept[n++] = *e;
+        }
     kept[n] = (GOptionEntry){NULL, 0, 0, 0, NULL, NULL, NULL};
     g_option_context_add_main_entries(ctx, kept, NULL);
 }
@@ -815,6 +859,7 @@ GOptionGroup *scn_flags_group(ScnFlags *f)
     GOptionGroup *g = g_option_group_new("engine", "Model, hardware and engine (vLLM's flag names):",
                                          "Show the model, hardware and engine options", NULL, NULL);
     g_option_group_add_entries(g, f->entries);
+    g_option_group_add_entries(g, scn_option_flags_entries(f->options));
     return g;
 }
 
@@ -957,5 +1002,6 @@ gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error)
            set_flag(s, "--rate", "rate", f->rate, FALSE, error) &&
            set_flag(s, "--num-requests", "num_requests", f->num_requests, FALSE, error) &&
            set_flag(s, "--max-time", "max_time_s", f->max_time, FALSE, error) &&
-           apply_fleet_flags(f, s, error);
+           apply_fleet_flags(f, s, error) &&
+           scn_option_flags_apply(f->options, s, error);
 }

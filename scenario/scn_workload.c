@@ -338,12 +338,57 @@ static gboolean parse_prefix(const Ctx *c, const cJSON *obj, const char *path, W
     return TRUE;
 }
 
+/* A class's "priority" (an integer, lower first) and "lora": an adapter
+ * name, or {"adapters": N, "name": "prefix", "zipf": s}. */
+static gboolean parse_options(const Ctx *c, const cJSON *obj, const char *path, WlClassSpec *cls, GError **error)
+{
+    const cJSON *prio = cJSON_GetObjectItemCaseSensitive(obj, "priority");
+    if (prio) {
+        g_autofree char *p = sub(path, "priority");
+        if (!cJSON_IsNumber(prio) || prio->valuedouble != floor(prio->valuedouble) ||
+            prio->valuedouble < G_MININT32 || prio->valuedouble > G_MAXINT32) {
+            g_autofree char *got = json_text(prio);
+            return fail(c, error, p, "expected an integer (lower is served first), got %s", got);
+        }
+        cls->priority = (int)prio->valuedouble;
+    }
+    const cJSON *lora = cJSON_GetObjectItemCaseSensitive(obj, "lora");
+    if (!lora || cJSON_IsNull(lora))
+        return TRUE;
+    g_autofree char *lp = sub(path, "lora");
+    if (cJSON_IsString(lora)) {
+        if (!*lora->valuestring)
+            return fail(c, error, lp, "expected an adapter name, got an empty string");
+        cls->lora_adapters = 1;
+        cls->lora_name = g_strdup(lora->valuestring);
+        return TRUE;
+    }
+    static const char *const keys[] = {"adapters", "name", "zipf", NULL};
+    guint64 n = 0;
+    const char *name = NULL;
+    if (!cJSON_IsObject(lora))
+        return fail(c, error, lp, "expected an adapter name or {\"adapters\": N, \"name\": ..., \"zipf\": s}");
+    if (!check_object(c, lora, lp, keys, NULL, error) ||
+        !get_uint(c, lora, lp, "adapters", TRUE, 1000000, &n, error) ||
+        !get_string(c, lora, lp, "name", FALSE, &name, error) ||
+        !get_number(c, lora, lp, "zipf", FALSE, &cls->lora_zipf, error))
+        return FALSE;
+    if (n == 0) {
+        g_autofree char *ap = sub(lp, "adapters");
+        return fail(c, error, ap, "expected a positive number of adapters, got 0");
+    }
+    cls->lora_adapters = (guint)n;
+    cls->lora_name = name ? g_strdup(name) : NULL;
+    return TRUE;
+}
+
 /* A class at `path`. top: the single class given by the workload object
  * itself (its keys were checked with the workload's; name "default"). */
 static gboolean parse_class(const Ctx *c, const cJSON *obj, const char *path, gboolean top,
                             WlClassSpec *cls, GError **error)
 {
-    static const char *const keys[] = {"name", "share", "input", "output", "prefix", "session", NULL};
+    static const char *const keys[] = {"name", "share", "input", "output", "prefix", "session", "priority", "lora",
+                                       NULL};
     cls->share = 1.0;
     if (top) {
         cls->name = g_strdup("default");
@@ -373,6 +418,8 @@ static gboolean parse_class(const Ctx *c, const cJSON *obj, const char *path, gb
         return FALSE;
     g_autofree char *session_path = sub(path, "session");
     if (session && !parse_session(c, session, session_path, cls, error))
+        return FALSE;
+    if (!parse_options(c, obj, path, cls, error))
         return FALSE;
     return wl_class_spec_validate(cls, c->origin, path, error);
 }
@@ -464,8 +511,8 @@ static gboolean parse_trace(const Ctx *c, const cJSON *obj, const char *path, ch
 
 static gboolean parse_synthetic(const Ctx *c, const cJSON *w, WlSpec *spec, GError **error)
 {
-    static const char *const keys[] = {"num_requests", "duration_s", "arrival", "classes", "input",
-                                       "output",       "prefix",     "session", NULL};
+    static const char *const keys[] = {"num_requests", "duration_s", "arrival", "classes",  "input",
+                                       "output",       "prefix",     "session", "priority", "lora", NULL};
     if (!check_object(c, w, "workload", keys, NULL, error) ||
         !get_uint(c, w, "workload", "num_requests", FALSE, G_MAXUINT64 / 2, &spec->num_requests,
                   error) ||
@@ -482,7 +529,7 @@ static gboolean parse_synthetic(const Ctx *c, const cJSON *w, WlSpec *spec, GErr
         return FALSE;
     const cJSON *classes = cJSON_GetObjectItemCaseSensitive(w, "classes");
     if (classes) {
-        static const char *const single[] = {"input", "output", "prefix", "session"};
+        static const char *const single[] = {"input", "output", "prefix", "session", "priority", "lora"};
         for (gsize i = 0; i < G_N_ELEMENTS(single); i++) {
             if (cJSON_GetObjectItemCaseSensitive(w, single[i])) {
                 g_autofree char *p = sub("workload", single[i]);

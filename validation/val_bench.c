@@ -22,6 +22,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "scn_options.h"
 #include "sim_metrics.h"
 #include "ss_error.h"
 
@@ -191,6 +192,7 @@ ValExperiment *val_bench_load(const char *path, const ScnScenario *s, GError **e
     e->gpu_memory_utilization = s->gpu_memory_utilization;
     e->points = g_ptr_array_new_with_free_func(val_point_free);
     e->deployment = scn_scenario_copy(s); /* every setting, the vLLM switches too */
+    scn_options_copy(&e->options, &s->options); /* and the engine options (point_scenario sets them from here) */
 
     ValPoint *p = g_new0(ValPoint, 1);
     const char *label = wl_bench_result_string(r, "label");

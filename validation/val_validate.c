@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "scn_json.h"
+#include "scn_options.h"
 #include "ss_error.h"
 
 static const struct {
@@ -47,6 +48,7 @@ void val_experiment_free(ValExperiment *e)
     g_free(e->model);
     g_free(e->vllm_version);
     scn_scenario_free(e->deployment);
+    scn_options_clear(&e->options);
     if (e->points)
         g_ptr_array_free(e->points, TRUE);
     g_free(e);
@@ -142,6 +144,7 @@ ValExperiment *val_experiment_load(const char *dir, GError **error)
     if (!root)
         goto fail;
     e = g_new0(ValExperiment, 1);
+    scn_options_init(&e->options);
     e->dir = g_strdup(dir);
     e->points = g_ptr_array_new_with_free_func(point_free);
     e->tensor_parallel_size = 1;
@@ -186,6 +189,8 @@ ValExperiment *val_experiment_load(const char *dir, GError **error)
     }
     if (blocks && !cJSON_IsNull(blocks) &&
         !get_guint_field(eng, "num_gpu_blocks", "engine", path, 2, &e->num_gpu_blocks, error))
+        goto fail;
+    if (!scn_options_apply_engine(&e->options, eng, path, error))
         goto fail;
 
     const cJSON *points = cJSON_GetObjectItemCaseSensitive(root, "points");
@@ -280,6 +285,8 @@ static ScnScenario *point_scenario(const ValExperiment *e, const ValPoint *p, co
     }
     if (e->otlp_tracing)
         s->otlp_traces_endpoint = g_strdup("(traced)");
+    scn_options_clear(&s->options);
+    scn_options_copy(&s->options, &e->options);
     s->latency = *latency;
     wl_spec_clear(&s->workload);
     s->is_trace = TRUE;

@@ -73,6 +73,8 @@ typedef struct {
     guint num_gpu_blocks;            /* 0: not logged */
     double gpu_memory_utilization;
     gboolean otlp_tracing;           /* engine.otlp_tracing: the server exported OpenTelemetry traces */
+    ScnOptions options;              /* engine options the server ran with (engine.quantization,
+                                        kv_cache_dtype, speculative_config, ...: docs/options/) */
     guint sim_num_gpu_blocks;        /* what the simulation used */
     GPtrArray *points;               /* ValPoint* */
     ScnScenario *deployment;         /* owned, may be NULL: a vllm bench result's whole deployment
