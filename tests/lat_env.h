@@ -24,6 +24,7 @@ typedef struct {
     guint nsrc;
     LatStepModel *sm;
     LatParams params;
+    LatModelDesc *draft;         /* a draft head a test made (freed by lat_env_close) */
 } LatEnv;
 
 /* Loads `model` on `hw` (borrowed, may be a made-up GPU) with the donors of
@@ -73,6 +74,7 @@ static inline void lat_env_rebuild(LatEnv *e, guint tp)
 static inline void lat_env_close(LatEnv *e)
 {
     lat_step_model_free(e->sm);
+    lat_model_desc_free(e->draft);
     for (guint i = 0; i < e->nsrc; i++)
         lat_mfu_db_free(e->dbs[i]);
     lat_hardware_table_free(e->hwt);

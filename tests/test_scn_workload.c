@@ -281,13 +281,13 @@ static void test_unknown_keys(void)
 {
     expect_error("{'num_requests': 1, 'arival': {}, " IN ", " OUT "}",
                  "s.json: workload.arival: unknown key (expected one of: num_requests, duration_s, "
-                 "arrival, classes, input, output, prefix, session)");
+                 "arrival, classes, input, output, prefix, session, priority, lora)");
     expect_error("{'num_requests': 1, 'arrival': {'process': 'poisson', 'rate': 1, 'cv': 2}, " IN ", " OUT "}",
                  "s.json: workload.arrival.cv: unknown key (expected for process \"poisson\" one "
                  "of: process, rate)");
     expect_error("{'num_requests': 1, " POISSON ", 'classes': [{'name': 'a', 'shares': 1, " IN ", " OUT "}]}",
                  "s.json: workload.classes[0].shares: unknown key (expected one of: name, share, "
-                 "input, output, prefix, session)");
+                 "input, output, prefix, session, priority, lora)");
     expect_error("{'num_requests': 1, " POISSON ", 'input': {'dist': 'normal', 'mean': 5, 'stdev': 1}, " OUT "}",
                  "s.json: workload.input.stdev: unknown key (expected for dist \"normal\" one of: "
                  "dist, mean, stddev, min, max)");

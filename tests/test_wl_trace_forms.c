@@ -213,7 +213,7 @@ static void test_column_mapping(void)
     } bad[] = {
         {"arrival", "column mapping 'arrival': expected ROLE=COLUMN (e.g. arrival=timestamp), got 'arrival'"},
         {"start=ts", "column mapping 'start=ts': unknown role 'start' (expected arrival, input, output, "
-                     "prefix_group, shared_prefix_tokens, class, session_id or session_prefix_tokens)"},
+                     "prefix_group, shared_prefix_tokens, class, session_id, session_prefix_tokens, priority or lora)"},
         {"arrival=a,arrival=b", "column mapping 'arrival=a,arrival=b': arrival is given twice"},
         {"input=", "column mapping 'input=': input: expected a column name of 1 to 63 bytes, got ''"},
         {",", "column mapping ',': expected ROLE=COLUMN pairs"},
