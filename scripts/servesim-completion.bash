@@ -77,6 +77,22 @@ _servesim()
         COMPREPLY=($(compgen -W "round-robin random least-outstanding least-waiting least-kv vllm-dp prefix-affinity consistent-hash weighted" -- "$cur"))
         return 0
         ;;
+    --quantization)
+        COMPREPLY=($(compgen -W "fp8 fbgemm_fp8 modelopt awq awq_marlin gptq gptq_marlin compressed-tensors" -- "$cur"))
+        return 0
+        ;;
+    --kv-cache-dtype)
+        COMPREPLY=($(compgen -W "auto bfloat16 float16 fp8 fp8_e4m3 fp8_e5m2" -- "$cur"))
+        return 0
+        ;;
+    --scheduling-policy)
+        COMPREPLY=($(compgen -W "fcfs priority" -- "$cur"))
+        return 0
+        ;;
+    --kv-offloading-backend)
+        COMPREPLY=($(compgen -W "native lmcache" -- "$cur"))
+        return 0
+        ;;
     --scorer-weight)
         COMPREPLY=($(compgen -W "prefix= queue= kv=" -- "$cur"))
         compopt -o nospace 2>/dev/null
