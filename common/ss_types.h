@@ -39,7 +39,7 @@ typedef struct {
     uint32_t new_tokens;    /* t: tokens computed in this step (>= 1) */
     uint32_t cached_tokens; /* p: tokens already in the KV cache before this step */
     bool emits_token;       /* the step ends with a sampled token for this request */
-    uint16_t spec_tokens;   /* speculative decoding: draft tokens this entry verifies
+    uint8_t spec_tokens;    /* speculative decoding: draft tokens this entry verifies
                                (new_tokens = 1 + spec_tokens; 0 otherwise) */
 } BatchEntry;
 
@@ -113,7 +113,7 @@ static inline void batch_desc_push_spec(BatchDesc *b, uint32_t spec_tokens, uint
     e->new_tokens = n;
     e->cached_tokens = cached_tokens;
     e->emits_token = true;
-    e->spec_tokens = (uint16_t)spec_tokens;
+    e->spec_tokens = (uint8_t)spec_tokens;
     b->total_tokens += n;
     b->num_decode++;
     b->decode_kv_tokens += (uint64_t)cached_tokens + n;

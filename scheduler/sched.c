@@ -53,6 +53,8 @@
 #include "sched_options.h"
 #include "ss_error.h"
 
+G_STATIC_ASSERT(SCHED_MAX_SPEC_TOKENS <= 255); /* BatchEntry.spec_tokens */
+
 struct SchedScheduler {
     SchedConfig cfg;
     SchedKvPool *pool;
@@ -491,7 +493,8 @@ static void request_reserve_blocks(SchedScheduler *s, SchedRequest *r, uint32_t 
     r->cap_blocks = cap;
 }
 
-static inline void update_alloc_limit(const SchedScheduler *s, SchedRequest *r)
+static G_ALWAYS_INLINE inline void update_alloc_limit(const SchedScheduler *s, SchedRequest *r,
+                                                         const gboolean plain)
 {
     uint32_t limit = r->num_blocks * s->cfg.block_size;
     if (s->cfg.enable_prefix_caching) {
@@ -499,7 +502,7 @@ static inline void update_alloc_limit(const SchedScheduler *s, SchedRequest *r)
         if (hashed_end < limit)
             limit = hashed_end;
     }
-    if (G_UNLIKELY(r->window != NULL) && r->window->rows > 0) {
+    if (!plain && G_UNLIKELY(r->window != NULL) && r->window->rows > 0) {
         /* run the allocator again when its first sliding row leaves the window */
         uint64_t release = (uint64_t)(r->window->first + 1) * s->cfg.block_size + s->cfg.sliding_window - 1;
         if (release < limit)
@@ -515,10 +518,15 @@ static inline void update_alloc_limit(const SchedScheduler *s, SchedRequest *r)
  * rows up to the last block too. Fails (changing nothing else) when the new
  * blocks plus the hit blocks that sit on the free list exceed the free
  * blocks. On success registers the hashes of the blocks that become full of
- * known tokens (never of draft tokens), and stores them in the host tier. */
-static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_t *hits, uint32_t num_hits,
-                               uint32_t num_loaded, uint32_t n, uint32_t lookahead)
+ * known tokens (never of draft tokens), and stores them in the host tier.
+ * `plain`: no option that changes allocation is on (no sliding groups, host
+ * tier, loaded blocks or lookahead), the code of a scheduler without them. */
+static G_ALWAYS_INLINE inline gboolean allocate_slots_as(SchedScheduler *s, SchedRequest *r, const uint32_t *hits,
+                                                         uint32_t num_hits, uint32_t num_loaded, uint32_t n,
+                                                         uint32_t lookahead, const gboolean plain)
 {
+    if (plain)
+        num_loaded = lookahead = 0;
     const uint32_t bs = s->cfg.block_size;
     uint32_t computed = r->num_computed + (num_hits + num_loaded) * bs;
     uint32_t total = computed + n;
@@ -529,7 +537,7 @@ static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_
     for (uint32_t k = 0; k < num_hits; k++)
         if (sched_kv_pool_is_free(s->pool, hits[k]))
             evictable_hits++;
-    const uint32_t groups = s->cfg.kv_groups_sliding;
+    const uint32_t groups = plain ? 0 : s->cfg.kv_groups_sliding;
     uint32_t first = 0, rows = 0;
     if (G_UNLIKELY(groups > 0)) {
         first = sched_window_first(&s->cfg, computed);
@@ -556,7 +564,7 @@ static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_
         sched_window_append(s->pool, r, groups, first, rows);
 
     if (s->cfg.enable_prefix_caching) {
-        uint32_t known = MIN(total, sched_request_num_tokens(r)); /* draft tokens may be rejected */
+        uint32_t known = plain ? total : MIN(total, sched_request_num_tokens(r)); /* drafts may be rejected */
         uint32_t full = known / bs;
         for (uint32_t i = r->num_hashed_blocks; i < full; i++) { /* full now: register */
             BlockKey key = block_key(r, i, bs);
@@ -564,14 +572,20 @@ static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_
             sched_kv_pool_cache(s->pool, r->blocks[i], h, key != KEY_OWN);
             if (key != KEY_OWN && G_UNLIKELY(starts_branch(r)) && in_session_prefix(r, i, bs))
                 sched_kv_pool_alias(s->pool, r->blocks[i], key_hash(r, KEY_SESSION, i));
-            if (G_UNLIKELY(s->cpu != NULL) && sched_cpu_tier_store(s->cpu, h))
+            if (!plain && G_UNLIKELY(s->cpu != NULL) && sched_cpu_tier_store(s->cpu, h))
                 s->stats.offload_stores++;
         }
         if (full > r->num_hashed_blocks)
             r->num_hashed_blocks = full;
     }
-    update_alloc_limit(s, r);
+    update_alloc_limit(s, r, plain);
     return TRUE;
+}
+
+static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_t *hits, uint32_t num_hits,
+                               uint32_t num_loaded, uint32_t n, uint32_t lookahead)
+{
+    return allocate_slots_as(s, r, hits, num_hits, num_loaded, n, lookahead, FALSE);
 }
 
 /* vLLM's scheduler_reserve_full_isl admission gate (allocate_slots with
@@ -827,13 +841,15 @@ static void lora_step(SchedScheduler *s, SchedStep *st)
  * returns the budget left. `spec` is a constant where it is inlined: the
  * loop without speculative decoding is the plain one. */
 static G_ALWAYS_INLINE inline uint32_t schedule_running(SchedScheduler *s, SchedStep *st, uint32_t budget,
-                                                         const gboolean spec)
+                                                         const gboolean spec, const gboolean prio)
 {
     const uint32_t lookahead = spec ? s->cfg.num_lookahead_tokens : 0;
+    /* no option changes allocation: the allocator of a scheduler without them, inlined */
+    const gboolean plain = !spec && !prio && s->cfg.kv_groups_sliding == 0 && s->cpu == NULL;
     /* Without drafts, a decode that needs no new block (most of them) takes
      * the fast path: its entry is written here and the batch totals are kept
-     * in locals, added before any other request joins (step_remove rebuilds
-     * them from the entries) and after the loop */
+     * in locals, added after the loop (step_remove rebuilds the totals from
+     * every entry, so they start again from zero then) */
     uint32_t i = 0;
     uint32_t k = 0;                /* st->num_reqs while on the fast path */
     uint32_t fast = 0;             /* entries written by the fast path, not yet in the totals */
@@ -868,17 +884,6 @@ static G_ALWAYS_INLINE inline uint32_t schedule_running(SchedScheduler *s, Sched
         }
         st->num_reqs = k;
         b->num_entries = k;
-        if (!spec && fast) {
-            b->total_tokens += fast;
-            b->num_decode += fast;
-            b->num_sampled += fast;
-            b->decode_kv_tokens += fast_kv;
-            if (fast_kv_max > b->decode_kv_max)
-                b->decode_kv_max = fast_kv_max;
-            fast = 0;
-            fast_kv = 0;
-            fast_kv_max = 0;
-        }
         if (n != 1)
             n = cap_tokens(s, r, r->num_computed, budget);
         if (n == 0) {
@@ -888,7 +893,18 @@ static G_ALWAYS_INLINE inline uint32_t schedule_running(SchedScheduler *s, Sched
         gboolean scheduled = TRUE;
         /* most decode steps need no block and fill none: skip the allocator */
         gboolean fits = r->num_computed + n + lookahead <= r->alloc_limit;
-        while (!fits && !allocate_slots(s, r, NULL, 0, 0, n, lookahead)) {
+        while (!fits && !(plain ? allocate_slots_as(s, r, NULL, 0, 0, n, 0, TRUE)
+                                : allocate_slots(s, r, NULL, 0, 0, n, lookahead))) {
+            if (!prio) { /* FCFS: the most recently admitted request */
+                SchedRequest *victim = s->running[--s->num_running];
+                preempt(s, victim);
+                st->num_preempted++;
+                if (victim == r) {
+                    scheduled = FALSE;
+                    break;
+                }
+                continue;
+            }
             uint32_t v = victim_index(s);
             SchedRequest *victim = s->running[v];
             if (G_LIKELY(v == s->num_running - 1)) {
@@ -898,7 +914,10 @@ static G_ALWAYS_INLINE inline uint32_t schedule_running(SchedScheduler *s, Sched
                 s->num_running--;
                 if (v < i) { /* scheduled earlier in this step: vLLM gives its tokens back */
                     budget += victim->scheduled_tokens;
-                    step_remove(s, victim);
+                    step_remove(s, victim); /* the totals again from every entry, the fast ones too */
+                    fast = 0;
+                    fast_kv = 0;
+                    fast_kv_max = 0;
                     i--;
                 }
             }
@@ -909,7 +928,8 @@ static G_ALWAYS_INLINE inline uint32_t schedule_running(SchedScheduler *s, Sched
                 break;
             }
         }
-        k = st->num_reqs; /* step_remove may have taken one out */
+        if (prio)
+            k = st->num_reqs; /* step_remove may have taken one out */
         if (!scheduled)
             break;
         step_add_as(s, r, n, spec);
@@ -941,15 +961,18 @@ const SchedStep *sched_schedule(SchedScheduler *s)
 
     /* running requests, in admission order */
     if (G_UNLIKELY(s->cfg.num_spec_tokens > 0))
-        budget = schedule_running(s, st, budget, TRUE);
+        budget = schedule_running(s, st, budget, TRUE, TRUE);
+    else if (G_UNLIKELY(s->heap != NULL))
+        budget = schedule_running(s, st, budget, FALSE, TRUE);
     else
-        budget = schedule_running(s, st, budget, FALSE);
+        budget = schedule_running(s, st, budget, FALSE, FALSE);
     if (G_UNLIKELY(s->lora != NULL))
         lora_collect(s);
 
     /* waiting requests, FCFS (or by priority), only in a step without preemption */
     if (st->num_preempted == 0) {
         const uint32_t bs = s->cfg.block_size;
+        const gboolean plain = s->cfg.kv_groups_sliding == 0 && s->cpu == NULL; /* no loaded blocks then */
         uint32_t num_skipped = 0;
         while (s->wait_len > 0 && budget > 0 && s->num_running < s->cfg.max_num_seqs) {
             SchedRequest *r = waiting_peek(s);
@@ -962,7 +985,8 @@ const SchedStep *sched_schedule(SchedScheduler *s)
             uint32_t computed = r->num_computed + (hits + loaded) * bs;
             uint32_t n = cap_tokens(s, r, computed, budget);
             if (n == 0 || (s->cfg.reserve_full_isl && !full_sequence_fits(s, r, hits, loaded)) ||
-                !allocate_slots(s, r, s->hit_blocks, hits, loaded, n, 0)) {
+                !(plain ? allocate_slots_as(s, r, s->hit_blocks, hits, 0, n, 0, TRUE)
+                        : allocate_slots(s, r, s->hit_blocks, hits, loaded, n, 0))) {
                 if (G_UNLIKELY(s->lora != NULL))
                     lora_collect(s); /* it did not join */
                 break;
