@@ -273,15 +273,20 @@ gboolean sched_config_validate(const SchedConfig *c, GError **error)
     return TRUE;
 }
 
+uint32_t sched_window_cap_blocks(const SchedConfig *c)
+{
+    uint64_t bs = c->block_size;
+    uint64_t span = MIN((uint64_t)c->sliding_window - 1 + c->max_num_batched_tokens, (uint64_t)c->max_model_len);
+    return (uint32_t)MIN((span + bs - 1) / bs + 1, (uint64_t)G_MAXUINT32);
+}
+
 uint64_t sched_blocks_for_tokens(const SchedConfig *c, uint64_t tokens)
 {
     uint64_t bs = c->block_size;
     uint64_t full = (tokens + bs - 1) / bs;
     if (c->kv_groups_sliding == 0 || tokens == 0)
         return full;
-    /* the window's tokens straddle at most ceil((window - 1) / bs) + 1 blocks */
-    uint64_t win = ((uint64_t)c->sliding_window + bs - 2) / bs + 1;
-    return full + (uint64_t)c->kv_groups_sliding * MIN(full, win);
+    return full + (uint64_t)c->kv_groups_sliding * MIN(full, (uint64_t)sched_window_cap_blocks(c));
 }
 
 const char *sched_fit_reason(SchedFit f)
@@ -593,7 +598,7 @@ static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_
  * the request's whole sequence so far (prompt, plus output when resumed),
  * capped at max_model_len, less the prefix hits, plus the hit blocks that
  * sit on the free list, must all be free now (with sliding groups, their
- * blocks of the window too). */
+ * blocks of the window too, at most sched_window_cap_blocks per group). */
 static gboolean full_sequence_fits(const SchedScheduler *s, const SchedRequest *r, uint32_t num_hits,
                                    uint32_t num_loaded)
 {
@@ -606,9 +611,10 @@ static gboolean full_sequence_fits(const SchedScheduler *s, const SchedRequest *
     for (uint32_t k = 0; k < num_hits; k++)
         if (sched_kv_pool_is_free(s->pool, s->hit_blocks[k]))
             evictable_hits++;
-    if (G_UNLIKELY(s->cfg.kv_groups_sliding > 0)) {
+    if (G_UNLIKELY(s->cfg.kv_groups_sliding > 0)) { /* capped at the window's blocks, as vLLM's admission cap */
         uint32_t first = sched_window_first(&s->cfg, r->num_computed + (num_hits + num_loaded) * bs);
-        new_blocks += (uint64_t)s->cfg.kv_groups_sliding * (required > first ? required - first : 0);
+        uint32_t capped = MIN(required, sched_window_cap_blocks(&s->cfg));
+        new_blocks += (uint64_t)s->cfg.kv_groups_sliding * (capped > first ? capped - first : 0);
     }
     return new_blocks + evictable_hits <= sched_kv_pool_num_free(s->pool);
 }

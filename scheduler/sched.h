@@ -349,9 +349,14 @@ const SchedConfig *sched_config(const SchedScheduler *s);
 SchedRequest *sched_running_at(const SchedScheduler *s, uint32_t i);
 SchedRequest *sched_waiting_at(const SchedScheduler *s, uint32_t i);
 
+/* The blocks a sliding-window group holds for one request at most: those
+ * of the window and a step's new tokens, ceil(min(window - 1 +
+ * max_num_batched_tokens, max_model_len) / block_size) + 1 (vLLM's
+ * SlidingWindowSpec.max_memory_usage and admission cap). */
+uint32_t sched_window_cap_blocks(const SchedConfig *cfg);
 /* The KV blocks a sequence of `tokens` tokens holds in the pool at most:
  * ceil(tokens / block_size) of the full-attention group, plus in each
- * sliding group those of the window. */
+ * sliding group as many, at most sched_window_cap_blocks. */
 uint64_t sched_blocks_for_tokens(const SchedConfig *cfg, uint64_t tokens);
 
 /* Checks every invariant (see docs/scheduler.md): blocks used + free = total;

@@ -373,9 +373,15 @@ static void test_spec_workload_statistics(void)
 
 static void test_blocks_for_tokens(void)
 {
-    SchedConfig c = {.block_size = 16, .kv_groups_sliding = 6, .sliding_window = 1024};
-    CU_ASSERT_EQUAL(sched_blocks_for_tokens(&c, 8192), 512 + 6 * 65);
+    SchedConfig c = {.block_size = 16, .kv_groups_sliding = 6, .sliding_window = 1024,
+                     .max_num_batched_tokens = 2048, .max_model_len = 32768};
+    /* a sliding group holds the window and a step's tokens: ceil((1023 + 2048) / 16) + 1 = 193 blocks */
+    CU_ASSERT_EQUAL(sched_window_cap_blocks(&c), 193);
+    CU_ASSERT_EQUAL(sched_blocks_for_tokens(&c, 8192), 512 + 6 * 193);
     CU_ASSERT_EQUAL(sched_blocks_for_tokens(&c, 100), 7 + 6 * 7);
+    c.max_model_len = 1500; /* min(3071, 1500) tokens: ceil(1500 / 16) + 1 = 95 */
+    CU_ASSERT_EQUAL(sched_window_cap_blocks(&c), 95);
+    CU_ASSERT_EQUAL(sched_blocks_for_tokens(&c, 1500), 94 + 6 * 94);
     c.kv_groups_sliding = 0;
     CU_ASSERT_EQUAL(sched_blocks_for_tokens(&c, 8192), 512);
     CU_ASSERT_EQUAL(sched_window_first(&(SchedConfig){.block_size = 16, .sliding_window = 64}, 63), 0);
@@ -413,6 +419,34 @@ static void test_window_bounded(void)
     CU_ASSERT_EQUAL(sched_kv_pool_num_used(sched_kv_pool(f.s)), 0);
     fprintf(stderr, "\n  %u steps, at most %u sliding rows held (%u blocks of 2 groups) for 800 tokens", steps,
             max_rows, 2 * max_rows);
+    fx_free(&f);
+}
+
+/* A long prompt is admitted under scheduler_reserve_full_isl when its full
+ * group and the sliding groups' capped window fit, not its whole length in
+ * every group (vLLM's admission cap). */
+static void test_window_admission_cap(void)
+{
+    SchedConfig c = base_config(8, 256, 0, 16);
+    c.kv_groups_sliding = 2;
+    c.sliding_window = 64;
+    c.reserve_full_isl = TRUE;
+    /* 4000 tokens: 250 full blocks; each sliding group at most ceil((63 + 256) / 16) + 1 = 21 */
+    c.num_gpu_blocks = 250 + 2 * 21 + 1;
+    CU_ASSERT_EQUAL(sched_blocks_for_tokens(&c, 4000), 292);
+    Fixture f;
+    fx_init(&f, &c);
+    SchedRequest *r = fx_add(&f, 4000, 10, 0, 0);
+    const SchedStep *st = sched_schedule(f.s);
+    CU_ASSERT_EQUAL(st->num_reqs, 1); /* not 250 x 3 blocks */
+    sched_finish_step(f.s);
+    for (int k = 0; k < 1000 && r->status != SCHED_FINISHED; k++) {
+        sched_schedule(f.s);
+        sched_finish_step(f.s);
+        assert_invariants(f.s);
+    }
+    CU_ASSERT_EQUAL(r->status, SCHED_FINISHED);
+    CU_ASSERT_EQUAL(r->num_preemptions, 0);
     fx_free(&f);
 }
 
@@ -636,6 +670,7 @@ static const SsTestCase cases[] = {
     {"a workload's mean acceptance length is the model's", test_spec_workload_statistics},
     {"blocks of a sequence with sliding groups, by hand", test_blocks_for_tokens},
     {"sliding windows bound the KV a request holds", test_window_bounded},
+    {"a long prompt with sliding windows: the admission cap", test_window_admission_cap},
     {"CPU offload: an evicted prefix is loaded from the host tier", test_offload},
     {"host tier LRU against a reference", test_cpu_tier_lru},
     {"LoRA: at most max_loras adapters per step, others wait", test_lora_limits},
