@@ -17,7 +17,7 @@ int cmd_replay(int argc, char **argv)
     g_option_context_set_summary(ctx,
         "Replays a trace against a deployment (the default one unless --scenario or flags say otherwise).\n"
         "Recognised by the header: servesim's own CSV (arrival_time_s,input_tokens,output_tokens\n"
-        "[,prefix_group,shared_prefix_tokens,class,session_id,session_prefix_tokens]), the Azure LLM\n"
+        "[,prefix_group,shared_prefix_tokens,class,session_id,session_prefix_tokens,priority,lora]), the Azure LLM\n"
         "inference trace (TIMESTAMP,ContextTokens,GeneratedTokens) and Vidur-style CSV\n"
         "(arrived_at,num_prefill_tokens,num_decode_tokens); any other columns through --columns.\n"
         "Arrival times: relative seconds, Unix epoch seconds/ms/us/ns or ISO-8601 (the last two kinds\n"

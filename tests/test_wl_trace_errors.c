@@ -152,7 +152,7 @@ static void test_headers_and_files(void)
     expect_error("time,in,out\n1,2,3\n",
                  ":1: expected a header with the columns of one of: servesim "
                  "(arrival_time_s,input_tokens,output_tokens[,prefix_group,shared_prefix_tokens,"
-                 "class,session_id,session_prefix_tokens]), azure (TIMESTAMP,ContextTokens,GeneratedTokens), vidur (arrived_at,"
+                 "class,session_id,session_prefix_tokens,priority,lora]), azure (TIMESTAMP,ContextTokens,GeneratedTokens), vidur (arrived_at,"
                  "num_prefill_tokens,num_decode_tokens); got 'time,in,out' (or map your columns: "
                  "--columns arrival=NAME,input=NAME,output=NAME)");
     expect_error("", ": expected a header line, got an empty file");

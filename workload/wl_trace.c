@@ -118,7 +118,7 @@ static const struct {
 
 #define ACCEPTED_HEADERS                                                                           \
     "servesim (arrival_time_s,input_tokens,output_tokens"                                          \
-    "[,prefix_group,shared_prefix_tokens,class,session_id,session_prefix_tokens]), "               \
+    "[,prefix_group,shared_prefix_tokens,class,session_id,session_prefix_tokens,priority,lora]), "               \
     "azure (TIMESTAMP,ContextTokens,GeneratedTokens)"                                              \
     ", vidur (arrived_at,num_prefill_tokens,num_decode_tokens)"
 
