@@ -155,8 +155,12 @@ double lat_gemm_curve_time(const LatGemmCurve *g, double m, char *src, gsize src
     if (src) {
         guint tk, tn, unused;
         lat_mfu_curve_shape(g->curve, &tk, &tn, &unused);
-        g_snprintf(src, src_len, "%s k=%u n=%u%s%s", lat_mfu_curve_file(g->curve), tk, tn,
-                   g->exact ? "" : " (nearest shape)", m > M[n - 1] ? ", beyond the table" : "");
+        char wo[96] = "";
+        if (g->weight_only)
+            g_snprintf(wo, sizeof wo, ", weight-only at %.3g bytes/weight (woq_compute_efficiency)",
+                       g->weight_bytes);
+        g_snprintf(src, src_len, "%s k=%u n=%u%s%s%s", lat_mfu_curve_file(g->curve), tk, tn,
+                   g->exact ? "" : " (nearest shape)", m > M[n - 1] ? ", beyond the table" : "", wo);
     }
     return t;
 }
@@ -343,16 +347,11 @@ double lat_attn_prefill_time_window(const LatAttn *a, const LatRoof *roof, const
     return MAX(tc, tm);
 }
 
-double lat_attn_decode_time(const LatAttn *a, const LatRoof *roof, const LatParams *p, double num, double sum_kv,
-                            double kv_max, char *src, gsize src_len, double *flops, double *bytes)
-{
-    (void)kv_max;
-    return lat_attn_decode_time_spec(a, roof, p, num, sum_kv, 0.0, src, src_len, flops, bytes);
-}
-
-double lat_attn_decode_time_spec(const LatAttn *a, const LatRoof *roof, const LatParams *p, double num,
-                                 double sum_kv, double spec, char *src, gsize src_len, double *flops,
-                                 double *bytes)
+/* The decode-attention kernel (lat_kernels.h); inlined in both entry points
+ * so that the one without drafts computes nothing for them. */
+static G_ALWAYS_INLINE inline double decode_time(const LatAttn *a, const LatRoof *roof, const LatParams *p,
+                                                 double num, double sum_kv, double spec, char *src, gsize src_len,
+                                                 double *flops, double *bytes)
 {
     if (num <= 0)
         return 0.0;
@@ -401,6 +400,20 @@ double lat_attn_decode_time_spec(const LatAttn *a, const LatRoof *roof, const La
         }
     }
     return alpha + stream;
+}
+
+double lat_attn_decode_time(const LatAttn *a, const LatRoof *roof, const LatParams *p, double num, double sum_kv,
+                            double kv_max, char *src, gsize src_len, double *flops, double *bytes)
+{
+    (void)kv_max;
+    return decode_time(a, roof, p, num, sum_kv, 0.0, src, src_len, flops, bytes);
+}
+
+double lat_attn_decode_time_spec(const LatAttn *a, const LatRoof *roof, const LatParams *p, double num,
+                                 double sum_kv, double spec, char *src, gsize src_len, double *flops,
+                                 double *bytes)
+{
+    return decode_time(a, roof, p, num, sum_kv, spec, src, src_len, flops, bytes);
 }
 
 /* ------------------------------------------------------ communication -- */

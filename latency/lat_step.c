@@ -109,6 +109,7 @@ struct LatStepModel {
     double lora_rank;             /* max_lora_rank (0: LoRA off) */
     double lora_adapter_bytes;    /* one adapter at max rank on this GPU */
     gboolean offload;             /* KV loads from the host tier are timed */
+    gboolean options_on;          /* a drafter, LoRA or offload: options_time() has terms to add */
     double host_bps;              /* host link, bytes/s after host_link_efficiency */
 
     LatComm comm;
@@ -389,6 +390,7 @@ void lat_step_model_set_draft(LatStepModel *sm, LatStepModel *draft, guint num_s
     if (sm->draft != draft)
         lat_step_model_free(sm->draft);
     sm->draft = draft;
+    sm->options_on = sm->draft != NULL || sm->lora_rank > 0 || sm->offload;
     sm->spec_k = num_speculative_tokens;
 }
 
@@ -409,12 +411,14 @@ double lat_lora_adapter_bytes(const LatModelDesc *m, guint tp, guint rank)
 void lat_step_model_set_lora(LatStepModel *sm, guint max_lora_rank)
 {
     sm->lora_rank = max_lora_rank;
+    sm->options_on = sm->draft != NULL || sm->lora_rank > 0 || sm->offload;
     sm->lora_adapter_bytes = lat_lora_adapter_bytes(sm->model, sm->tp, max_lora_rank);
 }
 
 void lat_step_model_set_offload(LatStepModel *sm, gboolean on)
 {
     sm->offload = on;
+    sm->options_on = sm->draft != NULL || sm->lora_rank > 0 || sm->offload;
 }
 
 double lat_step_model_host_bps(const LatStepModel *sm)
@@ -690,6 +694,10 @@ static inline double decode_attn(const LatStepModel *sm, const BatchDesc *b, cha
                           double *bytes)
 {
     double spec = b->spec_tokens;
+    if (G_LIKELY(spec == 0 && sm->swa_layers <= 0 && !src && !flops && !bytes)) /* the hot path */
+        return sm->attn_layers * lat_attn_decode_time(&sm->attn, &sm->roof, &sm->p, b->num_decode,
+                                                      (double)b->decode_kv_tokens, b->decode_kv_max, NULL, 0, NULL,
+                                                      NULL);
     if (sm->swa_layers <= 0) {
         double f = 0, by = 0;
         double t = sm->attn_layers * lat_attn_decode_time_spec(&sm->attn, &sm->roof, &sm->p, b->num_decode,
@@ -748,7 +756,8 @@ static double prefill_attn(const LatStepModel *sm, const BatchEntry *e, char *sr
  * `lm_rows` rows of logits. *sampled_kv (may be NULL) gets the KV length
  * summed over the requests that sample (what a drafter's later passes
  * attend to). */
-static double gpu_core(LatStepModel *sm, const BatchDesc *b, uint32_t lm_rows, GraphMode *mode, double *sampled_kv)
+static G_ALWAYS_INLINE inline double gpu_core(LatStepModel *sm, const BatchDesc *b, uint32_t lm_rows, GraphMode *mode,
+                                              double *sampled_kv)
 {
     double mp = padded(sm, b, mode);
     double gpu = m_time_cached(sm, mp);
@@ -858,7 +867,7 @@ static double kv_load_time(const LatStepModel *sm, const BatchDesc *b, double *b
 }
 
 /* The options' terms over the forward pass's GPU time. */
-static double options_time(LatStepModel *sm, const BatchDesc *b, double gpu, double sampled_kv)
+static G_NO_INLINE double options_time(LatStepModel *sm, const BatchDesc *b, double gpu, double sampled_kv)
 {
     if (G_UNLIKELY(sm->draft != NULL))
         gpu += draft_time(sm, b, sampled_kv, NULL);
@@ -879,8 +888,13 @@ double lat_step_model_seconds_delay(LatStepModel *sm, const BatchDesc *b, double
         return 0.0;
     GraphMode mode;
     double skv = 0;
-    double gpu = gpu_core(sm, b, b->num_sampled + b->spec_tokens, &mode, sm->draft ? &skv : NULL);
-    gpu = options_time(sm, b, gpu, skv);
+    double gpu;
+    if (G_LIKELY(!sm->options_on)) { /* no engine option that adds a term */
+        gpu = gpu_core(sm, b, b->num_sampled + b->spec_tokens, &mode, NULL);
+    } else {
+        gpu = gpu_core(sm, b, b->num_sampled + b->spec_tokens, &mode, sm->draft ? &skv : NULL);
+        gpu = options_time(sm, b, gpu, skv);
+    }
     double launch_cpu = launches(sm, mode) * sm->p.launch_us * 1e-6;
     double step = combine(sm, gpu, launch_cpu);
     if (delay)

@@ -304,6 +304,58 @@ static void test_off_is_free(void)
     lat_env_close(&e);
 }
 
+static double component_ms(const LatBreakdown *bd, const char *name)
+{
+    for (guint i = 0; i < bd->num_components; i++)
+        if (strcmp(bd->components[i].name, name) == 0)
+            return bd->components[i].seconds * 1e3;
+    return -1;
+}
+
+/* The host link's terms by hand: KV loads overlapped with compute, LoRA
+ * adapter copies and disk reads added. */
+static void test_host_link_terms(void)
+{
+    LatEnv e;
+    lat_env_open(&e, "llama-3.1-8b", "H100-SXM", 1, LAT_BACKEND_AUTO);
+    lat_step_model_set_offload(e.sm, TRUE);
+    lat_step_model_set_lora(e.sm, 16);
+    /* PCIe Gen5 x16: 64 GB/s per direction x host_link_efficiency 0.80 */
+    CU_ASSERT_DOUBLE_EQUAL(lat_step_model_host_bps(e.sm), 64e9 * 0.80, 1.0);
+    BatchDesc b = {0};
+    g_assert(batch_desc_reserve(&b, 4));
+    batch_desc_push(&b, 512, 7680, true);
+    double compute = lat_step_model_seconds(e.sm, &b);
+    LatBreakdown bd;
+    lat_step_model_breakdown(e.sm, &b, &bd);
+    double gpu_compute = bd.gpu_seconds;
+    /* 7680 tokens x K and V x 32 layers x 8 heads x 128 x 2 bytes over 51.2 GB/s */
+    b.kv_load_tokens = 7680;
+    double load = 7680.0 * 2 * 32 * 8 * 128 * 2 / 51.2e9;
+    CU_ASSERT_DOUBLE_EQUAL(load, 0.019661, 1e-6);
+    CU_ASSERT(load > gpu_compute); /* this step is bound by the link (18.5 ms of compute) */
+    double with_load = lat_step_model_seconds(e.sm, &b);
+    lat_step_model_breakdown(e.sm, &b, &bd);
+    CU_ASSERT_DOUBLE_EQUAL(bd.gpu_seconds, load, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(component_ms(&bd, "kv_load"), (load - gpu_compute) * 1e3, 1e-6); /* only its excess */
+    CU_ASSERT_DOUBLE_EQUAL(bd.total_seconds, with_load, 1e-12);
+    CU_ASSERT(with_load > compute);
+    /* a small load hides behind compute */
+    b.kv_load_tokens = 512;
+    CU_ASSERT_DOUBLE_EQUAL(lat_step_model_seconds(e.sm, &b), compute, 1e-12);
+    b.kv_load_tokens = 0;
+    /* one adapter copied into a GPU slot: 83,886,080 bytes over the link; one read from disk: lora_load_us */
+    b.lora_tokens = 512;
+    b.lora_adapters = 1;
+    double lora = lat_step_model_seconds(e.sm, &b);
+    b.lora_loads = 1;
+    CU_ASSERT_DOUBLE_EQUAL(lat_step_model_seconds(e.sm, &b) - lora, 83886080.0 / 51.2e9, 1e-9);
+    b.lora_disk_loads = 1;
+    CU_ASSERT_DOUBLE_EQUAL(lat_step_model_seconds(e.sm, &b) - lora, 83886080.0 / 51.2e9 + 0.025, 1e-9);
+    batch_desc_release(&b);
+    lat_env_close(&e);
+}
+
 static const SsTestCase cases[] = {
     {"weight bytes: FP8, AWQ, GPTQ by hand", test_weight_bytes},
     {"a checkpoint's quantization_config and vLLM's rule for --quantization", test_checkpoint_quantization},
@@ -313,6 +365,7 @@ static const SsTestCase cases[] = {
     {"quantized GEMMs: weight bytes where memory-bound, efficiency where compute-bound", test_quantized_gemms},
     {"windowed prefill and draft verification in attention", test_windowed_attention},
     {"options off cost nothing", test_off_is_free},
+    {"host link terms by hand: KV loads, adapter copies and disk reads", test_host_link_terms},
     {NULL, NULL}};
 
 static const SsTestSuite suites[] = {{"options", cases}, {NULL, NULL}};

@@ -105,6 +105,41 @@ static gboolean in_step(const SchedStep *st, const SchedRequest *r)
 
 /* ----------------------------------------------------------- priority -- */
 
+static gint cmp_prio(gconstpointer a, gconstpointer b)
+{
+    const SchedRequest *x = *(SchedRequest *const *)a, *y = *(SchedRequest *const *)b;
+    if (x->priority != y->priority)
+        return x->priority < y->priority ? -1 : 1;
+    return x->id < y->id ? -1 : (x->id > y->id);
+}
+
+/* The heap against a sorted reference: 400 requests of random priorities
+ * (many ties), admitted one at a time, leave in (priority, arrival) order. */
+static void test_priority_heap_reference(void)
+{
+    SchedConfig c = base_config(1, 10000, 100000, 16);
+    c.policy = SCHED_POLICY_PRIORITY;
+    Fixture f;
+    fx_init(&f, &c);
+    GRand *rng = g_rand_new_with_seed(7);
+    GPtrArray *ref = g_ptr_array_new();
+    for (int i = 0; i < 400; i++)
+        g_ptr_array_add(ref, fx_add(&f, 8, 1, g_rand_int_range(rng, -20, 20), 0));
+    g_ptr_array_sort(ref, cmp_prio);
+    guint next = 0;
+    for (int k = 0; k < 1000 && next < ref->len; k++) {
+        const SchedStep *st = sched_schedule(f.s);
+        for (uint32_t i = st->num_reqs - st->num_admitted; i < st->num_reqs; i++)
+            CU_ASSERT_PTR_EQUAL(st->reqs[i], g_ptr_array_index(ref, next++));
+        sched_finish_step(f.s);
+        assert_invariants(f.s);
+    }
+    CU_ASSERT_EQUAL(next, 400);
+    g_ptr_array_free(ref, TRUE);
+    g_rand_free(rng);
+    fx_free(&f);
+}
+
 static void test_priority_order(void)
 {
     SchedConfig c = base_config(2, 10000, 1000, 16);
@@ -663,6 +698,7 @@ static void test_config_errors(void)
 
 static const SsTestCase cases[] = {
     {"priority: waiting order by (priority, arrival)", test_priority_order},
+    {"priority: the heap against a sorted reference", test_priority_heap_reference},
     {"priority: preemption takes the lowest priority, unscheduled from the step", test_priority_preemption},
     {"speculative decoding step by step", test_spec_step_by_hand},
     {"speculative tokens count in the token budget", test_spec_budget},
