@@ -45,11 +45,30 @@ static void add_class(cJSON *o, const SimClassSummary *c)
     add_stats(o, "queue_ms", &c->queue_ms);
 }
 
-/* Whether the report has the options: any is on, or a sliding window binds
- * (the model has one shorter than max_model_len). */
+/* Which options some pool runs with (a fleet's pools may set their own). */
+typedef struct {
+    gboolean spec, offload, lora, other;
+} PoolOptions;
+
+static PoolOptions pool_options(const ScnBuilt *b)
+{
+    PoolOptions po = {FALSE, FALSE, FALSE, FALSE};
+    for (guint i = 0; i < b->num_pools; i++) {
+        const ScnBuiltPool *p = &b->pools[i];
+        po.spec |= p->sched.num_spec_tokens > 0;
+        po.offload |= p->sched.cpu_blocks > 0;
+        po.lora |= p->sched.max_loras > 0;
+        po.other |= p->served_model != NULL || p->sched.policy != SCHED_POLICY_FCFS;
+    }
+    return po;
+}
+
+/* Whether the report has the options: any is on (in the scenario or a
+ * pool), or a sliding window binds (shorter than max_model_len). */
 static gboolean options_shown(const ScnScenario *s, const ScnBuilt *b)
 {
-    return scn_options_any(&s->options) ||
+    PoolOptions po = pool_options(b);
+    return scn_options_any(&s->options) || po.spec || po.offload || po.lora || po.other ||
            (b->model->num_sliding_layers && b->model->sliding_window < b->sched.max_model_len);
 }
 
@@ -87,19 +106,20 @@ static void add_options(cJSON *eng, cJSON *root, const ScnScenario *s, const Scn
         cJSON_AddNumberToObject(oj, "lora_slot_bytes", b->memory.extra_weight_bytes);
     }
     const SchedOptionStats *st = &sum->options;
+    PoolOptions po = pool_options(b);
     cJSON *r = cJSON_AddObjectToObject(root, "options");
-    if (o->speculative) {
+    if (po.spec) {
         cJSON_AddNumberToObject(r, "spec_drafted_tokens", (double)st->spec_drafted);
         cJSON_AddNumberToObject(r, "spec_accepted_tokens", (double)st->spec_accepted);
         cJSON_AddNumberToObject(r, "spec_verifications", (double)st->spec_verifications);
         cJSON_AddNumberToObject(r, "mean_acceptance_length",
                                 st->spec_verifications ? 1.0 + (double)st->spec_accepted / st->spec_verifications : 0);
     }
-    if (o->kv_offloading_size > 0) {
+    if (po.offload) {
         cJSON_AddNumberToObject(r, "offload_hit_tokens", (double)st->offload_hit_tokens);
         cJSON_AddNumberToObject(r, "offload_stored_blocks", (double)st->offload_stores);
     }
-    if (o->enable_lora) {
+    if (po.lora) {
         cJSON_AddNumberToObject(r, "lora_loads", (double)st->lora_loads);
         cJSON_AddNumberToObject(r, "lora_disk_loads", (double)st->lora_disk_loads);
     }
@@ -460,17 +480,21 @@ void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const S
                  "not GPU utilisation)\n",
             is_fleet ? "on a replica, " : "", 100 * sum->busy_fraction, is_fleet ? " on average" : "");
     const SchedOptionStats *st = &sum->options;
-    if (s->options.speculative && st->spec_verifications)
+    PoolOptions po = pool_options(b);
+    if (po.spec && st->spec_verifications) {
         fprintf(out, "speculate  %" G_GUINT64_FORMAT " verifications, %.1f%% of %" G_GUINT64_FORMAT
-                     " drafts accepted, mean acceptance length %.3f (the model's %.3f)\n",
+                     " drafts accepted, mean acceptance length %.3f",
                 st->spec_verifications, 100.0 * st->spec_accepted / MAX(st->spec_drafted, 1), st->spec_drafted,
-                1.0 + (double)st->spec_accepted / st->spec_verifications,
-                sched_spec_mean_length(b->sched.spec_accept, b->sched.num_spec_tokens));
-    if (s->options.kv_offloading_size > 0)
-        fprintf(out, "offload    %" G_GUINT64_FORMAT " prompt tokens loaded from host memory (%u blocks), %" G_GUINT64_FORMAT
+                1.0 + (double)st->spec_accepted / st->spec_verifications);
+        if (b->num_pools == 1)
+            fprintf(out, " (the model's %.3f)", sched_spec_mean_length(b->sched.spec_accept, b->sched.num_spec_tokens));
+        fputc('\n', out);
+    }
+    if (po.offload)
+        fprintf(out, "offload    %" G_GUINT64_FORMAT " prompt tokens loaded from host memory, %" G_GUINT64_FORMAT
                      " blocks stored\n",
-                st->offload_hit_tokens, b->sched.cpu_blocks, st->offload_stores);
-    if (s->options.enable_lora)
+                st->offload_hit_tokens, st->offload_stores);
+    if (po.lora)
         fprintf(out, "LoRA       %" G_GUINT64_FORMAT " adapter loads into GPU slots, %" G_GUINT64_FORMAT " from disk\n",
                 st->lora_loads, st->lora_disk_loads);
     fprintf(out, "\nlatency of completed requests\n");

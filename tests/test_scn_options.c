@@ -128,6 +128,35 @@ static void test_read_and_build(void)
     scn_scenario_free(s);
 }
 
+/* A fleet pool's engine override may set options: each pool serves the
+ * model its own way (weights, KV bytes, blocks). */
+static void test_pool_options(void)
+{
+    ScnScenario *s = parse("{\"fleet\": {\"pools\": ["
+                           "{\"name\": \"bf16\", \"count\": 1},"
+                           "{\"name\": \"fp8\", \"count\": 2, \"engine\": {\"quantization\": \"fp8\","
+                           " \"kv_cache_dtype\": \"fp8\"}}]}}");
+    ScnBuilt b;
+    GError *error = NULL;
+    CU_ASSERT_FATAL(build(s, &b, &error));
+    CU_ASSERT_EQUAL_FATAL(b.num_pools, 2);
+    CU_ASSERT_FALSE(b.pools[0].model->fp8_weights);
+    CU_ASSERT(b.pools[1].model->fp8_weights && b.pools[1].model->kv_bytes == 1.0);
+    CU_ASSERT_PTR_EQUAL(b.model, b.pools[0].model);
+    /* FP8 weights free memory and FP8 KV halves a block: more than twice the blocks */
+    CU_ASSERT(b.pools[1].sched.num_gpu_blocks > 2 * b.pools[0].sched.num_gpu_blocks);
+    CU_ASSERT_DOUBLE_EQUAL(b.pools[1].memory.block_bytes, b.pools[0].memory.block_bytes / 2, 0);
+    scn_built_clear(&b);
+    scn_scenario_free(s);
+    /* a bad option in a pool names the pool */
+    s = parse("{\"fleet\": {\"pools\": [{\"name\": \"a\", \"count\": 1},"
+              "{\"name\": \"q\", \"count\": 1, \"engine\": {\"quantization\": \"compressed-tensors\"}}]}}");
+    CU_ASSERT_FALSE(build(s, &b, &error));
+    CU_ASSERT(error && strstr(error->message, "fleet.pools[1] (q)") && strstr(error->message, "compressed-tensors"));
+    g_clear_error(&error);
+    scn_scenario_free(s);
+}
+
 static void expect_error(const char *json, int code, const char *needle)
 {
     GError *error = NULL;
@@ -490,6 +519,7 @@ static void test_validate_bench_options(void)
 
 static const SsTestCase cases[] = {
     {"options read from a scenario and built", test_read_and_build},
+    {"options in a fleet pool's engine override", test_pool_options},
     {"bad option values in a file (3) or at build (2)", test_file_errors},
     {"bad option flags exit 2", test_flag_errors},
     {"workload data the options must accept", test_workload_errors},
