@@ -836,6 +836,9 @@ char **scn_flags_given(const ScnFlags *f)
     for (const GOptionEntry *e = f->fleet_entries; e->long_name; e++)
         if (entry_given(e))
             g_ptr_array_add(names, g_strdup(e->long_name));
+    for (const GOptionEntry *e = scn_option_flags_entries(f->options); e->long_name; e++)
+        if (entry_given(e))
+            g_ptr_array_add(names, g_strdup(e->long_name));
     g_ptr_array_add(names, NULL);
     return (char **)g_ptr_array_free(names, FALSE);
 }

@@ -514,6 +514,14 @@ static void test_validate_bench_options(void)
     CU_ASSERT_STRING_NOT_EQUAL(a, b); /* the drafts change every simulated latency */
     g_free(a);
     g_free(b);
+    /* an experiment folder's options are its experiment.json's: a flag is refused */
+    char *dir = g_build_filename(ss_test_data_dir(), "validation", "blis-h100-llama2-7b-train", NULL);
+    const char *folder[] = {"validate", dir, "--kv-cache-dtype", "fp8", NULL};
+    char *err = NULL;
+    g_free(run(2, &err, folder));
+    SS_ASSERT_CONTAINS(err, "--kv-cache-dtype does not apply to");
+    g_free(err);
+    g_free(dir);
     g_free(path);
 }
 
