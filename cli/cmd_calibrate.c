@@ -8,18 +8,18 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "scn_json.h"
 #include "ss_error.h"
 #include "val_calibrate.h"
 
+/* The progress line (after a second, on a terminal, as other long commands). */
 static void show_progress(guint evaluation, double objective, void *user)
 {
-    (void)user;
-    fprintf(stderr, "\r  evaluation %u, objective %.5g   ", evaluation, objective);
-    fflush(stderr);
+    CliProgress *p = user;
+    cli_progress_show(p, "calibrate: evaluation %u, objective %.5g, %.0f s", evaluation, objective,
+                      cli_progress_elapsed(p));
 }
 
 int cmd_calibrate(int argc, char **argv)
@@ -103,8 +103,6 @@ int cmd_calibrate(int argc, char **argv)
     }
     o.max_evaluations = (guint)max_eval;
     o.leave_one_out = !no_loo;
-    if (!quiet && isatty(STDERR_FILENO))
-        o.progress = show_progress;
     LatParams base;
     {
         g_autoptr(ScnScenario) s = scn_scenario_new_default();
@@ -126,9 +124,14 @@ int cmd_calibrate(int argc, char **argv)
     }
     cache = scn_cache_new(dir);
     g_free(dir);
+    CliProgress progress;
+    cli_progress_init(&progress, quiet);
+    if (progress.enabled) {
+        o.progress = show_progress;
+        o.user = &progress;
+    }
     cal = val_calibrate((ValExperiment *const *)exps->pdata, exps->len, cache, &base, &o, &error);
-    if (o.progress)
-        fputs("\r\033[K", stderr);
+    cli_progress_done(&progress);
     if (!cal) {
         rc = cli_fail("calibrate", error);
         goto out;
