@@ -1048,7 +1048,7 @@ static void finish_request(SchedScheduler *s, SchedRequest *r)
     r->spec_pending = 0;
     if (G_UNLIKELY(r->window != NULL))
         sched_window_release_all(s->pool, r, s->cfg.kv_groups_sliding);
-    sched_kv_pool_release(s->pool, r->blocks, r->num_blocks);
+    sched_kv_pool_release_finished(s->pool, r->blocks, r->num_blocks);
     r->num_blocks = 0;
     r->alloc_limit = 0;
     r->status = SCHED_FINISHED;

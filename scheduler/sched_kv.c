@@ -11,12 +11,23 @@
  * A block in the map may carry one second key (an alias): the same tokens
  * under a second name, which a session turn that starts a new branch gives
  * the blocks of its shared part so that its next turn finds them (see
- * sched.c); a newer alias replaces an older one. Blocks with no holder sit
- * on a doubly linked free list in LRU order: allocation takes from the head,
- * freeing appends at the tail, so the least recently freed block is reused
- * (and its keys evicted) first. A freed block keeps its keys and can be
- * found again by a later request with the same prefix, which takes it back
- * off the free list ("touch").
+ * sched.c); a newer alias replaces an older one.
+ *
+ * Free blocks form one queue in LRU order, as vLLM's free block queue:
+ * allocation takes from the head, freeing appends at the tail, so the least
+ * recently freed block is reused (and its keys evicted) first. A freed block
+ * that keeps a key can be found again by a later request with the same
+ * prefix, which takes it back off the queue ("touch"). A freed block that
+ * no request can ever find again (it holds no key: a partly filled block, a
+ * pool without caching, or the own tokens of a request that finished) is
+ * "dead": where it sits in the queue matters (the blocks behind it are
+ * evicted that much later) but which block it is does not. So the queue
+ * keeps the keyed blocks on a doubly linked list, each with the number of
+ * dead blocks queued just before it, and the dead blocks themselves on a
+ * stack: taking a dead place in the queue takes the most recently freed dead
+ * block, whose record is likely still in the cache, where a walk through
+ * the whole pool in LRU order would miss the cache at every block. The
+ * order in which keys are evicted is exactly the LRU queue's.
  *
  * The hash map is open addressing with linear probing and backward-shift
  * deletion (no tombstones), kept at most half full: it starts at 1024 slots
@@ -24,7 +35,8 @@
  * a pool without shared content keeps it small. O(1) expected per lookup,
  * insert and eviction (amortised over the doublings). Memory: a 32-byte
  * record per block (its fields together: one cache line per block touched),
- * plus 16 bytes per map slot (at most 4 slots per block).
+ * 8 bytes per block for the dead stack and the counts, plus 16 bytes per map
+ * slot (at most 4 slots per block).
  *
  * The pool is internal to the scheduler (sched_kv.h); its counters are
  * public through sched.h.
@@ -50,9 +62,9 @@ typedef struct {
     uint64_t hash;      /* 0: none */
     uint64_t alias;     /* a second key in the map, valid when in_map has IN_MAP_ALIAS */
     uint32_t ref_cnt;   /* holders */
-    uint32_t prev;      /* free list links; NIL at the ends */
+    uint32_t prev;      /* links of the keyed free list; NIL at the ends */
     uint32_t next;
-    uint8_t on_free;    /* 1 while on the free list */
+    uint8_t on_free;    /* 1 while free (on the keyed list or the dead stack) */
     uint8_t in_map;     /* IN_MAP_FIRST: the hash is in the map (shared content), else only
                            its owner looks; IN_MAP_ALIAS: the block also has a second key */
 } Block;
@@ -64,9 +76,13 @@ struct SchedKvPool {
     gboolean caching;
 
     Block *blk;         /* one 32-byte record per block: an operation on a block touches one cache line */
-    uint32_t head, tail;
-    uint32_t num_free;
-    uint32_t num_cached_free;
+    uint32_t head, tail; /* the keyed free blocks, LRU first */
+    uint32_t num_free;   /* keyed + dead */
+    uint32_t num_cached_free; /* keyed */
+    uint32_t *dead_before; /* per keyed free block: dead blocks queued just before it */
+    uint32_t dead_tail;    /* dead blocks queued after the last keyed one */
+    uint32_t *dead;        /* the dead blocks, most recently freed on top */
+    uint32_t num_dead;
 
     /* hash -> block: key and value side by side, one cache line per probe */
     MapSlot *map;       /* key 0: empty slot */
@@ -101,6 +117,8 @@ uint64_t sched_kv_block_hash(uint64_t domain, uint64_t owner, uint32_t index)
 
 /* ------------------------------------------------------------- free list -- */
 
+/* Takes a keyed block off the free list; the dead blocks queued before it
+ * now queue before its successor. */
 static void free_list_remove(SchedKvPool *p, uint32_t b)
 {
     uint32_t pv = p->blk[b].prev, nx = p->blk[b].next;
@@ -108,19 +126,30 @@ static void free_list_remove(SchedKvPool *p, uint32_t b)
         p->blk[pv].next = nx;
     else
         p->head = nx;
-    if (nx != NIL)
+    if (nx != NIL) {
         p->blk[nx].prev = pv;
-    else
+        p->dead_before[nx] += p->dead_before[b];
+    } else {
         p->tail = pv;
+        p->dead_tail += p->dead_before[b];
+    }
     p->blk[b].prev = p->blk[b].next = NIL;
     p->blk[b].on_free = 0;
     p->num_free--;
-    if (p->blk[b].hash)
-        p->num_cached_free--;
+    p->num_cached_free--;
 }
 
+/* Queues a block that has no holder left: keyed at the tail of the list,
+ * dead on the stack (its hash forgotten). */
 static void free_list_append(SchedKvPool *p, uint32_t b)
 {
+    p->blk[b].on_free = 1;
+    p->num_free++;
+    if (!p->blk[b].hash) {
+        p->dead[p->num_dead++] = b;
+        p->dead_tail++;
+        return;
+    }
     p->blk[b].prev = p->tail;
     p->blk[b].next = NIL;
     if (p->tail != NIL)
@@ -128,10 +157,28 @@ static void free_list_append(SchedKvPool *p, uint32_t b)
     else
         p->head = b;
     p->tail = b;
-    p->blk[b].on_free = 1;
-    p->num_free++;
-    if (p->blk[b].hash)
-        p->num_cached_free++;
+    p->dead_before[b] = p->dead_tail;
+    p->dead_tail = 0;
+    p->num_cached_free++;
+}
+
+/* Takes the block at the head of the queue: a dead one if dead blocks come
+ * first, else the keyed head. Precondition: num_free > 0. */
+static uint32_t free_list_pop(SchedKvPool *p)
+{
+    uint32_t h = p->head;
+    if (h != NIL && p->dead_before[h] == 0) {
+        free_list_remove(p, h);
+        return h;
+    }
+    if (h != NIL)
+        p->dead_before[h]--;
+    else
+        p->dead_tail--;
+    uint32_t b = p->dead[--p->num_dead];
+    p->blk[b].on_free = 0;
+    p->num_free--;
+    return b;
 }
 
 /* ------------------------------------------------------------------- map -- */
@@ -228,8 +275,10 @@ SchedKvPool *sched_kv_pool_new(uint32_t num_blocks, uint32_t block_size, gboolea
     p->block_size = block_size;
     p->caching = enable_caching;
     p->blk = g_new0(Block, num_blocks);
+    p->dead_before = g_new0(uint32_t, num_blocks);
+    p->dead = g_new(uint32_t, num_blocks);
     p->head = p->tail = NIL;
-    for (uint32_t b = 0; b < num_blocks; b++)
+    for (uint32_t b = num_blocks; b-- > 0;) /* block 0 on top: taken first */
         free_list_append(p, b);
     if (enable_caching) {
         uint32_t cap = 1024;
@@ -245,6 +294,8 @@ void sched_kv_pool_free(SchedKvPool *p)
     if (!p)
         return;
     g_free(p->blk);
+    g_free(p->dead_before);
+    g_free(p->dead);
     g_free(p->map);
     g_free(p);
 }
@@ -260,8 +311,7 @@ void sched_kv_pool_take(SchedKvPool *p, uint32_t n, uint32_t *out)
 {
     g_assert(n <= p->num_free);
     for (uint32_t k = 0; k < n; k++) {
-        uint32_t b = p->head;
-        free_list_remove(p, b);
+        uint32_t b = free_list_pop(p);
         if (p->blk[b].hash) { /* evict: the block is about to hold other tokens */
             uint8_t in_map = p->blk[b].in_map;
             if (in_map) { /* keys in the map: the first, and a second one */
@@ -276,11 +326,9 @@ void sched_kv_pool_take(SchedKvPool *p, uint32_t n, uint32_t *out)
         p->blk[b].ref_cnt = 1;
         out[k] = b;
     }
-    /* The next take will unlink the new head, whose record was just written
-     * (it is cached), and touch the one after it: fetch that record now. In
-     * a large pool the head cycles through every free block, so it is
-     * rarely in the cache; a fleet's pools together are many times the
-     * cache. */
+    /* A keyed head was freed long ago, so its record is rarely in the
+     * cache (a fleet's pools together are many times the cache): fetch the
+     * record of the one after it, which the next unlink touches. */
     if (p->head != NIL && p->blk[p->head].next != NIL)
         __builtin_prefetch(&p->blk[p->blk[p->head].next], 1);
 }
@@ -304,7 +352,8 @@ void sched_kv_pool_touch(SchedKvPool *p, uint32_t block)
     p->blk[block].ref_cnt++;
 }
 
-void sched_kv_pool_release(SchedKvPool *p, const uint32_t *blocks, uint32_t n)
+static G_ALWAYS_INLINE inline void release_as(SchedKvPool *p, const uint32_t *blocks, uint32_t n,
+                                              const gboolean forget_own)
 {
     /* a finished request's blocks were last touched long ago: fetch their
      * records together before walking them one by one */
@@ -314,9 +363,22 @@ void sched_kv_pool_release(SchedKvPool *p, const uint32_t *blocks, uint32_t n)
     for (uint32_t k = n; k-- > 0;) {
         uint32_t b = blocks[k];
         g_assert(p->blk[b].ref_cnt > 0);
-        if (--p->blk[b].ref_cnt == 0)
+        if (--p->blk[b].ref_cnt == 0) {
+            if (forget_own && !p->blk[b].in_map) /* its owner's tokens, and its owner is done */
+                p->blk[b].hash = 0;
             free_list_append(p, b);
+        }
     }
+}
+
+void sched_kv_pool_release(SchedKvPool *p, const uint32_t *blocks, uint32_t n)
+{
+    release_as(p, blocks, n, FALSE);
+}
+
+void sched_kv_pool_release_finished(SchedKvPool *p, const uint32_t *blocks, uint32_t n)
+{
+    release_as(p, blocks, n, TRUE);
 }
 
 gboolean sched_kv_pool_holds(const SchedKvPool *p, uint32_t block, uint64_t hash)
@@ -326,14 +388,12 @@ gboolean sched_kv_pool_holds(const SchedKvPool *p, uint32_t block, uint64_t hash
 
 gboolean sched_kv_pool_cache(SchedKvPool *p, uint32_t block, uint64_t hash, gboolean shared)
 {
-    if (!p->caching || p->blk[block].hash)
+    if (!p->caching || p->blk[block].hash || p->blk[block].on_free) /* only a held block gets tokens */
         return FALSE;
     if (shared && !map_insert_new(p, hash, block)) /* another block already holds these tokens */
         return FALSE;
     p->blk[block].hash = hash;
     p->blk[block].in_map = shared ? IN_MAP_FIRST : 0;
-    if (p->blk[block].on_free)
-        p->num_cached_free++;
     return TRUE;
 }
 
@@ -361,24 +421,39 @@ uint32_t sched_kv_pool_ref_count(const SchedKvPool *p, uint32_t block) { return 
 
 gboolean sched_kv_pool_check(const SchedKvPool *p, char **why)
 {
-    uint32_t n_free = 0, n_cached_free = 0, prev = NIL;
+    uint32_t n_keyed = 0, prev = NIL;
+    uint64_t dead_queued = p->dead_tail;
     for (uint32_t b = p->head; b != NIL; b = p->blk[b].next) {
-        if (++n_free > p->num_blocks) {
+        if (++n_keyed > p->num_blocks) {
             *why = g_strdup("free list has a cycle");
             return FALSE;
         }
-        if (p->blk[b].prev != prev || !p->blk[b].on_free || p->blk[b].ref_cnt != 0) {
+        if (p->blk[b].prev != prev || !p->blk[b].on_free || p->blk[b].ref_cnt != 0 || !p->blk[b].hash) {
             *why = g_strdup_printf("free list entry %u is inconsistent (ref_cnt %u)", b, p->blk[b].ref_cnt);
             return FALSE;
         }
-        if (p->blk[b].hash)
-            n_cached_free++;
+        dead_queued += p->dead_before[b];
         prev = b;
     }
-    if (prev != p->tail || n_free != p->num_free || n_cached_free != p->num_cached_free) {
-        *why = g_strdup_printf("free list holds %u blocks (%u cached), counters say %u (%u)", n_free,
-                               n_cached_free, p->num_free, p->num_cached_free);
+    if (prev != p->tail || n_keyed != p->num_cached_free || (uint64_t)n_keyed + p->num_dead != p->num_free) {
+        *why = g_strdup_printf("free list holds %u keyed and %u dead blocks, counters say %u free (%u cached)",
+                               n_keyed, p->num_dead, p->num_free, p->num_cached_free);
         return FALSE;
+    }
+    if (dead_queued != p->num_dead) {
+        *why = g_strdup_printf("the queue counts %" G_GUINT64_FORMAT " dead places for %u dead blocks", dead_queued,
+                               p->num_dead);
+        return FALSE;
+    }
+    g_autofree uint8_t *seen = g_new0(uint8_t, p->num_blocks);
+    for (uint32_t k = 0; k < p->num_dead; k++) {
+        uint32_t b = p->dead[k];
+        if (b >= p->num_blocks || seen[b] || !p->blk[b].on_free || p->blk[b].ref_cnt != 0 || p->blk[b].hash ||
+            p->blk[b].in_map) {
+            *why = g_strdup_printf("dead block entry %u is inconsistent", k);
+            return FALSE;
+        }
+        seen[b] = 1;
     }
     uint32_t n_used = 0, n_hashed = 0;
     for (uint32_t b = 0; b < p->num_blocks; b++) {
@@ -408,8 +483,8 @@ gboolean sched_kv_pool_check(const SchedKvPool *p, char **why)
             }
         }
     }
-    if (n_used + n_free != p->num_blocks) {
-        *why = g_strdup_printf("used %u + free %u != total %u", n_used, n_free, p->num_blocks);
+    if (n_used + p->num_free != p->num_blocks) {
+        *why = g_strdup_printf("used %u + free %u != total %u", n_used, p->num_free, p->num_blocks);
         return FALSE;
     }
     if (p->caching && n_hashed != p->map_count) {

@@ -55,14 +55,19 @@ gboolean sched_kv_pool_is_free(const SchedKvPool *pool, uint32_t block);
 void sched_kv_pool_touch(SchedKvPool *pool, uint32_t block);
 
 /* Drops one holder from each block, the last block first; blocks left
- * without holders go to the tail of the free list with their hash kept. */
+ * without holders go to the tail of the free queue with their hash kept. */
 void sched_kv_pool_release(SchedKvPool *pool, const uint32_t *blocks, uint32_t n);
+/* As sched_kv_pool_release, for a request that is done: blocks of its own
+ * tokens (a hash not in the map, which only it could look for) forget their
+ * hash, since no request can find them again. Where they sit in the free
+ * queue, and so what is evicted when, is as with sched_kv_pool_release. */
+void sched_kv_pool_release_finished(SchedKvPool *pool, const uint32_t *blocks, uint32_t n);
 
 /* Registers a full block's hash. `shared`: content other requests may hold
  * too (a prefix group's), entered in the map for sched_kv_pool_lookup;
  * otherwise only recorded on the block, for sched_kv_pool_holds. Returns
- * FALSE (and registers nothing) when caching is off, the block already has
- * a hash, or (shared) another block holds it. */
+ * FALSE (and registers nothing) when caching is off, the block is free or
+ * already has a hash, or (shared) another block holds it. */
 gboolean sched_kv_pool_cache(SchedKvPool *pool, uint32_t block, uint64_t hash, gboolean shared);
 
 /* Gives a block a second key in the map: the same tokens under a second

@@ -101,7 +101,10 @@ static void test_second_turn_hit_by_hand(void)
     CU_ASSERT_EQUAL(st->batch.entries[st->num_reqs - 1].new_tokens, 42);
     for (int i = 0; i < 8; i++)
         CU_ASSERT_EQUAL(t2.blocks[i], t1_blocks[i]); /* the very blocks turn 1 computed */
-    CU_ASSERT_NOT_EQUAL(t2.blocks[8], t1_blocks[8]);
+    /* the ninth block was partly filled, so it is not a hit: the 42 new
+     * tokens go into a block that holds nothing anyone can find (which
+     * block does not matter) */
+    CU_ASSERT_EQUAL(t2.num_blocks, 11);
     sched_finish_step(s);
     run_all(s);
 
@@ -420,18 +423,20 @@ static void test_kv_pool_second_keys_random(void)
         } else if (kind == 1 && ref[b] > 0) {
             sched_kv_pool_release(p, &b, 1);
             ref[b]--;
-        } else if (kind == 2) {
+        } else if (kind == 2) { /* only a held block gets tokens */
             gboolean ok = sched_kv_pool_cache(p, b, next, TRUE);
-            CU_ASSERT_EQUAL(ok, first[b] == 0);
+            CU_ASSERT_EQUAL(ok, first[b] == 0 && ref[b] > 0);
             if (ok)
                 first[b] = next;
             next++;
         } else if (kind == 3) {
             gboolean ok = sched_kv_pool_alias(p, b, next);
-            CU_ASSERT_TRUE(ok); /* a fresh key, and every first key is in the map */
-            if (first[b] == 0)
+            /* a fresh key, and every first key is in the map; a block
+             * without one is given it as its first, if held */
+            CU_ASSERT_EQUAL(ok, first[b] != 0 || ref[b] > 0);
+            if (ok && first[b] == 0)
                 first[b] = next;
-            else
+            else if (ok)
                 second[b] = next;
             next++;
         } else if (kind == 4 && first[b]) {
@@ -700,16 +705,19 @@ static void rm_run(guint32 seed, gboolean evicting, RmResult *res)
             }
             for (uint32_t p = cached; p < cached + n; p++) {
                 uint32_t b = q->sr.blocks[p / bs];
+                /* Without eviction a block is reused only if no request
+                 * can find what it held (partly filled, or a finished
+                 * request's own tokens): the content stays in sh.full, so
+                 * a reuse of anything findable shows as a hit below ideal. */
                 if (p % bs == 0) {
-                    CU_ASSERT_FATAL(evicting || sh.used[b] == 0); /* never reused without eviction */
                     sh.used[b] = 0;
                     sh.chain[b] = 0;
                 }
                 sh.tokens[(gsize)b * bs + p % bs] = rm_token(q, p);
                 if (++sh.used[b] == bs) {
                     sh.chain[b] = q->chain[p / bs];
-                    if (!evicting)
-                        g_hash_table_add(sh.full, &sh.chain[b]);
+                    if (!evicting) /* keyed by the request's chain, which outlives the block's content */
+                        g_hash_table_add(sh.full, &q->chain[p / bs]);
                 }
             }
         }

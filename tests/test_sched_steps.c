@@ -457,7 +457,12 @@ static void test_kv_pool_owner_blocks(void)
 }
 
 /* Random operations against a naive model: a count per block, a map from
- * hash to block, an LRU list as a plain array. */
+ * hash to block, and vLLM's free queue as a plain array of places, head
+ * first: a keyed block, or DEAD for a block without a key (which block fills
+ * a dead place does not matter, only that it is one of the dead blocks).
+ * Releases are plain or as for a finished request (which forgets the keys
+ * of blocks not in the map: here, those cached with shared FALSE). */
+#define DEAD UINT32_MAX
 static void test_kv_pool_random_vs_naive(void)
 {
     enum { NB = 64 };
@@ -465,18 +470,30 @@ static void test_kv_pool_random_vs_naive(void)
     SchedKvPool *p = sched_kv_pool_new(NB, 16, TRUE);
     uint32_t ref[NB] = {0};
     uint64_t hash[NB] = {0};
-    uint32_t lru[NB], nlru = NB; /* free blocks, head first */
-    for (uint32_t i = 0; i < NB; i++)
-        lru[i] = i;
+    gboolean shared[NB] = {0};
+    uint32_t queue[NB], nq = NB; /* places, head first */
+    gboolean dead[NB];           /* free and without a key */
+    for (uint32_t i = 0; i < NB; i++) {
+        queue[i] = DEAD;
+        dead[i] = TRUE;
+    }
     GArray *held = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     uint64_t next_hash = 1000;
-    for (int op = 0; op < 20000; op++) {
+    uint32_t dead_takes = 0, keyed_takes = 0;
+    for (int op = 0; op < 40000; op++) {
         int kind = g_rand_int_range(rng, 0, 4);
-        if (kind == 0 && nlru > 0) { /* take */
+        if (kind == 0 && nq > 0) { /* take */
             uint32_t got;
             sched_kv_pool_take(p, 1, &got);
-            CU_ASSERT_EQUAL_FATAL(got, lru[0]);
-            memmove(lru, lru + 1, (--nlru) * sizeof lru[0]);
+            if (queue[0] == DEAD) {
+                CU_ASSERT_FATAL(got < NB && dead[got]);
+                dead[got] = FALSE;
+                dead_takes++;
+            } else {
+                CU_ASSERT_EQUAL_FATAL(got, queue[0]); /* the least recently freed keyed block: evicted */
+                keyed_takes++;
+            }
+            memmove(queue, queue + 1, (--nq) * sizeof queue[0]);
             hash[got] = 0;
             ref[got] = 1;
             g_array_append_val(held, got);
@@ -484,39 +501,70 @@ static void test_kv_pool_random_vs_naive(void)
             guint k = g_rand_int_range(rng, 0, held->len);
             uint32_t blk = g_array_index(held, uint32_t, k);
             g_array_remove_index(held, k);
-            sched_kv_pool_release(p, &blk, 1);
-            if (--ref[blk] == 0)
-                lru[nlru++] = blk;
+            gboolean finished = g_rand_boolean(rng);
+            if (finished)
+                sched_kv_pool_release_finished(p, &blk, 1);
+            else
+                sched_kv_pool_release(p, &blk, 1);
+            if (--ref[blk] == 0) {
+                if (finished && !shared[blk])
+                    hash[blk] = 0;
+                queue[nq++] = hash[blk] ? blk : DEAD;
+                dead[blk] = hash[blk] == 0;
+            }
         } else if (kind == 2 && held->len > 0) { /* cache a held block */
             uint32_t blk = g_array_index(held, uint32_t, g_rand_int_range(rng, 0, held->len));
-            gboolean ok = sched_kv_pool_cache(p, blk, next_hash, TRUE);
+            gboolean sh = g_rand_boolean(rng);
+            gboolean ok = sched_kv_pool_cache(p, blk, next_hash, sh);
             CU_ASSERT_EQUAL(ok, hash[blk] == 0);
-            if (ok)
+            if (ok) {
                 hash[blk] = next_hash;
+                shared[blk] = sh;
+            }
             next_hash++;
-        } else if (kind == 3) { /* look up a random known hash and touch it */
+        } else if (kind == 3) { /* find a random block by its key and touch it */
             uint32_t blk = g_rand_int_range(rng, 0, NB);
             if (hash[blk]) {
-                CU_ASSERT_EQUAL_FATAL(sched_kv_pool_lookup(p, hash[blk]), blk);
+                if (shared[blk]) {
+                    CU_ASSERT_EQUAL_FATAL(sched_kv_pool_lookup(p, hash[blk]), blk);
+                } else {
+                    CU_ASSERT_FATAL(sched_kv_pool_holds(p, blk, hash[blk]));
+                }
                 sched_kv_pool_touch(p, blk);
                 if (ref[blk]++ == 0) {
                     uint32_t j = 0;
-                    while (lru[j] != blk)
+                    while (queue[j] != blk)
                         j++;
-                    memmove(lru + j, lru + j + 1, (nlru - j - 1) * sizeof lru[0]);
-                    nlru--;
+                    memmove(queue + j, queue + j + 1, (nq - j - 1) * sizeof queue[0]);
+                    nq--;
                 }
                 g_array_append_val(held, blk);
             }
         }
-        CU_ASSERT_EQUAL_FATAL(sched_kv_pool_num_free(p), nlru);
+        CU_ASSERT_EQUAL_FATAL(sched_kv_pool_num_free(p), nq);
         CU_ASSERT_EQUAL_FATAL(sched_kv_pool_num_used(p) + sched_kv_pool_num_free(p), NB);
+        if (op % 101 == 0) {
+            char *bad = NULL;
+            CU_ASSERT_FATAL(sched_kv_pool_check(p, &bad));
+            g_free(bad);
+        }
     }
+    /* both kinds of place were taken many times */
+    CU_ASSERT(dead_takes > 1000);
+    CU_ASSERT(keyed_takes > 1000);
+    uint32_t cached_free = 0;
     for (uint32_t b = 0; b < NB; b++) {
         CU_ASSERT_EQUAL(sched_kv_pool_ref_count(p, b), ref[b]);
-        if (hash[b])
+        if (hash[b] && shared[b]) {
             CU_ASSERT_EQUAL(sched_kv_pool_lookup(p, hash[b]), b);
+        }
+        if (hash[b] && !shared[b]) {
+            CU_ASSERT(sched_kv_pool_holds(p, b, hash[b]));
+        }
+        if (hash[b] && ref[b] == 0)
+            cached_free++;
     }
+    CU_ASSERT_EQUAL(sched_kv_pool_num_cached_free(p), cached_free);
     char *why = NULL;
     CU_ASSERT(sched_kv_pool_check(p, &why));
     g_free(why);
@@ -524,6 +572,7 @@ static void test_kv_pool_random_vs_naive(void)
     sched_kv_pool_free(p);
     g_rand_free(rng);
 }
+#undef DEAD
 
 /* ------------------------------------------- invariants, random loads -- */
 
