@@ -15,6 +15,7 @@
 #include "sw_sweep.h"
 #include "scn_json.h"
 #include "ss_error.h"
+#include "ss_output.h"
 
 int cmd_merge(int argc, char **argv)
 {
@@ -33,6 +34,7 @@ int cmd_merge(int argc, char **argv)
     GError *error = NULL;
     GPtrArray *parts = g_ptr_array_new_with_free_func((GDestroyNotify)sw_sweep_table_free);
     SwSweepTable *merged = NULL;
+    SsOutput *out_file = NULL;
     char *text = NULL;
     if (!cli_parse(ctx, &argc, &argv, "merge", &rc))
         goto out;
@@ -57,6 +59,10 @@ int cmd_merge(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    if (output && !(out_file = ss_output_open(output, &error))) { /* checked before reading */
+        rc = cli_fail("merge", error);
+        goto out;
+    }
     for (int i = 1; i < argc; i++) {
         SwSweepTable *t = sw_sweep_table_read(argv[i], &error);
         if (!t) {
@@ -72,14 +78,16 @@ int cmd_merge(int argc, char **argv)
         goto out;
     }
     text = json ? sw_sweep_table_json(merged) : sw_sweep_table_csv(merged);
-    if (output) {
-        if (!scn_write_file(output, text, &error))
+    if (out_file) {
+        fputs(text, ss_output_stream(out_file));
+        if (!ss_output_commit(g_steal_pointer(&out_file), &error))
             rc = cli_fail("merge", error);
     } else if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
         fprintf(stderr, "servesim merge: error: cannot write to stdout\n");
         rc = 3;
     }
 out:
+    ss_output_abort(out_file);
     g_option_context_free(ctx);
     g_free(text);
     sw_sweep_table_free(merged);

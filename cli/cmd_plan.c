@@ -2,6 +2,7 @@
  * cmd_plan.c: `servesim plan PLAN.json`: capacity planning. Prints the
  * ranked candidates and writes report.html, report.md and plan.json.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "cli.h"
 #include "pl_plan_internal.h"
 #include "ss_error.h"
+#include "ss_output.h"
 
 static void print_table(FILE *out, const PlPlanResult *r)
 {
@@ -63,6 +65,31 @@ static void show_progress(guint done, guint total, guint sims, void *user)
                       cli_progress_elapsed(bar));
 }
 
+/* The report files of --output-dir and how each is rendered. */
+static const struct {
+    const char *name;
+    char *(*render)(const PlPlanResult *r);
+} report_files[] = {{"report.html", pl_report_html}, {"report.md", pl_report_markdown}, {"plan.json", pl_report_json}};
+
+/* Creates the folder and opens every report file in it, so that a path that
+ * cannot be written fails before the search, not after it. */
+static gboolean open_reports(const char *dir, SsOutput **outs, GError **error)
+{
+    if (g_mkdir_with_parents(dir, 0755) != 0) {
+        int e = errno;
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot create the report folder: %s", dir, g_strerror(e));
+        return FALSE;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(report_files); i++) {
+        char *path = g_build_filename(dir, report_files[i].name, NULL);
+        outs[i] = ss_output_open(path, error);
+        g_free(path);
+        if (!outs[i])
+            return FALSE;
+    }
+    return TRUE;
+}
+
 int cmd_plan(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = g_option_context_new("PLAN.json - capacity planning");
@@ -92,6 +119,7 @@ int cmd_plan(int argc, char **argv)
     GError *error = NULL;
     PlPlanSpec *spec = NULL;
     PlPlanResult *result = NULL;
+    SsOutput *outs[G_N_ELEMENTS(report_files)] = {NULL};
     if (!cli_parse(ctx, &argc, &argv, "plan", &rc))
         goto out;
     if (argc != 2) {
@@ -108,6 +136,10 @@ int cmd_plan(int argc, char **argv)
     jobs = (guint)j;
     spec = pl_plan_spec_load_with(argv[1], (const char *const *)sets, &error);
     if (!spec) {
+        rc = cli_fail("plan", error);
+        goto out;
+    }
+    if (output_dir && !open_reports(output_dir, outs, &error)) {
         rc = cli_fail("plan", error);
         goto out;
     }
@@ -137,14 +169,21 @@ int cmd_plan(int argc, char **argv)
                 sims, result->num_requests, fleets, result->num_requests, wall);
     }
     if (output_dir) {
-        if (!pl_report_write(result, output_dir, &error)) {
-            rc = cli_fail("plan", error);
-            goto out;
+        for (guint i = 0; i < G_N_ELEMENTS(report_files); i++) {
+            char *text = report_files[i].render(result);
+            fputs(text, ss_output_stream(outs[i]));
+            g_free(text);
+            if (!ss_output_commit(g_steal_pointer(&outs[i]), &error)) {
+                rc = cli_fail("plan", error);
+                goto out;
+            }
         }
         if (!quiet)
             printf("\nreport: %s/report.html, %s/report.md, %s/plan.json\n", output_dir, output_dir, output_dir);
     }
 out:
+    for (guint i = 0; i < G_N_ELEMENTS(outs); i++)
+        ss_output_abort(outs[i]);
     scn_cache_free(cache);
     pl_plan_result_free(result);
     pl_plan_spec_free(spec);

@@ -60,6 +60,20 @@ int cmd_replay(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    /* flags that set the same thing two ways contradict each other: an error,
+     * never one silently winning */
+    if (time_scale && scn_flags_value(flags, "rate")) {
+        fprintf(stderr, "servesim replay: error: --rate and --time-scale contradict each other (a target rate "
+                        "fixes the time scale); give one of them\n");
+        rc = 2;
+        goto out;
+    }
+    if (limit && scn_flags_value(flags, "num-requests")) {
+        fprintf(stderr, "servesim replay: error: --limit and --num-requests both set how many requests are "
+                        "replayed; give one of them\n");
+        rc = 2;
+        goto out;
+    }
     s = scenario ? scn_scenario_load(scenario, &error) : scn_scenario_new_default();
     if (!s) {
         rc = cli_fail("replay", error);

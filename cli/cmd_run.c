@@ -11,6 +11,7 @@
 #include "scn.h"
 #include "scn_json.h"
 #include "ss_error.h"
+#include "ss_output.h"
 
 struct CliRunOptions {
     char *output_json;
@@ -93,13 +94,28 @@ int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
         char *end = NULL;
         errno = 0;
         double v = g_ascii_strtod(o->timeseries_interval, &end);
-        if (errno || !end || *end || !(v > 0)) {
+        if (errno || !end || end == o->timeseries_interval || *end || !(v > 0)) {
             fprintf(stderr, "servesim %s: error: --timeseries-interval: expected a positive number of seconds, got '%s'\n",
                     cmd, o->timeseries_interval);
             return 2;
         }
+        if (!(v >= SIM_OUTPUT_INTERVAL_MIN_S && v <= SIM_TIME_LIMIT_S)) {
+            fprintf(stderr, "servesim %s: error: --timeseries-interval: expected %g to %g seconds (for finer detail "
+                            "leave it out: a row per step), got '%s'\n",
+                    cmd, SIM_OUTPUT_INTERVAL_MIN_S, SIM_TIME_LIMIT_S, o->timeseries_interval);
+            return 2;
+        }
+        if (!o->output_timeseries) {
+            fprintf(stderr, "servesim %s: error: --timeseries-interval needs --output-timeseries\n", cmd);
+            return 2;
+        }
         outputs.timeseries_interval_s = v;
     }
+    /* the aggregates are written after the run, but their path is checked
+     * (and its temporary file made) before it */
+    g_autoptr(SsOutput) json_out = NULL;
+    if (o->output_json && !(json_out = ss_output_open(o->output_json, &error)))
+        return cli_fail(cmd, error);
     g_autofree char *data_dir = cli_data_dir(cmd, o->data_dir);
     if (!data_dir)
         return 3;
@@ -120,11 +136,12 @@ int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
     const SimSummary *sum = fleet->summary;
     double wall = (g_get_monotonic_time() - t0) / 1e6;
     int rc = 0;
-    if (o->output_json) {
+    if (json_out) {
         char *json = scn_report_json(s, &built, sum, fleet);
-        if (!scn_write_file(o->output_json, json, &error))
-            rc = cli_fail(cmd, error);
+        fputs(json, ss_output_stream(json_out));
         g_free(json);
+        if (!ss_output_commit(g_steal_pointer(&json_out), &error))
+            rc = cli_fail(cmd, error);
     }
     if (!o->quiet) {
         scn_report_text(stdout, s, &built, sum, fleet);

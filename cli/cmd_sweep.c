@@ -11,6 +11,7 @@
  * with --quiet; a one-line summary follows unless --quiet. Points that cannot run are rows with status "error" and
  * do not change the exit code.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "sw_sweep.h"
 #include "scn_json.h"
 #include "ss_error.h"
+#include "ss_output.h"
 
 static void show_progress(guint done, guint total, double elapsed_s, void *user)
 {
@@ -72,6 +74,7 @@ int cmd_sweep(int argc, char **argv)
     SwSweep *sw = NULL;
     SwSweepTable *table = NULL;
     ScnCache *cache = NULL;
+    SsOutput *out_file = NULL, *html_file = NULL, *dir_files[3] = {NULL};
     char *text = NULL;
     if (!cli_parse(ctx, &argc, &argv, "sweep", &rc))
         goto out;
@@ -105,6 +108,31 @@ int cmd_sweep(int argc, char **argv)
         rc = cli_fail("sweep", error);
         goto out;
     }
+    /* every output is written after the run; its path is checked before it */
+    if ((output && !(out_file = ss_output_open(output, &error))) ||
+        (html && !(html_file = ss_output_open(html, &error)))) {
+        rc = cli_fail("sweep", error);
+        goto out;
+    }
+    if (output_dir) {
+        if (g_mkdir_with_parents(output_dir, 0755) != 0) {
+            int e = errno;
+            g_set_error(&error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot create the output folder: %s", output_dir,
+                        g_strerror(e));
+            rc = cli_fail("sweep", error);
+            goto out;
+        }
+        static const char *const names[3] = {"report.html", "sweep.csv", "sweep.json"};
+        for (int i = 0; i < 3; i++) {
+            char *path = g_build_filename(output_dir, names[i], NULL);
+            dir_files[i] = ss_output_open(path, &error);
+            g_free(path);
+            if (!dir_files[i]) {
+                rc = cli_fail("sweep", error);
+                goto out;
+            }
+        }
+    }
     if (!quiet && opts.shard.count > sw_sweep_num_points(sw))
         fprintf(stderr, "servesim sweep: note: %u slices for %u points: some slices are empty\n", opts.shard.count,
                 sw_sweep_num_points(sw));
@@ -130,22 +158,32 @@ int cmd_sweep(int argc, char **argv)
     }
     double wall = (g_get_monotonic_time() - t0) / 1e6;
     text = json ? sw_sweep_table_json(table) : sw_sweep_table_csv(table);
-    if (output_dir && !sw_sweep_write_output_dir(table, sw_sweep_name(sw), sw_sweep_description(sw), output_dir,
-                                                 &error)) {
-        rc = cli_fail("sweep", error);
-        goto out;
-    }
-    if (html) {
-        char *page = sw_sweep_table_html(table, sw_sweep_name(sw), sw_sweep_description(sw));
-        gboolean ok = scn_write_file(html, page, &error);
-        g_free(page);
+    if (dir_files[0]) { /* report.html, sweep.csv, sweep.json */
+        char *texts[3] = {sw_sweep_table_html(table, sw_sweep_name(sw), sw_sweep_description(sw)),
+                          sw_sweep_table_csv(table), sw_sweep_table_json(table)};
+        gboolean ok = TRUE;
+        for (int i = 0; i < 3; i++) {
+            fputs(texts[i], ss_output_stream(dir_files[i]));
+            g_free(texts[i]);
+            ok = ok && ss_output_commit(g_steal_pointer(&dir_files[i]), &error);
+        }
         if (!ok) {
             rc = cli_fail("sweep", error);
             goto out;
         }
     }
-    if (output) {
-        if (!scn_write_file(output, text, &error)) {
+    if (html_file) {
+        char *page = sw_sweep_table_html(table, sw_sweep_name(sw), sw_sweep_description(sw));
+        fputs(page, ss_output_stream(html_file));
+        g_free(page);
+        if (!ss_output_commit(g_steal_pointer(&html_file), &error)) {
+            rc = cli_fail("sweep", error);
+            goto out;
+        }
+    }
+    if (out_file) {
+        fputs(text, ss_output_stream(out_file));
+        if (!ss_output_commit(g_steal_pointer(&out_file), &error)) {
             rc = cli_fail("sweep", error);
             goto out;
         }
@@ -173,6 +211,10 @@ int cmd_sweep(int argc, char **argv)
         g_free(slice);
     }
 out:
+    ss_output_abort(out_file);
+    ss_output_abort(html_file);
+    for (int i = 0; i < 3; i++)
+        ss_output_abort(dir_files[i]);
     g_option_context_free(ctx);
     g_free(text);
     sw_sweep_table_free(table);

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "scn_json.h"
 #include "ss_error.h"
+#include "ss_output.h"
 #include "val_validate.h"
 
 int cmd_validate(int argc, char **argv)
@@ -47,6 +48,7 @@ int cmd_validate(int argc, char **argv)
     scn_flags_add_main_except(ctx, flags, own);
     int rc = 0;
     GPtrArray *exps = g_ptr_array_new_with_free_func((GDestroyNotify)val_experiment_free);
+    SsOutput *out_file = NULL;
     GError *error = NULL;
     if (!cli_parse(ctx, &argc, &argv, "validate", &rc))
         goto out;
@@ -70,6 +72,11 @@ int cmd_validate(int argc, char **argv)
     char *dir = cli_data_dir("validate", data_dir);
     if (!dir) {
         rc = 3;
+        goto out;
+    }
+    if (output && !(out_file = ss_output_open(output, &error))) { /* checked before the simulations */
+        g_free(dir);
+        rc = cli_fail("validate", error);
         goto out;
     }
     cache = scn_cache_new(dir);
@@ -108,10 +115,14 @@ int cmd_validate(int argc, char **argv)
         val_validate_markdown(stdout, (ValExperiment *const *)exps->pdata, exps->len, backend);
     else
         val_validate_print(stdout, (ValExperiment *const *)exps->pdata, exps->len, backend);
-    if (output && !scn_write_file(output, text, &error))
-        rc = cli_fail("validate", error);
+    if (out_file) {
+        fputs(text, ss_output_stream(out_file));
+        if (!ss_output_commit(g_steal_pointer(&out_file), &error))
+            rc = cli_fail("validate", error);
+    }
     g_free(text);
 out:
+    ss_output_abort(out_file);
     scn_cache_free(cache);
     g_ptr_array_free(exps, TRUE);
     scn_flags_free(flags);

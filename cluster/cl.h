@@ -70,13 +70,18 @@ typedef enum {
     CL_HASH_PREFIX,
 } ClHashKey;
 
+/* The shortest snapshot interval (ms): each one is an event for as long as
+ * the fleet is busy. */
+#define CL_SNAPSHOT_INTERVAL_MIN_MS 1.0
+
 typedef struct {
     ClRouterPolicy policy;
     /* How often replicas' signals (waiting, running, KV use, cached blocks)
      * reach the router; 0 = always fresh; < 0 = the policy's default (100 ms
-     * for vllm-dp, vLLM's coordinator; 50 ms otherwise, llm-d's). */
+     * for vllm-dp, vLLM's coordinator; 50 ms otherwise, llm-d's); else from
+     * CL_SNAPSHOT_INTERVAL_MIN_MS to the simulated-time limit. */
     double snapshot_interval_ms;
-    double latency_ms;           /* from arrival to the replica's queue (>= 0) */
+    double latency_ms;           /* from arrival to the replica's queue (0 to the simulated-time limit) */
     /* weighted pipeline (llm-d's inference-scheduling profile: 3, 2, 2) */
     double prefix_weight, queue_weight, kv_weight;
     /* router-side prefix index (prefix-affinity and the prefix scorer) */

@@ -98,6 +98,7 @@ typedef struct {
 
     /* interval time series */
     SimTime ts_interval, ts_next;
+    uint64_t ts_rows;            /* rows written */
 } Fleet;
 
 gboolean cl_fleet_is_plural(guint num_pools, const ClPoolSpec *pools, const ClAdmissionSpec *admission)
@@ -151,16 +152,30 @@ static void read_signals(Fleet *f, guint r, ClSignals *s)
     s->kv_cached = sim_replica_kv_cached(rep);
 }
 
-/* Emits the interval rows whose end is at or before `t`. */
-static void advance_intervals(Fleet *f, SimTime t)
+/* Emits the interval rows whose end is at or before `t` (one per replica
+ * and interval). Fails, before writing them, when the series would pass
+ * SIM_TIMESERIES_MAX_ROWS rows (one is kept for the last, partial interval). */
+static gboolean advance_intervals(Fleet *f, SimTime t, GError **error)
 {
-    if (!f->ts_interval || !f->any_arrival || !f->cfg->outputs.timeseries_csv)
-        return;
+    if (!f->ts_interval || !f->any_arrival || !f->cfg->outputs.timeseries_csv || f->ts_next > t)
+        return TRUE;
+    uint64_t intervals = (t - f->ts_next) / f->ts_interval + 1;
+    uint64_t room = (SIM_TIMESERIES_MAX_ROWS - f->ts_rows) / f->n;
+    if (intervals + 1 > room) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "the time series by intervals of %g s would have more than %u rows by %.3f s of simulated "
+                    "time (%.3f s after the first arrival, %u replica%s): use a longer --timeseries-interval",
+                    f->cfg->outputs.timeseries_interval_s, SIM_TIMESERIES_MAX_ROWS, sim_time_to_seconds(t),
+                    sim_time_to_seconds(t - f->first_arrival), f->n, f->n == 1 ? "" : "s");
+        return FALSE;
+    }
     while (f->ts_next <= t) {
         for (guint r = 0; r < f->n; r++)
             sim_replica_flush_interval(f->reps[r], f->ts_next - f->ts_interval);
-        f->ts_next += f->ts_interval;
+        f->ts_next += f->ts_interval; /* within SIM_TIME_HORIZON + one interval: no wrap */
     }
+    f->ts_rows += intervals * f->n;
+    return TRUE;
 }
 
 /* -------------------------------------------------------------- signals -- */
@@ -195,7 +210,7 @@ static void snapshot(Fleet *f)
     if (fleet_quiet(f))
         f->timer_on = FALSE; /* nothing changes until the next arrival restarts it */
     else
-        sim_queue_push(f->rq, f->now + f->interval, EV_SNAPSHOT, 0);
+        sim_queue_push(f->rq, sim_time_add_sat(f->now, f->interval), EV_SNAPSHOT, 0);
 }
 
 /* ------------------------------------------------------------ front door -- */
@@ -231,6 +246,12 @@ static gboolean pull(Fleet *f, GError **error)
     if (rc < 0)
         return FALSE;
     f->has_pending = rc > 0;
+    if (f->has_pending && f->pending.arrival > SIM_TIME_LIMIT) { /* sources check it; a guard for new ones */
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                    "request %" G_GUINT64_FORMAT " arrives at %.9f s, after the simulated-time limit of %g s",
+                    f->pending.id, sim_time_to_seconds(f->pending.arrival), SIM_TIME_LIMIT_S);
+        return FALSE;
+    }
     if (f->has_pending && f->pending.arrival < f->now) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
                     "request %" G_GUINT64_FORMAT " arrives at %.9f s, before the previous one (%.9f s)",
@@ -354,7 +375,9 @@ static void route(Fleet *f, const WlRequest *w)
     if (cfg->router.latency_ms > 0) {
         f->in_transit[r]++;
         transit_push(f, w, r);
-        sim_queue_push(f->rq, f->now + sim_time_from_seconds(cfg->router.latency_ms / 1e3), EV_DELIVER, 0);
+        /* latency_ms <= SIM_TIME_LIMIT (checked): within range; saturating regardless */
+        sim_queue_push(f->rq, sim_time_add_sat(f->now, sim_time_from_seconds(cfg->router.latency_ms / 1e3)),
+                       EV_DELIVER, 0);
     } else {
         if (!f->interval)
             f->unseen[r]--; /* live signals show it from now on */
@@ -369,12 +392,13 @@ static gboolean handle_arrivals(Fleet *f, GError **error)
         if (!f->any_arrival) {
             f->any_arrival = TRUE;
             f->first_arrival = w->arrival;
-            f->ts_next = w->arrival + f->ts_interval;
+            f->ts_next = w->arrival + f->ts_interval; /* both <= SIM_TIME_LIMIT: no wrap */
             f->bucket_time = w->arrival;
             f->bucket = f->cfg->admission.burst > 0 ? f->cfg->admission.burst
                                                      : MAX(1.0, f->cfg->admission.rate_limit);
         }
-        advance_intervals(f, w->arrival);
+        if (!advance_intervals(f, w->arrival, error))
+            return FALSE;
         f->last_arrival = w->arrival;
         f->arrived++;
         sim_recorder_arrival(f->rec, w);
@@ -469,6 +493,12 @@ static gboolean fleet_init(Fleet *f, const ClConfig *cfg, GError **error)
         f->class_names[c] = wl_source_class_name(cfg->source, c);
     SimOutputs out = cfg->outputs;
     out.replica_column = cfg->fleet_rows;
+    double iv = out.timeseries_interval_s;
+    if (iv != 0 && !(iv >= SIM_OUTPUT_INTERVAL_MIN_S && iv <= SIM_TIME_LIMIT_S)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "time series interval: expected %g to %g s, got %g",
+                    SIM_OUTPUT_INTERVAL_MIN_S, SIM_TIME_LIMIT_S, iv);
+        return FALSE;
+    }
     f->rec = sim_recorder_new(nc, f->class_names, &out);
     f->ts_interval = sim_recorder_interval(f->rec);
 
@@ -591,7 +621,8 @@ ClResult *cl_run(const ClConfig *cfg, GError **error)
         ev = router ? *re : *pe;
         if (cfg->max_time && ev.time > cfg->max_time) {
             stopped = TRUE;
-            advance_intervals(&f, cfg->max_time);
+            if (!advance_intervals(&f, cfg->max_time, error))
+                goto out;
             f.now = cfg->max_time;
             break;
         }
@@ -609,11 +640,13 @@ ClResult *cl_run(const ClConfig *cfg, GError **error)
                     goto out;
                 break;
             case EV_DELIVER:
-                advance_intervals(&f, f.now);
+                if (!advance_intervals(&f, f.now, error))
+                    goto out;
                 handle_deliver(&f);
                 break;
             case EV_SNAPSHOT:
-                advance_intervals(&f, f.now);
+                if (!advance_intervals(&f, f.now, error))
+                    goto out;
                 snapshot(&f);
                 break;
             }
@@ -621,7 +654,8 @@ ClResult *cl_run(const ClConfig *cfg, GError **error)
             if (f.num_dirty && (!next || next->time != f.now) && !wake_dirty(&f, error))
                 goto out;
         } else {
-            advance_intervals(&f, f.now);
+            if (!advance_intervals(&f, f.now, error))
+                goto out;
             guint r = (guint)ev.data;
             if (!sim_replica_end_step(f.reps[r], error))
                 goto out;

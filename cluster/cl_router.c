@@ -129,6 +129,21 @@ gboolean cl_router_spec_validate(const ClRouterSpec *s, const char *origin, GErr
                     s->snapshot_interval_ms);
         return FALSE;
     }
+    /* both become simulated time (ss_types.h): a snapshot every nanosecond
+     * would be an event every nanosecond for as long as the fleet is busy */
+    if (s->snapshot_interval_ms > 0 && !(s->snapshot_interval_ms >= CL_SNAPSHOT_INTERVAL_MIN_MS &&
+                                         s->snapshot_interval_ms <= SIM_TIME_LIMIT_S * 1e3)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                    "%s: router.snapshot_interval_ms: expected 0 (always fresh) or %g to %g ms, got %g", o,
+                    CL_SNAPSHOT_INTERVAL_MIN_MS, SIM_TIME_LIMIT_S * 1e3, s->snapshot_interval_ms);
+        return FALSE;
+    }
+    if (s->latency_ms > SIM_TIME_LIMIT_S * 1e3) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                    "%s: router.latency_ms: expected at most %g ms (the simulated-time limit), got %g", o,
+                    SIM_TIME_LIMIT_S * 1e3, s->latency_ms);
+        return FALSE;
+    }
     if (s->policy == CL_ROUTER_WEIGHTED && s->prefix_weight + s->queue_weight + s->kv_weight <= 0) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
                     "%s: router.weights: at least one scorer weight must be positive", o);

@@ -10,10 +10,20 @@ SimTime sim_time_from_seconds(double seconds)
 {
     if (!(seconds > 0.0)) /* also catches NaN */
         return 0;
-    double ns = seconds * 1e9;
-    if (ns >= 18446744073709549568.0) /* largest double below 2^64 */
+    /* round() then a range check before the conversion: llround() would be
+     * out of range (undefined) beyond 2^63 ns, about 292 years */
+    double ns = round(seconds * 1e9);
+    if (ns >= 18446744073709551616.0) /* 2^64: the first double SimTime cannot hold */
         return SIM_TIME_MAX;
-    return (SimTime)llround(ns);
+    return (SimTime)ns;
+}
+
+bool sim_time_from_seconds_checked(double seconds, SimTime *out)
+{
+    if (!sim_seconds_in_range(seconds))
+        return false;
+    *out = sim_time_from_seconds(seconds);
+    return true;
 }
 
 void batch_desc_clear(BatchDesc *b)

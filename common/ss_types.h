@@ -9,6 +9,27 @@
  * Time is an integer count of nanoseconds. Latency models compute in double
  * seconds; sim_time_from_seconds() is the single place where a double becomes
  * simulated time (round half away from zero, negative clamps to 0).
+ *
+ * Limits, in one place. Every input that becomes simulated time (arrival
+ * times of traces and generators, rates, time scales, max_time, durations,
+ * output intervals) is checked against the bounds below where it is read, with
+ * an error naming the value and the bound, so that no time an input gives is
+ * ever clamped or wrapped:
+ * - SIM_TIME_LIMIT (4e9 s, about 126.8 years): the latest simulated time an
+ *   input may produce (an arrival, a time limit, a duration). Large enough for
+ *   absolute Unix-epoch seconds up to the year 2096.
+ * - SIM_TIME_HORIZON (2 x SIM_TIME_LIMIT): the latest time the clock of a
+ *   simulation may reach (the last arrival plus the time to serve what is
+ *   queued). The sum of two times within the horizon fits in uint64_t, and
+ *   every time within it fits in int64_t, so differences and sums of checked
+ *   times never wrap.
+ * - rates (requests/s) from SIM_RATE_MIN (one request per SIM_TIME_LIMIT) to
+ *   SIM_RATE_MAX (one per nanosecond, the clock's resolution);
+ * - time scales (factors on trace times) from SIM_TIME_SCALE_MIN to
+ *   SIM_TIME_SCALE_MAX;
+ * - output intervals (time series) of at least SIM_OUTPUT_INTERVAL_MIN_S.
+ * Arithmetic on times that may come from input goes through the helpers at
+ * the end of this section: saturating (never wraps) or checked (says so).
  */
 #ifndef SS_TYPES_H
 #define SS_TYPES_H
@@ -25,10 +46,64 @@ typedef uint64_t SimTime; /* nanoseconds of simulated time */
 #define SIM_TIME_S ((SimTime)1000000000)
 #define SIM_TIME_MAX UINT64_MAX
 
+#define SIM_TIME_LIMIT_S 4e9                                  /* seconds */
+#define SIM_TIME_LIMIT ((SimTime)4000000000 * SIM_TIME_S)     /* 4e18 ns */
+#define SIM_TIME_HORIZON (2 * SIM_TIME_LIMIT)                 /* 8e18 ns < INT64_MAX */
+#define SIM_RATE_MIN (1.0 / SIM_TIME_LIMIT_S)                 /* 2.5e-10 requests/s */
+#define SIM_RATE_MAX 1e9                                      /* requests/s */
+#define SIM_TIME_SCALE_MIN 1e-9
+#define SIM_TIME_SCALE_MAX 1e9
+#define SIM_OUTPUT_INTERVAL_MIN_S 1e-3                        /* 1 ms */
+
 /* Converts seconds to simulated time: the one rounding point of the project.
  * Rounds to the nearest nanosecond; negative or NaN input gives 0, input
- * beyond the range of SimTime gives SIM_TIME_MAX. */
+ * beyond the range of SimTime gives SIM_TIME_MAX (saturates, never wraps). */
 SimTime sim_time_from_seconds(double seconds);
+
+/* The checked form for inputs: TRUE and *out when `seconds` is a finite
+ * number from 0 to SIM_TIME_LIMIT_S; FALSE (and *out untouched) otherwise, so
+ * the caller reports the value against the limit. */
+bool sim_time_from_seconds_checked(double seconds, SimTime *out);
+
+/* Whether seconds is finite and in [0, SIM_TIME_LIMIT_S]. */
+static inline bool sim_seconds_in_range(double seconds)
+{
+    return seconds >= 0.0 && seconds <= SIM_TIME_LIMIT_S; /* false for NaN */
+}
+
+/* Whether a rate (requests/s) is finite and in [SIM_RATE_MIN, SIM_RATE_MAX]. */
+static inline bool sim_rate_in_range(double rate)
+{
+    return rate >= SIM_RATE_MIN && rate <= SIM_RATE_MAX;
+}
+
+/* Whether a time scale is finite and in [SIM_TIME_SCALE_MIN, SIM_TIME_SCALE_MAX]. */
+static inline bool sim_time_scale_in_range(double scale)
+{
+    return scale >= SIM_TIME_SCALE_MIN && scale <= SIM_TIME_SCALE_MAX;
+}
+
+/* a + b, saturating at SIM_TIME_MAX (never wraps). */
+static inline SimTime sim_time_add_sat(SimTime a, SimTime b)
+{
+    return a > SIM_TIME_MAX - b ? SIM_TIME_MAX : a + b;
+}
+
+/* a - b, saturating at 0 (never wraps). */
+static inline SimTime sim_time_sub_sat(SimTime a, SimTime b)
+{
+    return a > b ? a - b : 0;
+}
+
+/* a + b into *out when the sum is at most `limit`; FALSE otherwise (*out
+ * untouched). */
+static inline bool sim_time_add_checked(SimTime a, SimTime b, SimTime limit, SimTime *out)
+{
+    if (a > limit || b > limit - a)
+        return false;
+    *out = a + b;
+    return true;
+}
 
 /* Simulated time as seconds (exact for times below 2^53 ns, about 104 days). */
 static inline double sim_time_to_seconds(SimTime t) { return (double)t / 1e9; }

@@ -27,6 +27,9 @@
 #include "scn_json.h"
 #include "ss_error.h"
 
+#define PL_MAX_CANDIDATES 1000u   /* each runs 10 to 30 simulations */
+#define PL_MAX_BISECTIONS 64      /* a guard: the bracket stops shrinking long before */
+
 /* ------------------------------------------------------------------ SLOs -- */
 
 static const char *const slo_metrics[] = {"ttft", "tpot", "itl", "e2e", "queue"};
@@ -251,6 +254,11 @@ static gboolean parse_candidates(PlPlanSpec *p, const cJSON *cj, GError **error)
                 goto out;
             }
             add_candidate(cands, s, name);
+            if (cands->len > PL_MAX_CANDIDATES) {
+                g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: candidates: expected at most %u, got more",
+                            p->origin, PL_MAX_CANDIDATES);
+                goto out;
+            }
         }
     } else if (cJSON_IsObject(cj) && cJSON_GetObjectItemCaseSensitive(cj, "grid")) {
         static const char *const keys[] = {"grid", NULL};
@@ -270,6 +278,15 @@ static gboolean parse_candidates(PlPlanSpec *p, const cJSON *cj, GError **error)
         if (naxes == 0) {
             g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: candidates.grid: expected at least one field",
                         p->origin);
+            goto out;
+        }
+        double total = 1;
+        for (guint a = 0; a < naxes; a++)
+            total *= cJSON_GetArraySize(axes[a]);
+        if (total > PL_MAX_CANDIDATES) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "%s: candidates.grid: expected at most %u candidates, got %.0f (the product of the list "
+                        "lengths)", p->origin, PL_MAX_CANDIDATES, total);
             goto out;
         }
         guint idx[16] = {0};
@@ -457,6 +474,13 @@ PlPlanSpec *pl_plan_spec_parse_with(const char *text, const char *origin, const 
         p->curve_points = (guint)pts;
         if (cJSON_GetObjectItemCaseSensitive(search, "seed"))
             p->base->seed = seed;
+        if (!sim_rate_in_range(p->min_rate) || !sim_rate_in_range(p->max_rate)) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "%s: search.%s: expected a rate from %g to %g requests/s, got %g", origin,
+                        sim_rate_in_range(p->min_rate) ? "max_rate" : "min_rate", SIM_RATE_MIN, SIM_RATE_MAX,
+                        sim_rate_in_range(p->min_rate) ? p->max_rate : p->min_rate);
+            goto fail;
+        }
         if (p->min_rate >= p->max_rate) {
             g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: search: min_rate (%g) must be below max_rate (%g)",
                         origin, p->min_rate, p->max_rate);
@@ -675,9 +699,13 @@ static void run_candidate(gpointer data, gpointer user)
                                        c->binding);
             return;
         }
-        /* bisection on [lo, hi] */
-        while ((hi - lo) / hi > p->tolerance) {
+        /* bisection on [lo, hi]: until the bracket is narrow enough, or the
+         * midpoint stops moving (lo and hi adjacent doubles: a tolerance
+         * finer than double precision would loop for ever) */
+        for (int steps = 0; (hi - lo) / hi > p->tolerance && steps < PL_MAX_BISECTIONS; steps++) {
             double mid = 0.5 * (lo + hi);
+            if (!(mid > lo && mid < hi))
+                break;
             if (!evaluate(job, mid, &pt, &why))
                 goto sim_error;
             if (sustained(&pt)) {
@@ -819,7 +847,7 @@ PlPlanResult *pl_plan_run_with_progress(const PlPlanSpec *p, ScnCache *cache, gu
     for (guint i = 0; i < r->num_candidates; i++) {
         PlCandidateResult *c = &r->candidates[i];
         if (c->feasible && c->max_rate > 0 && c->replicas > 0) {
-            c->gpus = c->replicas * c->tensor_parallel_size;
+            c->gpus = (guint)MIN((guint64)c->replicas * c->tensor_parallel_size, G_MAXUINT);
             c->cost_per_hour = c->gpus * c->price_per_gpu_hour;
             double tokens_per_hour = r->target_rate * r->mean_output_tokens * 3600.0;
             c->cost_per_million_output_tokens = tokens_per_hour > 0 ? c->cost_per_hour / tokens_per_hour * 1e6 : NAN;

@@ -303,7 +303,7 @@ gboolean scn_built_is_fleet(const ScnScenario *s, const ScnBuilt *b);
 typedef struct {
     const char *requests_csv;
     const char *timeseries_csv;
-    double timeseries_interval_s;
+    double timeseries_interval_s;  /* 0: a row per step (see SimOutputs for the bounds) */
     const char *itl_csv;
     WlProgressFunc progress;   /* optional: called as requests enter (wl_source_set_progress) */
     void *progress_user;
@@ -319,7 +319,12 @@ gboolean scn_latency_basis(const ScnBuilt *b, char *buf, gsize len);
 
 /* Builds and runs a scenario. The summary (fleet-wide) is the caller's.
  * `built_out`, when not NULL, receives the built objects (the caller clears
- * it). */
+ * it). Outputs are written whole or not at all (ss_output.h): every path is
+ * opened before the scenario is built, so a path that cannot be written
+ * fails first; a run that fails leaves no output and any file already at a
+ * path unchanged. A time series by intervals that would pass
+ * SIM_TIMESERIES_MAX_ROWS rows over the time a synthetic workload covers is
+ * an error before the run (SS_ERROR_USAGE). */
 SimSummary *scn_run(const ScnScenario *s, ScnCache *cache, const ScnOutputs *outputs, ScnBuilt *built_out,
                     GError **error);
 /* The same with the fleet's outcome (router, imbalance, admission, the

@@ -6,7 +6,8 @@
  * scenario with the pool's hardware and engine/latency settings applied
  * over it, built here into its own step model and scheduler settings. The
  * workload source is built once for the fleet. Outputs are written whole
- * or not at all (a temporary file renamed into place when the run succeeded).
+ * or not at all (ss_output.h: a temporary file renamed into place when the
+ * run succeeded), and every output path is opened before anything is built.
  *
  * The cache holds what is read from data/ (model configs, the hardware
  * table, MFU tables) once per process, behind a mutex, so that the points of
@@ -36,6 +37,7 @@
 #include "scn_fleet.h"
 #include "scn_options.h"
 #include "ss_error.h"
+#include "ss_output.h"
 
 struct ScnCache {
     char *data_dir;
@@ -351,94 +353,59 @@ gboolean scn_built_is_fleet(const ScnScenario *s, const ScnBuilt *b)
     return b->num_replicas > 1 || a->max_waiting_per_replica || a->max_waiting || a->rate_limit > 0;
 }
 
-/* An output file written whole or not at all: a regular file (or a new
- * one) is written under a temporary name in the same folder and renamed
- * over the path only when the run succeeded; a device, pipe or symbolic link
- * (/dev/stdout) is written through, since a rename would replace it. */
-typedef struct {
-    const char *path;
-    char *tmp;          /* NULL: written through */
-    FILE *f;
-} OutFile;
-
-static gboolean out_open(OutFile *o, const char *path, GError **error)
+/* The simulated time a workload covers when that is known before the run
+ * (a synthetic workload, or a trace rescaled to a rate with a limit), else 0. */
+static double expected_span_s(const ScnScenario *s)
 {
-    o->path = path;
-    o->tmp = NULL;
-    GStatBuf st;
-    if (g_lstat(path, &st) != 0 || S_ISREG(st.st_mode)) {
-        static gint counter;
-        for (int attempt = 0; attempt < 100 && !o->tmp; attempt++) {
-            char *tmp = g_strdup_printf("%s.tmp-%d-%d", path, (int)getpid(), g_atomic_int_add(&counter, 1));
-            int fd = g_open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-            if (fd >= 0) {
-                o->f = fdopen(fd, "w");
-                o->tmp = tmp;
-                if (!o->f)
-                    close(fd);
-            } else {
-                int err = errno;
-                g_free(tmp);
-                if (err != EEXIST) {
-                    g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot write: %s", path, g_strerror(err));
-                    return FALSE;
-                }
-            }
-        }
-    } else {
-        o->f = fopen(path, "w");
-    }
-    if (!o->f) {
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot write: %s", path, g_strerror(errno));
-        if (o->tmp)
-            g_unlink(o->tmp);
-        g_clear_pointer(&o->tmp, g_free);
+    if (s->is_trace)
+        return s->trace.rate > 0 && s->trace.limit > 1 ? (double)(s->trace.limit - 1) / s->trace.rate : 0.0;
+    const WlArrivalSpec *a = &s->workload.arrival;
+    double by_count = 0.0;
+    if (s->workload.num_requests > 0 && a->kind != WL_ARRIVAL_PIECEWISE && a->rate > 0)
+        by_count = (double)s->workload.num_requests / a->rate;
+    if (s->workload.duration_s > 0)
+        return by_count > 0 ? MIN(by_count, s->workload.duration_s) : s->workload.duration_s;
+    return by_count;
+}
+
+/* Says up front when a time series by intervals would be absurdly long. */
+static gboolean check_output_size(const ScnScenario *s, const ScnOutputs *o, GError **error)
+{
+    if (!o->timeseries_csv || !(o->timeseries_interval_s > 0))
+        return TRUE;
+    double rows = expected_span_s(s) / o->timeseries_interval_s;
+    if (rows > SIM_TIMESERIES_MAX_ROWS) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "--timeseries-interval %g s over the about %.4g s of simulated time this workload covers "
+                    "would write about %.3g rows (more than %u): use a longer interval",
+                    o->timeseries_interval_s, expected_span_s(s), rows, SIM_TIMESERIES_MAX_ROWS);
         return FALSE;
     }
     return TRUE;
 }
 
-/* Closes the file; FALSE (and the error, if none is set yet) when a write failed. */
-static gboolean out_finish(OutFile *o, GError **error)
-{
-    if (!o->f)
-        return TRUE;
-    gboolean ok = !ferror(o->f);
-    int err = errno;
-    if (fclose(o->f) != 0) {
-        ok = FALSE;
-        err = errno;
-    }
-    o->f = NULL;
-    if (!ok && error && !*error)
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: write failed: %s", o->path, g_strerror(err));
-    return ok;
-}
-
-/* Puts a finished file in place (keep) or removes what was written of it. */
-static gboolean out_commit(OutFile *o, gboolean keep, GError **error)
-{
-    gboolean ok = TRUE;
-    if (o->tmp) {
-        if (keep && g_rename(o->tmp, o->path) != 0) {
-            if (error && !*error)
-                g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot write: %s", o->path, g_strerror(errno));
-            ok = FALSE;
-        }
-        if (!keep || !ok)
-            g_unlink(o->tmp);
-        g_clear_pointer(&o->tmp, g_free);
-    }
-    return ok;
-}
-
 ClResult *scn_run_fleet(const ScnScenario *s, ScnCache *cache, const ScnOutputs *outputs, ScnBuilt *built_out,
                         GError **error)
 {
-    ScnBuilt b;
+    ClResult *res = NULL;
+    ClPoolSpec *pools = NULL;
+    ScnBuilt b = {0};
+    /* every output is opened (and so its path checked) before anything is
+     * built or run, and committed whole after the run, or removed when it
+     * fails (a file already at the path is then left as it was): ss_output.h */
+    SsOutput *files[4] = {NULL};
+    if (outputs) {
+        if (!check_output_size(s, outputs, error))
+            goto out;
+        const char *paths[4] = {outputs->requests_csv, outputs->timeseries_csv, outputs->itl_csv,
+                                outputs->routing_csv};
+        for (int i = 0; i < 4; i++)
+            if (paths[i] && !(files[i] = ss_output_open(paths[i], error)))
+                goto out;
+    }
     if (!scn_build(s, cache, &b, error))
-        return NULL;
-    ClPoolSpec *pools = g_new0(ClPoolSpec, b.num_pools);
+        goto out;
+    pools = g_new0(ClPoolSpec, b.num_pools);
     for (guint i = 0; i < b.num_pools; i++)
         pools[i] = (ClPoolSpec){.name = b.pools[i].name, .role = CL_ROLE_BOTH, .count = b.pools[i].count,
                                 .sched = b.pools[i].sched, .latency = b.pools[i].step,
@@ -450,38 +417,28 @@ ClResult *scn_run_fleet(const ScnScenario *s, ScnCache *cache, const ScnOutputs 
         .admission = s->fleet.admission,
         .seed = s->seed,
         .source = b.source,
-        .max_time = s->max_time_s > 0 ? sim_time_from_seconds(s->max_time_s) : 0,
+        /* max_time_s <= SIM_TIME_LIMIT_S (checked when read); a positive time
+         * below 0.5 ns must not round to 0, which means "no limit" */
+        .max_time = s->max_time_s > 0 ? MAX(sim_time_from_seconds(s->max_time_s), 1) : 0,
         .fleet_rows = scn_built_is_fleet(s, &b),
     };
-    ClResult *res = NULL;
-    OutFile files[4] = {{0}};
-    gboolean opened = TRUE;
     if (outputs) {
         if (outputs->progress)
             wl_source_set_progress(b.source, outputs->progress, outputs->progress_user, 8192);
         cfg.outputs.timeseries_interval_s = outputs->timeseries_interval_s;
-        const char *paths[4] = {outputs->requests_csv, outputs->timeseries_csv, outputs->itl_csv,
-                                outputs->routing_csv};
-        for (int i = 0; i < 4 && opened; i++)
-            if (paths[i])
-                opened = out_open(&files[i], paths[i], error);
-        cfg.outputs.requests_csv = files[0].f;
-        cfg.outputs.timeseries_csv = files[1].f;
-        cfg.outputs.itl_csv = files[2].f;
-        cfg.routing_csv = files[3].f;
+        cfg.outputs.requests_csv = files[0] ? ss_output_stream(files[0]) : NULL;
+        cfg.outputs.timeseries_csv = files[1] ? ss_output_stream(files[1]) : NULL;
+        cfg.outputs.itl_csv = files[2] ? ss_output_stream(files[2]) : NULL;
+        cfg.routing_csv = files[3] ? ss_output_stream(files[3]) : NULL;
     }
-    if (opened)
-        res = cl_run(&cfg, error);
+    res = cl_run(&cfg, error);
+out:
     /* the outputs are kept only when the run and every write succeeded */
-    gboolean written = TRUE;
+    for (int i = 0; i < 4 && res; i++)
+        if (files[i] && !ss_output_commit(g_steal_pointer(&files[i]), error))
+            g_clear_pointer(&res, cl_result_free);
     for (int i = 0; i < 4; i++)
-        written = out_finish(&files[i], res ? error : NULL) && written;
-    for (int i = 0; i < 4; i++)
-        written = out_commit(&files[i], res != NULL && written, res && written ? error : NULL) && written;
-    if (!written && res) {
-        cl_result_free(res);
-        res = NULL;
-    }
+        ss_output_abort(files[i]);
     g_free(pools);
     if (res && built_out)
         *built_out = b;

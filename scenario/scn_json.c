@@ -11,13 +11,63 @@
 #include <sys/stat.h>
 
 #include "ss_error.h"
+#include "ss_output.h"
+
+/* Line and column (1-based) of byte `offset` of `text`. */
+static void text_position(const char *text, gsize offset, guint *line, guint *column)
+{
+    guint l = 1, c = 1;
+    for (gsize i = 0; i < offset; i++) {
+        if (text[i] == '\n') {
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+    }
+    *line = l;
+    *column = c;
+}
+
+/* Finds a \u0000 escape inside a JSON string: cJSON would decode it to a
+ * NUL byte and so silently cut the string there. Returns its offset, or -1.
+ * Scans strings only (a backslash escapes the next character), so the text
+ * "\\u0000" (an escaped backslash, then "u0000") is not one. */
+static gssize find_nul_escape(const char *text)
+{
+    gboolean in_string = FALSE;
+    for (const char *p = text; *p; p++) {
+        if (!in_string) {
+            in_string = *p == '"';
+        } else if (*p == '"') {
+            in_string = FALSE;
+        } else if (*p == '\\') {
+            if (p[1] == 'u' && p[2] == '0' && p[3] == '0' && p[4] == '0' && p[5] == '0')
+                return p - text;
+            if (p[1])
+                p++; /* the escaped character */
+        }
+    }
+    return -1;
+}
 
 cJSON *scn_json_parse(const char *text, const char *origin, GError **error)
 {
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
-    if (root)
+    if (root) {
+        gssize nul = find_nul_escape(text);
+        if (nul >= 0) {
+            guint line, column;
+            text_position(text, (gsize)nul, &line, &column);
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "%s:%u:%u: expected a string without NUL characters, got the escape \\u0000", origin,
+                        line, column);
+            cJSON_Delete(root);
+            return NULL;
+        }
         return root;
+    }
     int line = 1, col = 1;
     if (end) {
         for (const char *p = text; p < end && *p; p++) {
@@ -47,40 +97,32 @@ cJSON *scn_json_parse(const char *text, const char *origin, GError **error)
 char *scn_read_file(const char *path, const char *what, gsize *length, GError **error)
 {
     char *text = NULL;
+    gsize len = 0;
     GError *io = NULL;
-    if (!g_file_get_contents(path, &text, length, &io)) {
+    if (!g_file_get_contents(path, &text, &len, &io)) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot read the %s: %s", path, what, io->message);
         g_error_free(io);
         return NULL;
     }
+    /* every reader works on NUL-terminated text: a NUL byte inside would
+     * silently cut the file short */
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        guint line, column;
+        text_position(text, (gsize)(nul - text), &line, &column);
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s:%u:%u: expected text, got a NUL byte (the %s is binary "
+                    "or corrupt)", path, line, column, what);
+        g_free(text);
+        return NULL;
+    }
+    if (length)
+        *length = len;
     return text;
 }
 
 gboolean scn_write_file(const char *path, const char *text, GError **error)
 {
-    GStatBuf st;
-    if (g_lstat(path, &st) != 0 || S_ISREG(st.st_mode)) {
-        GError *io = NULL;
-        if (g_file_set_contents(path, text, -1, &io))
-            return TRUE;
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot write: %s", path, io->message);
-        g_error_free(io);
-        return FALSE;
-    }
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot write: %s", path, g_strerror(errno));
-        return FALSE;
-    }
-    gboolean ok = fputs(text, f) != EOF;
-    int saved = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = FALSE;
-        saved = errno;
-    }
-    if (!ok)
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: write failed: %s", path, g_strerror(saved));
-    return ok;
+    return ss_output_write_text(path, text, error);
 }
 
 cJSON *scn_json_parse_file(const char *path, GError **error)

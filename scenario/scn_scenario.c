@@ -334,6 +334,12 @@ static gboolean apply_json(ScnScenario *s, const cJSON *root, const char *origin
         !scn_json_get_uint(root, "seed", "", origin, 0, G_MAXUINT64, &seed, error) ||
         !scn_json_get_double(root, "max_time_s", "", origin, 0, INFINITY, FALSE, &s->max_time_s, error))
         return FALSE;
+    if (!sim_seconds_in_range(s->max_time_s)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                    "%s: max_time_s: expected at most %g s (the simulated-time limit, about 126 years), got %g",
+                    origin, SIM_TIME_LIMIT_S, s->max_time_s);
+        return FALSE;
+    }
     s->seed = seed;
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "engine");
     if (e && !scn_scenario_apply_engine(s, e, origin, "engine", error))
@@ -565,13 +571,21 @@ static gboolean set_workload_field(ScnScenario *s, const FieldDef *f, const cJSO
         if (!scn_json_get_double(wrap, "rate", "workload", origin, 0, INFINITY, TRUE, &rate, error))
             goto out;
         if (s->is_trace) {
-            s->trace.rate = rate;
-            s->trace.time_scale = 1.0; /* a target rate replaces any time scale */
+            WlTraceOptions t = s->trace;
+            t.rate = rate;
+            t.time_scale = 1.0; /* a target rate replaces any time scale */
+            if (!wl_trace_options_validate(&t, origin, "workload.trace", error))
+                goto out;
+            s->trace = t;
         } else if (s->workload.arrival.kind == WL_ARRIVAL_PIECEWISE) {
             g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
                         "%s: workload.rate: the arrival process is piecewise; set its points instead", origin);
             goto out;
         } else {
+            WlArrivalSpec a = s->workload.arrival; /* shallow: only read by the check */
+            a.rate = rate;
+            if (!wl_arrival_spec_validate(&a, origin, "workload.arrival", error))
+                goto out;
             s->workload.arrival.rate = rate;
         }
     } else if (strcmp(f->key, "num_requests") == 0) {
@@ -583,7 +597,7 @@ static gboolean set_workload_field(ScnScenario *s, const FieldDef *f, const cJSO
         else
             s->workload.num_requests = n;
     } else if (strcmp(f->key, "duration_s") == 0) {
-        if (!scn_json_get_double(wrap, "duration_s", "workload", origin, 0, INFINITY, FALSE,
+        if (!scn_json_get_double(wrap, "duration_s", "workload", origin, 0, SIM_TIME_LIMIT_S, FALSE,
                                  &s->workload.duration_s, error))
             goto out;
     } else if (strcmp(f->key, "cv") == 0) {
@@ -592,7 +606,7 @@ static gboolean set_workload_field(ScnScenario *s, const FieldDef *f, const cJSO
                         "%s: workload.arrival.cv: only a gamma arrival process has a cv", origin);
             goto out;
         }
-        if (!scn_json_get_double(wrap, "cv", "workload.arrival", origin, 0, INFINITY, TRUE,
+        if (!scn_json_get_double(wrap, "cv", "workload.arrival", origin, 0, WL_MAX_CV, TRUE,
                                  &s->workload.arrival.cv, error))
             goto out;
     } else if (strcmp(f->key, "time_scale") == 0) {
@@ -601,9 +615,12 @@ static gboolean set_workload_field(ScnScenario *s, const FieldDef *f, const cJSO
                         origin);
             goto out;
         }
-        if (!scn_json_get_double(wrap, "time_scale", "workload.trace", origin, 0, INFINITY, TRUE,
-                                 &s->trace.time_scale, error))
+        WlTraceOptions t = s->trace;
+        if (!scn_json_get_double(wrap, "time_scale", "workload.trace", origin, 0, INFINITY, TRUE, &t.time_scale,
+                                 error) ||
+            !wl_trace_options_validate(&t, origin, "workload.trace", error))
             goto out;
+        s->trace = t;
     } else { /* "workload": a whole new workload */
         if (!apply_workload(s, v, origin, s->base_dir, error))
             goto out;

@@ -232,6 +232,18 @@ gboolean sched_config_validate(const SchedConfig *c, GError **error)
                         positive[i].flag);
             return FALSE;
         }
+    if (c->max_num_seqs > SCHED_MAX_NUM_SEQS) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "--max-num-seqs: expected at most %u, got %u",
+                    SCHED_MAX_NUM_SEQS, c->max_num_seqs);
+        return FALSE;
+    }
+    if (c->num_gpu_blocks > SCHED_MAX_BLOCKS) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "the KV cache would have %u blocks, more than the %u the simulator supports "
+                    "(raise --block-size, or lower --num-gpu-blocks-override)",
+                    c->num_gpu_blocks, SCHED_MAX_BLOCKS);
+        return FALSE;
+    }
     if (c->max_num_batched_tokens < c->max_num_seqs) {
         g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
                     "--max-num-batched-tokens (%u) must be >= --max-num-seqs (%u), as vLLM requires",

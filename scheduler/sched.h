@@ -199,6 +199,13 @@ typedef enum {
 /* The largest num_speculative_tokens modelled. */
 #define SCHED_MAX_SPEC_TOKENS 32
 
+/* Bounds of a configuration: memory is allocated in proportion to them (28
+ * bytes per sequence slot, about 90 per KV block with prefix caching), so an
+ * absurd value is an error, not an allocation failure. 2^24 blocks of 16
+ * tokens hold 268 million tokens; 2^20 sequences are far beyond any server. */
+#define SCHED_MAX_NUM_SEQS (1u << 20)
+#define SCHED_MAX_BLOCKS (1u << 24)
+
 typedef struct {
     uint32_t max_num_seqs;             /* cap on the running set */
     uint32_t max_num_batched_tokens;   /* token budget per step */
@@ -244,11 +251,11 @@ typedef struct {
 } SchedConfig;
 
 /* Checks a configuration (positive counts, max_num_batched_tokens >=
- * max_num_seqs, at least 2 blocks; the options' ranges: num_spec_tokens
- * <= SCHED_MAX_SPEC_TOKENS with acceptance probabilities in [0, 1] and
- * non-increasing, a sliding window with sliding groups, max_cpu_loras >=
- * max_loras). Errors are SS_ERROR_USAGE naming the flag (e.g.
- * "--max-num-batched-tokens (512) must be >= --max-num-seqs (1024)"). */
+ * max_num_seqs, at least 2 blocks, the bounds above; the options' ranges:
+ * num_spec_tokens <= SCHED_MAX_SPEC_TOKENS with acceptance probabilities in
+ * [0, 1] and non-increasing, a sliding window with sliding groups,
+ * max_cpu_loras >= max_loras). Errors are SS_ERROR_USAGE naming the flag
+ * (e.g. "--max-num-batched-tokens (512) must be >= --max-num-seqs (1024)"). */
 gboolean sched_config_validate(const SchedConfig *cfg, GError **error);
 
 typedef enum {

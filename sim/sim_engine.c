@@ -8,7 +8,9 @@
  * the step applies it (tokens sampled, requests finished, metrics recorded)
  * and starts the next one if there is work. A step's duration is rounded to
  * nanoseconds by sim_time_from_seconds(), the project's single rounding
- * point, and is at least 1 ns so that time always moves forward.
+ * point, and is at least 1 ns so that time always moves forward. A step
+ * lasts at most SIM_TIME_LIMIT and ends within SIM_TIME_HORIZON (checked:
+ * an error otherwise, ss_types.h), so a replica's clock never wraps.
  *
  * Requests in flight live in a pool of records recycled through a free list;
  * a completed request leaves a record in the recorder and, when asked, a
@@ -73,6 +75,7 @@ static void req_recycle(SimReplica *r, SimReq *q)
 
 SimReplica *sim_replica_new(const SimReplicaConfig *cfg, GError **error)
 {
+    /* a contract on the caller (the fleet passes built objects and checks the count): not input */
     g_return_val_if_fail(cfg && cfg->latency && cfg->recorder && cfg->index < SIM_MAX_REPLICAS, NULL);
     SchedScheduler *sched = sched_new(&cfg->sched, error);
     if (!sched)
@@ -187,14 +190,30 @@ static gboolean start_step(SimReplica *r, SimTime now, GError **error)
             q->first_sched = now;
         }
     }
+    /* the step's end is checked, never wrapped: a step model that gives a
+     * non-finite, negative or absurd duration (latency constants far out of
+     * range) is an error, as is a clock past SIM_TIME_HORIZON; so is a token
+     * delivery delay past SIM_TIME_LIMIT (tokens leave at end + delay) */
     double delay_s = 0;
-    SimTime dur = sim_time_from_seconds(lat_step_model_seconds_delay(r->cfg.latency, &st->batch, &delay_s));
+    double seconds = lat_step_model_seconds_delay(r->cfg.latency, &st->batch, &delay_s);
+    SimTime dur = 0, end = 0, delay = 0;
+    if (!sim_time_from_seconds_checked(seconds, &dur) ||
+        !sim_time_add_checked(now, MAX(dur, 1), SIM_TIME_HORIZON, &end) ||
+        !sim_time_from_seconds_checked(delay_s, &delay)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_SIM,
+                    "replica %u: the step model gave a step of %g s (its tokens out %g s after it) at %.6f s of "
+                    "simulated time (%u requests, %" G_GUINT64_FORMAT " tokens): expected finite durations from 0 "
+                    "to %g s ending before %g s (check the latency constants)",
+                    r->index, seconds, delay_s, sim_time_to_seconds(now), st->num_reqs, st->batch.total_tokens,
+                    SIM_TIME_LIMIT_S, sim_time_to_seconds(SIM_TIME_HORIZON));
+        return FALSE;
+    }
     if (dur == 0)
         dur = 1; /* time always moves forward */
-    r->step_delay = sim_time_from_seconds(delay_s);
+    r->step_delay = delay; /* end + delay <= SIM_TIME_HORIZON + SIM_TIME_LIMIT: no wrap */
     r->busy = TRUE;
     r->step_start = now;
-    r->step_end = now + dur;
+    r->step_end = end;
     uint32_t used = sched_kv_pool_num_used(sched_kv_pool(r->sched));
     r->n.kv_area += (double)used * (double)dur;
     if (used > r->n.kv_peak)

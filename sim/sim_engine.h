@@ -46,11 +46,18 @@ typedef struct SimReplica SimReplica;
 
 /* ------------------------------------------------------------ recorder -- */
 
+/* The most rows a time series by intervals may have: beyond, the run fails
+ * (SS_ERROR_USAGE) before writing them, instead of filling a disk with rows
+ * of idle intervals (a 1 ms interval over a day of simulated time). */
+#define SIM_TIMESERIES_MAX_ROWS 10000000u
+
 /* Where a run writes (each optional; borrowed, the caller closes them). */
 typedef struct {
     FILE *requests_csv;            /* one row per request (docs/output.md) */
     FILE *timeseries_csv;          /* one row per step, or per interval and replica */
-    double timeseries_interval_s;  /* 0: a row per step */
+    double timeseries_interval_s;  /* 0: a row per step; else SIM_OUTPUT_INTERVAL_MIN_S to
+                                    * SIM_TIME_LIMIT_S (the fleet checks it), at most
+                                    * SIM_TIMESERIES_MAX_ROWS rows */
     FILE *itl_csv;                 /* every inter-token latency */
     gboolean replica_column;       /* fleets: request and time-series rows end with the replica */
 } SimOutputs;

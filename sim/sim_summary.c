@@ -148,7 +148,7 @@ static void replica_latencies(const SimRecorder *rec, SimReplicaSummary *out, gu
 
 SimSummary *sim_summarise(SimRecorder *rec, SimReplica *const *reps, guint n, const SimFrontDoor *fd)
 {
-    g_return_val_if_fail(n >= 1, NULL);
+    g_return_val_if_fail(n >= 1, NULL); /* a contract: a fleet has at least one replica */
     SimSummary *s = g_new0(SimSummary, 1);
     s->num_classes = rec->num_classes;
     s->classes = g_new0(SimClassSummary, rec->num_classes);

@@ -178,7 +178,7 @@ static void test_headers_and_files(void)
     wl_trace_options_init(&o);
     o.rate = 5;
     expect_error_opts(HEADER GOOD, &o,
-                      ": cannot rescale to 5 req/s: expected at least two rows spanning some time, "
+                      ": cannot rescale to 5 req/s: expected at least two rows spanning at least 1 ns, "
                       "got 1 row spanning 0 s");
     /* With a rate the first pass finds bad rows before the first request. */
     expect_error_opts(HEADER GOOD "1.0,10,-3,,\n2.0,1,1,,\n", &o,

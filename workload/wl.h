@@ -40,11 +40,12 @@
 /* Bounds of the module's inputs. */
 #define WL_MAX_TOKENS 1000000000u /* largest length a distribution may give or clamp to */
 #define WL_MAX_CLASSES 65536u     /* class ids fit in uint16_t */
+#define WL_MAX_CV 100.0           /* gamma arrivals: beyond, gaps underflow to 0 or overflow */
 
 /* One request as a source yields it. */
 typedef struct {
     uint64_t id;                   /* 0, 1, 2, ... in arrival order */
-    SimTime arrival;               /* simulated time of arrival, ns, non-decreasing */
+    SimTime arrival;               /* simulated time of arrival, ns, non-decreasing, <= SIM_TIME_LIMIT */
     uint32_t input_tokens;         /* prompt length, >= 1 */
     uint32_t output_tokens;        /* tokens to generate, >= 1 */
     uint32_t prefix_group;         /* 0: none; otherwise a group id >= 1 */
@@ -112,13 +113,13 @@ typedef enum {
 
 typedef struct {
     WlArrivalKind kind;
-    double rate;          /* requests/s (POISSON, GAMMA, CONSTANT) */
-    double cv;            /* GAMMA: coefficient of variation of inter-arrival times (> 0) */
+    double rate;          /* requests/s (POISSON, GAMMA, CONSTANT), SIM_RATE_MIN..SIM_RATE_MAX */
+    double cv;            /* GAMMA: coefficient of variation of inter-arrival times (0, WL_MAX_CV] */
     /* PIECEWISE: rate points[i] holds from times_s[i] to times_s[i+1]; the
      * last one holds until the end; times_s[0] == 0, increasing. */
     guint num_points;
-    double *times_s;      /* owned */
-    double *rates;        /* owned, requests/s, >= 0, not all 0 */
+    double *times_s;      /* owned, up to SIM_TIME_LIMIT_S */
+    double *rates;        /* owned, requests/s: 0 or SIM_RATE_MIN..SIM_RATE_MAX, not all 0 */
 } WlArrivalSpec;
 
 typedef enum {
@@ -179,7 +180,8 @@ typedef struct {
     guint num_classes;
     WlClassSpec *classes;   /* owned */
     uint64_t num_requests;  /* stop after this many (0: no count limit; then duration_s > 0) */
-    double duration_s;      /* or stop before this much simulated time (0: no limit) */
+    double duration_s;      /* or stop before this much simulated time (0: no limit; at most
+                             * SIM_TIME_LIMIT_S) */
 } WlSpec;
 
 /* Zeroes a spec (no classes, no points): fill it, then wl_spec_validate. */
@@ -219,7 +221,9 @@ void wl_spec_scale_rate(WlSpec *spec, double factor);
 /* A synthetic source. The spec is validated and copied (the caller keeps
  * it); empirical CSV columns are read now (errors with file:line:column).
  * Same spec and seed: the same requests, always. NULL + error
- * (SS_ERROR_INPUT) on an invalid spec or an unreadable column. */
+ * (SS_ERROR_INPUT) on an invalid spec or an unreadable column. A request
+ * that would arrive after SIM_TIME_LIMIT (a low rate with many requests) is
+ * an error of wl_source_next naming the request, its time and the limit. */
 WlSource *wl_source_new_synthetic(const WlSpec *spec, guint64 seed, GError **error);
 
 /* --------------------------------------------------------------- traces -- */
@@ -274,8 +278,9 @@ typedef struct {
 
 typedef struct {
     WlTraceFormat format; /* AUTO: recognised by the header (or a JSON file's content) */
-    double time_scale;    /* arrival times are multiplied by this (> 0; default 1) */
-    double rate;          /* > 0: rescale arrivals so the mean rate is this (needs a first pass) */
+    double time_scale;    /* arrival times are multiplied by this (SIM_TIME_SCALE_MIN..MAX; default 1) */
+    double rate;          /* > 0: rescale arrivals so the mean rate is this (needs a first pass);
+                           * SIM_RATE_MIN..SIM_RATE_MAX */
     uint64_t limit;       /* 0: all rows; otherwise at most this many requests */
     uint64_t skip;        /* drop the first N data rows */
     gboolean skip_bad_rows; /* count and skip malformed rows instead of failing */
@@ -287,8 +292,8 @@ typedef struct {
 
 /* Defaults: AUTO format, time_scale 1, everything else 0/FALSE. */
 void wl_trace_options_init(WlTraceOptions *o);
-/* Checks options: time_scale finite > 0, rate finite >= 0, and not both a
- * rate and a time_scale other than 1. `origin` and `path` prefix the message
+/* Checks options: time_scale and rate (0 or a rate) within the bounds of
+ * ss_types.h, and not both a rate and a time_scale other than 1. `origin` and `path` prefix the message
  * as in wl_spec_validate (both may be NULL: then the field names alone). */
 gboolean wl_trace_options_validate(const WlTraceOptions *o, const char *origin, const char *path,
                                    GError **error);

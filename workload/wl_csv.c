@@ -15,8 +15,9 @@
  *
  * Cost: O(bytes) time; memory the longest line and row plus a queue that
  * holds one row (several only when a single line holds bare CRs). Entries
- * are recycled, so steady-state reading does not allocate. Limits: fields are
- * NUL-terminated copies, so a field holding a NUL byte is cut there; a file
+ * are recycled, so steady-state reading does not allocate. A field holding a
+ * NUL byte is an error of its row (callers work on NUL-terminated copies, so
+ * it would otherwise be cut short without a word). Limits: a file
  * that ends lines with bare CRs only is parsed correctly but numbered as one
  * line.
  */
@@ -40,6 +41,8 @@ typedef struct {
     guint64 line;      /* ROW: line of the first field; BLANK: first blank line */
     guint64 blank_count;
     GError *error;     /* ERROR */
+    guint nul_field;   /* ROW: 1-based field holding the first NUL byte, 0: none */
+    guint64 nul_line;  /* ROW: the line of that field */
 } Entry;
 
 struct WlCsvReader {
@@ -79,6 +82,8 @@ static Entry *entry_get(WlCsvReader *r, EntryKind kind)
     e->line = 0;
     e->blank_count = 0;
     e->error = NULL;
+    e->nul_field = 0;
+    e->nul_line = 0;
     return e;
 }
 
@@ -127,6 +132,10 @@ static void on_field(void *s, size_t len, void *data)
     guint64 line = r->line_no > newlines ? r->line_no - newlines : 1;
     if (e->offsets->len == 0)
         e->line = line;
+    if (e->nul_field == 0 && len > 0 && memchr(text, '\0', len)) {
+        e->nul_field = e->offsets->len + 1;
+        e->nul_line = line;
+    }
     gsize off = e->text->len;
     g_array_append_val(e->offsets, off);
     g_array_append_val(e->lines, line);
@@ -275,6 +284,13 @@ int wl_csv_reader_next(WlCsvReader *r, WlCsvRow *row, GError **error)
             g_queue_pop_head(&r->ready);
             g_propagate_error(error, e->error);
             e->error = NULL;
+            entry_put(r, e);
+            return -1;
+        }
+        if (e && e->nul_field > 0) {
+            g_queue_pop_head(&r->ready);
+            wl_set_error(error, "%s:%" G_GUINT64_FORMAT ":%u: expected text, got a NUL byte in the field",
+                         r->path, e->nul_line, e->nul_field);
             entry_put(r, e);
             return -1;
         }

@@ -192,9 +192,10 @@ typedef struct {
  * cannot be opened. */
 WlCsvReader *wl_csv_reader_open(const char *path, GError **error);
 /* The next row: 1 (fills *row, borrowed until the next call), 0 at the end,
- * -1 on a malformed row (bad quoting) or an I/O error. After a malformed row
- * the reader has skipped the rest of that line and may be read on: the row is
- * lost, the next call continues. An I/O error is final. */
+ * -1 on a malformed row (bad quoting, a NUL byte in a field) or an I/O
+ * error. After a malformed row the reader has skipped the rest of that row
+ * and may be read on: the row is lost, the next call continues. An I/O error
+ * is final. */
 int wl_csv_reader_next(WlCsvReader *r, WlCsvRow *row, GError **error);
 /* TRUE after an I/O error (reading on is pointless). */
 gboolean wl_csv_reader_broken(const WlCsvReader *r);

@@ -113,6 +113,11 @@ static gboolean is_integer(double x)
     return isfinite(x) && floor(x) == x;
 }
 
+/* "a rate from 2.5e-10 to 1e+09 requests/s (...)": the message of an out-of-range rate. */
+#define RATE_EXPECTED                                                                              \
+    "expected a rate from %g to %g requests/s (at least one request per simulated-time limit of " \
+    "%g s, at most one per nanosecond), got %g"
+
 gboolean wl_arrival_spec_validate(const WlArrivalSpec *a, const char *origin, const char *path,
                                   GError **error)
 {
@@ -123,9 +128,16 @@ gboolean wl_arrival_spec_validate(const WlArrivalSpec *a, const char *origin, co
         if (!(isfinite(a->rate) && a->rate > 0.0))
             return field_error(error, origin, path, "rate", "expected a positive number, got %g",
                                a->rate);
+        if (!sim_rate_in_range(a->rate))
+            return field_error(error, origin, path, "rate", RATE_EXPECTED, SIM_RATE_MIN,
+                               SIM_RATE_MAX, SIM_TIME_LIMIT_S, a->rate);
         if (a->kind == WL_ARRIVAL_GAMMA && !(isfinite(a->cv) && a->cv > 0.0))
             return field_error(error, origin, path, "cv", "expected a positive number, got %g",
                                a->cv);
+        if (a->kind == WL_ARRIVAL_GAMMA && a->cv > WL_MAX_CV)
+            return field_error(error, origin, path, "cv",
+                               "expected at most %g (beyond, gamma gaps underflow to 0), got %g",
+                               WL_MAX_CV, a->cv);
         return TRUE;
     case WL_ARRIVAL_PIECEWISE: {
         if (a->num_points == 0)
@@ -142,11 +154,18 @@ gboolean wl_arrival_spec_validate(const WlArrivalSpec *a, const char *origin, co
             if (i > 0 && !(isfinite(t) && t > a->times_s[i - 1]))
                 return field_error(error, origin, path, field, "expected a time after %g, got %g",
                                    a->times_s[i - 1], t);
+            if (!sim_seconds_in_range(t))
+                return field_error(error, origin, path, field,
+                                   "expected a time of at most %g s (the simulated-time limit), got %g",
+                                   SIM_TIME_LIMIT_S, t);
             g_snprintf(field, sizeof field, "points[%u][1]", i);
             double r = a->rates[i];
             if (!(isfinite(r) && r >= 0.0))
                 return field_error(error, origin, path, field,
                                    "expected a non-negative rate, got %g", r);
+            if (r != 0.0 && !sim_rate_in_range(r))
+                return field_error(error, origin, path, field, "expected 0 or a rate from %g to %g "
+                                   "requests/s, got %g", SIM_RATE_MIN, SIM_RATE_MAX, r);
             any_positive |= r > 0.0;
         }
         if (!any_positive)
@@ -364,6 +383,10 @@ gboolean wl_spec_validate(const WlSpec *spec, const char *origin, GError **error
     if (!(isfinite(spec->duration_s) && spec->duration_s >= 0.0))
         return field_error(error, origin, "workload", "duration_s",
                            "expected a non-negative number, got %g", spec->duration_s);
+    if (!sim_seconds_in_range(spec->duration_s))
+        return field_error(error, origin, "workload", "duration_s",
+                           "expected at most %g s (the simulated-time limit), got %g",
+                           SIM_TIME_LIMIT_S, spec->duration_s);
     if (spec->num_requests == 0 && spec->duration_s == 0.0)
         return field_error(error, origin, "workload", "num_requests",
                            "expected a positive integer (or a positive workload.duration_s), got 0");
@@ -391,9 +414,16 @@ gboolean wl_trace_options_validate(const WlTraceOptions *o, const char *origin, 
     if (!(isfinite(o->time_scale) && o->time_scale > 0.0))
         return field_error(error, origin, path, "time_scale", "expected a positive number, got %g",
                            o->time_scale);
+    if (!sim_time_scale_in_range(o->time_scale))
+        return field_error(error, origin, path, "time_scale",
+                           "expected a factor from %g to %g, got %g", SIM_TIME_SCALE_MIN,
+                           SIM_TIME_SCALE_MAX, o->time_scale);
     if (!(isfinite(o->rate) && o->rate >= 0.0))
         return field_error(error, origin, path, "rate", "expected a non-negative number, got %g",
                            o->rate);
+    if (o->rate != 0.0 && !sim_rate_in_range(o->rate))
+        return field_error(error, origin, path, "rate", "expected 0 (no rescaling) or a rate from %g "
+                           "to %g requests/s, got %g", SIM_RATE_MIN, SIM_RATE_MAX, o->rate);
     if (o->rate > 0.0 && o->time_scale != 1.0)
         return field_error(error, origin, path, "rate",
                            "expected 0 when time_scale is not 1 (a rate fixes the time scale), "

@@ -20,7 +20,12 @@
  *   Lambda^-1(E1 + ... + En) with Ei standard exponential. A zero rate gives
  *   no arrival in its interval; a zero last rate ends the class.
  * Times accumulate in double seconds and become SimTime through
- * sim_time_from_seconds(), the project's single rounding point.
+ * sim_time_from_seconds(), the project's single rounding point. A class
+ * whose next arrival falls after SIM_TIME_LIMIT (a low rate and many
+ * requests) holds it back as "beyond": when it would be the next request,
+ * the source fails with the request's time and the limit instead of clamping
+ * it (arrivals at or after duration_s, which is within the limit, simply end
+ * the class).
  *
  * Lengths: constant; uniform integers in [min, max]; normal and lognormal
  * from the mean and standard deviation of the distribution itself (for the
@@ -96,6 +101,8 @@ typedef struct {
     guint seg;             /* PIECEWISE: interval of the pending arrival */
     double target;         /* PIECEWISE: integrated rate of the pending arrival */
     SimTime pending;       /* arrival time of the pending request */
+    double pending_s;      /* the same in seconds, for messages */
+    gboolean beyond;       /* the pending arrival is after SIM_TIME_LIMIT (pending: SIM_TIME_MAX) */
     gboolean done;         /* no more arrivals */
     int priority;          /* of every request */
     guint lora_n;          /* adapters (0: none) */
@@ -228,6 +235,8 @@ static double sample_seconds(const SecondsSampler *s, GRand *r)
     case WL_DIST_EMPIRICAL:
         break; /* refused by wl_seconds_dist_spec_validate */
     }
+    /* every other kind is refused by wl_seconds_dist_spec_validate before a
+     * sampler exists: unreachable from input */
     g_assert_not_reached();
 }
 
@@ -291,11 +300,10 @@ static void session_schedule(Synthetic *syn, ClassState *c, Session *ss, SimTime
     if (c->answer_tokens_per_s > 0.0)
         gap_s += ss->output / c->answer_tokens_per_s;
     SimTime gap = sim_time_from_seconds(gap_s);
-    if (gap > SIM_TIME_MAX - now) { /* beyond the end of simulated time */
+    if (!sim_time_add_checked(now, gap, SIM_TIME_LIMIT, &ss->next)) { /* after the simulated-time limit */
         g_free(ss);
         return;
     }
-    ss->next = now + gap;
     if (syn->has_end && ss->next >= syn->end) {
         g_free(ss);
         return;
@@ -333,9 +341,13 @@ static void advance(Synthetic *syn, ClassState *c)
         break;
     }
     }
-    c->pending = sim_time_from_seconds(t_s);
+    c->pending_s = t_s;
+    if (!sim_time_from_seconds_checked(t_s, &c->pending)) {
+        c->pending = SIM_TIME_MAX; /* every arrival within the limit comes first */
+        c->beyond = TRUE;
+    }
     if (syn->has_end && c->pending >= syn->end)
-        c->done = TRUE;
+        c->done = TRUE; /* end is within the limit: also ends a class that went beyond it */
 }
 
 /* The next turn of an open session (popped from the heap), or FALSE when
@@ -389,7 +401,6 @@ static guint32 draw_adapter(ClassState *c)
 
 static int synthetic_next(WlSource *src, WlRequest *out, GError **error)
 {
-    (void)error;
     Synthetic *syn = src->impl;
     for (;;) {
         if (syn->num_requests > 0 && syn->emitted >= syn->num_requests)
@@ -414,6 +425,15 @@ static int synthetic_next(WlSource *src, WlRequest *out, GError **error)
         }
         if (!best)
             return 0;
+        if (best->beyond) {
+            wl_set_error(error,
+                         "workload: request %" G_GUINT64_FORMAT " (class '%s') would arrive at %g s, after the "
+                         "simulated-time limit of %g s (about 126 years): the arrival rate is too low for the "
+                         "number of requests (lower num_requests, raise the rate or set duration_s)",
+                         src->next_id, (const char *)g_ptr_array_index(src->class_names, best_id),
+                         best->pending_s, SIM_TIME_LIMIT_S);
+            return -1;
+        }
         memset(out, 0, sizeof *out);
         out->arrival = best->pending;
         out->class_id = (uint16_t)best_id;

@@ -25,12 +25,17 @@
  *
  * Arrival = (time - origin) x factor. The origin is 0 for relative times,
  * and the first yielded row for absolute ones (Azure's timestamps, epoch
- * units, ISO-8601), or for any form when rows were skipped with `skip` (a
- * window from the middle of a trace starts at once). The factor is
- * time_scale, or, with a target rate, (n - 1) / (rate x span) so that the
- * mean gap of the yielded rows is 1/rate; n and the span come from a first
- * streaming pass. With factor 1 absolute offsets are exact integers of
- * nanoseconds; otherwise the product goes through sim_time_from_seconds().
+ * units, ISO-8601), with a target rate, or for any form when rows were
+ * skipped with `skip` (a window from the middle of a trace starts at once).
+ * The factor is time_scale, or, with a target rate, (n - 1) / (rate x span)
+ * so that the mean gap of the yielded rows is 1/rate; n and the span come
+ * from a first streaming pass. With factor 1 absolute offsets are exact
+ * integers of nanoseconds (differences taken in unsigned arithmetic, which
+ * cannot overflow for timestamps centuries apart); otherwise the product
+ * goes through sim_time_from_seconds_checked(). Every arrival must fall
+ * within SIM_TIME_LIMIT (ss_types.h): a relative time beyond it, or an
+ * arrival that the offset or the factor moves beyond it, is an error of its
+ * row naming the value and the limit, never a clamped time.
  *
  * Rows must be in time order (an earlier time is an error that suggests
  * `sort`). With `sort` every good row is read first and kept in memory,
@@ -38,9 +43,10 @@
  * order; everything else is as when streaming.
  *
  * Checks on every row: the field count of the header, positive integer
- * counts, a non-negative number (or timestamp) for the arrival, arrivals in
- * order, shared_prefix_tokens <= input_tokens, session prefixes against the
- * session's previous good row. Each message reads
+ * counts, an arrival in the trace's time format (relative times at most
+ * SIM_TIME_LIMIT_S), arrivals in order, shared_prefix_tokens <=
+ * input_tokens, session prefixes against the session's previous good row,
+ * no NUL byte in any field (the CSV reader). Each message reads
  * "file:line:column: column 'name': expected ..., got '...'". With
  * skip_bad_rows such rows are counted and skipped (an I/O error still stops).
  *
@@ -292,8 +298,14 @@ static gboolean decode_time(Trace *t, const WlCsvRow *row, int ca, Decoded *d, G
         t->absolute = wl_time_is_absolute(f);
         t->time_line = row->field_lines[ca];
     }
-    if (wl_time_parse(text, t->time_format, &d->t_s, &d->t_ns) == WL_PARSE_OK)
-        return TRUE;
+    if (wl_time_parse(text, t->time_format, &d->t_s, &d->t_ns) == WL_PARSE_OK) {
+        if (t->absolute || sim_seconds_in_range(d->t_s))
+            return TRUE;
+        char limit[160];
+        g_snprintf(limit, sizeof limit, "a time of at most %g s (the simulated-time limit, about 126 years)",
+                   SIM_TIME_LIMIT_S);
+        return bad_field(t, row, ca, t->name_arrival, limit, error);
+    }
     char expected[200];
     if (t->time_line && t->time_format != WL_TIME_SECONDS)
         g_snprintf(expected, sizeof expected, "%s (%s, the form of line %" G_GUINT64_FORMAT ")",
@@ -547,6 +559,47 @@ static gboolean open_pass(Trace *t, GError **error)
     return TRUE;
 }
 
+/* a - b for a >= b, two nanosecond times since 1970: computed in unsigned
+ * arithmetic, which cannot overflow where the signed difference of two
+ * timestamps centuries apart would. */
+static guint64 ns_span(gint64 a, gint64 b)
+{
+    return (guint64)a - (guint64)b;
+}
+
+/* The arrival of a decoded row: (time - origin) x factor, within the limit. */
+static gboolean arrival_of(const Trace *t, const Decoded *d, SimTime *out, GError **error)
+{
+    double secs;
+    if (t->absolute) {
+        guint64 off_ns = ns_span(d->t_ns, t->origin_ns); /* rows are in order: d >= origin */
+        if (t->factor == 1.0 && off_ns <= SIM_TIME_LIMIT) {
+            *out = off_ns;
+            return TRUE;
+        }
+        secs = (double)off_ns * 1e-9 * t->factor;
+    } else {
+        secs = (d->t_s - t->origin_s) * t->factor;
+    }
+    if (sim_time_from_seconds_checked(secs, out))
+        return TRUE;
+    GString *how = g_string_new(NULL);
+    if (t->absolute)
+        g_string_append(how, " after the first row");
+    if (t->factor != 1.0)
+        g_string_append_printf(how, " (x %g, the %s)", t->factor,
+                               t->opts.rate > 0.0 ? "factor of the target rate" : "time scale");
+    if (!t->absolute && t->opts.rate == 0.0 && t->origin_s == 0.0 && d->t_s > 1e8)
+        g_string_append(how, "; times this large look absolute: with --time-format epoch-s (or a target "
+                             "rate) the replay starts at the first row");
+    wl_set_error(error,
+                 "%s:%" G_GUINT64_FORMAT ":%d: column '%s': expected an arrival within the simulated-time "
+                 "limit of %g s (about 126 years), got %g s%s",
+                 t->path, d->line, t->col_arrival + 1, t->name_arrival, SIM_TIME_LIMIT_S, secs, how->str);
+    g_string_free(how, TRUE);
+    return FALSE;
+}
+
 static int trace_next(WlSource *src, WlRequest *out, GError **error)
 {
     Trace *t = src->impl;
@@ -562,18 +615,13 @@ static int trace_next(WlSource *src, WlRequest *out, GError **error)
     }
     if (!t->have_origin) {
         t->have_origin = TRUE;
-        gboolean rebase = t->absolute || t->opts.skip > 0;
+        gboolean rebase = t->absolute || t->opts.skip > 0 || t->opts.rate > 0.0;
         t->origin_ns = rebase ? d.t_ns : 0;
         t->origin_s = rebase ? d.t_s : 0.0;
     }
     memset(out, 0, sizeof *out);
-    if (t->absolute) {
-        gint64 off_ns = d.t_ns - t->origin_ns; /* >= 0: rows are in order */
-        out->arrival = t->factor == 1.0 ? (SimTime)off_ns
-                                        : sim_time_from_seconds((double)off_ns * 1e-9 * t->factor);
-    } else {
-        out->arrival = sim_time_from_seconds((d.t_s - t->origin_s) * t->factor);
-    }
+    if (!arrival_of(t, &d, &out->arrival, error))
+        return -1;
     out->input_tokens = d.input;
     out->output_tokens = d.output;
     out->prefix_group = d.group;
@@ -627,11 +675,19 @@ static const WlSourceOps trace_ops = {trace_next, trace_finalize};
 /* The factor that gives the yielded rows a mean gap of 1/rate. */
 static gboolean set_rate_factor(Trace *t, guint64 n, double span_s, GError **error)
 {
-    if (n < 2 || !(span_s > 0.0)) {
+    if (n < 2 || !(span_s >= 1e-9)) {
         wl_set_error(error,
-                     "%s: cannot rescale to %g req/s: expected at least two rows spanning some "
-                     "time, got %" G_GUINT64_FORMAT " row%s spanning %g s",
+                     "%s: cannot rescale to %g req/s: expected at least two rows spanning at least "
+                     "1 ns, got %" G_GUINT64_FORMAT " row%s spanning %g s",
                      t->path, t->opts.rate, n, n == 1 ? "" : "s", span_s);
+        return FALSE;
+    }
+    double replay_s = (double)(n - 1) / t->opts.rate;
+    if (!sim_seconds_in_range(replay_s)) {
+        wl_set_error(error,
+                     "%s: cannot rescale to %g req/s: %" G_GUINT64_FORMAT " rows at that rate "
+                     "span %g s, beyond the simulated-time limit of %g s (about 126 years)",
+                     t->path, t->opts.rate, n, replay_s, SIM_TIME_LIMIT_S);
         return FALSE;
     }
     t->factor = (double)(n - 1) / (t->opts.rate * span_s);
@@ -640,7 +696,7 @@ static gboolean set_rate_factor(Trace *t, guint64 n, double span_s, GError **err
 
 static double span_seconds(const Trace *t, const Decoded *first, const Decoded *last)
 {
-    return t->absolute ? (double)(last->t_ns - first->t_ns) * 1e-9 : last->t_s - first->t_s;
+    return t->absolute ? (double)ns_span(last->t_ns, first->t_ns) * 1e-9 : last->t_s - first->t_s;
 }
 
 static gboolean intern_class(WlSource *src, const Trace *t, const char *name, GError **error)
