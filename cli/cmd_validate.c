@@ -105,6 +105,12 @@ int cmd_validate(int argc, char **argv)
             goto out;
         }
         g_ptr_array_add(exps, e);
+        for (guint k = 0; k < e->points->len; k++) {
+            const ValPoint *p = g_ptr_array_index(e->points, k);
+            if (p->excluded)
+                fprintf(stderr, "servesim validate: warning: %s, point %s: %s; left out of the MAPE\n", e->name,
+                        p->name, p->excluded);
+        }
     }
     const char *backend = latency.backend == LAT_BACKEND_AUTO ? "auto (roofline-v2 where MFU tables exist, else roofline-v1)"
                                                               : lat_backend_name(latency.backend);

@@ -94,16 +94,44 @@ cJSON *scn_json_parse(const char *text, const char *origin, GError **error)
     return NULL;
 }
 
-char *scn_read_file(const char *path, const char *what, gsize *length, GError **error)
+char *scn_read_file_max(const char *path, const char *what, gsize max_bytes, gsize *length, GError **error)
 {
-    char *text = NULL;
-    gsize len = 0;
-    GError *io = NULL;
-    if (!g_file_get_contents(path, &text, &len, &io)) {
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot read the %s: %s", path, what, io->message);
-        g_error_free(io);
+    /* read in blocks rather than with g_file_get_contents, so that a device
+     * or a pipe without end (/dev/zero) stops at max_bytes instead of
+     * exhausting memory */
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot read the %s: %s", path, what, g_strerror(e));
         return NULL;
     }
+    GString *buf = g_string_new(NULL);
+    char block[65536];
+    int err = 0;
+    for (;;) {
+        size_t n = fread(block, 1, sizeof block, f);
+        if (n == 0) {
+            if (ferror(f))
+                err = errno ? errno : EIO;
+            break;
+        }
+        if (buf->len + n > max_bytes) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: expected a %s of at most %" G_GSIZE_FORMAT
+                        " MiB, got more", path, what, max_bytes >> 20);
+            fclose(f);
+            g_string_free(buf, TRUE);
+            return NULL;
+        }
+        g_string_append_len(buf, block, (gssize)n);
+    }
+    fclose(f);
+    if (err) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: cannot read the %s: %s", path, what, g_strerror(err));
+        g_string_free(buf, TRUE);
+        return NULL;
+    }
+    gsize len = buf->len;
+    char *text = g_string_free(buf, FALSE);
     /* every reader works on NUL-terminated text: a NUL byte inside would
      * silently cut the file short */
     const char *nul = memchr(text, '\0', len);
@@ -118,6 +146,11 @@ char *scn_read_file(const char *path, const char *what, gsize *length, GError **
     if (length)
         *length = len;
     return text;
+}
+
+char *scn_read_file(const char *path, const char *what, gsize *length, GError **error)
+{
+    return scn_read_file_max(path, what, SCN_MAX_TEXT_FILE, length, error);
 }
 
 gboolean scn_write_file(const char *path, const char *text, GError **error)

@@ -36,13 +36,18 @@ gboolean scn_json_get_bool(const cJSON *obj, const char *key, const char *path, 
 gboolean scn_json_get_string(const cJSON *obj, const char *key, const char *path, const char *origin,
                              char **out, GError **error);
 
-/* Reads a whole text file; errors read "PATH: cannot read the WHAT: reason"
- * (SS_ERROR_INPUT). g_free the result. */
+/* Reads a whole text file of at most SCN_MAX_TEXT_FILE bytes (scenario,
+ * sweep and plan files). Errors (SS_ERROR_INPUT) read "PATH: cannot read the
+ * WHAT: reason", name a larger file, or give the line:column of a NUL byte
+ * (text is NUL-terminated: a NUL inside would silently cut it short).
+ * g_free the result. */
+#define SCN_MAX_TEXT_FILE ((gsize)64 << 20)
 char *scn_read_file(const char *path, const char *what, gsize *length, GError **error);
-/* Writes a file: atomically (a temporary file renamed over it) when it is a
- * regular file or does not exist; written through otherwise (a device such
- * as /dev/null or /dev/stdout, a pipe, a symbolic link), which a rename
- * would replace. Errors name the path (SS_ERROR_INPUT). */
+/* The same with another size limit (sweep outputs, which can be large). */
+char *scn_read_file_max(const char *path, const char *what, gsize max_bytes, gsize *length, GError **error);
+/* Writes a file whole or not at all (ss_output_write_text: a temporary file
+ * renamed over it; devices and pipes are written through). Errors name the
+ * path (SS_ERROR_INPUT). */
 gboolean scn_write_file(const char *path, const char *text, GError **error);
 /* Levenshtein distance, for "did you mean" hints. */
 guint scn_edit_distance(const char *a, const char *b);

@@ -1299,7 +1299,7 @@ out:
 SwSweepTable *sw_sweep_table_read(const char *path, GError **error)
 {
     gsize len = 0;
-    char *text = scn_read_file(path, "sweep output", &len, error);
+    char *text = scn_read_file_max(path, "sweep output", (gsize)16 << 30, &len, error);
     if (!text)
         return NULL;
     SwSweepTable *t = sw_sweep_path_is_json(path) ? read_json(path, text, error) : read_csv(path, text, len, error);

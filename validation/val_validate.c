@@ -30,6 +30,7 @@ static void point_free(gpointer p)
     ValPoint *pt = p;
     g_free(pt->name);
     g_free(pt->requests_path);
+    g_free(pt->excluded);
     g_free(pt);
 }
 
@@ -236,6 +237,7 @@ ValExperiment *val_experiment_load(const char *dir, GError **error)
                 p->measured[VAL_OUTPUT_THROUGHPUT] = thr;
                 p->has_measured[VAL_OUTPUT_THROUGHPUT] = TRUE;
             }
+            p->has_num_requests = ok && cJSON_GetObjectItemCaseSensitive(m, "num_requests") != NULL;
             g_free(mpath);
         }
         g_free(req);
@@ -296,6 +298,35 @@ static ScnScenario *point_scenario(const ValExperiment *e, const ValPoint *p, co
     return s;
 }
 
+/* Checks a simulated point against what its experiment says: the measured
+ * request count must be the CSV's (an error otherwise: the folder is
+ * inconsistent); a point whose simulation has no rows, completes nothing or
+ * rejects requests compares different workloads, so it is marked excluded
+ * (with the reason) rather than averaged into the MAPE. */
+static gboolean check_point(const ValExperiment *e, guint index, ValPoint *p, const SimSummary *sum, GError **error)
+{
+    const SimClassSummary *a = &sum->all;
+    p->sim_arrived = a->arrived;
+    p->sim_completed = a->completed;
+    if (p->has_num_requests && p->num_requests != a->arrived) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                    "%s/experiment.json: points[%u].measured.num_requests: expected the %" G_GUINT64_FORMAT
+                    " requests of %s, got %u", e->dir, index, a->arrived, p->requests_path, p->num_requests);
+        return FALSE;
+    }
+    g_clear_pointer(&p->excluded, g_free);
+    if (a->arrived == 0)
+        p->excluded = g_strdup_printf("%s has no request rows", p->requests_path);
+    else if (a->completed == 0)
+        p->excluded = g_strdup_printf("no request completed in the simulation (%" G_GUINT64_FORMAT " rejected)",
+                                      a->rejected);
+    else if (a->rejected > 0)
+        p->excluded = g_strdup_printf("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " requests rejected in the "
+                                      "simulation (longer than max_model_len or than the KV cache)",
+                                      a->rejected, a->arrived);
+    return TRUE;
+}
+
 gboolean val_point_simulate(const ValExperiment *e, ValPoint *p, ScnCache *cache, const LatParams *latency,
                             guint *sim_blocks, GError **error)
 {
@@ -330,8 +361,14 @@ gboolean val_point_simulate(const ValExperiment *e, ValPoint *p, ScnCache *cache
     p->sim_kv_usage_peak = sum->kv_usage_peak;
     p->sim_estimated = lat_step_model_estimated(b.step);
     p->sim_transferred = !lat_step_model_measured_gpu(b.step);
+    guint index = 0;
+    while (index < e->points->len && g_ptr_array_index(e->points, index) != p)
+        index++;
+    gboolean ok = check_point(e, index, p, sum, error);
     sim_summary_free(sum);
     scn_built_clear(&b);
+    if (!ok)
+        return FALSE;
     return TRUE;
 }
 
@@ -345,9 +382,18 @@ gboolean val_experiment_simulate(ValExperiment *e, ScnCache *cache, const LatPar
 
 double val_point_error(const ValPoint *p, ValMetric m)
 {
-    if (!p->has_measured[m] || p->measured[m] == 0)
+    if (!p->has_measured[m] || p->measured[m] == 0 || p->excluded)
         return NAN;
     return 100.0 * (p->simulated[m] - p->measured[m]) / p->measured[m];
+}
+
+guint val_num_excluded(ValExperiment *const *exps, guint n)
+{
+    guint count = 0;
+    for (guint k = 0; k < n; k++)
+        for (guint i = 0; i < exps[k]->points->len; i++)
+            count += ((const ValPoint *)g_ptr_array_index(exps[k]->points, i))->excluded != NULL;
+    return count;
 }
 
 void val_mape(ValExperiment *const *exps, guint n, double mape[VAL_NUM_METRICS])
@@ -449,6 +495,8 @@ void val_validate_print(FILE *out, ValExperiment *const *exps, guint n, const ch
             if (p->sim_preemptions)
                 fprintf(out, "   (%" G_GUINT64_FORMAT " preemptions simulated)", p->sim_preemptions);
             fputc('\n', out);
+            if (p->excluded)
+                fprintf(out, "  note: %s left out of the MAPE: %s\n", p->name, p->excluded);
         }
         double mape[VAL_NUM_METRICS];
         val_mape((ValExperiment *const *)&exps[k], 1, mape);
@@ -457,10 +505,13 @@ void val_validate_print(FILE *out, ValExperiment *const *exps, guint n, const ch
     if (n > 1) {
         double mape[VAL_NUM_METRICS];
         val_mape(exps, n, mape);
-        guint points = 0;
+        guint points = 0, excluded = val_num_excluded(exps, n);
         for (guint k = 0; k < n; k++)
             points += exps[k]->points->len;
-        fprintf(out, "\nmean absolute percentage error over all %u points\n", points);
+        fprintf(out, "\nmean absolute percentage error over all %u points", points);
+        if (excluded)
+            fprintf(out, " (%u left out: see the notes)", excluded);
+        fputc('\n', out);
         print_header(out, "");
         print_mape_row(out, "MAPE", mape);
         ValSummary sm;
@@ -568,6 +619,8 @@ void val_validate_markdown(FILE *out, ValExperiment *const *exps, guint n, const
             for (int m = 0; m < VAL_NUM_METRICS; m++)
                 md_cell(out, val_point_error(p, (ValMetric)m), TRUE);
             fputc('\n', out);
+            if (p->excluded)
+                fprintf(out, "| | | *left out of the MAPE: %s* |\n", p->excluded);
         }
         double mape[VAL_NUM_METRICS];
         val_mape((ValExperiment *const *)&exps[k], 1, mape);
@@ -575,10 +628,13 @@ void val_validate_markdown(FILE *out, ValExperiment *const *exps, guint n, const
     }
     double mape[VAL_NUM_METRICS];
     val_mape(exps, n, mape);
-    guint points = 0;
+    guint points = 0, excluded = val_num_excluded(exps, n);
     for (guint k = 0; k < n; k++)
         points += exps[k]->points->len;
-    fprintf(out, "\n### All %u points\n\n| | |", points);
+    fprintf(out, "\n### All %u points\n\n", points);
+    if (excluded)
+        fprintf(out, "%u point%s left out of the MAPE (see the notes above).\n\n", excluded, excluded == 1 ? "" : "s");
+    fputs("| | |", out);
     for (int m = 0; m < VAL_NUM_METRICS; m++)
         fprintf(out, " %s |", val_metric_label((ValMetric)m));
     fputs("\n|---|---|", out);
@@ -656,6 +712,10 @@ char *val_validate_json(ValExperiment *const *exps, guint n, const char *backend
             add_metrics(po, "error_pct", err, NULL);
             cJSON_AddNumberToObject(po, "simulated_preemptions", (double)p->sim_preemptions);
             cJSON_AddNumberToObject(po, "simulated_kv_usage_peak", p->sim_kv_usage_peak);
+            if (p->excluded)
+                cJSON_AddStringToObject(po, "excluded_from_mape", p->excluded);
+            else
+                cJSON_AddNullToObject(po, "excluded_from_mape");
             cJSON_AddItemToArray(pts, po);
         }
         cJSON_AddItemToArray(arr, eo);

@@ -41,7 +41,8 @@ typedef struct {
     char *name;
     char *requests_path;
     WlTraceFormat trace_format;         /* of requests_path; AUTO (0): servesim's CSV */
-    guint num_requests;
+    guint num_requests;                 /* measured.num_requests (0 when absent) */
+    gboolean has_num_requests;          /* it was given: checked against the CSV rows */
     double measured[VAL_NUM_METRICS];   /* ms, or tokens/s for throughput */
     double simulated[VAL_NUM_METRICS];
     gboolean has_measured[VAL_NUM_METRICS];
@@ -55,6 +56,11 @@ typedef struct {
     uint64_t sim_preemptions;
     uint64_t sim_rejected;
     double sim_kv_usage_peak;
+    uint64_t sim_arrived, sim_completed;
+    /* Why the point is left out of the MAPE (no rows, nothing completed,
+     * rejected requests: its errors would compare different workloads), or
+     * NULL. Owned. Its errors are NAN then. */
+    char *excluded;
 } ValPoint;
 
 typedef struct {
@@ -90,7 +96,10 @@ void val_experiment_free(ValExperiment *e);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ValExperiment, val_experiment_free)
 
 /* Simulates every point with the given latency parameters (backend and
- * constants). */
+ * constants). A measured.num_requests that differs from the rows of the
+ * point's CSV is an error (SS_ERROR_INPUT); a point with no rows, with no
+ * completed request or with rejected requests is kept, marked `excluded`
+ * with the reason. */
 gboolean val_experiment_simulate(ValExperiment *e, ScnCache *cache, const LatParams *latency, GError **error);
 
 /* Simulates one point (the same as val_experiment_simulate does for each);
@@ -99,11 +108,15 @@ gboolean val_experiment_simulate(ValExperiment *e, ScnCache *cache, const LatPar
 gboolean val_point_simulate(const ValExperiment *e, ValPoint *p, ScnCache *cache, const LatParams *latency,
                             guint *sim_blocks, GError **error);
 
-/* Signed percentage error of one metric of a point (NAN when not measured). */
+/* Signed percentage error of one metric of a point (NAN when not measured
+ * or the point is excluded). */
 double val_point_error(const ValPoint *p, ValMetric m);
 
+/* The number of points left out of the MAPE (ValPoint.excluded). */
+guint val_num_excluded(ValExperiment *const *exps, guint n);
+
 /* MAPE of each metric over the points of the experiments (NAN where no
- * point has the metric). */
+ * point has the metric); excluded points are left out. */
 void val_mape(ValExperiment *const *exps, guint n, double mape[VAL_NUM_METRICS]);
 
 /* MAPE averaged over runs (each run's MAPE, then their mean) and over the

@@ -2,8 +2,8 @@
  * wl_csv.c: a streaming CSV reader on libcsv that knows physical line
  * numbers, and the integer-column reader of empirical distributions.
  *
- * The file is read one physical line at a time with getline() and each line
- * is fed to csv_parse() (strict mode, so a stray quote is an error rather
+ * The file is read in blocks of 64 KiB, split into physical lines (memchr for
+ * the line feed), and each line is fed to csv_parse() (strict mode, so a stray quote is an error rather
  * than a guess). The field callback copies the field out of libcsv's buffer
  * into the row being built; the row callback moves the finished row to a
  * small queue. A field's line is the current line minus the line feeds
@@ -12,6 +12,9 @@
  * and dropped). With CSV_REPALL_NL libcsv reports bare line ends too, which is
  * how blank lines are seen: they become empty rows, except at the end of the
  * file (a trailing blank line is common and harmless).
+ *
+ * A physical line longer than WL_CSV_MAX_LINE is an error of its own (not
+ * an allocation without end: a binary file or /dev/zero given as a trace).
  *
  * Cost: O(bytes) time; memory the longest line and row plus a queue that
  * holds one row (several only when a single line holds bare CRs). Entries
@@ -45,11 +48,16 @@ typedef struct {
     guint64 nul_line;  /* ROW: the line of that field */
 } Entry;
 
+#define BLOCK_SIZE 65536
+
 struct WlCsvReader {
     char *path;
     FILE *fp;
     struct csv_parser parser;
-    char *linebuf; /* getline's buffer */
+    char *block;       /* BLOCK_SIZE bytes read ahead */
+    size_t block_pos, block_end;
+    gboolean block_eof;
+    char *linebuf;     /* the current physical line */
     size_t linecap;
     guint64 line_no;   /* physical line being parsed (1-based) */
     gboolean at_eof;
@@ -161,6 +169,7 @@ static void on_row(int c, void *data)
 
 static void parser_init(WlCsvReader *r)
 {
+    /* csv_init fails only when malloc does (g_malloc aborts then too) */
     if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
         g_error("libcsv: out of memory");
 }
@@ -176,6 +185,7 @@ WlCsvReader *wl_csv_reader_open(const char *path, GError **error)
     WlCsvReader *r = g_new0(WlCsvReader, 1);
     r->path = g_strdup(path);
     r->fp = fp;
+    r->block = g_malloc(BLOCK_SIZE);
     r->spare = g_ptr_array_new_with_free_func(entry_free);
     r->field_ptrs = g_ptr_array_new();
     g_queue_init(&r->ready);
@@ -211,12 +221,55 @@ static void queue_error(WlCsvReader *r, GError *err)
 
 /* Reads and parses one more physical line (or finishes the file). Returns
  * FALSE on an I/O error (error set). */
+/* Reads the next physical line (with its line feed, if any) into linebuf.
+ * Returns its length, 0 at the end of the file, -1 on a read error (errno
+ * set), -2 when it is longer than WL_CSV_MAX_LINE. */
+static gssize read_line(WlCsvReader *r)
+{
+    size_t len = 0;
+    for (;;) {
+        if (r->block_pos == r->block_end) {
+            if (r->block_eof)
+                return (gssize)len;
+            errno = 0;
+            size_t n = fread(r->block, 1, BLOCK_SIZE, r->fp);
+            if (n == 0) {
+                if (ferror(r->fp))
+                    return -1;
+                r->block_eof = TRUE;
+                return (gssize)len;
+            }
+            r->block_pos = 0;
+            r->block_end = n;
+        }
+        const char *from = r->block + r->block_pos;
+        const char *nl = memchr(from, '\n', r->block_end - r->block_pos);
+        size_t take = nl ? (size_t)(nl - from) + 1 : r->block_end - r->block_pos;
+        if (len + take > WL_CSV_MAX_LINE)
+            return -2;
+        if (len + take > r->linecap) {
+            r->linecap = MAX(len + take, MAX(r->linecap * 2, 256));
+            r->linebuf = g_realloc(r->linebuf, r->linecap);
+        }
+        memcpy(r->linebuf + len, from, take);
+        len += take;
+        r->block_pos += take;
+        if (nl)
+            return (gssize)len;
+    }
+}
+
 static gboolean feed_line(WlCsvReader *r, GError **error)
 {
-    errno = 0;
-    ssize_t n = getline(&r->linebuf, &r->linecap, r->fp);
-    if (n < 0) {
-        if (ferror(r->fp)) {
+    gssize n = read_line(r);
+    if (n == -2) {
+        r->broken = TRUE;
+        wl_set_error(error, "%s:%" G_GUINT64_FORMAT ": expected a CSV line, got more than %u bytes without a "
+                     "line end (is it a CSV file?)", r->path, r->line_no + 1, WL_CSV_MAX_LINE);
+        return FALSE;
+    }
+    if (n <= 0) {
+        if (n < 0) {
             int e = errno;
             r->broken = TRUE;
             wl_set_error(error, "%s:%" G_GUINT64_FORMAT ": cannot read: %s", r->path,
@@ -251,7 +304,15 @@ static gboolean feed_line(WlCsvReader *r, GError **error)
         len -= 3;
     }
     size_t used = csv_parse(&r->parser, data, len, on_field, on_row, r);
+    if (r->parser.entry_pos > WL_CSV_MAX_LINE) { /* a quoted field over many lines */
+        r->broken = TRUE;
+        wl_set_error(error, "%s:%" G_GUINT64_FORMAT ": expected a field of at most %u bytes, got more (a quote "
+                     "that is never closed?)", r->path, r->line_no, WL_CSV_MAX_LINE);
+        return FALSE;
+    }
     if (used != len) {
+        /* Out of memory, like a failed g_malloc (which aborts): not a state
+         * input can reach, lines and fields being bounded above. */
         if (csv_error(&r->parser) == CSV_ENOMEM)
             g_error("libcsv: out of memory");
         guint col = r->building ? r->building->offsets->len + 1 : 1;
@@ -330,7 +391,8 @@ void wl_csv_reader_free(WlCsvReader *r)
     g_ptr_array_free(r->spare, TRUE);
     g_ptr_array_free(r->field_ptrs, TRUE);
     csv_free(&r->parser);
-    free(r->linebuf); /* getline's buffer: malloc'd */
+    g_free(r->linebuf);
+    g_free(r->block);
     if (r->fp)
         fclose(r->fp);
     g_free(r->path);

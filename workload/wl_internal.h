@@ -169,7 +169,8 @@ WlSource *wl_source_new_vllm_bench(const char *path, const WlTraceOptions *opts,
 /* ----------------------------------------------------------------- CSV -- */
 
 /*
- * A streaming CSV reader: getline() gives one physical line at a time, fed to
+ * A streaming CSV reader: one physical line at a time (at most
+ * WL_CSV_MAX_LINE bytes, an error beyond), fed to
  * libcsv; completed rows wait in a small queue (normally one row; more only
  * when a line holds bare carriage returns). Memory: the longest row plus the
  * queue, independent of the number of rows.
@@ -180,6 +181,8 @@ WlSource *wl_source_new_vllm_bench(const char *path, const WlTraceOptions *opts,
  * end of the file, where they are ignored.
  */
 typedef struct WlCsvReader WlCsvReader;
+
+#define WL_CSV_MAX_LINE (16u << 20) /* bytes of one physical line */
 
 typedef struct {
     guint num_fields;

@@ -1,0 +1,150 @@
+/*
+ * fuzz_simulate.c: parse, then simulate. The input is a scenario (JSON),
+ * optionally followed by a line "%%" and a CSV file that the scenario's
+ * trace and empirical length distributions read (whatever paths they name).
+ *
+ * The work is bounded (at most FZ_REQUESTS requests, max_model_len at most
+ * FZ_MAX_MODEL_LEN tokens, at most FZ_MAX_BLOCKS KV blocks and FZ_MAX_SEQS
+ * sequences, models by name only) so that an input runs in about a second
+ * at most under the sanitizers; simulated time is not capped: rates, time scales, trace times and
+ * max_time_s reach the engine as written. Every output is written (to
+ * /dev/null), with a time series by intervals when the last input byte is
+ * odd. After every step the harness checks the invariants: the scheduler's
+ * own (KV blocks, token counts; every 16th step), time never runs backwards and stays within
+ * SIM_TIME_HORIZON, arrived = completed + rejected + running + waiting; and
+ * at the end the summary's accounting.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fz_common.h"
+#include "scn.h"
+
+#define FZ_REQUESTS 32
+#define FZ_MAX_MODEL_LEN 2048u
+#define FZ_MAX_BLOCKS 8192u
+#define FZ_MAX_SEQS 1024u
+
+typedef struct {
+    SimTime last_end;
+    uint64_t steps;
+} HookState;
+
+static void check_step(const SimStepInfo *info, void *user)
+{
+    HookState *st = user;
+    char *why = NULL;
+    /* the scheduler's own check is O(blocks): every 16th step */
+    if (st->steps++ % 16 == 0 && !sched_check_invariants(info->sched, &why))
+        fz_fail("scheduler invariant: %s", why);
+    if (info->start > info->end || info->end < st->last_end || info->end > SIM_TIME_HORIZON)
+        fz_fail("time: step %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT " after %" G_GUINT64_FORMAT, info->start,
+                info->end, st->last_end);
+    st->last_end = info->end;
+    uint64_t in_flight = (uint64_t)sched_num_running(info->sched) + sched_num_waiting(info->sched);
+    if (info->arrived != info->completed + info->rejected + in_flight)
+        fz_fail("accounting: %" G_GUINT64_FORMAT " arrived, %" G_GUINT64_FORMAT " completed, %" G_GUINT64_FORMAT
+                " rejected, %" G_GUINT64_FORMAT " in flight",
+                info->arrived, info->completed, info->rejected, in_flight);
+}
+
+/* Bounds the work of a scenario (see the top of the file). */
+static void bound(ScnScenario *s, const char *csv_path)
+{
+    if (strchr(s->model, '/') || g_str_has_suffix(s->model, ".json") || s->model[0] == '.') {
+        g_free(s->model);
+        s->model = g_strdup("llama-3.1-8b");
+    }
+    if (s->max_model_len == 0 || s->max_model_len > FZ_MAX_MODEL_LEN)
+        s->max_model_len = FZ_MAX_MODEL_LEN;
+    if (s->num_gpu_blocks_override > FZ_MAX_BLOCKS)
+        s->num_gpu_blocks_override = FZ_MAX_BLOCKS;
+    if (s->max_num_seqs == 0 || s->max_num_seqs > FZ_MAX_SEQS)
+        s->max_num_seqs = FZ_MAX_SEQS;
+    if (s->is_trace) {
+        g_free(s->trace_path);
+        s->trace_path = g_strdup(csv_path);
+        if (s->trace.limit == 0 || s->trace.limit > FZ_REQUESTS)
+            s->trace.limit = FZ_REQUESTS;
+        return;
+    }
+    if (s->workload.num_requests == 0 || s->workload.num_requests > FZ_REQUESTS)
+        s->workload.num_requests = FZ_REQUESTS;
+    for (guint i = 0; i < s->workload.num_classes; i++) {
+        WlDistSpec *d[2] = {&s->workload.classes[i].input, &s->workload.classes[i].output};
+        for (int k = 0; k < 2; k++)
+            if (d[k]->kind == WL_DIST_EMPIRICAL) {
+                g_free(d[k]->path);
+                d[k]->path = g_strdup(csv_path);
+            }
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static ScnCache *cache;
+    static FILE *sink;
+    if (!cache) {
+        cache = scn_cache_new(fz_data_dir());
+        sink = fopen("/dev/null", "w");
+    }
+    char *text = fz_text(data, size);
+    char *sep = strstr(text, "\n%%\n");
+    const char *csv = "";
+    if (sep) {
+        *sep = '\0';
+        csv = sep + 4;
+    }
+    const char *csv_path = fz_write("sim.csv", (const uint8_t *)csv, strlen(csv));
+    GError *error = NULL;
+    ScnScenario *s = scn_scenario_parse(text, "fuzz.json", fz_dir(), &error);
+    if (!s) {
+        fz_check_error(error);
+        g_free(text);
+        return 0;
+    }
+    bound(s, csv_path);
+    ScnBuilt b;
+    if (!scn_build(s, cache, &b, &error)) {
+        fz_check_error(error);
+        goto out;
+    }
+    if (b.sched.num_gpu_blocks > FZ_MAX_BLOCKS) { /* an estimate too large for quick runs */
+        scn_built_clear(&b);
+        s->num_gpu_blocks_override = FZ_MAX_BLOCKS;
+        if (!scn_build(s, cache, &b, &error)) {
+            fz_check_error(error);
+            goto out;
+        }
+    }
+    HookState st = {0};
+    SimConfig cfg = {
+        .sched = b.sched,
+        .latency = b.step,
+        .source = b.source,
+        .max_time = s->max_time_s > 0 ? MAX(sim_time_from_seconds(s->max_time_s), 1) : 0,
+        .requests_csv = sink,
+        .timeseries_csv = sink,
+        .timeseries_interval_s = size && (data[size - 1] & 1) ? SIM_OUTPUT_INTERVAL_MIN_S * data[size - 1] : 0,
+        .itl_csv = sink,
+        .step_hook = check_step,
+        .hook_user = &st,
+    };
+    SimSummary *sum = sim_run(&cfg, &error);
+    if (!sum) {
+        fz_check_error(error);
+    } else {
+        const SimClassSummary *a = &sum->all;
+        if (a->arrived != a->completed + a->rejected + a->in_flight)
+            fz_fail("summary accounting: %" G_GUINT64_FORMAT " != %" G_GUINT64_FORMAT " + %" G_GUINT64_FORMAT
+                    " + %" G_GUINT64_FORMAT, a->arrived, a->completed, a->rejected, a->in_flight);
+        if (a->in_flight > 0 && !sum->stopped_at_limit)
+            fz_fail("%" G_GUINT64_FORMAT " requests in flight without a time limit", a->in_flight);
+        sim_summary_free(sum);
+    }
+    scn_built_clear(&b);
+out:
+    scn_scenario_free(s);
+    g_free(text);
+    return 0;
+}

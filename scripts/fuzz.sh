@@ -1,0 +1,161 @@
+#!/bin/sh
+# Builds the libFuzzer harnesses of fuzz/ (clang, AddressSanitizer and
+# UndefinedBehaviorSanitizer) and runs one or all of them (docs/testing.md).
+#
+# usage: scripts/fuzz.sh HARNESS|all SECONDS [libFuzzer flags...]
+#   HARNESS  trace, scenario, simulate, sweep, plan, sweep_table, experiment,
+#            model, hardware or mfu (the fuzz/fuzz_HARNESS.c program), or all
+#   SECONDS  how long each harness runs
+# Environment: FUZZ_DIR (default build-fuzz): build folder, with corpus/HARNESS
+# (the growing corpus, kept between runs), seeds/HARNESS (made afresh from the
+# repository's files at every run) and crashes/HARNESS (inputs that failed);
+# FUZZ_FORK: run N processes in parallel (libFuzzer -fork=N).
+#
+# Prints the executions of each harness; exits 1 when a harness finds a crash,
+# a leak, a sanitizer report or a broken invariant (the input is left in
+# crashes/HARNESS; replay it with build-fuzz/fuzz/fuzz_HARNESS FILE).
+set -eu
+cd "$(dirname "$0")/.."
+
+harnesses="trace scenario simulate sweep plan sweep_table experiment model hardware mfu"
+if [ $# -lt 2 ]; then
+    echo "usage: $0 HARNESS|all SECONDS [libFuzzer flags...]  (harnesses: $harnesses)" >&2
+    exit 2
+fi
+which=$1
+seconds=$2
+shift 2
+case $seconds in
+    '' | *[!0-9]* | 0) echo "$0: SECONDS must be a positive integer, got '$seconds'" >&2; exit 2 ;;
+esac
+if [ "$which" = all ]; then
+    list=$harnesses
+else
+    case " $harnesses " in
+        *" $which "*) list=$which ;;
+        *) echo "$0: unknown harness '$which' (known: $harnesses, all)" >&2; exit 2 ;;
+    esac
+fi
+
+out=${FUZZ_DIR:-build-fuzz}
+command -v clang >/dev/null 2>&1 || scripts/setup-debian.sh clang libclang-rt-14-dev
+CC=clang cmake -S . -B "$out" -DSERVESIM_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSERVESIM_WERROR=ON >/dev/null
+targets=""
+for h in $list; do targets="$targets fuzz_$h"; done
+# shellcheck disable=SC2086
+cmake --build "$out" -j"$(nproc)" --target servesim $targets >/dev/null
+
+# ---------------------------------------------------------------- seeds --
+# Each harness's seed corpus, made from the repository's own files.
+# put DIR NAME [PREFIX_BYTE_OCTAL]: stdin to DIR/NAME, after an option byte.
+put() {
+    if [ $# -ge 3 ]; then
+        { printf "\\$3"; cat; } >"$1/$2"
+    else
+        cat >"$1/$2"
+    fi
+}
+
+make_seeds() { # harness dir
+    h=$1
+    d=$2
+    case $h in
+    scenario)
+        for f in scenarios/*.json scenarios/golden/*.json tests/bad-input/scenario/*.json; do
+            if [ -f "$f" ]; then put "$d" "$(echo "$f" | tr / _)" <"$f"; fi
+        done ;;
+    simulate)
+        for f in scenarios/default.json scenarios/golden/chat-h100.json scenarios/golden/kv-pressure.json \
+            scenarios/golden/tp-pcie.json; do
+            put "$d" "$(basename "$f")" <"$f"
+        done
+        i=0
+        for t in data/traces/azure-2023-conv.csv data/validation/blis-h100-llama2-7b-train/p02_constant0.407rps.csv; do
+            i=$((i + 1))
+            { printf '{"workload": {"trace": {"path": "t.csv", "rate": 4}}, "engine": {"max_num_seqs": 8}}\n%%%%\n'
+              head -n 25 "$t"; } | put "$d" "trace-rate-$i"
+            { printf '{"workload": {"trace": {"path": "t.csv"}}, "max_time_s": 3}\n%%%%\n'
+              head -n 25 "$t"; } | put "$d" "trace-$i"
+        done
+        { printf '{"workload": {"num_requests": 20, "arrival": {"process": "gamma", "rate": 5, "cv": 3},'
+          printf ' "input": {"dist": "empirical", "path": "x.csv", "column": "input_tokens", "max": 900},'
+          printf ' "output": {"dist": "uniform", "min": 1, "max": 64}}}\n%%%%\n'
+          head -n 25 data/validation/blis-h100-llama2-7b-train/p02_constant0.407rps.csv; } | put "$d" empirical ;;
+    trace)
+        i=0
+        for t in data/traces/*.csv data/validation/*/p0[0-3]*.csv data/validation/*/requests.csv; do
+            [ -f "$t" ] || continue
+            for opt in 000 004 010 020 044 110; do
+                i=$((i + 1))
+                head -n 40 "$t" | put "$d" "t$i" "$opt"
+            done
+        done ;;
+    sweep)
+        for f in scenarios/sweep-*.json tests/bad-input/sweep/*.json; do
+            if [ -f "$f" ]; then put "$d" "$(echo "$f" | tr / _)" <"$f"; fi
+        done ;;
+    plan)
+        for f in scenarios/plan-*.json tests/bad-input/plan/*.json; do
+            if [ -f "$f" ]; then put "$d" "$(echo "$f" | tr / _)" <"$f"; fi
+        done ;;
+    sweep_table)
+        tmp=$(mktemp -d)
+        "$out/cli/servesim" sweep scenarios/sweep-rate-default.json --dry-run --quiet -o "$tmp/s.csv" >/dev/null 2>&1 || true
+        "$out/cli/servesim" sweep scenarios/sweep-rate-default.json --dry-run --quiet -o "$tmp/s.json" >/dev/null 2>&1 || true
+        if [ -f "$tmp/s.csv" ]; then put "$d" csv 000 <"$tmp/s.csv"; fi
+        if [ -f "$tmp/s.json" ]; then put "$d" json 001 <"$tmp/s.json"; fi
+        rm -rf "$tmp" ;;
+    experiment)
+        for f in data/validation/*/experiment.json; do
+            put "$d" "$(basename "$(dirname "$f")")" <"$f"
+        done ;;
+    model)
+        for f in data/models/*/config.json; do
+            put "$d" "$(basename "$(dirname "$f")")" <"$f"
+        done ;;
+    hardware)
+        put "$d" hardware <data/hardware.json ;;
+    mfu)
+        head -n 60 data/mfu/gemm/h100/data.csv | put "$d" gemm 000
+        head -n 60 data/mfu/mha/prefill/h100/32-8-128.csv | put "$d" prefill 001
+        head -n 60 data/mfu/mha/decode/h100/32-32-128-tp1.csv | put "$d" decode 002
+        f=$(ls data/mfu/grouped_gemm/decode/*/data.csv | head -n 1)
+        head -n 60 "$f" | put "$d" grouped 003
+        f=$(ls data/mfu/mla/prefill/*/*.csv | head -n 1)
+        head -n 60 "$f" | put "$d" mla 004 ;;
+    esac
+    return 0
+}
+
+status=0
+for h in $list; do
+    corpus=$out/corpus/$h
+    seeds=$out/seeds/$h
+    crashes=$out/crashes/$h
+    rm -rf "$seeds"
+    mkdir -p "$corpus" "$seeds" "$crashes"
+    make_seeds "$h" "$seeds"
+    log=$out/fuzz-$h.log
+    set +e
+    # -timeout: one input may not take 10 s (a hang); -rss_limit_mb: nor 2.5 GB
+    # shellcheck disable=SC2086
+    "$out/fuzz/fuzz_$h" "$corpus" "$seeds" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 \
+        -artifact_prefix="$crashes/" -print_final_stats=1 ${FUZZ_FORK:+-fork=$FUZZ_FORK} "$@" >"$log" 2>&1
+    rc=$?
+    set -e
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    if [ -z "$execs" ]; then # -fork mode prints its own totals
+        execs=$(sed -n 's/.*#\([0-9][0-9]*\):.*DONE.*/\1/p' "$log" | tail -n 1)
+    fi
+    cov=$(sed -n 's/.* cov: \([0-9][0-9]*\).*/\1/p' "$log" | tail -n 1)
+    printf '%-12s %5s s  %10s executions  coverage %6s  corpus %5s files  ' "$h" "$seconds" "${execs:-?}" \
+        "${cov:-?}" "$(ls "$corpus" | wc -l)"
+    if [ $rc -eq 0 ]; then
+        echo "ok"
+    else
+        echo "FAILED (exit $rc; log: $log; inputs: $crashes)"
+        grep -E "ERROR|invariant|runtime error|SUMMARY" "$log" | head -n 5 >&2 || true
+        status=1
+    fi
+done
+exit $status
