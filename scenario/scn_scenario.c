@@ -125,6 +125,23 @@ void scn_scenario_free(ScnScenario *s)
     g_free(s);
 }
 
+/* get_guint, then an upper bound with its own message (the type error of a
+ * negative or fractional value stays "expected a positive integer"). */
+static gboolean get_guint_max(const cJSON *obj, const char *key, const char *path, const char *origin, guint64 min,
+                              guint64 max, guint *out, GError **error)
+{
+    guint64 v = *out;
+    if (!scn_json_get_uint(obj, key, path, origin, min, G_MAXUINT32, &v, error))
+        return FALSE;
+    if (v > max) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s.%s: expected at most %" G_GUINT64_FORMAT ", got %"
+                    G_GUINT64_FORMAT, origin, path, key, max, v);
+        return FALSE;
+    }
+    *out = (guint)v;
+    return TRUE;
+}
+
 static gboolean get_guint(const cJSON *obj, const char *key, const char *path, const char *origin, guint64 min,
                           guint *out, GError **error)
 {
@@ -216,13 +233,14 @@ gboolean scn_scenario_apply_engine(ScnScenario *s, const cJSON *e, const char *o
            get_switch(e, "scheduler_reserve_full_isl", p, origin, &s->scheduler_reserve_full_isl, error) &&
            scn_json_get_bool(e, "enforce_eager", p, origin, &s->enforce_eager, error) &&
            get_guint(e, "tensor_parallel_size", p, origin, 1, &s->tensor_parallel_size, error) &&
-           get_guint(e, "max_num_seqs", p, origin, 1, &s->max_num_seqs, error) &&
+           get_guint_max(e, "max_num_seqs", p, origin, 1, SCHED_MAX_NUM_SEQS, &s->max_num_seqs, error) &&
            get_guint(e, "max_num_batched_tokens", p, origin, 1, &s->max_num_batched_tokens, error) &&
            get_guint(e, "max_model_len", p, origin, 2, &s->max_model_len, error) &&
            get_guint(e, "block_size", p, origin, 1, &s->block_size, error) &&
            scn_json_get_double(e, "gpu_memory_utilization", p, origin, 0, 1, TRUE, &s->gpu_memory_utilization,
                                error) &&
-           get_guint(e, "num_gpu_blocks_override", p, origin, 2, &s->num_gpu_blocks_override, error) &&
+           get_guint_max(e, "num_gpu_blocks_override", p, origin, 2, SCHED_MAX_BLOCKS, &s->num_gpu_blocks_override,
+                         error) &&
            get_guint(e, "long_prefill_token_threshold", p, origin, 0, &s->long_prefill_token_threshold, error) &&
            scn_json_get_bool(e, "enable_prefix_caching", p, origin, &s->enable_prefix_caching, error) &&
            scn_options_apply_engine(&s->options, e, origin, error);
