@@ -1,7 +1,8 @@
 #!/bin/sh
 # Benchmarks: fixed workloads, each printing wall time, simulated requests per
 # second of wall time, and peak resident memory. Figures go to docs/performance.md.
-# Usage: bench/run.sh [--full]     (--full adds the 1,000,000-request runs: one server, and a fleet of 16)
+# Usage: bench/run.sh [--full]     (--full adds the 1,000,000-request runs: one server, a fleet of 16,
+#                                   and bench/overload.sh)
 set -eu
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh
@@ -38,6 +39,9 @@ if [ "${1:-}" = "--full" ]; then
   run "decode-1m" run bench/workloads/decode-1m.json
   run "fleet 16x, 1m (weighted)" run bench/workloads/fleet-16x-1m.json
   run "fleet 16x, 1m, least-out" run bench/workloads/fleet-16x-1m.json --router least-outstanding
+fi
+if [ "${1:-}" = "--full" ]; then
+  echo; bench/overload.sh
 fi
 if [ -x build/bench/wl_stream_bench ]; then
   echo; echo "trace streaming (1,000,000 rows):"; build/bench/wl_stream_bench

@@ -1043,7 +1043,7 @@ static void html_candidate(GString *o, const Report *rp, guint idx)
 
 char *pl_report_html(const PlPlanResult *r)
 {
-    g_return_val_if_fail(r != NULL, NULL);
+    g_return_val_if_fail(r != NULL, NULL); /* a contract: pl_plan_run never returns NULL */
     Report rp;
     report_init(&rp, r);
     GString *o = g_string_sized_new(64 * 1024);
@@ -1227,7 +1227,7 @@ static void md_candidate(GString *o, const Report *rp, guint idx)
 
 char *pl_report_markdown(const PlPlanResult *r)
 {
-    g_return_val_if_fail(r != NULL, NULL);
+    g_return_val_if_fail(r != NULL, NULL); /* a contract: pl_plan_run never returns NULL */
     Report rp;
     report_init(&rp, r);
     const PlCandidateResult *c = rp.best;
@@ -1422,7 +1422,7 @@ static cJSON *json_candidate(const Report *rp, guint idx)
 
 char *pl_report_json(const PlPlanResult *r)
 {
-    g_return_val_if_fail(r != NULL, NULL);
+    g_return_val_if_fail(r != NULL, NULL); /* a contract: pl_plan_run never returns NULL */
     Report rp;
     report_init(&rp, r);
     cJSON *root = cJSON_CreateObject();
@@ -1479,7 +1479,7 @@ char *pl_report_json(const PlPlanResult *r)
 
 gboolean pl_report_write(const PlPlanResult *r, const char *dir, GError **error)
 {
-    g_return_val_if_fail(r != NULL && dir != NULL, FALSE);
+    g_return_val_if_fail(r != NULL && dir != NULL, FALSE); /* a contract on the caller, not input */
     static const struct {
         const char *name;
         char *(*render)(const PlPlanResult *r);

@@ -85,6 +85,8 @@ static void group_digits(char *buf, gsize size)
 
 char *rp_svg_format(char *buf, gsize size, double v, int decimals, gboolean group)
 {
+    /* a contract on the caller's buffer (every caller passes a fixed array of
+     * at least 64 bytes), not on input */
     g_return_val_if_fail(buf && size >= 64, buf);
     if (!isfinite(v)) {
         g_strlcpy(buf, "\xe2\x80\x93", size); /* en dash */
@@ -383,6 +385,7 @@ guint rp_svg_chart_add_series(RpSvgChart *c, const char *name, const char *color
 
 void rp_svg_chart_add_point(RpSvgChart *c, guint series, double x, double y, gboolean pass, const char *tip)
 {
+    /* callers pass an index rp_svg_chart_add_series returned: not input */
     g_return_if_fail(series < c->series->len);
     Series *s = g_ptr_array_index(c->series, series);
     Point p = {x, y, pass, g_strdup(tip)};

@@ -381,6 +381,8 @@ ScnScenario *scn_scenario_new_default(void)
     GError *error = NULL;
     cJSON *root = scn_json_parse(default_json, "<default>", &error);
     if (!root || !apply_json(s, root, "<default>", ".", &error))
+        /* the text is a constant of this file, parsed by the tests
+         * (test_scn_scenario): unreachable from input */
         g_error("the embedded default scenario is invalid: %s", error->message);
     cJSON_Delete(root);
     s->origin = g_strdup("<default>");

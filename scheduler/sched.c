@@ -485,6 +485,8 @@ static SchedRequest *waiting_pop_front(SchedScheduler *s)
 
 void sched_add_request(SchedScheduler *s, SchedRequest *r)
 {
+    /* the engine adds only requests fresh from sched_request_init: a bug
+     * check, unreachable from input */
     g_assert(r->status == SCHED_WAITING && r->num_computed == 0 && r->num_blocks == 0);
     waiting_push_back(s, r);
 }

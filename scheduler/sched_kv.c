@@ -269,6 +269,8 @@ static void map_remove(SchedKvPool *p, uint64_t key)
 
 SchedKvPool *sched_kv_pool_new(uint32_t num_blocks, uint32_t block_size, gboolean enable_caching)
 {
+    /* sched_new passes num_gpu_blocks - 1 >= 1 and block_size >= 1, both
+     * checked by sched_config_validate: unreachable from input */
     g_return_val_if_fail(num_blocks > 0 && block_size > 0, NULL);
     SchedKvPool *p = g_new0(SchedKvPool, 1);
     p->num_blocks = num_blocks;
@@ -309,6 +311,8 @@ gboolean sched_kv_pool_caching(const SchedKvPool *p) { return p->caching; }
 
 void sched_kv_pool_take(SchedKvPool *p, uint32_t n, uint32_t *out)
 {
+    /* a scheduler invariant (it counts free blocks before taking them), not
+     * an input check: sched_check_invariants and the fuzz harness test it */
     g_assert(n <= p->num_free);
     for (uint32_t k = 0; k < n; k++) {
         uint32_t b = free_list_pop(p);
@@ -362,7 +366,7 @@ static G_ALWAYS_INLINE inline void release_as(SchedKvPool *p, const uint32_t *bl
     /* tail first, so that a request's last blocks are evicted before its first ones */
     for (uint32_t k = n; k-- > 0;) {
         uint32_t b = blocks[k];
-        g_assert(p->blk[b].ref_cnt > 0);
+        g_assert(p->blk[b].ref_cnt > 0); /* a bug check: only held blocks are released */
         if (--p->blk[b].ref_cnt == 0) {
             if (forget_own && !p->blk[b].in_map) /* its owner's tokens, and its owner is done */
                 p->blk[b].hash = 0;

@@ -191,7 +191,7 @@ guint sw_sweep_table_num_columns(const SwSweepTable *t)
 
 const char *sw_sweep_table_column(const SwSweepTable *t, guint c)
 {
-    g_return_val_if_fail(c < t->columns->len, NULL);
+    g_return_val_if_fail(c < t->columns->len, NULL); /* index contracts: callers loop within the counts */
     return g_ptr_array_index(t->columns, c);
 }
 
@@ -760,7 +760,7 @@ static void fill_metrics(Cell *c, const ClResult *fleet, const ScnBuilt *b)
     cell_number(&c[i++], a->requests_per_s);
     cell_number(&c[i++], a->input_tokens_per_s);
     cell_number(&c[i++], a->output_tokens_per_s);
-    g_assert(i == G_N_ELEMENTS(metrics_before_stats) - 1);
+    g_assert(i == G_N_ELEMENTS(metrics_before_stats) - 1); /* the static tables agree: not input */
     const SimStats *st[] = {&a->ttft_ms, &a->tpot_ms, &a->itl_ms, &a->e2e_ms, &a->queue_ms};
     G_STATIC_ASSERT(G_N_ELEMENTS(st) == G_N_ELEMENTS(stats_metrics));
     for (size_t k = 0; k < G_N_ELEMENTS(st); k++, i += G_N_ELEMENTS(stats_names))
@@ -780,7 +780,7 @@ static void fill_metrics(Cell *c, const ClResult *fleet, const ScnBuilt *b)
     cell_number(&c[i++], fleet->jain_index);
     cell_number(&c[i++], fleet->prefix_hit_rate);
     cell_number(&c[i++], (double)sum->rejected_admission);
-    g_assert(i - after == G_N_ELEMENTS(metrics_after_stats) - 1);
+    g_assert(i - after == G_N_ELEMENTS(metrics_after_stats) - 1); /* the static tables agree: not input */
 }
 
 static void row_set_status(const RunState *st, Row *r, const char *error_message)

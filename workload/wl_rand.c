@@ -62,6 +62,8 @@ double wl_rand_normal(GRand *r)
 
 double wl_rand_gamma(GRand *r, double shape)
 {
+    /* the only caller passes 1 / cv^2 with cv in (0, WL_MAX_CV], checked when
+     * the spec is read: unreachable from input */
     g_return_val_if_fail(shape > 0.0, 0.0);
     if (shape < 1.0) {
         /* G(k) = G(k + 1) * U^(1/k), in logs so tiny values underflow cleanly. */

@@ -64,7 +64,7 @@ int wl_source_intern_class(WlSource *src, const char *name)
 
 int wl_source_next(WlSource *src, WlRequest *out, GError **error)
 {
-    g_return_val_if_fail(src != NULL && out != NULL, -1);
+    g_return_val_if_fail(src != NULL && out != NULL, -1); /* a contract on the caller, not input */
     if (src->failed) {
         wl_set_error(error, "the request source stopped at an earlier error");
         return -1;
@@ -100,6 +100,8 @@ guint wl_source_num_classes(const WlSource *src)
 
 const char *wl_source_class_name(const WlSource *src, guint class_id)
 {
+    /* callers pass ids the source gave (every source has at least one
+     * class: synthetic specs need one, traces intern "default"): not input */
     g_return_val_if_fail(class_id < src->class_names->len, NULL);
     return g_ptr_array_index(src->class_names, class_id);
 }

@@ -74,7 +74,7 @@ void wl_spec_copy(WlSpec *dst, const WlSpec *src)
 
 void wl_spec_scale_rate(WlSpec *spec, double factor)
 {
-    g_return_if_fail(factor > 0.0);
+    g_return_if_fail(factor > 0.0); /* a contract on the caller (a load factor), not input */
     spec->arrival.rate *= factor;
     for (guint i = 0; i < spec->arrival.num_points; i++)
         spec->arrival.rates[i] *= factor;

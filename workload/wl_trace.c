@@ -854,7 +854,7 @@ static char *describe(const Trace *t)
 
 WlSource *wl_source_new_trace(const char *path, const WlTraceOptions *opts, GError **error)
 {
-    g_return_val_if_fail(path != NULL, NULL);
+    g_return_val_if_fail(path != NULL, NULL); /* a contract: parsers require a non-empty path */
     WlTraceOptions defaults;
     wl_trace_options_init(&defaults);
     if (!opts)
