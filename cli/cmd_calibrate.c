@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "scn_json.h"
 #include "ss_error.h"
+#include "ss_output.h"
 #include "val_calibrate.h"
 
 /* The progress line (after a second, on a terminal, as other long commands). */
@@ -56,6 +57,7 @@ int cmd_calibrate(int argc, char **argv)
     int rc = 0;
     ScnCache *cache = NULL;
     ValCalibration *cal = NULL;
+    SsOutput *out_file = NULL;
     char **names = NULL;
     GPtrArray *exps = g_ptr_array_new_with_free_func((GDestroyNotify)val_experiment_free);
     GError *error = NULL;
@@ -113,7 +115,13 @@ int cmd_calibrate(int argc, char **argv)
         base = s->latency;
     }
     const ValExperiment *first = g_ptr_array_index(exps, 0);
-    if (profile && !lat_params_apply_profile(&base, profile, first->hardware, &error)) {
+    if (profile && (!scn_check_input_file(profile, "hardware profile", &error) ||
+                    !lat_params_apply_profile(&base, profile, first->hardware, &error))) {
+        rc = cli_fail("calibrate", error);
+        goto out;
+    }
+    /* the profile is written after the fit (minutes); its path is checked before */
+    if (output && !(out_file = ss_output_open(output, &error))) {
         rc = cli_fail("calibrate", error);
         goto out;
     }
@@ -141,14 +149,16 @@ int cmd_calibrate(int argc, char **argv)
         fputs(text, stdout);
     else
         val_calibration_print(stdout, cal);
-    if (output) {
-        if (!scn_write_file(output, text, &error))
+    if (out_file) {
+        fputs(text, ss_output_stream(out_file));
+        if (!ss_output_commit(g_steal_pointer(&out_file), &error))
             rc = cli_fail("calibrate", error);
         else if (!json)
             printf("\nprofile written to %s (use it with --hardware-profile)\n", output);
     }
     g_free(text);
 out:
+    ss_output_abort(out_file);
     val_calibration_free(cal);
     scn_cache_free(cache);
     g_ptr_array_free(exps, TRUE);

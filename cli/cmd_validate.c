@@ -90,6 +90,8 @@ int cmd_validate(int argc, char **argv)
         LatParams lp = latency;
         if (e) {
             for (char **f = profiles; f && *f; f++) {
+                if (!scn_check_input_file(*f, "hardware profile", &error))
+                    break;
                 char *hw = lat_profile_hardware(*f, &error);
                 if (!hw)
                     break;

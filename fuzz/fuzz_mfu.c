@@ -1,8 +1,9 @@
 /*
- * fuzz_mfu.c: MFU tables (data/mfu) through the latency module's loader. The
- * first input byte picks the table kind and file name (a GEMM table, or an
- * attention table for prefill or decode, named by its shape); the rest is
- * the CSV, loaded as the only table of a GPU "fz" in the harness's folder.
+ * fuzz_mfu.c: kernel tables (data/mfu, data/comm) through the latency
+ * module's loader. The first input byte picks the table kind and file name
+ * (a GEMM table, FP8 or BF16; an attention table for prefill or decode, named
+ * by its shape; a grouped-GEMM table; an all-reduce table); the rest is the
+ * CSV, loaded as the only table of a GPU "fz" in the harness's folder.
  */
 #include <stdio.h>
 
@@ -17,6 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         "mfu/mha/decode/fz/32-8-128-tp1.csv",
         "mfu/grouped_gemm/decode/fz/data.csv",
         "mfu/mla/prefill/fz/128-128-64.csv",
+        "mfu/gemm_bf16/fz/data.csv",
+        "comm/allreduce/fz.csv",
     };
     static gboolean made;
     if (size < 1)

@@ -33,8 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     LatParams params;
     lat_params_default(&params);
-    params.backend = LAT_BACKEND_ROOFLINE_V1; /* no MFU tables needed */
-    LatStepModel *sm = lat_step_model_new(m, hw, 1, NULL, &params, 8192, &error);
+    params.backend = LAT_BACKEND_ROOFLINE_V1; /* no tables needed */
+    LatStepModel *sm = lat_step_model_new(m, hw, 1, NULL, 0, &params, 8192, &error);
     if (!sm) {
         fz_check_error(error);
         lat_model_desc_free(m);

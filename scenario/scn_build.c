@@ -28,9 +28,7 @@
 #include "scn.h"
 
 #include <errno.h>
-#include <glib/gstdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "scn_fleet.h"
 #include "scn_json.h"
@@ -73,38 +71,16 @@ const char *scn_cache_data_dir(const ScnCache *c)
     return c->data_dir;
 }
 
-/* A file the latency module will read whole: when it exists, it must be a
- * regular file of sane size (a device such as /dev/zero, a pipe, or a huge
- * file would be read without end). A missing file is left to the loader,
- * whose message lists the known names. */
-static gboolean check_input_file(const char *path, const char *what, GError **error)
-{
-    GStatBuf st;
-    if (g_stat(path, &st) != 0)
-        return TRUE;
-    if (!S_ISREG(st.st_mode)) {
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: expected the %s as a regular file, got %s", path, what,
-                    S_ISDIR(st.st_mode) ? "a folder" : "a device, pipe or socket");
-        return FALSE;
-    }
-    if ((guint64)st.st_size > SCN_MAX_TEXT_FILE) {
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: expected a %s of at most %" G_GSIZE_FORMAT " MiB, got %"
-                    G_GUINT64_FORMAT " MiB", path, what, SCN_MAX_TEXT_FILE >> 20, (guint64)st.st_size >> 20);
-        return FALSE;
-    }
-    return TRUE;
-}
-
 /* The model's config.json when `name` is a path (as lat_model_desc_load
  * resolves it: a folder holding config.json, or a name with a slash or a
- * .json suffix), checked with check_input_file. */
+ * .json suffix), checked with scn_check_input_file. */
 static gboolean check_model_path(const char *name, GError **error)
 {
     gboolean is_dir = g_file_test(name, G_FILE_TEST_IS_DIR);
     if (!is_dir && !strchr(name, G_DIR_SEPARATOR) && !g_str_has_suffix(name, ".json"))
         return TRUE;
     char *path = is_dir ? g_build_filename(name, "config.json", NULL) : g_strdup(name);
-    gboolean ok = check_input_file(path, "model config", error);
+    gboolean ok = scn_check_input_file(path, "model config", error);
     g_free(path);
     return ok;
 }
@@ -130,7 +106,7 @@ static const LatHardware *cache_hardware(ScnCache *c, const char *name, GError *
     g_mutex_lock(&c->lock);
     if (!c->hw) {
         char *path = g_build_filename(c->data_dir, "hardware.json", NULL);
-        if (check_input_file(path, "hardware table", error))
+        if (scn_check_input_file(path, "hardware table", error))
             c->hw = lat_hardware_table_load(c->data_dir, NULL, error);
         g_free(path);
     }
@@ -314,7 +290,8 @@ static gboolean build_pool(const ScnScenario *s, const LatModelDesc *base, ScnCa
     }
 
     scn_engine_resolve(s, c->max_num_seqs, &out->latency, &c->reserve_full_isl);
-    if (s->hardware_profile && !lat_params_apply_profile(&out->latency, s->hardware_profile, out->hw->name, error))
+    if (s->hardware_profile && (!scn_check_input_file(s->hardware_profile, "hardware profile", error) ||
+                                !lat_params_apply_profile(&out->latency, s->hardware_profile, out->hw->name, error)))
         return FALSE;
     out->step = lat_step_model_new(model, out->hw, s->tensor_parallel_size, out->sources, out->num_sources,
                                    &out->latency, c->max_num_batched_tokens, error);

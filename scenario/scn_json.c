@@ -153,6 +153,24 @@ char *scn_read_file(const char *path, const char *what, gsize *length, GError **
     return scn_read_file_max(path, what, SCN_MAX_TEXT_FILE, length, error);
 }
 
+gboolean scn_check_input_file(const char *path, const char *what, GError **error)
+{
+    GStatBuf st;
+    if (g_stat(path, &st) != 0)
+        return TRUE;
+    if (!S_ISREG(st.st_mode)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: expected the %s as a regular file, got %s", path, what,
+                    S_ISDIR(st.st_mode) ? "a folder" : "a device, pipe or socket");
+        return FALSE;
+    }
+    if ((guint64)st.st_size > SCN_MAX_TEXT_FILE) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: expected a %s of at most %" G_GSIZE_FORMAT " MiB, got %"
+                    G_GUINT64_FORMAT " MiB", path, what, SCN_MAX_TEXT_FILE >> 20, (guint64)st.st_size >> 20);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean scn_write_file(const char *path, const char *text, GError **error)
 {
     return ss_output_write_text(path, text, error);

@@ -45,6 +45,12 @@ gboolean scn_json_get_string(const cJSON *obj, const char *key, const char *path
 char *scn_read_file(const char *path, const char *what, gsize *length, GError **error);
 /* The same with another size limit (sweep outputs, which can be large). */
 char *scn_read_file_max(const char *path, const char *what, gsize max_bytes, gsize *length, GError **error);
+/* For files another module reads whole (model configs, the hardware table,
+ * hardware profiles): when `path` exists it must be a regular file of at
+ * most SCN_MAX_TEXT_FILE bytes (a device such as /dev/zero, a pipe or a huge
+ * file would be read without end). A missing file passes: the loader's own
+ * message says what is missing. Errors are SS_ERROR_INPUT naming the path. */
+gboolean scn_check_input_file(const char *path, const char *what, GError **error);
 /* Writes a file whole or not at all (ss_output_write_text: a temporary file
  * renamed over it; devices and pipes are written through). Errors name the
  * path (SS_ERROR_INPUT). */

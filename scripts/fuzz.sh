@@ -122,7 +122,13 @@ make_seeds() { # harness dir
         f=$(ls data/mfu/grouped_gemm/decode/*/data.csv | head -n 1)
         head -n 60 "$f" | put "$d" grouped 003
         f=$(ls data/mfu/mla/prefill/*/*.csv | head -n 1)
-        head -n 60 "$f" | put "$d" mla 004 ;;
+        head -n 60 "$f" | put "$d" mla 004
+        if [ -f data/mfu/gemm_bf16/h100/data.csv ]; then
+            head -n 60 data/mfu/gemm_bf16/h100/data.csv | put "$d" gemm_bf16 005
+        fi
+        if [ -f data/comm/allreduce/h100.csv ]; then
+            head -n 60 data/comm/allreduce/h100.csv | put "$d" allreduce 006
+        fi ;;
     esac
     return 0
 }
