@@ -2,7 +2,7 @@
 # Overload benchmark: one replica offered ten times what it sustains.
 # Measures the replica's capacity (the achieved rate of a saturated run of
 # 20,000 requests), then runs bench/workloads/overload-1m.json (1,000,000
-# requests at 224 req/s) to its end and again stopped at 2,000 s of
+# requests at 214 req/s) to its end and again stopped at 2,000 s of
 # simulated time (most requests still queued), and prints for each the wall
 # time, peak memory and the full accounting: arrived = completed + rejected
 # + in flight. Exits 1 when the accounting does not add up. Figures go to docs/performance.md.

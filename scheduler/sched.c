@@ -124,6 +124,7 @@ void sched_request_release(SchedRequest *r)
 void sched_request_set_session(SchedRequest *r, uint64_t session_id, uint32_t prefix_tokens,
                                uint32_t branch, uint32_t prefix_branch)
 {
+    /* the engine sets a session on fresh requests only: a bug check, not input */
     g_assert(r->status == SCHED_WAITING && !r->ever_scheduled);
     r->session_id = session_id;
     r->session_prefix_tokens = session_id ? MIN(prefix_tokens, r->prompt_tokens) : 0;
@@ -201,7 +202,7 @@ static inline uint64_t key_hash(const SchedRequest *r, BlockKey key, uint32_t in
 
 uint64_t sched_request_block_hash(const SchedRequest *r, uint32_t index, uint32_t block_size)
 {
-    g_return_val_if_fail(block_size > 0, 0);
+    g_return_val_if_fail(block_size > 0, 0); /* checked by sched_config_validate: not input */
     return key_hash(r, block_key(r, index, block_size), index);
 }
 

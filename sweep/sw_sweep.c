@@ -205,14 +205,14 @@ int sw_sweep_table_find_column(const SwSweepTable *t, const char *name)
 
 const char *sw_sweep_table_cell(const SwSweepTable *t, guint row, guint c)
 {
-    g_return_val_if_fail(row < t->rows->len && c < t->columns->len, NULL);
+    g_return_val_if_fail(row < t->rows->len && c < t->columns->len, NULL); /* an index contract, not input */
     const Row *r = g_ptr_array_index(t->rows, row);
     return r->cells[c].text ? r->cells[c].text : "";
 }
 
 guint sw_sweep_table_point(const SwSweepTable *t, guint row)
 {
-    g_return_val_if_fail(row < t->rows->len, 0);
+    g_return_val_if_fail(row < t->rows->len, 0); /* an index contract, not input */
     return ((const Row *)g_ptr_array_index(t->rows, row))->point;
 }
 
@@ -341,7 +341,7 @@ guint sw_sweep_num_params(const SwSweep *sw)
 
 const char *sw_sweep_param_name(const SwSweep *sw, guint k)
 {
-    g_return_val_if_fail(k < sw->params->len, NULL);
+    g_return_val_if_fail(k < sw->params->len, NULL); /* an index contract, not input */
     return ((const Param *)g_ptr_array_index(sw->params, k))->name;
 }
 
@@ -353,14 +353,14 @@ static guint value_index(const SwSweep *sw, const Param *p, guint point)
 
 const char *sw_sweep_param_value(const SwSweep *sw, guint point, guint k)
 {
-    g_return_val_if_fail(k < sw->params->len && point < sw->num_points, NULL);
+    g_return_val_if_fail(k < sw->params->len && point < sw->num_points, NULL); /* an index contract, not input */
     const Param *p = g_ptr_array_index(sw->params, k);
     return g_ptr_array_index(p->values, value_index(sw, p, point));
 }
 
 ScnScenario *sw_sweep_point_scenario(const SwSweep *sw, guint point, GError **error)
 {
-    g_return_val_if_fail(point < sw->num_points, NULL);
+    g_return_val_if_fail(point < sw->num_points, NULL); /* an index contract, not input */
     ScnScenario *s = scn_scenario_copy(sw->base);
     for (guint k = 0; k < sw->params->len; k++) {
         const Param *p = g_ptr_array_index(sw->params, k);

@@ -134,6 +134,8 @@ void wl_sessions_commit(WlSessions *s, const char *key, guint32 input, guint32 o
     } else if (turn->new_branch) {
         e->next_branch++;
     }
+    /* the turn was resolved for this key just before (the trace reader
+     * commits right after a successful resolve): a bug check, not input */
     g_assert(e->number == turn->id);
     g_hash_table_remove(s->broken, key);
     e->input = input;
