@@ -4,7 +4,7 @@
 #
 # usage: scripts/fuzz.sh HARNESS|all SECONDS [libFuzzer flags...]
 #   HARNESS  trace, scenario, simulate, sweep, plan, sweep_table, experiment,
-#            model, hardware or mfu (the fuzz/fuzz_HARNESS.c program), or all
+#            model, hardware, mfu or profile (the fuzz/fuzz_HARNESS.c program), or all
 #   SECONDS  how long each harness runs
 # Environment: FUZZ_DIR (default build-fuzz): build folder, with corpus/HARNESS
 # (the growing corpus, kept between runs), seeds/HARNESS (made afresh from the
@@ -17,7 +17,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-harnesses="trace scenario simulate sweep plan sweep_table experiment model hardware mfu"
+harnesses="trace scenario simulate sweep plan sweep_table experiment model hardware mfu profile"
 if [ $# -lt 2 ]; then
     echo "usage: $0 HARNESS|all SECONDS [libFuzzer flags...]  (harnesses: $harnesses)" >&2
     exit 2
@@ -115,6 +115,12 @@ make_seeds() { # harness dir
         done ;;
     hardware)
         put "$d" hardware <data/hardware.json ;;
+    profile)
+        printf '{"schema": "servesim.hardware_profile/1", "hardware": "H100-SXM",\n' >"$d/h100"
+        printf ' "params": {"step_overhead_us": 950, "bw_efficiency": 0.8}}\n' >>"$d/h100"
+        for f in tests/bad-input/scenario/hardware-profile*.json; do
+            if [ -f "$f" ]; then put "$d" "$(basename "$f")" <"$f"; fi
+        done ;;
     mfu)
         head -n 60 data/mfu/gemm/h100/data.csv | put "$d" gemm 000
         head -n 60 data/mfu/mha/prefill/h100/32-8-128.csv | put "$d" prefill 001
