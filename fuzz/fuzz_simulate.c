@@ -5,8 +5,9 @@
  *
  * The work is bounded (at most FZ_REQUESTS requests, max_model_len at most
  * FZ_MAX_MODEL_LEN tokens, at most FZ_MAX_BLOCKS KV blocks and FZ_MAX_SEQS
- * sequences, models by name only) so that an input runs in about a second
- * at most under the sanitizers; simulated time is not capped: rates, time scales, trace times and
+ * sequences, at most FZ_MAX_POOLS pools of FZ_MAX_REPLICAS replicas, models
+ * by name only) so that an input runs in about a second at most under the
+ * sanitizers; simulated time is not capped: rates, time scales, trace times and
  * max_time_s reach the engine as written. Every output is written (to
  * /dev/null), with a time series by intervals when the last input byte is
  * odd. After every step the harness checks the invariants: the scheduler's
@@ -24,9 +25,11 @@
 #define FZ_MAX_MODEL_LEN 2048u
 #define FZ_MAX_BLOCKS 8192u
 #define FZ_MAX_SEQS 1024u
+#define FZ_MAX_REPLICAS 4u /* per pool; at most FZ_MAX_POOLS pools */
+#define FZ_MAX_POOLS 3u
 
 typedef struct {
-    SimTime last_end;
+    SimTime last_end[FZ_MAX_POOLS * FZ_MAX_REPLICAS];
     uint64_t steps;
 } HookState;
 
@@ -37,11 +40,14 @@ static void check_step(const SimStepInfo *info, void *user)
     /* the scheduler's own check is O(blocks): every 16th step */
     if (st->steps++ % 16 == 0 && !sched_check_invariants(info->sched, &why))
         fz_fail("scheduler invariant: %s", why);
-    if (info->start > info->end || info->end < st->last_end || info->end > SIM_TIME_HORIZON)
+    if (info->replica >= G_N_ELEMENTS(st->last_end))
+        fz_fail("replica %u of at most %u", info->replica, (guint)G_N_ELEMENTS(st->last_end));
+    SimTime *last = &st->last_end[info->replica];
+    if (info->start > info->end || info->end < *last || info->end > SIM_TIME_HORIZON)
         fz_fail("time: step %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT " after %" G_GUINT64_FORMAT, info->start,
-                info->end, st->last_end);
-    st->last_end = info->end;
-    uint64_t in_flight = (uint64_t)sched_num_running(info->sched) + sched_num_waiting(info->sched);
+                info->end, *last);
+    *last = info->end;
+    uint64_t in_flight = (uint64_t)sched_num_running(info->sched) + sched_num_waiting(info->sched) + info->deferred;
     if (info->arrived != info->completed + info->rejected + in_flight)
         fz_fail("accounting: %" G_GUINT64_FORMAT " arrived, %" G_GUINT64_FORMAT " completed, %" G_GUINT64_FORMAT
                 " rejected, %" G_GUINT64_FORMAT " in flight",
@@ -61,6 +67,19 @@ static void bound(ScnScenario *s, const char *csv_path)
         s->num_gpu_blocks_override = FZ_MAX_BLOCKS;
     if (s->max_num_seqs == 0 || s->max_num_seqs > FZ_MAX_SEQS)
         s->max_num_seqs = FZ_MAX_SEQS;
+    s->fleet.replicas = CLAMP(s->fleet.replicas, 1, FZ_MAX_REPLICAS);
+    for (guint i = FZ_MAX_POOLS; i < s->fleet.num_pools; i++) { /* pools past the bound are dropped */
+        g_free(s->fleet.pools[i].name);
+        g_free(s->fleet.pools[i].hardware);
+        g_free(s->fleet.pools[i].overrides);
+    }
+    s->fleet.num_pools = MIN(s->fleet.num_pools, FZ_MAX_POOLS);
+    for (guint i = 0; i < s->fleet.num_pools; i++) {
+        s->fleet.pools[i].count = CLAMP(s->fleet.pools[i].count, 1, FZ_MAX_REPLICAS);
+        /* a pool's own engine settings could lift max_model_len and the block
+         * count past the bounds above: each pool is the scenario on its GPU */
+        g_clear_pointer(&s->fleet.pools[i].overrides, g_free);
+    }
     if (s->is_trace) {
         g_free(s->trace_path);
         s->trace_path = g_strdup(csv_path);
@@ -109,7 +128,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_check_error(error);
         goto out;
     }
-    if (b.sched.num_gpu_blocks > FZ_MAX_BLOCKS) { /* an estimate too large for quick runs */
+    gboolean big = FALSE;
+    for (guint i = 0; i < b.num_pools; i++)
+        big = big || b.pools[i].sched.num_gpu_blocks > FZ_MAX_BLOCKS;
+    if (big) { /* an estimate too large for quick runs */
         scn_built_clear(&b);
         s->num_gpu_blocks_override = FZ_MAX_BLOCKS;
         if (!scn_build(s, cache, &b, &error)) {
@@ -118,29 +140,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     HookState st = {0};
-    SimConfig cfg = {
-        .sched = b.sched,
-        .latency = b.step,
+    ClPoolSpec pools[FZ_MAX_POOLS];
+    for (guint i = 0; i < b.num_pools; i++)
+        pools[i] = (ClPoolSpec){.name = b.pools[i].name, .role = CL_ROLE_BOTH, .count = b.pools[i].count,
+                                .sched = b.pools[i].sched, .latency = b.pools[i].step,
+                                .async_scheduling = b.pools[i].latency.async_scheduling};
+    ClConfig cfg = {
+        .num_pools = b.num_pools,
+        .pools = pools,
+        .router = s->fleet.router,
+        .admission = s->fleet.admission,
+        .seed = s->seed,
         .source = b.source,
         .max_time = s->max_time_s > 0 ? MAX(sim_time_from_seconds(s->max_time_s), 1) : 0,
-        .requests_csv = sink,
-        .timeseries_csv = sink,
-        .timeseries_interval_s = size && (data[size - 1] & 1) ? SIM_OUTPUT_INTERVAL_MIN_S * data[size - 1] : 0,
-        .itl_csv = sink,
+        .fleet_rows = scn_built_is_fleet(s, &b),
+        .routing_csv = sink,
         .step_hook = check_step,
         .hook_user = &st,
     };
-    SimSummary *sum = sim_run(&cfg, &error);
-    if (!sum) {
+    cfg.outputs.requests_csv = sink;
+    cfg.outputs.timeseries_csv = sink;
+    cfg.outputs.timeseries_interval_s = size && (data[size - 1] & 1) ? SIM_OUTPUT_INTERVAL_MIN_S * data[size - 1] : 0;
+    cfg.outputs.itl_csv = sink;
+    ClResult *res = cl_run(&cfg, &error);
+    if (!res) {
         fz_check_error(error);
     } else {
+        const SimSummary *sum = res->summary;
         const SimClassSummary *a = &sum->all;
         if (a->arrived != a->completed + a->rejected + a->in_flight)
             fz_fail("summary accounting: %" G_GUINT64_FORMAT " != %" G_GUINT64_FORMAT " + %" G_GUINT64_FORMAT
                     " + %" G_GUINT64_FORMAT, a->arrived, a->completed, a->rejected, a->in_flight);
         if (a->in_flight > 0 && !sum->stopped_at_limit)
             fz_fail("%" G_GUINT64_FORMAT " requests in flight without a time limit", a->in_flight);
-        sim_summary_free(sum);
+        cl_result_free(res);
     }
     scn_built_clear(&b);
 out:

@@ -1,8 +1,9 @@
 /*
- * fuzz_trace.c: request traces (servesim, Azure and Vidur columns) through
- * the streaming CSV reader and the trace source. The first input byte picks
- * the options (format, skip_bad_rows, a target rate or a time scale, skip,
- * limit); the rest is the file. Every request the source yields is checked:
+ * fuzz_trace.c: request traces (servesim, Azure and Vidur columns, vllm
+ * bench results) through the streaming CSV reader and the trace source. The
+ * first two input bytes pick the options (format, skip_bad_rows, a target
+ * rate or a time scale, skip, limit; the time format and sorting); the rest
+ * is the file. Every request the source yields is checked:
  * arrivals in order and within SIM_TIME_LIMIT, lengths >= 1, a shared prefix
  * no longer than the prompt, a known class.
  */
@@ -11,9 +12,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
+    if (size < 2)
         return 0;
-    uint8_t o = data[0];
+    uint8_t o = data[0], o2 = data[1];
     WlTraceOptions opts;
     wl_trace_options_init(&opts);
     opts.format = (WlTraceFormat)(o & 3);
@@ -24,7 +25,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         opts.time_scale = (o >> 7) & 1 ? 1e9 : 1e-3;
     opts.skip = (o >> 5) & 1;
     opts.limit = (o >> 6) & 1 ? 3 : 0;
-    const char *path = fz_write("trace.csv", data + 1, size - 1);
+    opts.time_format = (WlTimeFormat)(o2 & 7);
+    opts.sort = (o2 >> 3) & 1;
+    if ((o2 >> 4) & 1)
+        opts.format = WL_TRACE_VLLM_BENCH;
+    const char *path = fz_write("trace.csv", data + 2, size - 2);
     GError *error = NULL;
     WlSource *src = wl_source_new_trace(path, &opts, &error);
     if (!src) {

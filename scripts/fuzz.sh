@@ -85,10 +85,15 @@ make_seeds() { # harness dir
         i=0
         for t in data/traces/*.csv data/validation/*/p0[0-3]*.csv data/validation/*/requests.csv; do
             [ -f "$t" ] || continue
-            for opt in 000 004 010 020 044 110; do
+            # two option bytes: format, skip_bad_rows, rate or time scale, skip,
+            # limit; then the time format and sorting (fuzz/fuzz_trace.c)
+            for opt in "000 000" "004 000" "010 000" "020 000" "044 000" "110 000" "000 010" "000 001"; do
                 i=$((i + 1))
-                head -n 40 "$t" | put "$d" "t$i" "$opt"
+                { printf "\\${opt% *}\\${opt#* }"; head -n 40 "$t"; } >"$d/t$i"
             done
+        done
+        for f in data/examples/*.json; do # vllm bench serve results, if any
+            if [ -f "$f" ]; then { printf '\000\020'; cat "$f"; } >"$d/$(basename "$f")"; fi
         done ;;
     sweep)
         for f in scenarios/sweep-*.json tests/bad-input/sweep/*.json; do

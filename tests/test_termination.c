@@ -7,6 +7,7 @@
  */
 #include <math.h>
 
+#include "cl.h"
 #include "pl_plan_internal.h"
 #include "scn.h"
 #include "ss_error.h"
@@ -46,7 +47,7 @@ static void test_bisection_tolerance_finer_than_doubles(void)
     g_free(text);
 }
 
-/* Runs `scenario_json` with a time series by `interval_s` to /dev/null. */
+/* Runs `scenario_json` (one replica) with a time series by `interval_s` to /dev/null. */
 static SimSummary *run_series(const char *scenario_json, double interval_s, GError **error)
 {
     ScnScenario *s = scn_scenario_parse(scenario_json, "s.json", ".", error);
@@ -55,9 +56,15 @@ static SimSummary *run_series(const char *scenario_json, double interval_s, GErr
     ScnBuilt b;
     CU_ASSERT_FATAL(scn_build(s, cache, &b, error));
     FILE *sink = fopen("/dev/null", "w");
-    SimConfig cfg = {.sched = b.sched, .latency = b.step, .source = b.source, .timeseries_csv = sink,
-                     .timeseries_interval_s = interval_s};
-    SimSummary *sum = sim_run(&cfg, error);
+    ClPoolSpec pool = {.name = "one", .count = 1, .sched = b.sched, .latency = b.step,
+                       .async_scheduling = b.latency.async_scheduling};
+    ClConfig cfg = {.num_pools = 1, .pools = &pool, .source = b.source};
+    cl_router_spec_init(&cfg.router);
+    cfg.outputs.timeseries_csv = sink;
+    cfg.outputs.timeseries_interval_s = interval_s;
+    ClResult *res = cl_run(&cfg, error);
+    SimSummary *sum = res ? cl_result_steal_summary(res) : NULL;
+    cl_result_free(res);
     fclose(sink);
     scn_built_clear(&b);
     scn_scenario_free(s);

@@ -196,14 +196,14 @@ static void test_epoch_trace_rate_replay(void)
     CU_ASSERT_DOUBLE_EQUAL(json_number(json, "offered_rate"), 0.5, 1e-9);
     /* the first row at 0, so 49 gaps of 2 s on average end at 98 s */
     CU_ASSERT_DOUBLE_EQUAL(json_number(json, "first_arrival_s"), 0.0, 1e-12);
-    /* without a rate the absolute times are kept as they are (within the limit) */
-    const char *plain[] = {"replay", trace, "--limit", "5", "--output-json", json, NULL};
+    /* the same times read as relative seconds are kept as they are (within the limit) */
+    const char *plain[] = {"replay", trace, "--limit", "5", "--time-format", "seconds", "--output-json", json, NULL};
     g_free(text);
     text = run_servesim(plain, &rc);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_DOUBLE_EQUAL(json_number(json, "first_arrival_s"), 1700000000.0, 1e-3);
-    /* a time scale that moves them past the limit is an error naming the row */
-    const char *scaled[] = {"replay", trace, "--time-scale", "3", NULL};
+    /* and a time scale that moves them past the limit is an error naming the row */
+    const char *scaled[] = {"replay", trace, "--time-format", "seconds", "--time-scale", "3", NULL};
     g_free(text);
     text = run_servesim(scaled, &rc);
     CU_ASSERT_EQUAL(rc, 3);
@@ -287,19 +287,34 @@ static void test_azure_span(void)
 
 static void test_trace_times_checked(void)
 {
-    /* 1e10 s and 1.5e10 s were both clamped to 9223372036.85 s without a word */
+    /* 1e10 s and 1.5e10 s (relative seconds) were both clamped to
+     * 9223372036.85 s without a word */
     char *path = ss_test_write_file("far.csv", "arrival_time_s,input_tokens,output_tokens\n"
                                                "1e10,10,5\n1.5e10,10,5\n");
     GError *error = NULL;
-    WlSource *src = wl_source_new_trace(path, NULL, &error);
+    WlTraceOptions o;
+    wl_trace_options_init(&o);
+    o.time_format = WL_TIME_SECONDS;
+    WlSource *src = wl_source_new_trace(path, &o, &error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(src);
     WlRequest r;
     CU_ASSERT_EQUAL(wl_source_next(src, &r, &error), -1);
-    SS_ASSERT_CONTAINS(error->message, "far.csv:2:1: column 'arrival_time_s': expected a number of seconds of at "
-                                       "most 4e+09");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(error);
+    SS_ASSERT_CONTAINS(error->message, "far.csv:2:1: column 'arrival_time_s': expected a time of at most 4e+09 s");
     g_clear_error(&error);
     wl_source_free(src);
+    /* read as epoch seconds (the automatic choice for them): 1e10 s after 1970
+     * is past what a nanosecond count holds; an error, not a clamped time */
+    src = wl_source_new_trace(path, NULL, &error);
+    if (src) {
+        while (wl_source_next(src, &r, &error) > 0)
+            ;
+        wl_source_free(src);
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(error);
+    SS_ASSERT_CONTAINS(error->message, "far.csv:2:1: column 'arrival_time_s'");
+    g_clear_error(&error);
     /* a rate so low that the replay would outlast the limit: said up front */
-    WlTraceOptions o;
     wl_trace_options_init(&o);
     o.rate = 1e-9;
     g_free(path);
