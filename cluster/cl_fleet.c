@@ -594,7 +594,7 @@ static ClResult *fleet_result(Fleet *f, gboolean stopped)
 
 ClResult *cl_run(const ClConfig *cfg, GError **error)
 {
-    g_return_val_if_fail(cfg && cfg->source && cfg->pools, NULL);
+    g_return_val_if_fail(cfg && cfg->source && cfg->pools, NULL); /* a contract on the caller, not input */
     Fleet f = {0};
     ClResult *result = NULL;
     gboolean stopped = FALSE;

@@ -395,7 +395,7 @@ gboolean scn_fleet_set_field(ScnScenario *s, const char *canonical, const cJSON 
     for (size_t i = 0; i < G_N_ELEMENTS(fleet_fields); i++)
         if (strcmp(canonical, fleet_fields[i].name) == 0)
             f = &fleet_fields[i];
-    g_return_val_if_fail(f, FALSE);
+    g_return_val_if_fail(f, FALSE); /* callers pass names scn_scenario_field_canonical gave: not input */
     if (!*f->path) { /* "fleet": a whole new fleet */
         ScnScenario *probe = scn_scenario_copy(s);
         scn_fleet_clear(&probe->fleet);

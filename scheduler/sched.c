@@ -1114,6 +1114,7 @@ void sched_finish_step(SchedScheduler *s)
 
 void sched_request_recycle(SchedScheduler *s, SchedRequest *r)
 {
+    /* the engine recycles finished or never-admitted requests only: a bug check, not input */
     g_assert(r->status == SCHED_FINISHED || (r->status == SCHED_WAITING && r->num_blocks == 0));
     if (r->blocks && s->num_spare < s->cfg.max_num_seqs) {
         s->spare[s->num_spare] = r->blocks;
