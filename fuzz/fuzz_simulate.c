@@ -6,7 +6,8 @@
  * The work is bounded (at most FZ_REQUESTS requests, max_model_len at most
  * FZ_MAX_MODEL_LEN tokens, at most FZ_MAX_BLOCKS KV blocks and FZ_MAX_SEQS
  * sequences, at most FZ_MAX_POOLS pools of FZ_MAX_REPLICAS replicas, models
- * by name only) so that an input runs in about a second at most under the
+ * and draft models by name only, a host KV tier of at most FZ_MAX_OFFLOAD_GIB,
+ * at most FZ_MAX_LORAS adapters and adapter slots) so that an input runs in about a second at most under the
  * sanitizers; simulated time is not capped: rates, time scales, trace times and
  * max_time_s reach the engine as written. Every output is written (to
  * /dev/null), with a time series by intervals when the last input byte is
@@ -27,6 +28,8 @@
 #define FZ_MAX_SEQS 1024u
 #define FZ_MAX_REPLICAS 4u /* per pool; at most FZ_MAX_POOLS pools */
 #define FZ_MAX_POOLS 3u
+#define FZ_MAX_OFFLOAD_GIB 64.0
+#define FZ_MAX_LORAS 64u
 
 typedef struct {
     SimTime last_end[FZ_MAX_POOLS * FZ_MAX_REPLICAS];
@@ -61,6 +64,15 @@ static void bound(ScnScenario *s, const char *csv_path)
         g_free(s->model);
         s->model = g_strdup("llama-3.1-8b");
     }
+    ScnOptions *o = &s->options;
+    if (o->spec_model && (strchr(o->spec_model, '/') || g_str_has_suffix(o->spec_model, ".json") ||
+                          o->spec_model[0] == '.')) {
+        g_free(o->spec_model);
+        o->spec_model = g_strdup("qwen2.5-1.5b-instruct");
+    }
+    o->kv_offloading_size = MIN(o->kv_offloading_size, FZ_MAX_OFFLOAD_GIB);
+    o->max_loras = MIN(o->max_loras, FZ_MAX_LORAS);
+    o->max_cpu_loras = MIN(o->max_cpu_loras, FZ_MAX_LORAS);
     if (s->max_model_len == 0 || s->max_model_len > FZ_MAX_MODEL_LEN)
         s->max_model_len = FZ_MAX_MODEL_LEN;
     if (s->num_gpu_blocks_override > FZ_MAX_BLOCKS)
@@ -90,6 +102,7 @@ static void bound(ScnScenario *s, const char *csv_path)
     if (s->workload.num_requests == 0 || s->workload.num_requests > FZ_REQUESTS)
         s->workload.num_requests = FZ_REQUESTS;
     for (guint i = 0; i < s->workload.num_classes; i++) {
+        s->workload.classes[i].lora_adapters = MIN(s->workload.classes[i].lora_adapters, FZ_MAX_LORAS);
         WlDistSpec *d[2] = {&s->workload.classes[i].input, &s->workload.classes[i].output};
         for (int k = 0; k < 2; k++)
             if (d[k]->kind == WL_DIST_EMPIRICAL) {

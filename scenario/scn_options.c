@@ -796,7 +796,14 @@ gboolean scn_options_sched(const ScnScenario *s, const LatModelDesc *model, cons
                         plan->block_bytes / 1e6);
             return FALSE;
         }
-        c->cpu_blocks = blocks > G_MAXUINT32 ? G_MAXUINT32 : (uint32_t)blocks;
+        if (blocks > SCHED_MAX_BLOCKS) { /* the tier's map is allocated whole, about 40 bytes per block */
+            g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                        "--kv-offloading-size %g GiB holds %.0f KV blocks of %.1f MB per GPU, more than the %u the "
+                        "simulator supports (lower it, or raise --block-size)",
+                        o->kv_offloading_size, blocks, plan->block_bytes / 1e6, SCHED_MAX_BLOCKS);
+            return FALSE;
+        }
+        c->cpu_blocks = (uint32_t)blocks;
         c->cpu_hit_tokens = lmcache(o) ? 256 : 0; /* LMCache's default chunk_size */
     }
     if (o->enable_lora) {

@@ -278,6 +278,13 @@ gboolean sched_config_validate(const SchedConfig *c, GError **error)
         g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "sliding-window KV groups need a sliding window");
         return FALSE;
     }
+    if (c->cpu_blocks > SCHED_MAX_BLOCKS) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "the host KV tier would have %u blocks, more than the %u the simulator supports "
+                    "(lower --kv-offloading-size)",
+                    c->cpu_blocks, SCHED_MAX_BLOCKS);
+        return FALSE;
+    }
     if (c->max_loras > 0 && c->max_cpu_loras < c->max_loras) {
         g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "--max-cpu-loras (%u) must be >= --max-loras (%u), as vLLM requires",
                     c->max_cpu_loras, c->max_loras);

@@ -202,7 +202,8 @@ typedef enum {
 /* Bounds of a configuration: memory is allocated in proportion to them (28
  * bytes per sequence slot, about 90 per KV block with prefix caching), so an
  * absurd value is an error, not an allocation failure. 2^24 blocks of 16
- * tokens hold 268 million tokens; 2^20 sequences are far beyond any server. */
+ * tokens hold 268 million tokens; 2^20 sequences are far beyond any server.
+ * SCHED_MAX_BLOCKS bounds the host KV tier (cpu_blocks) too. */
 #define SCHED_MAX_NUM_SEQS (1u << 20)
 #define SCHED_MAX_BLOCKS (1u << 24)
 

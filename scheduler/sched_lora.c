@@ -82,7 +82,13 @@ static uint32_t slots_victim(const Slots *s, const uint32_t *keep, uint32_t nkee
         if (best == UINT32_MAX || s->used[i] < s->used[best])
             best = i;
     }
-    g_assert(best != UINT32_MAX); /* the step uses at most max_loras adapters */
+    /* Unreachable from input: the GPU slots are searched with `keep`, the
+     * step's adapters, which lora_collect (sched.c) makes distinct and at
+     * most max_loras = the number of GPU slots; the adapter being placed is
+     * one of them and in no slot, so at most n - 1 slots hold kept adapters
+     * and one is a victim. The host slots are searched without `keep` and
+     * there is at least one (max_cpu_loras >= max_loras >= 1). */
+    g_assert(best != UINT32_MAX);
     return best;
 }
 

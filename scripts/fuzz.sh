@@ -61,7 +61,8 @@ make_seeds() { # harness dir
     d=$2
     case $h in
     scenario)
-        for f in scenarios/*.json scenarios/golden/*.json tests/bad-input/scenario/*.json; do
+        for f in scenarios/*.json scenarios/golden/*.json tests/bad-input/scenario/*.json \
+            tests/bad-input/options/*.json; do
             if [ -f "$f" ]; then put "$d" "$(echo "$f" | tr / _)" <"$f"; fi
         done ;;
     simulate)
@@ -69,6 +70,21 @@ make_seeds() { # harness dir
             scenarios/golden/tp-pcie.json; do
             put "$d" "$(basename "$f")" <"$f"
         done
+        # the engine options (docs/options/)
+        e='"workload": {"num_requests": 20, "arrival": {"process": "poisson", "rate": 8},'
+        e="$e"' "input": {"dist": "uniform", "min": 10, "max": 900}, "output": {"dist": "uniform", "min": 1, "max": 64}'
+        printf '{%s}, "engine": {"speculative_config": {"method": "eagle3", "num_speculative_tokens": 3, %s}}}\n' \
+            "$e" '"synthetic_acceptance_length": 2.5' | put "$d" spec-eagle3
+        printf '{%s}, "engine": {"speculative_config": {"method": "ngram", "num_speculative_tokens": 4, %s}}}\n' \
+            "$e" '"synthetic_acceptance_rates": [0.8, 0.6, 0.4, 0.2]' | put "$d" spec-ngram
+        printf '{%s, "priority": 2, "lora": {"adapters": 6, "zipf": 1.1}}, %s}\n' "$e" \
+            '"engine": {"scheduling_policy": "priority", "enable_lora": true, "max_loras": 2, "max_cpu_loras": 3}' |
+            put "$d" priority-lora
+        printf '{%s, "prefix": {"groups": 3, "tokens": 600}}, %s}\n' "$e" \
+            '"engine": {"enable_prefix_caching": true, "kv_offloading_size": 4, "num_gpu_blocks_override": 200}' |
+            put "$d" offload
+        printf '{"model": "gemma-3-27b-it", %s}, "engine": {"quantization": "fp8", "kv_cache_dtype": "fp8"}}\n' \
+            "$e" | put "$d" gemma-fp8
         i=0
         for t in data/traces/azure-2023-conv.csv data/validation/blis-h100-llama2-7b-train/p02_constant0.407rps.csv; do
             i=$((i + 1))
@@ -83,7 +99,8 @@ make_seeds() { # harness dir
           head -n 25 data/validation/blis-h100-llama2-7b-train/p02_constant0.407rps.csv; } | put "$d" empirical ;;
     trace)
         i=0
-        for t in data/traces/*.csv data/validation/*/p0[0-3]*.csv data/validation/*/requests.csv; do
+        for t in data/traces/*.csv data/validation/*/p0[0-3]*.csv data/validation/*/requests.csv \
+            tests/bad-input/trace/priority-*.csv tests/bad-input/trace/lora.csv; do
             [ -f "$t" ] || continue
             # two option bytes: format, skip_bad_rows, rate or time scale, skip,
             # limit; then the time format and sorting (fuzz/fuzz_trace.c)
@@ -111,8 +128,8 @@ make_seeds() { # harness dir
         if [ -f "$tmp/s.json" ]; then put "$d" json 001 <"$tmp/s.json"; fi
         rm -rf "$tmp" ;;
     experiment)
-        for f in data/validation/*/experiment.json; do
-            put "$d" "$(basename "$(dirname "$f")")" <"$f"
+        for f in data/validation/*/experiment.json tests/bad-input/experiment/*/experiment.json; do
+            put "$d" "$(dirname "$f" | tr / _)" <"$f"
         done ;;
     model)
         for f in data/models/*/config.json; do

@@ -694,6 +694,12 @@ static void test_config_errors(void)
     CU_ASSERT_PTR_NULL(sched_new(&c, &error));
     CU_ASSERT(error && strstr(error->message, "non-increasing"));
     g_clear_error(&error);
+    /* a host tier beyond the block bound is an error, not a huge allocation */
+    c = base_config(8, 64, 100, 16);
+    c.cpu_blocks = SCHED_MAX_BLOCKS + 1;
+    CU_ASSERT_PTR_NULL(sched_new(&c, &error));
+    CU_ASSERT(error && error->code == SS_ERROR_USAGE && strstr(error->message, "host KV tier"));
+    g_clear_error(&error);
 }
 
 static const SsTestCase cases[] = {
