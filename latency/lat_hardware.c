@@ -96,20 +96,13 @@ fail:
 LatHardwareTable *lat_hardware_table_load(const char *data_dir, const char *path, GError **error)
 {
     char *file = path ? g_strdup(path) : g_build_filename(data_dir ? data_dir : ".", "hardware.json", NULL);
-    char *text = NULL;
     cJSON *root = NULL;
     LatHardwareTable *t = g_new0(LatHardwareTable, 1);
     t->gpus = g_ptr_array_new_with_free_func(hardware_free);
 
-    text = lat_read_text_file(file, error);
-    if (!text)
+    root = lat_read_json_file(file, error);
+    if (!root)
         goto fail;
-    const char *end = NULL;
-    root = cJSON_ParseWithOpts(text, &end, 1);
-    if (!root) {
-        lat_json_syntax_error(text, end, file, error);
-        goto fail;
-    }
     const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(root, "gpus");
     if (!cJSON_IsArray(gpus) || cJSON_GetArraySize(gpus) == 0) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: field 'gpus': expected a non-empty array of GPUs",
@@ -136,12 +129,10 @@ LatHardwareTable *lat_hardware_table_load(const char *data_dir, const char *path
         i++;
     }
     cJSON_Delete(root);
-    g_free(text);
     g_free(file);
     return t;
 fail:
     cJSON_Delete(root);
-    g_free(text);
     g_free(file);
     lat_hardware_table_free(t);
     return NULL;

@@ -19,11 +19,11 @@
  * when it cannot be read. Free with g_free. */
 char *lat_read_text_file(const char *path, GError **error);
 
-/* Sets an SS_ERROR_INPUT error "PATH:LINE:COLUMN: malformed JSON near '...'"
- * for a failed cJSON_ParseWithOpts over `text`, whose end pointer is `end`.
- * (Each loader parses and deletes its own document: no cJSON pointer leaves
- * the function that parsed it.) */
-void lat_json_syntax_error(const char *text, const char *end, const char *path, GError **error);
+/* Reads and parses a whole JSON file; NULL and an SS_ERROR_INPUT error
+ * (cannot read, NUL byte, or "PATH:LINE:COLUMN: malformed JSON near '...'")
+ * on failure. Free with cJSON_Delete. (Each loader parses and deletes its
+ * own document: no cJSON pointer leaves the function that parsed it.) */
+cJSON *lat_read_json_file(const char *path, GError **error);
 
 /* The 1-based line and column of `pos` inside `text`. */
 void lat_text_position(const char *text, const char *pos, guint *line, guint *column);

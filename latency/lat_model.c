@@ -500,22 +500,16 @@ static gboolean read_hybrid(const cJSON *tc, const char *where, LatModelDesc *m,
 
 LatModelDesc *lat_model_desc_load(const char *name_or_path, const char *data_dir, GError **error)
 {
-    char *path = NULL, *name = NULL, *text = NULL;
+    char *path = NULL, *name = NULL;
     cJSON *root = NULL;
     LatModelDesc *m = NULL;
 
     g_return_val_if_fail(name_or_path != NULL, NULL);
     if (!lat_model_resolve(name_or_path, data_dir, &path, &name, error))
         goto fail;
-    text = lat_read_text_file(path, error);
-    if (!text)
+    root = lat_read_json_file(path, error);
+    if (!root)
         goto fail;
-    const char *end = NULL;
-    root = cJSON_ParseWithOpts(text, &end, 1);
-    if (!root) {
-        lat_json_syntax_error(text, end, path, error);
-        goto fail;
-    }
     if (!cJSON_IsObject(root)) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: expected a JSON object at the top level", path);
         goto fail;
@@ -564,13 +558,11 @@ LatModelDesc *lat_model_desc_load(const char *name_or_path, const char *data_dir
         goto fail;
 
     cJSON_Delete(root);
-    g_free(text);
     g_free(path);
     return m;
 
 fail:
     cJSON_Delete(root);
-    g_free(text);
     g_free(path);
     g_free(name);
     lat_model_desc_free(m);

@@ -49,19 +49,12 @@ static GPtrArray *index_load(const char *data_dir, GError **error)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(index_entry_free);
     char *path = g_build_filename(data_dir ? data_dir : ".", "models", "index.json", NULL);
-    char *text = NULL;
     cJSON *root = NULL;
     if (!g_file_test(path, G_FILE_TEST_EXISTS))
         goto done;
-    text = lat_read_text_file(path, error);
-    if (!text)
+    root = lat_read_json_file(path, error);
+    if (!root)
         goto fail;
-    const char *end = NULL;
-    root = cJSON_ParseWithOpts(text, &end, 1);
-    if (!root) {
-        lat_json_syntax_error(text, end, path, error);
-        goto fail;
-    }
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
     if (!cJSON_IsArray(models)) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: models: expected a list", path);
@@ -94,12 +87,10 @@ static GPtrArray *index_load(const char *data_dir, GError **error)
     }
 done:
     cJSON_Delete(root);
-    g_free(text);
     g_free(path);
     return out;
 fail:
     cJSON_Delete(root);
-    g_free(text);
     g_free(path);
     g_ptr_array_free(out, TRUE);
     return NULL;

@@ -251,17 +251,11 @@ guint lat_params_fitted_on(const char *experiment, const char **out, guint max)
 
 gboolean lat_params_apply_profile(LatParams *p, const char *path, const char *hardware, GError **error)
 {
-    char *text = lat_read_text_file(path, error);
-    if (!text)
+    cJSON *root = lat_read_json_file(path, error);
+    if (!root)
         return FALSE;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
     gboolean ok = FALSE;
     char *hw = NULL, *schema = NULL;
-    if (!root) {
-        lat_json_syntax_error(text, end, path, error);
-        goto out;
-    }
     if (!cJSON_IsObject(root)) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: expected a hardware profile (a JSON object)", path);
         goto out;
@@ -305,7 +299,6 @@ gboolean lat_params_apply_profile(LatParams *p, const char *path, const char *ha
     ok = TRUE;
 out:
     cJSON_Delete(root);
-    g_free(text);
     g_free(hw);
     g_free(schema);
     return ok;
@@ -313,17 +306,10 @@ out:
 
 char *lat_profile_hardware(const char *path, GError **error)
 {
-    char *text = lat_read_text_file(path, error);
-    if (!text)
-        return NULL;
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    cJSON *root = lat_read_json_file(path, error);
     char *hw = NULL;
-    if (!root)
-        lat_json_syntax_error(text, end, path, error);
-    else if (!lat_json_string(root, "hardware", path, TRUE, &hw, error))
+    if (root && !lat_json_string(root, "hardware", path, TRUE, &hw, error))
         hw = NULL;
     cJSON_Delete(root);
-    g_free(text);
     return hw;
 }

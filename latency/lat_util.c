@@ -50,7 +50,8 @@ void lat_text_position(const char *text, const char *pos, guint *line, guint *co
     *column = c;
 }
 
-void lat_json_syntax_error(const char *text, const char *end, const char *path, GError **error)
+/* Sets the error of a failed cJSON_ParseWithOpts over `text`, whose end pointer is `end`. */
+static void json_syntax_error(const char *text, const char *end, const char *path, GError **error)
 {
     guint line, column;
     lat_text_position(text, end, &line, &column);
@@ -67,6 +68,19 @@ void lat_json_syntax_error(const char *text, const char *end, const char *path, 
     else
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s:%u:%u: malformed JSON (unexpected end of file)", path,
                     line, column);
+}
+
+cJSON *lat_read_json_file(const char *path, GError **error)
+{
+    char *text = lat_read_text_file(path, error);
+    if (!text)
+        return NULL;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (!root)
+        json_syntax_error(text, end, path, error);
+    g_free(text);
+    return root;
 }
 
 static const char *json_kind(const cJSON *v)
