@@ -327,6 +327,12 @@ WlBenchResult *wl_bench_result_load(const char *path, GError **error)
         }
         r->mean_input_tokens = tin / r->completed;
         r->mean_output_tokens = tout / r->completed;
+        if (!(r->mean_input_tokens <= WL_MAX_TOKENS) || !(r->mean_output_tokens <= WL_MAX_TOKENS)) {
+            wl_set_error(error, "%s: total_input_tokens, total_output_tokens: expected at most %u tokens per "
+                                "completed request (%u), got %g and %g in all", path, WL_MAX_TOKENS, r->completed,
+                         tin, tout);
+            goto fail;
+        }
     }
     cJSON_Delete(root);
     g_free(text);
