@@ -39,9 +39,23 @@
  *    more than max_loras waits (skipped, kept at the head), as in vLLM; the
  *    step's adapters are made resident in GPU slots (sched_lora.c).
  *
+ * KV transfers (a disaggregated fleet, vLLM's KV connector): a request
+ * whose prompt's KV is computed elsewhere (SCHED_KV_REMOTE) is admitted like
+ * any other (in queue order, within max_num_seqs, its blocks allocated less
+ * its local prefix hit) but takes no token budget: it waits for its KV in
+ * SCHED_WAITING_FOR_REMOTE_KV, its new blocks kept out of the prefix cache
+ * until the KV has arrived (vLLM's delay_cache_blocks). Then its blocks are
+ * cached and it waits, ahead of the waiting queue, with all its prompt but
+ * the last token computed. A request whose blocks another replica is still
+ * reading (SCHED_KV_HOLD) keeps them when it finishes, until released. The
+ * fleet refuses transfers with sliding-window groups (their blocks are not
+ * the prompt's blocks); a loaded request skips the host tier's lookup.
+ *
  * Data structures: the running list is an array in admission order (at most
  * max_num_seqs); the waiting queue is a ring buffer (preempted requests go to
- * its front), or a binary heap under the priority policy. Cost per step:
+ * its front), or a binary heap under the priority policy, after a FIFO of
+ * requests whose remote KV has arrived; the requests waiting for their KV
+ * and the held ones are arrays in arrival order. Cost per step:
  * O(running + admitted + blocks touched), plus O(log waiting) per queue
  * operation under the priority policy.
  */
@@ -66,6 +80,14 @@ struct SchedScheduler {
     uint32_t wait_head;
     uint32_t wait_len;
     uint32_t wait_cap;
+
+    /* KV transfers: loaded requests (ahead of the waiting queue), requests
+     * waiting for their KV, held finished requests */
+    GPtrArray *ready;         /* FIFO from ready_head */
+    guint ready_head;
+    GPtrArray *remote;
+    GPtrArray *held;
+    GPtrArray *remote_admitted; /* of the last step */
 
     SchedStep step;
     uint32_t *hit_blocks;     /* scratch: prefix-cache hits of one request */
@@ -338,6 +360,10 @@ SchedScheduler *sched_new(const SchedConfig *cfg, GError **error)
     s->step.reqs = g_new(SchedRequest *, cfg->max_num_seqs);
     s->spare = g_new(uint32_t *, cfg->max_num_seqs);
     s->spare_cap = g_new(uint32_t, cfg->max_num_seqs);
+    s->ready = g_ptr_array_new();
+    s->remote = g_ptr_array_new();
+    s->held = g_ptr_array_new();
+    s->remote_admitted = g_ptr_array_new();
     if (!batch_desc_reserve(&s->step.batch, cfg->max_num_seqs)) {
         sched_free(s);
         g_set_error(error, SS_ERROR, SS_ERROR_SIM, "out of memory for %u batch entries", cfg->max_num_seqs);
@@ -368,6 +394,10 @@ void sched_free(SchedScheduler *s)
         g_free(s->spare[i]);
     g_free(s->spare);
     g_free(s->spare_cap);
+    g_ptr_array_free(s->ready, TRUE);
+    g_ptr_array_free(s->remote, TRUE);
+    g_ptr_array_free(s->held, TRUE);
+    g_ptr_array_free(s->remote_admitted, TRUE);
     batch_desc_release(&s->step.batch);
     g_free(s->hit_blocks);
     g_free(s->heap);
@@ -491,6 +521,36 @@ static SchedRequest *waiting_pop_front(SchedScheduler *s)
     return r;
 }
 
+/* The next request to consider for admission: a loaded one, else the head
+ * of the waiting queue; NULL when both are empty. */
+static inline SchedRequest *next_waiting(const SchedScheduler *s)
+{
+    if (G_UNLIKELY(s->ready_head < s->ready->len))
+        return g_ptr_array_index(s->ready, s->ready_head);
+    return s->wait_len ? waiting_peek(s) : NULL;
+}
+
+/* Removes next_waiting(s). */
+static inline void pop_waiting(SchedScheduler *s)
+{
+    if (G_UNLIKELY(s->ready_head < s->ready->len)) {
+        if (++s->ready_head == s->ready->len) {
+            g_ptr_array_set_size(s->ready, 0);
+            s->ready_head = 0;
+        }
+        return;
+    }
+    waiting_pop_front(s);
+}
+
+static void ptr_array_remove_ordered(GPtrArray *a, gpointer p)
+{
+    gboolean found = g_ptr_array_remove(a, p); /* keeps the order of the others */
+    /* the callers (sched_remote_kv_ready, sched_release_held) checked its
+     * status, which says which list holds it: a bug check, unreachable from input */
+    g_assert(found);
+}
+
 void sched_add_request(SchedScheduler *s, SchedRequest *r)
 {
     /* the engine adds only requests fresh from sched_request_init: a bug
@@ -547,10 +607,13 @@ static G_ALWAYS_INLINE inline void update_alloc_limit(const SchedScheduler *s, S
  * blocks. On success registers the hashes of the blocks that become full of
  * known tokens (never of draft tokens), and stores them in the host tier.
  * `plain`: no option that changes allocation is on (no sliding groups, host
- * tier, loaded blocks or lookahead), the code of a scheduler without them. */
+ * tier, loaded blocks or lookahead), the code of a scheduler without them.
+ * `delay_cache`: register nothing (their KV is still to arrive:
+ * register_full_blocks() does it then). */
 static G_ALWAYS_INLINE inline gboolean allocate_slots_as(SchedScheduler *s, SchedRequest *r, const uint32_t *hits,
                                                          uint32_t num_hits, uint32_t num_loaded, uint32_t n,
-                                                         uint32_t lookahead, const gboolean plain)
+                                                         uint32_t lookahead, const gboolean plain,
+                                                         const gboolean delay_cache)
 {
     if (plain)
         num_loaded = lookahead = 0;
@@ -590,7 +653,7 @@ static G_ALWAYS_INLINE inline gboolean allocate_slots_as(SchedScheduler *s, Sche
     if (G_UNLIKELY(rows > 0))
         sched_window_append(s->pool, r, groups, first, rows);
 
-    if (s->cfg.enable_prefix_caching) {
+    if (s->cfg.enable_prefix_caching && !delay_cache) {
         uint32_t known = plain ? total : MIN(total, sched_request_num_tokens(r)); /* drafts may be rejected */
         uint32_t full = known / bs;
         for (uint32_t i = r->num_hashed_blocks; i < full; i++) { /* full now: register */
@@ -612,7 +675,30 @@ static G_ALWAYS_INLINE inline gboolean allocate_slots_as(SchedScheduler *s, Sche
 static gboolean allocate_slots(SchedScheduler *s, SchedRequest *r, const uint32_t *hits, uint32_t num_hits,
                                uint32_t num_loaded, uint32_t n, uint32_t lookahead)
 {
-    return allocate_slots_as(s, r, hits, num_hits, num_loaded, n, lookahead, FALSE);
+    return allocate_slots_as(s, r, hits, num_hits, num_loaded, n, lookahead, FALSE, FALSE);
+}
+
+/* Registers the hashes of the request's blocks that are full of computed
+ * tokens (num_computed), as allocate_slots does for the blocks it fills
+ * (and writes them through to the host tier). */
+static void register_full_blocks(SchedScheduler *s, SchedRequest *r)
+{
+    const uint32_t bs = s->cfg.block_size;
+    if (s->cfg.enable_prefix_caching) {
+        uint32_t full = MIN(r->num_computed / bs, r->num_blocks);
+        for (uint32_t i = r->num_hashed_blocks; i < full; i++) {
+            BlockKey key = block_key(r, i, bs);
+            uint64_t h = key_hash(r, key, i);
+            sched_kv_pool_cache(s->pool, r->blocks[i], h, key != KEY_OWN);
+            if (key != KEY_OWN && G_UNLIKELY(starts_branch(r)) && in_session_prefix(r, i, bs))
+                sched_kv_pool_alias(s->pool, r->blocks[i], key_hash(r, KEY_SESSION, i));
+            if (G_UNLIKELY(s->cpu != NULL) && sched_cpu_tier_store(s->cpu, h))
+                s->stats.offload_stores++;
+        }
+        if (full > r->num_hashed_blocks)
+            r->num_hashed_blocks = full;
+    }
+    update_alloc_limit(s, r, FALSE);
 }
 
 /* vLLM's scheduler_reserve_full_isl admission gate (allocate_slots with
@@ -921,7 +1007,7 @@ static G_ALWAYS_INLINE inline uint32_t schedule_running(SchedScheduler *s, Sched
         gboolean scheduled = TRUE;
         /* most decode steps need no block and fill none: skip the allocator */
         gboolean fits = r->num_computed + n + lookahead <= r->alloc_limit;
-        while (!fits && !(plain ? allocate_slots_as(s, r, NULL, 0, 0, n, 0, TRUE)
+        while (!fits && !(plain ? allocate_slots_as(s, r, NULL, 0, 0, n, 0, TRUE, FALSE)
                                 : allocate_slots(s, r, NULL, 0, 0, n, lookahead))) {
             if (!prio) { /* FCFS: the most recently admitted request */
                 SchedRequest *victim = s->running[--s->num_running];
@@ -998,13 +1084,35 @@ const SchedStep *sched_schedule(SchedScheduler *s)
         lora_collect(s);
 
     /* waiting requests, FCFS (or by priority), only in a step without preemption */
+    st->num_remote_admitted = 0;
     if (st->num_preempted == 0) {
         const uint32_t bs = s->cfg.block_size;
         const gboolean plain = s->cfg.kv_groups_sliding == 0 && s->cpu == NULL; /* no loaded blocks then */
         uint32_t num_skipped = 0;
-        while (s->wait_len > 0 && budget > 0 && s->num_running < s->cfg.max_num_seqs) {
-            SchedRequest *r = waiting_peek(s);
+        SchedRequest *r;
+        while ((r = next_waiting(s)) && budget > 0 && s->num_running < s->cfg.max_num_seqs) {
+            if (G_UNLIKELY(r->kv_flags & SCHED_KV_REMOTE) && r->num_computed == 0 && !r->ever_scheduled) {
+                /* its KV comes from elsewhere: the prompt's blocks now (less a
+                 * local hit), no token budget; it waits for the transfer */
+                uint32_t hits = find_prefix_hits(s, r);
+                uint32_t load = r->prompt_tokens - hits * bs;
+                if ((s->cfg.reserve_full_isl && !full_sequence_fits(s, r, hits, 0)) ||
+                    !allocate_slots_as(s, r, s->hit_blocks, hits, 0, load, 0, FALSE, TRUE))
+                    break;
+                pop_waiting(s);
+                r->ever_scheduled = TRUE;
+                r->num_cached_tokens = hits * bs;
+                s->prefix_hit_tokens += r->num_cached_tokens;
+                s->prefix_query_tokens += r->prompt_tokens;
+                r->status = SCHED_WAITING_FOR_REMOTE_KV;
+                g_ptr_array_add(s->remote, r);
+                g_ptr_array_add(s->remote_admitted, r);
+                continue;
+            }
+            const gboolean is_loaded = (r->kv_flags & SCHED_KV_LOADED) != 0;
             if (G_UNLIKELY(s->lora != NULL) && r->lora_id && !lora_admit(s, r->lora_id)) {
+                if (is_loaded) /* the loaded requests keep their order: it waits at their head */
+                    break;
                 skip_waiting(s, &num_skipped); /* its adapter would exceed max_loras: it waits */
                 continue;
             }
@@ -1013,13 +1121,13 @@ const SchedStep *sched_schedule(SchedScheduler *s)
             uint32_t computed = r->num_computed + (hits + loaded) * bs;
             uint32_t n = cap_tokens(s, r, computed, budget);
             if (n == 0 || (s->cfg.reserve_full_isl && !full_sequence_fits(s, r, hits, loaded)) ||
-                !(plain ? allocate_slots_as(s, r, s->hit_blocks, hits, 0, n, 0, TRUE)
+                !(plain ? allocate_slots_as(s, r, s->hit_blocks, hits, 0, n, 0, TRUE, FALSE)
                         : allocate_slots(s, r, s->hit_blocks, hits, loaded, n, 0))) {
                 if (G_UNLIKELY(s->lora != NULL))
                     lora_collect(s); /* it did not join */
                 break;
             }
-            waiting_pop_front(s);
+            pop_waiting(s);
             r->num_prev_blocks = 0;
             r->num_computed = computed;
             if (G_UNLIKELY(loaded > 0)) {
@@ -1031,8 +1139,12 @@ const SchedStep *sched_schedule(SchedScheduler *s)
                 r->ever_scheduled = TRUE;
                 r->num_cached_tokens = computed;
             }
-            s->prefix_hit_tokens += computed - loaded * bs;
-            s->prefix_query_tokens += sched_request_num_tokens(r);
+            if (G_UNLIKELY(is_loaded)) {
+                r->kv_flags &= (uint8_t)~SCHED_KV_LOADED; /* its prompt was looked up when it was admitted to load */
+            } else {
+                s->prefix_hit_tokens += computed - loaded * bs;
+                s->prefix_query_tokens += sched_request_num_tokens(r);
+            }
             r->status = SCHED_RUNNING;
             s->running[s->num_running++] = r;
             step_add(s, r, n);
@@ -1042,6 +1154,11 @@ const SchedStep *sched_schedule(SchedScheduler *s)
         /* the requests set aside go back to the head, in their order */
         for (uint32_t k = num_skipped; k-- > 0;)
             waiting_push_front(s, s->skipped[k]);
+    }
+    st->num_remote_admitted = s->remote_admitted->len;
+    if (G_UNLIKELY(st->num_remote_admitted > 0)) {
+        st->remote_admitted = (SchedRequest **)s->remote_admitted->pdata;
+        g_ptr_array_set_size(s->remote_admitted, 0); /* pdata stays valid until the next step's first add */
     }
     if (G_UNLIKELY(s->lora != NULL))
         lora_step(s, st);
@@ -1070,8 +1187,12 @@ static void finish_request(SchedScheduler *s, SchedRequest *r)
     r->spec_pending = 0;
     if (G_UNLIKELY(r->window != NULL))
         sched_window_release_all(s->pool, r, s->cfg.kv_groups_sliding);
-    sched_kv_pool_release_finished(s->pool, r->blocks, r->num_blocks);
-    r->num_blocks = 0;
+    if (G_UNLIKELY(r->kv_flags & SCHED_KV_HOLD)) {
+        g_ptr_array_add(s->held, r); /* another replica reads its KV: sched_release_held */
+    } else {
+        sched_kv_pool_release_finished(s->pool, r->blocks, r->num_blocks);
+        r->num_blocks = 0;
+    }
     r->alloc_limit = 0;
     r->status = SCHED_FINISHED;
 }
@@ -1131,11 +1252,71 @@ void sched_request_recycle(SchedScheduler *s, SchedRequest *r)
     sched_request_release(r);
 }
 
+/* --------------------------------------------------------- KV transfers -- */
+
+uint32_t sched_num_remote_waiting(const SchedScheduler *s) { return s->remote->len; }
+uint32_t sched_num_held(const SchedScheduler *s) { return s->held->len; }
+
+SchedRequest *sched_remote_at(const SchedScheduler *s, uint32_t i)
+{
+    return i < s->remote->len ? g_ptr_array_index(s->remote, i) : NULL;
+}
+
+SchedRequest *sched_held_at(const SchedScheduler *s, uint32_t i)
+{
+    return i < s->held->len ? g_ptr_array_index(s->held, i) : NULL;
+}
+
+void sched_remote_kv_ready(SchedScheduler *s, SchedRequest *r)
+{
+    /* the fleet calls this once per transfer, when it ends, for the request
+     * it admitted to load (cl_pd.c): a bug check, unreachable from input */
+    g_assert(r->status == SCHED_WAITING_FOR_REMOTE_KV);
+    ptr_array_remove_ordered(s->remote, r);
+    /* vLLM (_update_waiting_for_remote_kv): every prompt token is computed but
+     * the last, which the next step computes again to sample the first token */
+    r->num_computed = r->prompt_tokens - 1;
+    register_full_blocks(s, r);
+    r->kv_flags = (uint8_t)((r->kv_flags & ~SCHED_KV_REMOTE) | SCHED_KV_LOADED);
+    r->status = SCHED_WAITING;
+    g_ptr_array_add(s->ready, r);
+}
+
+void sched_release_held(SchedScheduler *s, SchedRequest *r)
+{
+    /* the fleet releases a prefill request once, when its transfer ends
+     * (cl_pd.c): a bug check, unreachable from input */
+    g_assert(r->status == SCHED_FINISHED && (r->kv_flags & SCHED_KV_HOLD));
+    ptr_array_remove_ordered(s->held, r);
+    sched_kv_pool_release_finished(s->pool, r->blocks, r->num_blocks);
+    r->num_blocks = 0;
+    r->kv_flags &= (uint8_t)~SCHED_KV_HOLD;
+}
+
+void sched_reset_cache(SchedScheduler *s)
+{
+    /* the autoscaler restarts only a replica that drained (cl_autoscale.c):
+     * a bug check, unreachable from input */
+    g_assert(s->num_running == 0 && s->wait_len == 0 && s->ready->len == s->ready_head && s->remote->len == 0 &&
+             s->held->len == 0);
+    sched_kv_pool_free(s->pool);
+    s->pool = sched_kv_pool_new(s->cfg.num_gpu_blocks - 1, s->cfg.block_size, s->cfg.enable_prefix_caching);
+    if (s->cpu) { /* a new host too */
+        sched_cpu_tier_free(s->cpu);
+        s->cpu = sched_cpu_tier_new(s->cfg.cpu_blocks);
+    }
+    if (s->lora) {
+        sched_lora_free(s->lora);
+        s->lora = sched_lora_new(s->cfg.max_loras, s->cfg.max_cpu_loras);
+        s->num_step_loras = 0;
+    }
+}
+
 /* -------------------------------------------------------------- queries -- */
 
 const SchedStep *sched_last_step(const SchedScheduler *s) { return &s->step; }
 uint32_t sched_num_running(const SchedScheduler *s) { return s->num_running; }
-uint32_t sched_num_waiting(const SchedScheduler *s) { return s->wait_len; }
+uint32_t sched_num_waiting(const SchedScheduler *s) { return s->wait_len + (s->ready->len - s->ready_head); }
 const SchedKvPool *sched_kv_pool(const SchedScheduler *s) { return s->pool; }
 uint64_t sched_num_preemptions(const SchedScheduler *s) { return s->num_preemptions; }
 uint64_t sched_prefix_hit_tokens(const SchedScheduler *s) { return s->prefix_hit_tokens; }
@@ -1156,6 +1337,10 @@ SchedRequest *sched_running_at(const SchedScheduler *s, uint32_t i)
 
 SchedRequest *sched_waiting_at(const SchedScheduler *s, uint32_t i)
 {
+    uint32_t nready = s->ready->len - s->ready_head;
+    if (i < nready)
+        return g_ptr_array_index(s->ready, s->ready_head + i);
+    i -= nready;
     if (i >= s->wait_len)
         return NULL;
     return s->heap ? s->heap[i] : s->waiting[(s->wait_head + i) % s->wait_cap];
@@ -1204,14 +1389,41 @@ gboolean sched_check_invariants(const SchedScheduler *s, char **why)
             for (uint32_t g = 0; g < s->cfg.kv_groups_sliding; g++)
                 holders[w->blocks[(gsize)((w->head + row) % w->cap) * s->cfg.kv_groups_sliding + g]]++;
     }
-    for (uint32_t k = 0; k < s->wait_len && ok; k++) {
+    for (uint32_t k = 0; k < sched_num_waiting(s) && ok; k++) {
         const SchedRequest *r = sched_waiting_at(s, k);
-        if (r->num_blocks != 0 || r->num_computed != 0 || sched_request_window_rows(r) != 0 ||
-            (r->status != SCHED_WAITING && r->status != SCHED_PREEMPTED)) {
-            *why = g_strdup_printf("waiting request %" G_GUINT64_FORMAT " holds %u blocks, %u computed, status %u",
-                                   r->id, r->num_blocks, r->num_computed, r->status);
+        gboolean loaded = (r->kv_flags & SCHED_KV_LOADED) != 0;
+        uint32_t want_blocks = loaded ? (r->prompt_tokens + bs - 1) / bs : 0;
+        uint32_t want_computed = loaded ? r->prompt_tokens - 1 : 0;
+        if (r->num_blocks != want_blocks || r->num_computed != want_computed || sched_request_window_rows(r) != 0 ||
+            (r->status != SCHED_WAITING && r->status != SCHED_PREEMPTED) ||
+            (loaded != (k < s->ready->len - s->ready_head))) {
+            *why = g_strdup_printf("waiting request %" G_GUINT64_FORMAT " holds %u blocks, %u computed, status %u%s",
+                                   r->id, r->num_blocks, r->num_computed, r->status, loaded ? " (KV loaded)" : "");
             ok = FALSE;
         }
+        for (uint32_t b = 0; ok && b < r->num_blocks; b++)
+            holders[r->blocks[b]]++;
+    }
+    for (uint32_t k = 0; k < s->remote->len && ok; k++) {
+        const SchedRequest *r = g_ptr_array_index(s->remote, k);
+        if (r->status != SCHED_WAITING_FOR_REMOTE_KV || !(r->kv_flags & SCHED_KV_REMOTE) || r->num_computed != 0 ||
+            r->num_blocks != (r->prompt_tokens + bs - 1) / bs) {
+            *why = g_strdup_printf("request %" G_GUINT64_FORMAT " waiting for its KV holds %u blocks for a prompt "
+                                   "of %u, %u computed, status %u",
+                                   r->id, r->num_blocks, r->prompt_tokens, r->num_computed, r->status);
+            ok = FALSE;
+        }
+        for (uint32_t b = 0; ok && b < r->num_blocks; b++)
+            holders[r->blocks[b]]++;
+    }
+    for (uint32_t k = 0; k < s->held->len && ok; k++) {
+        const SchedRequest *r = g_ptr_array_index(s->held, k);
+        if (r->status != SCHED_FINISHED || !(r->kv_flags & SCHED_KV_HOLD)) {
+            *why = g_strdup_printf("held request %" G_GUINT64_FORMAT " has status %u", r->id, r->status);
+            ok = FALSE;
+        }
+        for (uint32_t b = 0; ok && b < r->num_blocks; b++)
+            holders[r->blocks[b]]++;
     }
     for (uint32_t b = 0; b < nb && ok; b++)
         if (holders[b] != sched_kv_pool_ref_count(s->pool, b)) {

@@ -57,8 +57,20 @@ typedef enum {
     SCHED_WAITING = 0,   /* never scheduled yet */
     SCHED_RUNNING,       /* in the running list */
     SCHED_PREEMPTED,     /* back in the waiting queue after a preemption */
-    SCHED_FINISHED,      /* generated all its output; blocks freed */
+    SCHED_FINISHED,      /* generated all its output; blocks freed (or held: SCHED_KV_HOLD) */
+    SCHED_WAITING_FOR_REMOTE_KV, /* blocks allocated, its prompt's KV still arriving (vLLM's
+                                    WAITING_FOR_REMOTE_KVS): not schedulable until
+                                    sched_remote_kv_ready() */
 } SchedStatus;
+
+/* A request's KV-transfer role (SchedRequest.kv_flags), set before
+ * sched_add_request; 0 for an ordinary request. */
+#define SCHED_KV_REMOTE 0x1 /* its prompt's KV is computed elsewhere (a decode replica of a
+                               disaggregated fleet): admission allocates the prompt's blocks and
+                               it waits in SCHED_WAITING_FOR_REMOTE_KV */
+#define SCHED_KV_HOLD 0x2   /* its blocks are kept when it finishes (a prefill replica keeps the
+                               KV until the transfer ends): sched_release_held() frees them */
+#define SCHED_KV_LOADED 0x4 /* (the scheduler's) its KV arrived; cleared at its admission */
 
 /* A request as the scheduler sees it. Visible because the hot path reads it;
  * fields marked read-only are the scheduler's to change. The fields every
@@ -79,6 +91,7 @@ typedef struct SchedRequest {
     uint8_t status;                 /* SchedStatus */
     uint8_t step_flags;             /* SCHED_EMITTED | ... after sched_finish_step */
     uint8_t ever_scheduled;         /* boolean */
+    uint8_t kv_flags;               /* SCHED_KV_REMOTE | SCHED_KV_HOLD (the caller's, before it is added) */
     uint16_t spec_pending;          /* speculative decoding: draft tokens proposed for its next step */
     uint16_t spec_scheduled;        /* ... and scheduled in the current step */
 
@@ -94,7 +107,8 @@ typedef struct SchedRequest {
 
     /* read-only: */
     uint32_t num_preemptions;
-    uint32_t num_cached_tokens;     /* prefix-cache hit at first admission */
+    uint32_t num_cached_tokens;     /* prefix-cache hit at first admission (SCHED_KV_REMOTE: the
+                                       local hit; the rest of the prompt is loaded) */
     uint32_t num_blocks;
     uint32_t cap_blocks;
     uint32_t *blocks;               /* block ids, in token order */
@@ -278,6 +292,10 @@ typedef struct {
     uint32_t num_preempted;    /* preemptions in this step */
     uint32_t num_admitted;     /* waiting requests admitted in this step */
     BatchDesc batch;           /* one entry per scheduled request, same order */
+    /* SCHED_KV_REMOTE requests that got their blocks in this step and now
+     * wait for their KV (their transfers may start); not in reqs */
+    SchedRequest **remote_admitted;
+    uint32_t num_remote_admitted;
 } SchedStep;
 
 SchedScheduler *sched_new(const SchedConfig *cfg, GError **error);
@@ -339,7 +357,39 @@ void sched_option_stats(const SchedScheduler *s, SchedOptionStats *out);
 gboolean sched_lora_resident(const SchedScheduler *s, uint32_t lora_id);
 
 uint32_t sched_num_running(const SchedScheduler *s);
+/* Requests that may be scheduled: the waiting queue, with the requests
+ * whose remote KV has arrived first (they were at its front in vLLM). */
 uint32_t sched_num_waiting(const SchedScheduler *s);
+
+/* ------------------------------------------------- KV transfers (P/D) -- */
+
+/* Requests holding blocks while their KV arrives (SCHED_WAITING_FOR_REMOTE_KV),
+ * in admission order; request i of them (NULL past the end). */
+uint32_t sched_num_remote_waiting(const SchedScheduler *s);
+SchedRequest *sched_remote_at(const SchedScheduler *s, uint32_t i);
+/* The KV of a SCHED_WAITING_FOR_REMOTE_KV request has arrived: as vLLM does
+ * on a finished receive, its blocks enter the prefix cache and it waits to
+ * be scheduled with all its prompt computed but the last token (which the
+ * next step computes to sample the first output token). It goes to the
+ * front of the waiting queue, after those that arrived before it. */
+void sched_remote_kv_ready(SchedScheduler *s, SchedRequest *r);
+/* Tokens of a SCHED_KV_REMOTE request's prompt that must be loaded: the
+ * prompt less the local prefix-cache hit found at its admission. */
+static inline uint32_t sched_request_remote_tokens(const SchedRequest *r)
+{
+    return r->prompt_tokens - r->num_cached_tokens;
+}
+/* Finished SCHED_KV_HOLD requests whose blocks are still held, in finishing
+ * order; request i of them (NULL past the end). */
+uint32_t sched_num_held(const SchedScheduler *s);
+SchedRequest *sched_held_at(const SchedScheduler *s, uint32_t i);
+/* Frees the blocks of a finished SCHED_KV_HOLD request (its transfer ended);
+ * the request is then the caller's to recycle. */
+void sched_release_held(SchedScheduler *s, SchedRequest *r);
+/* Empties the KV cache (a new server in the same place: every block free,
+ * no cached prefix) and keeps the counters. Precondition: no request is
+ * running, waiting, loading or held. */
+void sched_reset_cache(SchedScheduler *s);
 /* Usable blocks (num_gpu_blocks - 1), used, free. */
 const SchedKvPool *sched_kv_pool(const SchedScheduler *s);
 /* Total preemptions so far. */
@@ -372,8 +422,9 @@ uint64_t sched_blocks_for_tokens(const SchedConfig *cfg, uint64_t tokens);
  * speculative decoding, up to the slots of its rejected drafts and
  * lookahead more);
  * num_computed <= prompt + output; running <= max_num_seqs; the last step's
- * tokens <= budget; waiting requests hold no blocks; block reference counts
- * equal the number of holders. Returns FALSE with a description in *why
+ * tokens <= budget; waiting requests hold no blocks (but those whose remote
+ * KV arrived, and those waiting for it: the prompt's blocks); held requests
+ * are finished; block reference counts equal the number of holders. Returns FALSE with a description in *why
  * (g_free). O(blocks + requests): for tests and debug builds. */
 gboolean sched_check_invariants(const SchedScheduler *s, char **why);
 
