@@ -16,6 +16,10 @@
  * a completed request leaves a record in the recorder and, when asked, a
  * row of the per-request CSV. Cost per step: the scheduler's O(batch) and
  * O(1) per sampled token; no allocation once the pool has grown.
+ *
+ * KV transfers add a test per admitted and per finished request (a flag of
+ * the request) and, on a replica that takes part in them, a report of the
+ * requests that got their blocks to load after each batch is formed.
  */
 #include <math.h>
 #include <string.h>
@@ -34,6 +38,8 @@ struct SimReplica {
     GPtrArray *chunks;      /* SimReq blocks of REQ_CHUNK */
     SimReq *free_list;
     GPtrArray *deferred;    /* async scheduling: SimReq* arrived during the running step */
+    GPtrArray *deferred_kv; /* async scheduling: SimReq* whose KV arrived during the running step */
+    uint32_t holds_running; /* prefill-only requests added and not yet handed off (layer-wise reports) */
 
     gboolean busy;
     SimTime step_start;
@@ -87,6 +93,7 @@ SimReplica *sim_replica_new(const SimReplicaConfig *cfg, GError **error)
     r->index = cfg->index;
     r->chunks = g_ptr_array_new();
     r->deferred = g_ptr_array_new();
+    r->deferred_kv = g_ptr_array_new();
     r->step_end = SIM_TIME_MAX;
     return r;
 }
@@ -105,31 +112,36 @@ void sim_replica_free(SimReplica *r)
     }
     g_ptr_array_free(r->chunks, TRUE);
     g_ptr_array_free(r->deferred, TRUE);
+    g_ptr_array_free(r->deferred_kv, TRUE);
     g_free(r);
 }
 
 /* ------------------------------------------------------------- arrival -- */
 
-SchedFit sim_replica_add(SimReplica *r, const WlRequest *w, SimTime now)
+/* Adds a request that samples `output` tokens here, with the scheduler's
+ * KV flags; returns its record, or NULL when it was rejected (*fit says why). */
+static SimReq *add_request(SimReplica *r, const WlRequest *w, uint32_t output, uint8_t kv_flags, uint32_t tag,
+                           SchedFit *fit_out)
 {
-    (void)now;
     r->n.arrived++;
     r->ts_arrived++;
     guint cls = sim_recorder_class(r->rec, w);
 
     SimReq *q = req_alloc(r);
     memset(q, 0, sizeof *q);
-    sched_request_init(&q->sr, w->id, w->input_tokens, w->output_tokens, w->prefix_group,
-                       w->shared_prefix_tokens);
+    sched_request_init(&q->sr, w->id, w->input_tokens, output, w->prefix_group, w->shared_prefix_tokens);
     sched_request_set_session(&q->sr, w->session_id, w->session_prefix_tokens, w->session_branch,
                               w->session_prefix_branch);
     q->sr.priority = w->priority;
     q->sr.lora_id = w->lora_id;
     q->sr.user = q;
+    q->sr.kv_flags = kv_flags;
+    q->kv_tag = tag;
     q->arrival = w->arrival;
     q->class_id = (uint16_t)cls;
 
-    SchedFit fit = sched_check_fit(r->sched, w->input_tokens, w->output_tokens);
+    SchedFit fit = sched_check_fit(r->sched, w->input_tokens, output);
+    *fit_out = fit;
     if (fit != SCHED_FITS) {
         r->n.rejected++;
         sim_recorder_replica_reject(r->rec, cls);
@@ -141,13 +153,65 @@ SchedFit sim_replica_add(SimReplica *r, const WlRequest *w, SimTime now)
                                  fit == SCHED_REJECT_TOO_LONG ? "rejected_too_long" : "rejected_no_blocks", FALSE,
                                  (int)r->index);
         req_recycle(r, q);
-        return fit;
+        return NULL;
     }
     if (r->cfg.async_scheduling && r->busy)
         g_ptr_array_add(r->deferred, q); /* the next batch is already formed */
     else
         sched_add_request(r->sched, &q->sr);
-    return SCHED_FITS;
+    return q;
+}
+
+SchedFit sim_replica_add(SimReplica *r, const WlRequest *w, SimTime now)
+{
+    (void)now;
+    SchedFit fit;
+    add_request(r, w, w->output_tokens, 0, 0, &fit);
+    return fit;
+}
+
+SchedFit sim_replica_add_prefill(SimReplica *r, const WlRequest *w, SimTime now, uint32_t tag)
+{
+    (void)now;
+    SchedFit fit;
+    if (add_request(r, w, 1, SCHED_KV_HOLD, tag, &fit))
+        r->holds_running++;
+    return fit;
+}
+
+SchedFit sim_replica_add_remote(SimReplica *r, const WlRequest *w, SimTime now, uint32_t tag, SimTime first_sched)
+{
+    (void)now;
+    SchedFit fit;
+    SimReq *q = add_request(r, w, w->output_tokens, SCHED_KV_REMOTE, tag, &fit);
+    if (q) {
+        q->was_scheduled = TRUE; /* its service began with its prefill, elsewhere */
+        q->first_sched = first_sched;
+    }
+    return fit;
+}
+
+void sim_replica_kv_arrived(SimReplica *r, SimKvRef *ref, SimTime now)
+{
+    (void)now;
+    if (r->cfg.async_scheduling && r->busy)
+        g_ptr_array_add(r->deferred_kv, ref); /* seen once the step's outputs are processed: after the next batch */
+    else
+        sched_remote_kv_ready(r->sched, &ref->sr);
+}
+
+void sim_replica_release_held(SimReplica *r, SimKvRef *ref)
+{
+    sched_release_held(r->sched, &ref->sr);
+    req_recycle(r, ref);
+}
+
+void sim_replica_restart(SimReplica *r)
+{
+    /* the autoscaler restarts only a replica that drained (cl_autoscale.c):
+     * a bug check, unreachable from input */
+    g_assert(!r->busy && sim_replica_in_flight(r) == 0 && sched_num_held(r->sched) == 0);
+    sched_reset_cache(r->sched);
 }
 
 /* Async scheduling: requests that arrived while the last step ran join the
@@ -157,6 +221,21 @@ static void release_deferred(SimReplica *r)
     for (guint i = 0; i < r->deferred->len; i++)
         sched_add_request(r->sched, &((SimReq *)g_ptr_array_index(r->deferred, i))->sr);
     g_ptr_array_set_size(r->deferred, 0);
+    for (guint i = 0; i < r->deferred_kv->len; i++)
+        sched_remote_kv_ready(r->sched, &((SimReq *)g_ptr_array_index(r->deferred_kv, i))->sr);
+    g_ptr_array_set_size(r->deferred_kv, 0);
+}
+
+/* Tells the fleet which requests of the batch just formed got their blocks
+ * and wait for their KV. */
+static void report_remote(SimReplica *r, const SchedStep *st, SimTime now)
+{
+    const SimKvHooks *kv = r->cfg.kv;
+    for (uint32_t i = 0; i < st->num_remote_admitted; i++) {
+        SimReq *q = SIM_REQ(st->remote_admitted[i]);
+        if (kv && kv->allocated)
+            kv->allocated(kv->user, r, q, q->kv_tag, sched_request_remote_tokens(&q->sr), now);
+    }
 }
 
 /* --------------------------------------------------------------- steps -- */
@@ -164,16 +243,24 @@ static void release_deferred(SimReplica *r)
 static gboolean start_step(SimReplica *r, SimTime now, GError **error)
 {
     const SchedStep *st = sched_schedule(r->sched);
-    if (r->deferred->len > 0) {
+    if (G_UNLIKELY(st->num_remote_admitted))
+        report_remote(r, st, now);
+    if (r->deferred->len > 0 || r->deferred_kv->len > 0) {
         /* The step just formed was scheduled while the previous one ran (async
          * scheduling); the requests that arrived meanwhile wait for the next.
          * With nothing else to run, vLLM schedules them at once. */
         release_deferred(r);
-        if (st->num_reqs == 0)
+        if (st->num_reqs == 0) {
             st = sched_schedule(r->sched);
+            if (G_UNLIKELY(st->num_remote_admitted))
+                report_remote(r, st, now);
+        }
     }
     if (st->num_reqs == 0) {
-        if (sched_num_running(r->sched) + sched_num_waiting(r->sched) > 0) {
+        /* requests waiting for blocks that loading or held requests occupy
+         * wait for the transfers, which the fleet ends */
+        if (sched_num_running(r->sched) + sched_num_waiting(r->sched) > 0 &&
+            sched_num_remote_waiting(r->sched) + sched_num_held(r->sched) == 0) {
             g_set_error(error, SS_ERROR, SS_ERROR_SIM,
                         "replica %u: the scheduler made no progress at %.6f s with %u running and %u waiting",
                         r->index, sim_time_to_seconds(now), sched_num_running(r->sched),
@@ -214,6 +301,14 @@ static gboolean start_step(SimReplica *r, SimTime now, GError **error)
     r->busy = TRUE;
     r->step_start = now;
     r->step_end = end;
+    if (G_UNLIKELY(r->holds_running) && r->cfg.kv && r->cfg.kv->layerwise && r->cfg.kv->last_prefill_step) {
+        /* layer-wise streaming: the KV of a prompt that ends in this step leaves as its layers are computed */
+        for (uint32_t i = 0; i < st->num_reqs; i++) {
+            SimReq *q = SIM_REQ(st->reqs[i]);
+            if ((q->sr.kv_flags & SCHED_KV_HOLD) && st->batch.entries[i].emits_token)
+                r->cfg.kv->last_prefill_step(r->cfg.kv->user, r, q, q->kv_tag, now, r->step_end);
+        }
+    }
     uint32_t used = sched_kv_pool_num_used(sched_kv_pool(r->sched));
     r->n.kv_area += (double)used * (double)dur;
     if (used > r->n.kv_peak)
@@ -237,9 +332,20 @@ SimTime sim_replica_next_event(const SimReplica *r)
 
 static void finish_request(SimReplica *r, SimReq *q)
 {
+    if (G_UNLIKELY(q->sr.kv_flags & SCHED_KV_HOLD)) {
+        /* a prefill-only request: handed off, its blocks held for the transfer */
+        r->n.handed_off++;
+        r->holds_running--;
+        const SimKvHooks *kv = r->cfg.kv;
+        if (kv && kv->prefilled)
+            kv->prefilled(kv->user, r, q, q->kv_tag, q->first_sched, r->step_end, r->step_end + r->step_delay);
+        return;
+    }
     r->n.completed++;
     r->ts_completed++;
     sim_recorder_complete(r->rec, q, r->index);
+    if (G_UNLIKELY(q->kv_tag) && r->cfg.kv && r->cfg.kv->completed)
+        r->cfg.kv->completed(r->cfg.kv->user, r, q->kv_tag, q->first_token, q->last_token);
     req_recycle(r, q);
 }
 
@@ -252,7 +358,6 @@ gboolean sim_replica_end_step(SimReplica *r, GError **error)
     SimTime now = r->step_end;
     SimTime dur = now - r->step_start;
     r->busy = FALSE;
-    r->step_end = SIM_TIME_MAX;
     r->n.busy_ns += dur;
     r->n.steps++;
     r->ts_steps++;
@@ -316,10 +421,12 @@ gboolean sim_replica_end_step(SimReplica *r, GError **error)
         total_runs += runs[c];
     }
     sim_hist_add_n(rec->itl_all, dur, total_runs);
+    r->step_end = SIM_TIME_MAX;
     if (r->cfg.step_hook) {
         SimStepInfo info = {.start = r->step_start, .end = now, .step = st, .sched = r->sched,
                             .arrived = r->n.arrived, .completed = r->n.completed, .rejected = r->n.rejected,
-                            .deferred = r->deferred->len, .replica = r->index};
+                            .deferred = r->deferred->len, .handed_off = r->n.handed_off,
+                            .remote_waiting = sched_num_remote_waiting(r->sched), .replica = r->index};
         r->cfg.step_hook(&info, r->cfg.hook_user);
     }
     return start_step(r, now, error);
@@ -358,6 +465,8 @@ void sim_replica_write_in_flight_rows(SimReplica *r)
         sim_recorder_request_row(r->rec, SIM_REQ(sched_waiting_at(r->sched, i)), "waiting", FALSE, (int)r->index);
     for (guint i = 0; i < r->deferred->len; i++)
         sim_recorder_request_row(r->rec, g_ptr_array_index(r->deferred, i), "waiting", FALSE, (int)r->index);
+    for (uint32_t i = 0; i < sched_num_remote_waiting(r->sched); i++)
+        sim_recorder_request_row(r->rec, SIM_REQ(sched_remote_at(r->sched, i)), "kv_transfer", FALSE, (int)r->index);
 }
 
 /* --------------------------------------------------------------- views -- */
@@ -368,6 +477,9 @@ const SchedConfig *sim_replica_sched_config(const SimReplica *r) { return &r->cf
 uint64_t sim_replica_arrived(const SimReplica *r) { return r->n.arrived; }
 uint64_t sim_replica_completed(const SimReplica *r) { return r->n.completed; }
 uint64_t sim_replica_rejected(const SimReplica *r) { return r->n.rejected; }
+uint64_t sim_replica_handed_off(const SimReplica *r) { return r->n.handed_off; }
+uint32_t sim_replica_num_remote_waiting(const SimReplica *r) { return sched_num_remote_waiting(r->sched); }
+uint32_t sim_replica_num_held(const SimReplica *r) { return sched_num_held(r->sched); }
 uint32_t sim_replica_num_waiting(const SimReplica *r) { return sched_num_waiting(r->sched); }
 uint32_t sim_replica_num_running(const SimReplica *r) { return sched_num_running(r->sched); }
 gboolean sim_replica_busy(const SimReplica *r) { return r->busy; }
@@ -377,7 +489,14 @@ uint32_t sim_replica_num_deferred(const SimReplica *r) { return r->deferred->len
 
 uint32_t sim_replica_in_flight(const SimReplica *r)
 {
-    return sched_num_running(r->sched) + sched_num_waiting(r->sched) + r->deferred->len;
+    return sched_num_running(r->sched) + sched_num_waiting(r->sched) + r->deferred->len +
+           sched_num_remote_waiting(r->sched);
+}
+
+const SimReq *sim_replica_remote_req(const SimReplica *r, uint32_t i)
+{
+    SchedRequest *s = sched_remote_at(r->sched, i);
+    return s ? SIM_REQ(s) : NULL;
 }
 
 const SimReq *sim_replica_deferred_req(const SimReplica *r, uint32_t i)

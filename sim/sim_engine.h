@@ -26,7 +26,17 @@
  * decode) -> finished, with preemption back to waiting. A request that can
  * never be served (prompt + output > max_model_len, or more KV blocks than
  * exist) is rejected when added, and counted. For each replica and for the
- * recorder, arrived = completed + rejected + in flight at every step.
+ * recorder, arrived = completed + handed off + rejected + in flight at every
+ * step.
+ *
+ * KV transfers (a disaggregated fleet): a prefill-only request
+ * (sim_replica_add_prefill) runs its prefill, samples the one token vLLM's
+ * prefill server returns, and is then "handed off": not completed here, its
+ * blocks held until the fleet releases them (sim_replica_release_held) when
+ * its transfer has ended. A request whose KV comes from elsewhere
+ * (sim_replica_add_remote) gets its blocks at admission, waits for its KV
+ * (sim_replica_kv_arrived), then decodes here and completes here. The fleet
+ * learns of these moments through SimKvHooks.
  */
 #ifndef SIM_ENGINE_H
 #define SIM_ENGINE_H
@@ -90,6 +100,32 @@ const char *sim_requests_csv_header(gboolean replica_column);
 /* ------------------------------------------------------------- replica -- */
 
 /* What a step hook sees after each step has ended (tests check invariants). */
+/* A request of a KV transfer, as the fleet holds it between hooks: valid
+ * until the request is released (prefill side) or completes (decode side). */
+typedef struct SimReq SimKvRef;
+
+/* What a replica tells the fleet about KV transfers (each optional). `tag` is
+ * the fleet's name for the request, given when it was added. */
+typedef struct {
+    /* A prefill-only request's prefill ended at `kv_ready` (its step's end);
+     * the engine had processed the step's outputs at `notify`. It was first
+     * scheduled at `first_sched`. Its blocks are held from now on. */
+    void (*prefilled)(void *user, SimReplica *r, SimKvRef *ref, uint32_t tag, SimTime first_sched, SimTime kv_ready,
+                      SimTime notify);
+    /* Only with `layerwise`: the step that ends a prefill-only request's
+     * prompt starts at `start` and ends at `end` (its KV streams out, layer
+     * by layer, while the step runs). */
+    void (*last_prefill_step)(void *user, SimReplica *r, SimKvRef *ref, uint32_t tag, SimTime start, SimTime end);
+    /* A request added with sim_replica_add_remote got its blocks at `now` and
+     * waits for `tokens` tokens of KV. */
+    void (*allocated)(void *user, SimReplica *r, SimKvRef *ref, uint32_t tag, uint32_t tokens, SimTime now);
+    /* A request added with sim_replica_add_remote completed (its record and
+     * row are written as any other's). */
+    void (*completed)(void *user, SimReplica *r, uint32_t tag, SimTime first_token, SimTime last_token);
+    void *user;
+    gboolean layerwise;
+} SimKvHooks;
+
 typedef struct {
     SimTime start;              /* when the step began */
     SimTime end;                /* when it ended (now) */
@@ -97,6 +133,8 @@ typedef struct {
     const SchedScheduler *sched;
     uint64_t arrived, completed, rejected; /* of this replica */
     uint64_t deferred;          /* arrived during the step, not yet in the scheduler (async scheduling) */
+    uint64_t handed_off;        /* prefill-only requests done (their KV went elsewhere) */
+    uint64_t remote_waiting;    /* requests waiting for their KV (in flight) */
     guint replica;
 } SimStepInfo;
 
@@ -114,6 +152,7 @@ typedef struct {
     gboolean async_scheduling;
     SimStepHook step_hook;         /* optional, for tests */
     void *hook_user;
+    const SimKvHooks *kv;          /* borrowed; NULL: the replica takes part in no KV transfer */
 } SimReplicaConfig;
 
 /* A replica. NULL with an error (SS_ERROR_USAGE) when the scheduler
@@ -130,6 +169,31 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SimReplica, sim_replica_free)
  * replica does not start a step: call sim_replica_wake() once every request
  * of this instant has been added. */
 SchedFit sim_replica_add(SimReplica *r, const WlRequest *w, SimTime now);
+/* A prefill-only request: its prompt is computed here and one token sampled
+ * (vLLM's prefill server answers with max_tokens 1), then it is handed off:
+ * SimKvHooks.prefilled, blocks held until sim_replica_release_held(). The
+ * fit is checked for the prompt and that one token. Otherwise as
+ * sim_replica_add. */
+SchedFit sim_replica_add_prefill(SimReplica *r, const WlRequest *w, SimTime now, uint32_t tag);
+/* A request whose prompt's KV comes from another replica: admitted, it gets
+ * its blocks (SimKvHooks.allocated) and waits for sim_replica_kv_arrived();
+ * it then samples its first token here and decodes. `first_sched` is when
+ * its service began (its prefill's first step), its queueing delay.
+ * Otherwise as sim_replica_add. */
+SchedFit sim_replica_add_remote(SimReplica *r, const WlRequest *w, SimTime now, uint32_t tag, SimTime first_sched);
+/* The KV of `ref` (a request of sim_replica_add_remote that got its blocks)
+ * has arrived at `now`: it may be scheduled (under async scheduling, when
+ * a step is running, from the batch after the next). Call
+ * sim_replica_wake() afterwards. */
+void sim_replica_kv_arrived(SimReplica *r, SimKvRef *ref, SimTime now);
+/* Frees the blocks a handed-off prefill-only request held (its transfer
+ * ended); `ref` is invalid afterwards. Call sim_replica_wake() afterwards:
+ * waiting requests may fit now. */
+void sim_replica_release_held(SimReplica *r, SimKvRef *ref);
+/* A new server in the same place: an idle replica with nothing in flight or
+ * held starts again with an empty KV cache; its counters go on. */
+void sim_replica_restart(SimReplica *r);
+
 /* When the replica is idle and has work, forms a step at `now` and times it.
  * FALSE with an error (SS_ERROR_SIM) when the scheduler cannot progress. */
 gboolean sim_replica_wake(SimReplica *r, SimTime now, GError **error);
@@ -157,8 +221,14 @@ const SchedConfig *sim_replica_sched_config(const SimReplica *r);
 uint64_t sim_replica_arrived(const SimReplica *r);   /* requests added */
 uint64_t sim_replica_completed(const SimReplica *r);
 uint64_t sim_replica_rejected(const SimReplica *r);  /* by the replica (too long, no blocks) */
-/* Requests running or waiting (arrived - completed - rejected). */
+uint64_t sim_replica_handed_off(const SimReplica *r); /* prefill-only requests done */
+/* Requests running, waiting or waiting for their KV (arrived - completed -
+ * handed off - rejected). */
 uint32_t sim_replica_in_flight(const SimReplica *r);
+/* Requests waiting for their remote KV; handed-off requests whose blocks
+ * are still held. */
+uint32_t sim_replica_num_remote_waiting(const SimReplica *r);
+uint32_t sim_replica_num_held(const SimReplica *r);
 /* Waiting in the scheduler's queue / arrived during the running step and
  * not yet handed to the scheduler (async scheduling): both are what vLLM
  * reports as waiting. */
@@ -189,6 +259,7 @@ typedef struct {
 typedef struct {
     guint index;
     uint64_t arrived, completed, rejected, in_flight;
+    uint64_t handed_off;           /* prefill-only requests done (disaggregated fleets) */
     uint64_t output_tokens;        /* of its completed requests */
     double requests_per_s;         /* completed / the run's duration */
     double output_tokens_per_s;

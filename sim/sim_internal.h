@@ -17,6 +17,8 @@ typedef struct SimReq {
     SimTime itl_max;
     uint16_t class_id;
     uint8_t was_scheduled;
+    uint32_t kv_tag;        /* the fleet's name for a request of a KV transfer (SimKvHooks); 0: none
+                               (in what was padding before sr) */
     SchedRequest sr;        /* SIM_REQ() maps a SchedRequest* back to its SimReq */
     /* once: */
     SimTime first_token;
@@ -24,6 +26,7 @@ typedef struct SimReq {
     SimTime first_sched;
     struct SimReq *next_free;
 } SimReq;
+G_STATIC_ASSERT(sizeof(SimReq) == 192);
 
 #define SIM_REQ(sched_request) ((SimReq *)(void *)((char *)(sched_request) - offsetof(SimReq, sr)))
 
@@ -57,6 +60,7 @@ struct SimRecorder {
 /* The replica's counters the summary reads. */
 typedef struct {
     uint64_t arrived, completed, rejected, rejected_too_long, rejected_no_blocks;
+    uint64_t handed_off;        /* prefill-only requests whose prefill ended (their KV went elsewhere) */
     uint64_t steps, sum_batch_reqs, sum_batch_tokens;
     double kv_area;             /* used blocks x ns */
     uint32_t kv_peak;
@@ -68,6 +72,8 @@ const SimReplicaCounters *sim_replica_counters(const SimReplica *r);
 const SimReq *sim_replica_waiting_req(const SimReplica *r, uint32_t i);
 const SimReq *sim_replica_running_req(const SimReplica *r, uint32_t i);
 const SimReq *sim_replica_deferred_req(const SimReplica *r, uint32_t i);
+/* Requests waiting for their remote KV (in flight on this replica). */
+const SimReq *sim_replica_remote_req(const SimReplica *r, uint32_t i);
 
 /* Row writers (sim_recorder.c). */
 void sim_recorder_request_row(SimRecorder *rec, const SimReq *q, const char *status, gboolean done, int replica);

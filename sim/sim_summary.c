@@ -215,6 +215,8 @@ SimSummary *sim_summarise(SimRecorder *rec, SimReplica *const *reps, guint n, co
             in_flight[sim_replica_waiting_req(reps[k], i)->class_id]++;
         for (uint32_t i = 0; i < sim_replica_num_deferred(reps[k]); i++)
             in_flight[sim_replica_deferred_req(reps[k], i)->class_id]++;
+        for (uint32_t i = 0; i < sim_replica_num_remote_waiting(reps[k]); i++)
+            in_flight[sim_replica_remote_req(reps[k], i)->class_id]++;
     }
     for (guint i = 0; i < fd->num_in_transit; i++)
         in_flight[sim_recorder_class(rec, &fd->in_transit[i])]++;
@@ -278,6 +280,7 @@ SimSummary *sim_summarise(SimRecorder *rec, SimReplica *const *reps, guint n, co
         rs->arrived = c->arrived;
         rs->completed = c->completed;
         rs->rejected = c->rejected;
+        rs->handed_off = c->handed_off;
         rs->in_flight = sim_replica_in_flight(reps[k]);
         if (s->duration_s > 0) {
             rs->requests_per_s = rs->completed / s->duration_s;
