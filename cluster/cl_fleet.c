@@ -26,17 +26,20 @@
  * "unseen" (vLLM's balancer adds them to the waiting count it read).
  *
  * Conservation, checked in tests: for the fleet, arrived = completed +
- * rejected (admission and replicas) + in flight (in transit and on
- * replicas); for each replica, routed = completed + rejected + in flight.
+ * rejected (admission and replicas) + in flight (in transit, between the
+ * stages of a disaggregated request, and on replicas); for each replica,
+ * routed = completed + handed off + rejected + in flight.
+ *
+ * Disaggregation (cl_pd.c) and autoscaling (cl_autoscale.c) add router
+ * events (handoffs, transfers, autoscaler decisions, replicas ready) and
+ * masks of the replicas each kind of request may go to; without them
+ * nothing here changes (no mask, no extra event, the same order).
  */
 #include <math.h>
 #include <string.h>
 
-#include "cl_internal.h"
-#include "sim_queue.h"
+#include "cl_fleet_internal.h"
 #include "ss_error.h"
-
-enum { EV_ARRIVAL = 1, EV_DELIVER = 2, EV_SNAPSHOT = 3, EV_STEP_END = 4 };
 
 static const char *const reject_names[] = {"rate_limit", "fleet_queue_full", "replica_queue_full"};
 G_STATIC_ASSERT(G_N_ELEMENTS(reject_names) == CL_REJECT_N);
@@ -46,60 +49,6 @@ const char *cl_reject_reason_name(ClRejectReason r)
     return r < CL_REJECT_N ? reject_names[r] : "unknown";
 }
 
-typedef struct {
-    WlRequest w;
-    guint replica;
-} Transit;
-
-typedef struct {
-    const ClConfig *cfg;
-    guint n;                     /* replicas */
-    SimReplica **reps;
-    guint *pool_of;
-    SimRecorder *rec;
-    ClRouter *router;
-    const char **class_names;
-
-    SimQueue *rq;                /* router events */
-    SimQueue *pq;                /* replica events */
-    SimTime now;
-
-    WlRequest pending;           /* the next request of the source */
-    gboolean has_pending;
-    gboolean any_arrival;
-    SimTime first_arrival, last_arrival;
-    uint64_t arrived;
-
-    /* router state */
-    uint32_t *outstanding;       /* routed - completed - rejected, per replica */
-    uint64_t *routed;            /* per replica */
-    uint32_t *in_transit;        /* per replica */
-    uint32_t *unseen;            /* routed since the signals were read */
-    ClSignals *signals;
-    gboolean *eligible;
-    double *scores;
-    gboolean need_signals;
-    SimTime interval;            /* 0: live signals */
-    gboolean timer_on;
-    SimTime last_tick;
-    double bucket;               /* token bucket level (requests) */
-    SimTime bucket_time;
-    uint64_t rejected[CL_REJECT_N];
-    uint64_t routed_total;
-
-    /* deliveries in arrival order */
-    Transit *transit;
-    guint tr_head, tr_len, tr_cap;
-
-    /* replicas to wake once the router events of this instant are done */
-    guint *dirty;
-    guint num_dirty;
-    uint8_t *is_dirty;
-
-    /* interval time series */
-    SimTime ts_interval, ts_next;
-    uint64_t ts_rows;            /* rows written */
-} Fleet;
 
 gboolean cl_fleet_is_plural(guint num_pools, const ClPoolSpec *pools, const ClAdmissionSpec *admission)
 {
@@ -112,7 +61,7 @@ gboolean cl_fleet_is_plural(guint num_pools, const ClPoolSpec *pools, const ClAd
 
 /* ------------------------------------------------------------- helpers -- */
 
-static void transit_push(Fleet *f, const WlRequest *w, guint replica)
+static void transit_push(Fleet *f, const WlRequest *w, guint replica, uint8_t kind, uint32_t tag)
 {
     if (f->tr_len == f->tr_cap) {
         guint cap = MAX(64, f->tr_cap * 2);
@@ -124,11 +73,11 @@ static void transit_push(Fleet *f, const WlRequest *w, guint replica)
         f->tr_cap = cap;
         f->tr_head = 0;
     }
-    f->transit[(f->tr_head + f->tr_len) % f->tr_cap] = (Transit){.w = *w, .replica = replica};
+    f->transit[(f->tr_head + f->tr_len) % f->tr_cap] = (Transit){.w = *w, .replica = replica, .kind = kind, .tag = tag};
     f->tr_len++;
 }
 
-static void mark_dirty(Fleet *f, guint r)
+void cl_fleet_mark_dirty(Fleet *f, guint r)
 {
     if (!f->is_dirty[r]) {
         f->is_dirty[r] = 1;
@@ -136,16 +85,21 @@ static void mark_dirty(Fleet *f, guint r)
     }
 }
 
-static void update_outstanding(Fleet *f, guint r)
-{
-    f->outstanding[r] =
-        (uint32_t)(f->routed[r] - sim_replica_completed(f->reps[r]) - sim_replica_rejected(f->reps[r]));
-}
-
-static void read_signals(Fleet *f, guint r, ClSignals *s)
+void cl_fleet_update_outstanding(Fleet *f, guint r)
 {
     const SimReplica *rep = f->reps[r];
-    s->waiting = sim_replica_num_waiting(rep) + sim_replica_num_deferred(rep);
+    f->outstanding[r] = (uint32_t)(f->routed[r] - sim_replica_completed(rep) - sim_replica_rejected(rep) -
+                                   sim_replica_handed_off(rep));
+}
+
+void cl_fleet_read_signals(Fleet *f, guint r, ClSignals *s)
+{
+    const SimReplica *rep = f->reps[r];
+    if (!rep) { /* a slot never used: nothing to report */
+        memset(s, 0, sizeof *s);
+        return;
+    }
+    s->waiting = sim_replica_num_waiting(rep) + sim_replica_num_deferred(rep) + sim_replica_num_remote_waiting(rep);
     s->running = sim_replica_num_running(rep);
     s->kv_used = sim_replica_kv_used(rep);
     s->kv_blocks = sim_replica_kv_blocks(rep);
@@ -154,7 +108,8 @@ static void read_signals(Fleet *f, guint r, ClSignals *s)
 
 /* Emits the interval rows whose end is at or before `t` (one per replica
  * and interval). Fails, before writing them, when the series would pass
- * SIM_TIMESERIES_MAX_ROWS rows (one is kept for the last, partial interval). */
+ * SIM_TIMESERIES_MAX_ROWS rows (one is kept for the last, partial interval;
+ * every slot of an autoscaled pool is counted, created or not). */
 static gboolean advance_intervals(Fleet *f, SimTime t, GError **error)
 {
     if (!f->ts_interval || !f->any_arrival || !f->cfg->outputs.timeseries_csv || f->ts_next > t)
@@ -171,7 +126,8 @@ static gboolean advance_intervals(Fleet *f, SimTime t, GError **error)
     }
     while (f->ts_next <= t) {
         for (guint r = 0; r < f->n; r++)
-            sim_replica_flush_interval(f->reps[r], f->ts_next - f->ts_interval);
+            if (f->reps[r])
+                sim_replica_flush_interval(f->reps[r], f->ts_next - f->ts_interval);
         f->ts_next += f->ts_interval; /* within SIM_TIME_HORIZON + one interval: no wrap */
     }
     f->ts_rows += intervals * f->n;
@@ -182,10 +138,10 @@ static gboolean advance_intervals(Fleet *f, SimTime t, GError **error)
 
 static gboolean fleet_quiet(const Fleet *f)
 {
-    if (f->tr_len)
+    if (f->tr_len || (f->pd && cl_pd_busy(f->pd)))
         return FALSE;
     for (guint r = 0; r < f->n; r++)
-        if (sim_replica_busy(f->reps[r]) || sim_replica_in_flight(f->reps[r]))
+        if (f->reps[r] && (sim_replica_busy(f->reps[r]) || sim_replica_in_flight(f->reps[r])))
             return FALSE;
     return TRUE;
 }
@@ -203,7 +159,7 @@ static void start_timer(Fleet *f)
 static void snapshot(Fleet *f)
 {
     for (guint r = 0; r < f->n; r++) {
-        read_signals(f, r, &f->signals[r]);
+        cl_fleet_read_signals(f, r, &f->signals[r]);
         f->unseen[r] = f->in_transit[r];
     }
     f->last_tick = f->now;
@@ -219,8 +175,8 @@ static void snapshot(Fleet *f)
  * LoRA adapter or a priority, as vLLM refuses them otherwise. */
 static gboolean request_served(const Fleet *f, const WlRequest *w, GError **error)
 {
-    for (guint r = 0; r < f->n; r++) {
-        const SchedConfig *c = sim_replica_sched_config(f->reps[r]);
+    for (guint p = 0; p < f->cfg->num_pools; p++) { /* by pool: an autoscaled pool's slots may not exist yet */
+        const SchedConfig *c = &f->cfg->pools[p].sched;
         if (w->lora_id && c->max_loras == 0) {
             g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
                         "request %" G_GUINT64_FORMAT " names LoRA adapter '%s', but the server does not serve LoRA "
@@ -269,14 +225,17 @@ static gboolean pull(Fleet *f, GError **error)
     return TRUE;
 }
 
-static void deliver(Fleet *f, const WlRequest *w, guint r)
+static void deliver(Fleet *f, const WlRequest *w, guint r, uint8_t kind, uint32_t tag)
 {
-    sim_replica_add(f->reps[r], w, f->now);
-    update_outstanding(f, r);
-    mark_dirty(f, r);
+    if (kind == DELIVER_WHOLE)
+        sim_replica_add(f->reps[r], w, f->now);
+    else
+        cl_pd_deliver(f, w, r, kind, tag);
+    cl_fleet_update_outstanding(f, r);
+    cl_fleet_mark_dirty(f, r);
 }
 
-static void write_routing_row(Fleet *f, const WlRequest *w, const char *decision, int replica, SimTime age)
+void cl_fleet_routing_row(Fleet *f, const WlRequest *w, const char *decision, int replica, SimTime age)
 {
     FILE *out = f->cfg->routing_csv;
     fprintf(out, "%.6f,%" G_GUINT64_FORMAT ",%s,", sim_time_to_seconds(f->now), w->id, decision);
@@ -291,8 +250,7 @@ static void write_routing_row(Fleet *f, const WlRequest *w, const char *decision
     fputc('\n', out);
 }
 
-/* Admission and routing of one request at the front door. */
-static void route(Fleet *f, const WlRequest *w)
+int cl_fleet_admit(Fleet *f, const gboolean *mask, SimTime *age_out, const gboolean **elig_out)
 {
     const ClConfig *cfg = f->cfg;
     const ClAdmissionSpec *adm = &cfg->admission;
@@ -300,12 +258,13 @@ static void route(Fleet *f, const WlRequest *w)
     if (f->need_signals || adm->max_waiting_per_replica || adm->max_waiting) {
         if (!f->interval) {
             for (guint r = 0; r < f->n; r++)
-                read_signals(f, r, &f->signals[r]);
+                cl_fleet_read_signals(f, r, &f->signals[r]);
         } else {
             start_timer(f);
             age = f->now - f->last_tick;
         }
     }
+    *age_out = age;
     int reason = -1;
     /* token bucket */
     if (adm->rate_limit > 0) {
@@ -316,14 +275,14 @@ static void route(Fleet *f, const WlRequest *w)
             reason = CL_REJECT_RATE_LIMIT;
     }
     /* caps on waiting requests as the router sees them: reported + unseen */
-    gboolean *elig = NULL;
+    const gboolean *elig = mask;
     if (reason < 0 && (adm->max_waiting || adm->max_waiting_per_replica)) {
         uint64_t total = 0;
         guint n_ok = 0;
         for (guint r = 0; r < f->n; r++) {
             uint64_t wq = (uint64_t)f->signals[r].waiting + f->unseen[r];
             total += wq;
-            f->eligible[r] = !adm->max_waiting_per_replica || wq < adm->max_waiting_per_replica;
+            f->eligible[r] = (!mask || mask[r]) && (!adm->max_waiting_per_replica || wq < adm->max_waiting_per_replica);
             n_ok += f->eligible[r];
         }
         elig = f->eligible;
@@ -332,6 +291,56 @@ static void route(Fleet *f, const WlRequest *w)
         else if (n_ok == 0)
             reason = CL_REJECT_REPLICA_QUEUE;
     }
+    if (elig_out)
+        *elig_out = elig;
+    return reason;
+}
+
+void cl_fleet_count_routed(Fleet *f, guint r)
+{
+    f->routed[r]++;
+    f->routed_total++;
+    f->outstanding[r]++;
+    f->unseen[r]++;
+    f->in_transit[r]++;
+    if (f->scaler)
+        cl_scaler_routed(f, r);
+}
+
+void cl_fleet_dispatch(Fleet *f, const WlRequest *w, guint r, uint8_t kind, uint32_t tag)
+{
+    const ClConfig *cfg = f->cfg;
+    if (cfg->router.latency_ms > 0) {
+        transit_push(f, w, r, kind, tag);
+        /* latency_ms <= SIM_TIME_LIMIT (checked): within range; saturating regardless */
+        sim_queue_push(f->rq, sim_time_add_sat(f->now, sim_time_from_seconds(cfg->router.latency_ms / 1e3)),
+                       EV_DELIVER, 0);
+    } else {
+        f->in_transit[r]--;
+        if (!f->interval)
+            f->unseen[r]--; /* live signals show it from now on */
+        deliver(f, w, r, kind, tag);
+    }
+}
+
+void cl_fleet_send(Fleet *f, const WlRequest *w, guint r, uint8_t kind, uint32_t tag)
+{
+    cl_fleet_count_routed(f, r);
+    cl_fleet_dispatch(f, w, r, kind, tag);
+}
+
+/* Admission and routing of one request at the front door. */
+static void route(Fleet *f, const WlRequest *w)
+{
+    if (f->pd) {
+        cl_pd_route(f, w);
+        return;
+    }
+    const ClConfig *cfg = f->cfg;
+    const ClAdmissionSpec *adm = &cfg->admission;
+    SimTime age = 0;
+    const gboolean *elig = NULL;
+    int reason = cl_fleet_admit(f, f->mask_whole, &age, &elig);
     int chosen = -1;
     gboolean sticky = FALSE;
     if (reason < 0) {
@@ -355,10 +364,10 @@ static void route(Fleet *f, const WlRequest *w)
     }
     if (reason >= 0) {
         f->rejected[reason]++;
-        char *status = g_strconcat("rejected_", reject_names[reason], NULL);
+        char *status = g_strconcat("rejected_", cl_reject_reason_name((ClRejectReason)reason), NULL);
         sim_recorder_reject(f->rec, w, status);
         if (cfg->routing_csv)
-            write_routing_row(f, w, status, -1, age);
+            cl_fleet_routing_row(f, w, status, -1, age);
         g_free(status);
         return;
     }
@@ -366,23 +375,9 @@ static void route(Fleet *f, const WlRequest *w)
     if (adm->rate_limit > 0)
         f->bucket -= 1.0;
     cl_router_commit(f->router, w, r);
-    f->routed[r]++;
-    f->routed_total++;
-    f->outstanding[r]++;
-    f->unseen[r]++;
     if (cfg->routing_csv)
-        write_routing_row(f, w, sticky ? "sticky" : "routed", chosen, age);
-    if (cfg->router.latency_ms > 0) {
-        f->in_transit[r]++;
-        transit_push(f, w, r);
-        /* latency_ms <= SIM_TIME_LIMIT (checked): within range; saturating regardless */
-        sim_queue_push(f->rq, sim_time_add_sat(f->now, sim_time_from_seconds(cfg->router.latency_ms / 1e3)),
-                       EV_DELIVER, 0);
-    } else {
-        if (!f->interval)
-            f->unseen[r]--; /* live signals show it from now on */
-        deliver(f, w, r);
-    }
+        cl_fleet_routing_row(f, w, sticky ? "sticky" : "routed", chosen, age);
+    cl_fleet_send(f, w, r, DELIVER_WHOLE, 0);
 }
 
 static gboolean handle_arrivals(Fleet *f, GError **error)
@@ -396,12 +391,16 @@ static gboolean handle_arrivals(Fleet *f, GError **error)
             f->bucket_time = w->arrival;
             f->bucket = f->cfg->admission.burst > 0 ? f->cfg->admission.burst
                                                      : MAX(1.0, f->cfg->admission.rate_limit);
+            if (f->scaler)
+                cl_scaler_start(f);
         }
         if (!advance_intervals(f, w->arrival, error))
             return FALSE;
         f->last_arrival = w->arrival;
         f->arrived++;
         sim_recorder_arrival(f->rec, w);
+        if (f->scaler)
+            cl_scaler_arrival(f, w->arrival);
         WlRequest copy = *w;
         route(f, &copy);
         if (!pull(f, error))
@@ -421,7 +420,7 @@ static void handle_deliver(Fleet *f)
     f->in_transit[t.replica]--;
     if (!f->interval)
         f->unseen[t.replica]--;
-    deliver(f, &t.w, t.replica);
+    deliver(f, &t.w, t.replica, t.kind, t.tag);
 }
 
 /* Starts a step on the replicas that received requests at this instant. */
@@ -437,6 +436,8 @@ static gboolean wake_dirty(Fleet *f, GError **error)
             return FALSE;
         if (sim_replica_busy(rep))
             sim_queue_push(f->pq, sim_replica_next_event(rep), EV_STEP_END, r);
+        else if (f->state && f->state[r] == SLOT_DRAINING)
+            cl_scaler_check_drained(f, r);
     }
     f->num_dirty = 0;
     return TRUE;
@@ -452,6 +453,7 @@ static void fleet_clear(Fleet *f)
     g_free(f->reps);
     sim_recorder_free(f->rec);
     cl_router_free(f->router);
+    cl_router_free(f->decode_router);
     g_free(f->class_names);
     sim_queue_free(f->rq);
     sim_queue_free(f->pq);
@@ -465,19 +467,59 @@ static void fleet_clear(Fleet *f)
     g_free(f->transit);
     g_free(f->dirty);
     g_free(f->is_dirty);
+    g_free(f->mask_whole);
+    g_free(f->mask_prefill);
+    g_free(f->mask_decode);
+    g_free(f->state);
+    g_free(f->pool_base);
+    cl_pd_free(f->pd);
+    cl_scaler_free(f->scaler);
     /* pool_of is handed to the result */
+}
+
+gboolean cl_fleet_create_replica(Fleet *f, guint r, GError **error)
+{
+    const ClConfig *cfg = f->cfg;
+    const ClPoolSpec *ps = &cfg->pools[f->pool_of[r]];
+    SimReplicaConfig rc = {.sched = ps->sched, .latency = ps->latency, .recorder = f->rec, .index = r,
+                           .async_scheduling = ps->async_scheduling, .step_hook = cfg->step_hook,
+                           .hook_user = cfg->hook_user, .kv = f->pd ? cl_pd_hooks(f->pd) : NULL};
+    f->reps[r] = sim_replica_new(&rc, error);
+    if (!f->reps[r])
+        return FALSE;
+    cl_fleet_read_signals(f, r, &f->signals[r]); /* the idle replica, as a first report */
+    return TRUE;
+}
+
+/* Slots per pool: its count, or its autoscaler's maximum. */
+static guint pool_slots(const ClPoolSpec *ps)
+{
+    return ps->autoscale && ps->autoscale->enabled ? MAX(ps->autoscale->max_replicas, ps->count) : ps->count;
 }
 
 static gboolean fleet_init(Fleet *f, const ClConfig *cfg, GError **error)
 {
     f->cfg = cfg;
-    for (guint p = 0; p < cfg->num_pools; p++)
-        f->n += cfg->pools[p].count;
-    if (f->n == 0 || f->n > SIM_MAX_REPLICAS) {
-        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "a fleet needs from 1 to %u replicas, got %u", SIM_MAX_REPLICAS,
-                    f->n);
+    gboolean scaled = FALSE, split = FALSE;
+    guint64 total = 0;
+    for (guint p = 0; p < cfg->num_pools; p++) {
+        const ClPoolSpec *ps = &cfg->pools[p];
+        total += pool_slots(ps);
+        scaled = scaled || (ps->autoscale && ps->autoscale->enabled);
+        split = split || ps->role != CL_ROLE_BOTH;
+        if (ps->count == 0) {
+            g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "pool %s has no replica", ps->name ? ps->name : "?");
+            return FALSE;
+        }
+        if (ps->autoscale && !cl_autoscale_spec_validate(ps->autoscale, ps->count, "fleet", ps->name, error))
+            return FALSE;
+    }
+    if (total == 0 || total > SIM_MAX_REPLICAS) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "a fleet needs from 1 to %u replicas, got %" G_GUINT64_FORMAT,
+                    SIM_MAX_REPLICAS, total);
         return FALSE;
     }
+    f->n = (guint)total;
     if (!cl_router_spec_validate(&cfg->router, NULL, error))
         return FALSE;
     const ClAdmissionSpec *adm = &cfg->admission;
@@ -504,26 +546,79 @@ static gboolean fleet_init(Fleet *f, const ClConfig *cfg, GError **error)
 
     f->reps = g_new0(SimReplica *, f->n);
     f->pool_of = g_new0(guint, f->n);
+    f->pool_base = g_new0(guint, cfg->num_pools + 1);
+    f->outstanding = g_new0(uint32_t, f->n);
+    f->routed = g_new0(uint64_t, f->n);
+    f->in_transit = g_new0(uint32_t, f->n);
+    f->unseen = g_new0(uint32_t, f->n);
+    f->signals = g_new0(ClSignals, f->n);
+    f->eligible = g_new0(gboolean, f->n);
+    f->scores = g_new0(double, f->n);
+    f->dirty = g_new0(guint, f->n);
+    f->is_dirty = g_new0(uint8_t, f->n);
     uint64_t *kv_tokens = g_new0(uint64_t, f->n);
     guint r = 0;
     for (guint p = 0; p < cfg->num_pools; p++) {
         const ClPoolSpec *ps = &cfg->pools[p];
-        for (guint k = 0; k < ps->count; k++, r++) {
-            SimReplicaConfig rc = {.sched = ps->sched, .latency = ps->latency, .recorder = f->rec, .index = r,
-                                   .async_scheduling = ps->async_scheduling, .step_hook = cfg->step_hook,
-                                   .hook_user = cfg->hook_user};
-            f->reps[r] = sim_replica_new(&rc, error);
-            if (!f->reps[r]) {
+        f->pool_base[p] = r;
+        /* usable blocks (one is reserved) x block size: the router's index size */
+        uint64_t tokens = (uint64_t)(ps->sched.num_gpu_blocks > 0 ? ps->sched.num_gpu_blocks - 1 : 0) *
+                          ps->sched.block_size;
+        for (guint k = 0; k < pool_slots(ps); k++, r++) {
+            f->pool_of[r] = p;
+            kv_tokens[r] = tokens;
+        }
+    }
+    f->pool_base[cfg->num_pools] = r;
+    if (split || scaled) {
+        f->mask_whole = g_new0(gboolean, f->n);
+        f->state = g_new0(uint8_t, f->n);
+    }
+    if (split) {
+        f->mask_prefill = g_new0(gboolean, f->n);
+        f->mask_decode = g_new0(gboolean, f->n);
+        if (!cl_pd_init(f, error)) {
+            g_free(kv_tokens);
+            return FALSE;
+        }
+    } else if (cfg->pd && cfg->pd->decider != CL_DECIDE_NEVER) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "disaggregation (decider %s) needs a prefill pool and a decode pool; every pool serves whole "
+                    "requests", cl_decider_name(cfg->pd->decider));
+        g_free(kv_tokens);
+        return FALSE;
+    }
+    /* the replicas serving from the start */
+    for (guint p = 0; p < cfg->num_pools; p++)
+        for (guint k = 0; k < cfg->pools[p].count; k++) {
+            guint slot = f->pool_base[p] + k;
+            if (!cl_fleet_create_replica(f, slot, error)) {
                 g_free(kv_tokens);
                 return FALSE;
             }
-            f->pool_of[r] = p;
-            kv_tokens[r] = (uint64_t)sim_replica_kv_blocks(f->reps[r]) * ps->sched.block_size;
+            if (f->state) {
+                ClPoolRole role = cfg->pools[p].role;
+                f->state[slot] = SLOT_SERVING;
+                f->mask_whole[slot] = role != CL_ROLE_PREFILL;
+                if (f->mask_prefill) {
+                    f->mask_prefill[slot] = role == CL_ROLE_PREFILL;
+                    f->mask_decode[slot] = role == CL_ROLE_DECODE;
+                }
+            }
         }
-    }
     f->router = cl_router_new(&cfg->router, f->n, kv_tokens, cfg->seed);
+    if (f->pd) {
+        ClRouterSpec dspec = cfg->router;
+        dspec.policy = cfg->pd->decode_policy;
+        f->decode_router = cl_router_new(&dspec, f->n, kv_tokens, cfg->seed ^ 0x6465636f6465ULL);
+    }
     g_free(kv_tokens);
-    f->need_signals = cl_router_uses_signals(f->router);
+    f->need_signals = cl_router_uses_signals(f->router) || (f->decode_router && cl_router_uses_signals(f->decode_router));
+    if (scaled || cfg->slo) {
+        if (!cl_scaler_init(f, error))
+            return FALSE;
+        f->need_signals = TRUE; /* the autoscalers read the replicas' signals */
+    }
     double interval_ms = cl_router_spec_interval_ms(&cfg->router);
     f->interval = interval_ms > 0 ? MAX(sim_time_from_seconds(interval_ms / 1e3), 1) : 0;
     if (!f->need_signals && !adm->max_waiting && !adm->max_waiting_per_replica)
@@ -531,65 +626,13 @@ static gboolean fleet_init(Fleet *f, const ClConfig *cfg, GError **error)
 
     f->rq = sim_queue_new();
     f->pq = sim_queue_new();
-    f->outstanding = g_new0(uint32_t, f->n);
-    f->routed = g_new0(uint64_t, f->n);
-    f->in_transit = g_new0(uint32_t, f->n);
-    f->unseen = g_new0(uint32_t, f->n);
-    f->signals = g_new0(ClSignals, f->n);
-    for (guint k = 0; k < f->n; k++)
-        read_signals(f, k, &f->signals[k]); /* the idle fleet, as a first report */
-    f->eligible = g_new0(gboolean, f->n);
-    f->scores = g_new0(double, f->n);
-    f->dirty = g_new0(guint, f->n);
-    f->is_dirty = g_new0(uint8_t, f->n);
     return TRUE;
 }
 
-static ClResult *fleet_result(Fleet *f, gboolean stopped)
+/* Whether an event of the autoscaler would change nothing. */
+static gboolean idle_event(const Fleet *f, const SimEvent *ev)
 {
-    ClResult *res = g_new0(ClResult, 1);
-    /* requests between the router and a replica, in transit order */
-    WlRequest *transit = g_new(WlRequest, MAX(f->tr_len, 1));
-    for (guint i = 0; i < f->tr_len; i++)
-        transit[i] = f->transit[(f->tr_head + i) % f->tr_cap].w;
-    uint64_t rejected_admission = 0;
-    for (guint k = 0; k < CL_REJECT_N; k++)
-        rejected_admission += f->rejected[k];
-    SimFrontDoor fd = {
-        .any_arrival = f->any_arrival,
-        .first_arrival = f->first_arrival,
-        .last_arrival = f->last_arrival,
-        .arrived = f->arrived,
-        .rejected_admission = rejected_admission,
-        .num_in_transit = f->tr_len,
-        .in_transit = transit,
-        .rows_skipped = wl_source_rows_skipped(f->cfg->source),
-        .now = f->now,
-        .stopped = stopped,
-    };
-    res->summary = sim_summarise(f->rec, f->reps, f->n, &fd);
-    g_free(transit);
-    res->num_replicas = f->n;
-    res->replica_pool = f->pool_of;
-    f->pool_of = NULL;
-    res->policy = f->cfg->router.policy;
-    res->snapshot_interval_ms = f->interval ? cl_router_spec_interval_ms(&f->cfg->router) : 0;
-    res->router_latency_ms = f->cfg->router.latency_ms;
-    memcpy(res->rejected, f->rejected, sizeof res->rejected);
-    res->routed = f->routed_total;
-    /* load imbalance over requests routed to each replica */
-    double sum = 0, sum2 = 0, max = 0;
-    for (guint r = 0; r < f->n; r++) {
-        double x = (double)f->routed[r];
-        sum += x;
-        sum2 += x * x;
-        max = MAX(max, x);
-    }
-    res->imbalance = sum > 0 ? max / (sum / f->n) : 1.0;
-    res->jain_index = sum2 > 0 ? sum * sum / (f->n * sum2) : 1.0;
-    const SimSummary *s = res->summary;
-    res->prefix_hit_rate = s->prefix_query_tokens ? (double)s->prefix_hit_tokens / s->prefix_query_tokens : 0;
-    return res;
+    return f->scaler && (ev->kind == EV_SCALE || ev->kind == EV_READY) && cl_scaler_idle_event(f, ev);
 }
 
 ClResult *cl_run(const ClConfig *cfg, GError **error)
@@ -619,6 +662,10 @@ ClResult *cl_run(const ClConfig *cfg, GError **error)
         gboolean router = re && (!pe || re->time <= pe->time);
         SimEvent ev;
         ev = router ? *re : *pe;
+        if (router && idle_event(&f, &ev)) {
+            sim_queue_pop(f.rq, &ev); /* nothing left to scale for: the clock stays where the work ended */
+            continue;
+        }
         if (cfg->max_time && ev.time > cfg->max_time) {
             stopped = TRUE;
             if (!advance_intervals(&f, cfg->max_time, error))
@@ -649,6 +696,33 @@ ClResult *cl_run(const ClConfig *cfg, GError **error)
                     goto out;
                 snapshot(&f);
                 break;
+            case EV_HANDOFF:
+                if (!advance_intervals(&f, f.now, error))
+                    goto out;
+                cl_pd_handoff(&f, (uint32_t)ev.data);
+                break;
+            case EV_XFER:
+                if (!advance_intervals(&f, f.now, error))
+                    goto out;
+                cl_pd_transfer_event(&f, ev.data);
+                break;
+            case EV_SCALE: {
+                if (!advance_intervals(&f, f.now, error))
+                    goto out;
+                GError *err = NULL;
+                cl_scaler_tick(&f, (guint)ev.data, &err);
+                if (err) {
+                    g_propagate_error(error, err);
+                    goto out;
+                }
+                break;
+            }
+            case EV_READY:
+                if (!advance_intervals(&f, f.now, error))
+                    goto out;
+                if (!cl_scaler_ready(&f, (guint)ev.data, error))
+                    goto out;
+                break;
             }
             const SimEvent *next = sim_queue_peek(f.rq);
             if (f.num_dirty && (!next || next->time != f.now) && !wake_dirty(&f, error))
@@ -659,43 +733,31 @@ ClResult *cl_run(const ClConfig *cfg, GError **error)
             guint r = (guint)ev.data;
             if (!sim_replica_end_step(f.reps[r], error))
                 goto out;
-            update_outstanding(&f, r);
+            cl_fleet_update_outstanding(&f, r);
             if (sim_replica_busy(f.reps[r]))
                 sim_queue_push(f.pq, sim_replica_next_event(f.reps[r]), EV_STEP_END, r);
+            else if (f.state && f.state[r] == SLOT_DRAINING)
+                cl_scaler_check_drained(&f, r);
         }
     }
     if (cfg->outputs.timeseries_csv && f.ts_interval && f.any_arrival) {
         gboolean active = FALSE;
         for (guint r = 0; r < f.n; r++)
-            active = active || sim_replica_interval_active(f.reps[r]);
+            active = active || (f.reps[r] && sim_replica_interval_active(f.reps[r]));
         if (active)
             for (guint r = 0; r < f.n; r++)
-                sim_replica_flush_interval(f.reps[r], f.ts_next - f.ts_interval);
+                if (f.reps[r])
+                    sim_replica_flush_interval(f.reps[r], f.ts_next - f.ts_interval);
     }
     /* rows for the requests a time limit left in flight */
     for (guint r = 0; r < f.n; r++)
-        sim_replica_write_in_flight_rows(f.reps[r]);
+        if (f.reps[r])
+            sim_replica_write_in_flight_rows(f.reps[r]);
     for (guint i = 0; i < f.tr_len; i++)
         sim_recorder_unserved_row(f.rec, &f.transit[(f.tr_head + i) % f.tr_cap].w, "routing");
-    result = fleet_result(&f, stopped);
+    result = cl_fleet_result(&f, stopped);
 out:
     g_free(f.pool_of);
     fleet_clear(&f);
     return result;
-}
-
-void cl_result_free(ClResult *r)
-{
-    if (!r)
-        return;
-    sim_summary_free(r->summary);
-    g_free(r->replica_pool);
-    g_free(r);
-}
-
-SimSummary *cl_result_steal_summary(ClResult *r)
-{
-    SimSummary *s = r->summary;
-    r->summary = NULL;
-    return s;
 }

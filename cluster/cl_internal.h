@@ -69,4 +69,57 @@ void cl_router_commit(ClRouter *rt, const WlRequest *w, guint replica);
 /* The router's prefix index, NULL when the policy keeps none (tests). */
 const ClPrefixIndex *cl_router_prefix_index(const ClRouter *rt);
 
+/* Forgets what the router sent to `replica` (a new server took its place:
+ * its cache is empty). */
+void cl_router_forget(ClRouter *rt, guint replica);
+/* Prompt tokens of w that `replica` is expected to hold, by the router's
+ * prefix index (0 when the policy keeps none). */
+uint32_t cl_router_expected_hit_tokens(ClRouter *rt, const WlRequest *w, guint replica);
+/* Drops every block remembered for a replica. */
+void cl_prefix_index_forget(ClPrefixIndex *ix, guint replica);
+
+/* ------------------------------------------------------------ transfers -- */
+
+/* KV transfers on a network of links (cl_transfer.c). Each endpoint (a
+ * replica) has a sending and a receiving link of the per-GPU bandwidth (the
+ * TP shards of a replica move in parallel, each over its GPU's NIC); with a
+ * fabric, every transfer also crosses one shared link. A transfer first pays
+ * its fixed cost and its descriptors (no bandwidth), then moves its bytes at
+ * the rate of its most loaded link: capacity / transfers on it. When a
+ * transfer enters or leaves a link, the others on that link are re-timed:
+ * their bytes so far are counted at the old rate and their end is
+ * recomputed at the new one. Events are handed to the caller, which queues
+ * them and calls back; an event made stale by a re-timing is recognised by
+ * its version and ignored. Cost: O(transfers on the links touched) per
+ * start and end. */
+typedef struct ClNet ClNet;
+
+typedef struct {
+    SimTime time;
+    uint32_t id;
+    uint32_t version;
+} ClNetEvent;
+
+/* A network of `n` endpoints with the resolved spec. */
+ClNet *cl_net_new(const ClTransferSpec *resolved, guint n);
+void cl_net_free(ClNet *net); /* accepts NULL */
+/* Starts a transfer at `now` of `bytes` (per GPU) in `descriptors` pieces
+ * from endpoint src to dst; it ends no sooner than `not_before` (layer-wise
+ * streaming: the last layer leaves after the prefill's end). Returns its id. */
+uint32_t cl_net_start(ClNet *net, SimTime now, guint src, guint dst, double bytes, uint64_t descriptors,
+                      SimTime not_before);
+/* Events to queue since the last call (valid until the next call into net). */
+const ClNetEvent *cl_net_events(ClNet *net, guint *n);
+/* Handles an event at its time `now`; TRUE when it ended transfer `id`
+ * (which is then forgotten), FALSE for a stale or intermediate one. */
+gboolean cl_net_handle(ClNet *net, SimTime now, uint32_t id, uint32_t version);
+/* Transfers under way. */
+guint cl_net_active(const ClNet *net);
+/* Bytes an endpoint sent and received so far, bytes that crossed the fabric,
+ * and the capacity of one link in bytes per second (to compute utilisation). */
+void cl_net_endpoint_bytes(const ClNet *net, guint endpoint, double *sent, double *received);
+double cl_net_fabric_bytes(const ClNet *net);
+double cl_net_link_bytes_per_s(const ClNet *net);
+double cl_net_fabric_bytes_per_s(const ClNet *net);
+
 #endif /* CL_INTERNAL_H */

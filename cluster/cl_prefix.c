@@ -268,6 +268,12 @@ void cl_prefix_index_insert(ClPrefixIndex *ix, const uint64_t *hashes, guint nbl
     }
 }
 
+void cl_prefix_index_forget(ClPrefixIndex *ix, guint replica)
+{
+    while (ix->lru[replica].head != NIL)
+        node_evict(ix, ix->lru[replica].head);
+}
+
 gboolean cl_prefix_index_check(const ClPrefixIndex *ix, char **why)
 {
     uint32_t *seen = g_new0(uint32_t, MAX(ix->num_nodes, 1));

@@ -535,3 +535,18 @@ void cl_router_commit(ClRouter *rt, const WlRequest *w, guint replica)
     hash_request(rt, w);
     cl_prefix_index_insert(rt->index, rt->hashes, rt->num_hashes, replica);
 }
+
+void cl_router_forget(ClRouter *rt, guint replica)
+{
+    if (rt->index && replica < rt->n)
+        cl_prefix_index_forget(rt->index, replica);
+}
+
+uint32_t cl_router_expected_hit_tokens(ClRouter *rt, const WlRequest *w, guint replica)
+{
+    if (!rt->index || replica >= rt->n)
+        return 0;
+    hash_request(rt, w);
+    cl_prefix_index_match(rt->index, rt->hashes, rt->num_hashes, rt->match);
+    return MIN(rt->match[replica] * rt->spec.prefix_block_size, w->input_tokens);
+}

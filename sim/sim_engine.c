@@ -40,6 +40,7 @@ struct SimReplica {
     GPtrArray *deferred;    /* async scheduling: SimReq* arrived during the running step */
     GPtrArray *deferred_kv; /* async scheduling: SimReq* whose KV arrived during the running step */
     uint32_t holds_running; /* prefill-only requests added and not yet handed off (layer-wise reports) */
+    uint32_t early_running; /* of them, handed off at their last step's start (layer-wise) */
 
     gboolean busy;
     SimTime step_start;
@@ -305,8 +306,12 @@ static gboolean start_step(SimReplica *r, SimTime now, GError **error)
         /* layer-wise streaming: the KV of a prompt that ends in this step leaves as its layers are computed */
         for (uint32_t i = 0; i < st->num_reqs; i++) {
             SimReq *q = SIM_REQ(st->reqs[i]);
-            if ((q->sr.kv_flags & SCHED_KV_HOLD) && st->batch.entries[i].emits_token)
+            if ((q->sr.kv_flags & SCHED_KV_HOLD) && st->batch.entries[i].emits_token && !q->handed_early) {
+                q->handed_early = 1;
+                r->early_running++;
+                r->n.handed_off++;
                 r->cfg.kv->last_prefill_step(r->cfg.kv->user, r, q, q->kv_tag, now, r->step_end);
+            }
         }
     }
     uint32_t used = sched_kv_pool_num_used(sched_kv_pool(r->sched));
@@ -334,7 +339,10 @@ static void finish_request(SimReplica *r, SimReq *q)
 {
     if (G_UNLIKELY(q->sr.kv_flags & SCHED_KV_HOLD)) {
         /* a prefill-only request: handed off, its blocks held for the transfer */
-        r->n.handed_off++;
+        if (q->handed_early)
+            r->early_running--; /* counted when its last step started */
+        else
+            r->n.handed_off++;
         r->holds_running--;
         const SimKvHooks *kv = r->cfg.kv;
         if (kv && kv->prefilled)
@@ -460,7 +468,9 @@ gboolean sim_replica_interval_active(const SimReplica *r)
 void sim_replica_write_in_flight_rows(SimReplica *r)
 {
     for (uint32_t i = 0; i < sched_num_running(r->sched); i++)
-        sim_recorder_request_row(r->rec, SIM_REQ(sched_running_at(r->sched, i)), "running", FALSE, (int)r->index);
+        if (!SIM_REQ(sched_running_at(r->sched, i))->handed_early) /* the decode replica has its row */
+            sim_recorder_request_row(r->rec, SIM_REQ(sched_running_at(r->sched, i)), "running", FALSE,
+                                     (int)r->index);
     for (uint32_t i = 0; i < sched_num_waiting(r->sched); i++)
         sim_recorder_request_row(r->rec, SIM_REQ(sched_waiting_at(r->sched, i)), "waiting", FALSE, (int)r->index);
     for (guint i = 0; i < r->deferred->len; i++)
@@ -486,10 +496,11 @@ gboolean sim_replica_busy(const SimReplica *r) { return r->busy; }
 const SimReplicaCounters *sim_replica_counters(const SimReplica *r) { return &r->n; }
 
 uint32_t sim_replica_num_deferred(const SimReplica *r) { return r->deferred->len; }
+SimTime sim_replica_busy_ns(const SimReplica *r) { return r->n.busy_ns; }
 
 uint32_t sim_replica_in_flight(const SimReplica *r)
 {
-    return sched_num_running(r->sched) + sched_num_waiting(r->sched) + r->deferred->len +
+    return sched_num_running(r->sched) - r->early_running + sched_num_waiting(r->sched) + r->deferred->len +
            sched_num_remote_waiting(r->sched);
 }
 

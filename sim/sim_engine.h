@@ -92,6 +92,10 @@ void sim_recorder_reject(SimRecorder *rec, const WlRequest *w, const char *statu
 void sim_recorder_unserved_row(SimRecorder *rec, const WlRequest *w, const char *status);
 /* Completed requests recorded so far. */
 uint64_t sim_recorder_num_completed(const SimRecorder *rec);
+/* Completed request i (in completion order): its arrival at the run, TTFT,
+ * end-to-end latency (ns), output tokens and replica. FALSE past the end. */
+gboolean sim_recorder_completed_at(const SimRecorder *rec, uint64_t i, SimTime *arrival, SimTime *ttft,
+                                   SimTime *e2e, uint32_t *output, guint *replica);
 
 /* The header line of the per-request CSV (without newline), with or
  * without the trailing replica column. */
@@ -238,6 +242,7 @@ uint32_t sim_replica_num_running(const SimReplica *r);
 uint32_t sim_replica_kv_used(const SimReplica *r);   /* blocks held by requests */
 uint32_t sim_replica_kv_blocks(const SimReplica *r); /* usable blocks */
 uint32_t sim_replica_kv_cached(const SimReplica *r); /* free blocks still holding a cached prefix */
+SimTime sim_replica_busy_ns(const SimReplica *r);    /* time spent in steps that have ended */
 gboolean sim_replica_busy(const SimReplica *r);
 
 /* -------------------------------------------------------------- summary -- */

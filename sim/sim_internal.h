@@ -17,6 +17,8 @@ typedef struct SimReq {
     SimTime itl_max;
     uint16_t class_id;
     uint8_t was_scheduled;
+    uint8_t handed_early;   /* a prefill-only request whose KV streams out during its last step:
+                               handed off from that step's start (no longer in flight here) */
     uint32_t kv_tag;        /* the fleet's name for a request of a KV transfer (SimKvHooks); 0: none
                                (in what was padding before sr) */
     SchedRequest sr;        /* SIM_REQ() maps a SchedRequest* back to its SimReq */

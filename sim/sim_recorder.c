@@ -54,6 +54,20 @@ uint64_t sim_recorder_num_completed(const SimRecorder *rec)
     return rec->records->len;
 }
 
+gboolean sim_recorder_completed_at(const SimRecorder *rec, uint64_t i, SimTime *arrival, SimTime *ttft,
+                                   SimTime *e2e, uint32_t *output, guint *replica)
+{
+    if (i >= rec->records->len)
+        return FALSE;
+    const SimRecord *r = &g_array_index(rec->records, SimRecord, i);
+    *arrival = r->arrival;
+    *ttft = r->ttft;
+    *e2e = r->e2e;
+    *output = r->output;
+    *replica = r->replica;
+    return TRUE;
+}
+
 guint sim_recorder_class(const SimRecorder *rec, const WlRequest *w)
 {
     return w->class_id < rec->num_classes ? w->class_id : 0;

@@ -111,23 +111,28 @@ static double queue_growth_ms(const SimRecorder *rec, SimReplica *const *reps, g
     return sum[3] / cnt[3] - sum[1] / cnt[1];
 }
 
-/* Per-replica latency statistics: the records bucketed by replica. `buf`
- * holds at least as many doubles as there are records. */
-static void replica_latencies(const SimRecorder *rec, SimReplicaSummary *out, guint n, double *buf)
+/* Per-replica latency statistics: the records bucketed by replica (the
+ * replicas given may be some of a fleet's slots: pos maps a slot's index to
+ * its place in `out`, or G_MAXUINT). `buf` holds at least as many doubles
+ * as there are records. */
+static void replica_latencies(const SimRecorder *rec, SimReplicaSummary *out, guint n, const guint *pos,
+                              guint npos, double *buf)
 {
     const SimRecord *r = (const SimRecord *)rec->records->data;
     guint len = rec->records->len;
     guint *start = g_new0(guint, n + 1);
+#define REC_POS(i) (r[i].replica < npos ? pos[r[i].replica] : G_MAXUINT)
     for (guint i = 0; i < len; i++)
-        if (r[i].replica < n)
-            start[r[i].replica + 1]++;
+        if (REC_POS(i) < n)
+            start[REC_POS(i) + 1]++;
     for (guint k = 0; k < n; k++)
         start[k + 1] += start[k];
     guint *order = g_new(guint, MAX(len, 1));
     guint *fill = g_memdup2(start, (n + 1) * sizeof *start);
     for (guint i = 0; i < len; i++)
-        if (r[i].replica < n)
-            order[fill[r[i].replica]++] = i;
+        if (REC_POS(i) < n)
+            order[fill[REC_POS(i)]++] = i;
+#undef REC_POS
     for (guint k = 0; k < n; k++) {
         size_t m = 0;
         for (guint j = start[k]; j < start[k + 1]; j++) {
@@ -210,7 +215,8 @@ SimSummary *sim_summarise(SimRecorder *rec, SimReplica *const *reps, guint n, co
     uint64_t *in_flight = g_new0(uint64_t, rec->num_classes);
     for (guint k = 0; k < n; k++) {
         for (uint32_t i = 0; i < sim_replica_num_running(reps[k]); i++)
-            in_flight[sim_replica_running_req(reps[k], i)->class_id]++;
+            if (!sim_replica_running_req(reps[k], i)->handed_early)
+                in_flight[sim_replica_running_req(reps[k], i)->class_id]++;
         for (uint32_t i = 0; i < sim_replica_num_waiting(reps[k]); i++)
             in_flight[sim_replica_waiting_req(reps[k], i)->class_id]++;
         for (uint32_t i = 0; i < sim_replica_num_deferred(reps[k]); i++)
@@ -266,7 +272,16 @@ SimSummary *sim_summarise(SimRecorder *rec, SimReplica *const *reps, guint n, co
     s->num_replicas = n;
     s->replicas = g_new0(SimReplicaSummary, n);
     if (n > 1) {
-        replica_latencies(rec, s->replicas, n, buf);
+        guint npos = 0;
+        for (guint k = 0; k < n; k++)
+            npos = MAX(npos, sim_replica_index(reps[k]) + 1);
+        guint *pos = g_new(guint, npos);
+        for (guint k = 0; k < npos; k++)
+            pos[k] = G_MAXUINT;
+        for (guint k = 0; k < n; k++)
+            pos[sim_replica_index(reps[k])] = k;
+        replica_latencies(rec, s->replicas, n, pos, npos, buf);
+        g_free(pos);
     } else { /* one replica: its figures are the run's */
         s->replicas[0].ttft_ms = all->ttft_ms;
         s->replicas[0].tpot_ms = all->tpot_ms;
