@@ -3,12 +3,14 @@
  * it shares with `servesim replay`.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <string.h>
 
 #include "cli.h"
 #include "scn.h"
+#include "rp_scaling.h"
 #include "scn_json.h"
 #include "ss_error.h"
 #include "ss_output.h"
@@ -20,6 +22,9 @@ struct CliRunOptions {
     char *timeseries_interval;
     char *output_itl;
     char *output_routing;
+    char *output_transfers;
+    char *output_scaling;
+    char *output_scaling_html;
     char *data_dir;
     gboolean quiet;
     gboolean bench_stats;
@@ -40,6 +45,9 @@ void cli_run_options_free(CliRunOptions *o)
     g_free(o->timeseries_interval);
     g_free(o->output_itl);
     g_free(o->output_routing);
+    g_free(o->output_transfers);
+    g_free(o->output_scaling);
+    g_free(o->output_scaling_html);
     g_free(o->data_dir);
     g_free(o);
 }
@@ -56,6 +64,12 @@ void cli_run_options_add(GOptionContext *ctx, CliRunOptions *o)
         {"output-itl", 0, 0, G_OPTION_ARG_FILENAME, &o->output_itl, "Write every inter-token latency as CSV", "FILE"},
         {"output-routing", 0, 0, G_OPTION_ARG_FILENAME, &o->output_routing,
          "Write one CSV row per routing decision (the chosen replica, each replica's score)", "FILE"},
+        {"output-transfers", 0, 0, G_OPTION_ARG_FILENAME, &o->output_transfers,
+         "Write one CSV row per disaggregated request: its stages and its KV transfer", "FILE"},
+        {"output-scaling", 0, 0, G_OPTION_ARG_FILENAME, &o->output_scaling,
+         "Write replicas per pool, GPU-hours and SLO attainment per window as CSV", "FILE"},
+        {"output-scaling-html", 0, 0, G_OPTION_ARG_FILENAME, &o->output_scaling_html,
+         "Draw replicas, arrivals and SLO attainment over time (an HTML page of charts)", "FILE"},
         {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->data_dir, "Folder with models/, mfu/, hardware.json", "DIR"},
         {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "Print nothing on success", NULL},
         {"bench-stats", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &o->bench_stats,
@@ -89,6 +103,8 @@ int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
         .timeseries_csv = o->output_timeseries,
         .itl_csv = o->output_itl,
         .routing_csv = o->output_routing,
+        .transfers_csv = o->output_transfers,
+        .scaling_csv = o->output_scaling,
     };
     if (o->timeseries_interval) {
         char *end = NULL;
@@ -142,6 +158,41 @@ int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
         g_free(json);
         if (!ss_output_commit(g_steal_pointer(&json_out), &error))
             rc = cli_fail(cmd, error);
+    }
+    if (o->output_scaling_html && rc == 0) {
+        if (!fleet->series) {
+            fprintf(stderr, "servesim %s: note: --output-scaling-html draws nothing without autoscaling or an SLO "
+                            "(--autoscale, --slo-ttft-ms): not written\n", cmd);
+        } else {
+            const ClScaleSeries *se = fleet->series;
+            const char **names = g_new0(const char *, built.num_pools + 1);
+            for (guint p = 0; p < built.num_pools; p++)
+                names[p] = built.pools[p].name;
+            GString *slo = g_string_new(NULL);
+            if (se->slo.ttft_ms > 0)
+                g_string_append_printf(slo, "TTFT <= %g ms", se->slo.ttft_ms);
+            if (se->slo.tpot_ms > 0)
+                g_string_append_printf(slo, "%sTPOT <= %g ms", slo->len ? " and " : "", se->slo.tpot_ms);
+            RpScaling d = {.num_windows = se->num_windows, .window_s = se->window_s, .num_pools = se->num_pools,
+                           .pool_names = names, .serving = se->serving, .arrived = se->arrived,
+                           .met = se->has_slo ? se->met : NULL, .has_slo = se->has_slo, .slo_text = slo->str,
+                           .static_replicas = NAN, .attainment_goal = NAN};
+            char *summary = g_strdup_printf("%s: %.2f GPU-hours; %s", s->name ? s->name : "run", se->gpu_hours_total,
+                                            se->has_slo ? "" : "no SLO given");
+            if (se->has_slo) {
+                char *t = g_strdup_printf("%s%.2f%% of the requests within %s", summary, 100 * se->slo_attainment,
+                                          slo->str);
+                g_free(summary);
+                summary = t;
+            }
+            char *html = rp_scaling_html(&d, "Replicas and SLO attainment over time", summary);
+            if (!scn_write_file(o->output_scaling_html, html, &error))
+                rc = cli_fail(cmd, error);
+            g_free(html);
+            g_free(summary);
+            g_string_free(slo, TRUE);
+            g_free(names);
+        }
     }
     if (!o->quiet) {
         scn_report_text(stdout, s, &built, sum, fleet);

@@ -614,10 +614,9 @@ static gboolean fleet_init(Fleet *f, const ClConfig *cfg, GError **error)
     }
     g_free(kv_tokens);
     f->need_signals = cl_router_uses_signals(f->router) || (f->decode_router && cl_router_uses_signals(f->decode_router));
-    if (scaled || cfg->slo) {
+    if (scaled || cfg->slo || f->pd) { /* the books: GPU-hours, per-pool figures, the series */
         if (!cl_scaler_init(f, error))
             return FALSE;
-        f->need_signals = TRUE; /* the autoscalers read the replicas' signals */
     }
     double interval_ms = cl_router_spec_interval_ms(&cfg->router);
     f->interval = interval_ms > 0 ? MAX(sim_time_from_seconds(interval_ms / 1e3), 1) : 0;

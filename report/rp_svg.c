@@ -774,7 +774,7 @@ void rp_svg_chart_render(const RpSvgChart *c, GString *out)
         const Series *se = g_ptr_array_index(c->series, s);
         for (guint i = 0; i < se->points->len; i++) {
             const Point *p = &g_array_index(se->points, Point, i);
-            if (usable(&ax, p->x) && usable(&ay, p->y))
+            if (se->marker != RP_SVG_MARK_NONE && usable(&ax, p->x) && usable(&ay, p->y))
                 marker_shape(out, se->marker, axis_map(&ax, p->x), axis_map(&ay, p->y), se->color, p->pass,
                              p->tip);
         }
@@ -787,7 +787,8 @@ void rp_svg_chart_render(const RpSvgChart *c, GString *out)
         switch (it->kind) {
         case LEG_SERIES:
             line(out, x, y, x + 24, y, it->color, 2, NULL);
-            marker_shape(out, it->marker, x + 12, y, it->color, TRUE, NULL);
+            if (it->marker != RP_SVG_MARK_NONE)
+                marker_shape(out, it->marker, x + 12, y, it->color, TRUE, NULL);
             break;
         case LEG_FAIL:
             marker_shape(out, RP_SVG_MARK_CIRCLE, x + 12, y, it->color, FALSE, NULL);

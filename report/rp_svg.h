@@ -65,6 +65,7 @@ typedef enum {
     RP_SVG_MARK_SQUARE,
     RP_SVG_MARK_DIAMOND,
     RP_SVG_MARK_TRIANGLE,
+    RP_SVG_MARK_NONE,    /* a line without markers (dense series, e.g. over time) */
 } RpSvgMarker;
 
 typedef struct RpSvgChart RpSvgChart;

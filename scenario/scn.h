@@ -27,8 +27,10 @@
 typedef struct {
     char *name;           /* "pool0", ... when not given */
     char *hardware;       /* NULL: the scenario's */
-    guint count;          /* >= 1 */
+    guint count;          /* >= 1 (autoscaled: serving at the start) */
     char *overrides;      /* compact JSON {"engine": {...}, "latency": {...}} applied over the scenario, or NULL */
+    ClPoolRole role;      /* both (default), prefill or decode (docs/disaggregation.md) */
+    ClAutoscaleSpec autoscale; /* enabled when the pool has "autoscale" (docs/autoscaling.md) */
 } ScnPool;
 
 /* The fleet (docs/scenario.md, "fleet"): N equal replicas, or pools. */
@@ -38,6 +40,12 @@ typedef struct {
     ScnPool *pools;       /* owned; 0 pools: one pool of `replicas` */
     ClRouterSpec router;
     ClAdmissionSpec admission;
+    /* disaggregation (used when a pool has the role prefill or decode) */
+    ClPdSpec pd;
+    gboolean pd_given;            /* "disaggregation" was given */
+    gboolean decode_policy_given; /* else the decode router has the router's policy */
+    ClAutoscaleSpec autoscale;    /* of the one pool of `replicas` (no pools) */
+    ClSloSpec slo;                /* ttft_ms and tpot_ms 0: none */
 } ScnFleet;
 /* An adapter of --lora-modules: its name and LoRA rank r. */
 typedef struct {
@@ -233,6 +241,8 @@ const char *scn_cache_data_dir(const ScnCache *c);
 typedef struct {
     char *name;
     guint count;
+    ClPoolRole role;
+    ClAutoscaleSpec autoscale;
     guint tensor_parallel_size;
     double gpu_memory_utilization;
     const LatModelDesc *model;  /* as served: the cache's, or served_model */
@@ -296,8 +306,17 @@ void scn_engine_resolve(const ScnScenario *s, guint max_num_seqs, LatParams *out
 gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError **error);
 void scn_built_clear(ScnBuilt *b);
 /* Whether the run writes fleet outputs (servesim.run/2, replica columns):
- * more than one replica, or admission control. */
+ * more than one replica, admission control, roles or autoscaling. */
 gboolean scn_built_is_fleet(const ScnScenario *s, const ScnBuilt *b);
+/* Whether the fleet disaggregates prefill and decode (a pool has a role). */
+gboolean scn_built_is_disaggregated(const ScnBuilt *b);
+/* Whether a pool of the fleet is autoscaled. */
+gboolean scn_built_is_autoscaled(const ScnBuilt *b);
+
+/* Applies a "fleet" object over the scenario's fleet, keys present
+ * replacing what they name (as in a scenario file; unlike the field
+ * "fleet", which replaces the whole fleet). Errors name origin and path. */
+gboolean scn_scenario_merge_fleet(ScnScenario *s, const char *fleet_json, const char *origin, GError **error);
 
 /* Where a run writes (each optional). */
 typedef struct {
@@ -308,6 +327,11 @@ typedef struct {
     WlProgressFunc progress;   /* optional: called as requests enter (wl_source_set_progress) */
     void *progress_user;
     const char *routing_csv;   /* one row per routing decision */
+    const char *transfers_csv; /* one row per disaggregated request (its stages and transfer) */
+    const char *scaling_csv;   /* replicas per pool, GPU-hours and SLO attainment per window */
+    SimStepHook step_hook;     /* optional, for tests (ClConfig) */
+    ClRouteHook route_hook;
+    void *hook_user;
 } ScnOutputs;
 
 /* How the step times of a built scenario were obtained, for every output a

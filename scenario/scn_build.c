@@ -307,11 +307,14 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
     if (!base)
         goto fail;
     const ScnFleet *fl = &s->fleet;
+    if (!scn_fleet_check(fl, s->origin ? s->origin : "scenario", error))
+        goto fail;
     out->num_pools = MAX(fl->num_pools, 1);
     out->pools = g_new0(ScnBuiltPool, out->num_pools);
     if (fl->num_pools == 0) {
         out->pools[0].name = g_strdup(s->hardware);
         out->pools[0].count = MAX(fl->replicas, 1);
+        out->pools[0].autoscale = fl->autoscale;
         if (!build_pool(s, base, cache, &out->pools[0], error))
             goto fail;
     } else {
@@ -325,6 +328,8 @@ gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError 
             scn_scenario_free(ps);
             out->pools[i].name = g_strdup(p->name);
             out->pools[i].count = p->count;
+            out->pools[i].role = p->role;
+            out->pools[i].autoscale = p->autoscale;
             if (!ok) {
                 g_set_error(error, err->domain, err->code, "%s: %s (%s): %s", s->origin ? s->origin : "scenario",
                             path, p->name, err->message);
@@ -365,10 +370,37 @@ fail:
     return FALSE;
 }
 
+gboolean scn_built_is_disaggregated(const ScnBuilt *b)
+{
+    for (guint i = 0; i < b->num_pools; i++)
+        if (b->pools[i].role != CL_ROLE_BOTH)
+            return TRUE;
+    return FALSE;
+}
+
+gboolean scn_built_is_autoscaled(const ScnBuilt *b)
+{
+    for (guint i = 0; i < b->num_pools; i++)
+        if (b->pools[i].autoscale.enabled)
+            return TRUE;
+    return FALSE;
+}
+
 gboolean scn_built_is_fleet(const ScnScenario *s, const ScnBuilt *b)
 {
     const ClAdmissionSpec *a = &s->fleet.admission;
-    return b->num_replicas > 1 || a->max_waiting_per_replica || a->max_waiting || a->rate_limit > 0;
+    return b->num_replicas > 1 || a->max_waiting_per_replica || a->max_waiting || a->rate_limit > 0 ||
+           scn_built_is_disaggregated(b) || scn_built_is_autoscaled(b);
+}
+
+gboolean scn_scenario_merge_fleet(ScnScenario *s, const char *fleet_json, const char *origin, GError **error)
+{
+    cJSON *o = scn_json_parse(fleet_json, origin, error);
+    if (!o)
+        return FALSE;
+    gboolean ok = scn_fleet_apply(s, o, origin, error);
+    cJSON_Delete(o);
+    return ok;
 }
 
 /* The simulated time a workload covers when that is known before the run
@@ -411,24 +443,39 @@ ClResult *scn_run_fleet(const ScnScenario *s, ScnCache *cache, const ScnOutputs 
     /* every output is opened (and so its path checked) before anything is
      * built or run, and committed whole after the run, or removed when it
      * fails (a file already at the path is then left as it was): ss_output.h */
-    SsOutput *files[4] = {NULL};
+    enum { NUM_OUT = 6 };
+    SsOutput *files[NUM_OUT] = {NULL};
     if (outputs) {
         if (!check_output_size(s, outputs, error))
             goto out;
-        const char *paths[4] = {outputs->requests_csv, outputs->timeseries_csv, outputs->itl_csv,
-                                outputs->routing_csv};
-        for (int i = 0; i < 4; i++)
+        const char *paths[NUM_OUT] = {outputs->requests_csv, outputs->timeseries_csv, outputs->itl_csv,
+                                      outputs->routing_csv, outputs->transfers_csv, outputs->scaling_csv};
+        for (int i = 0; i < NUM_OUT; i++)
             if (paths[i] && !(files[i] = ss_output_open(paths[i], error)))
                 goto out;
     }
     if (!scn_build(s, cache, &b, error))
         goto out;
     pools = g_new0(ClPoolSpec, b.num_pools);
-    for (guint i = 0; i < b.num_pools; i++)
-        pools[i] = (ClPoolSpec){.name = b.pools[i].name, .role = CL_ROLE_BOTH, .count = b.pools[i].count,
-                                .sched = b.pools[i].sched, .latency = b.pools[i].step,
-                                .async_scheduling = b.pools[i].latency.async_scheduling};
+    for (guint i = 0; i < b.num_pools; i++) {
+        const ScnBuiltPool *bp = &b.pools[i];
+        guint tp = bp->tensor_parallel_size;
+        pools[i] = (ClPoolSpec){.name = bp->name, .role = bp->role, .count = bp->count, .sched = bp->sched,
+                                .latency = bp->step, .async_scheduling = bp->latency.async_scheduling,
+                                .gpus_per_replica = tp,
+                                .kv_bytes_per_token = lat_model_kv_bytes_per_token(bp->model, tp),
+                                .kv_layers = bp->model->num_layers - bp->model->num_linear_attn_layers,
+                                .kv_tensors = bp->model->kv_lora_rank ? 1 : 2,
+                                .weight_bytes_per_gpu = lat_model_weight_bytes_per_gpu(bp->model, tp),
+                                .autoscale = bp->autoscale.enabled ? &bp->autoscale : NULL};
+    }
+    ClPdSpec pd = s->fleet.pd;
+    if (!s->fleet.decode_policy_given)
+        pd.decode_policy = s->fleet.router.policy;
+    gboolean has_slo = s->fleet.slo.ttft_ms > 0 || s->fleet.slo.tpot_ms > 0;
     ClConfig cfg = {
+        .pd = scn_built_is_disaggregated(&b) ? &pd : NULL,
+        .slo = has_slo ? &s->fleet.slo : NULL,
         .num_pools = b.num_pools,
         .pools = pools,
         .router = s->fleet.router,
@@ -448,14 +495,19 @@ ClResult *scn_run_fleet(const ScnScenario *s, ScnCache *cache, const ScnOutputs 
         cfg.outputs.timeseries_csv = files[1] ? ss_output_stream(files[1]) : NULL;
         cfg.outputs.itl_csv = files[2] ? ss_output_stream(files[2]) : NULL;
         cfg.routing_csv = files[3] ? ss_output_stream(files[3]) : NULL;
+        cfg.transfers_csv = files[4] ? ss_output_stream(files[4]) : NULL;
+        cfg.scaling_csv = files[5] ? ss_output_stream(files[5]) : NULL;
+        cfg.step_hook = outputs->step_hook;
+        cfg.route_hook = outputs->route_hook;
+        cfg.hook_user = outputs->hook_user;
     }
     res = cl_run(&cfg, error);
 out:
     /* the outputs are kept only when the run and every write succeeded */
-    for (int i = 0; i < 4 && res; i++)
+    for (int i = 0; i < NUM_OUT && res; i++)
         if (files[i] && !ss_output_commit(g_steal_pointer(&files[i]), error))
             g_clear_pointer(&res, cl_result_free);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < NUM_OUT; i++)
         ss_output_abort(files[i]);
     g_free(pools);
     if (res && built_out)

@@ -25,19 +25,22 @@
 #include "scn_json.h"
 #include "ss_error.h"
 
-static const char *const fleet_keys[] = {"replicas", "pools", "router", "admission", NULL};
+static const char *const fleet_keys[] = {"replicas", "pools", "router", "admission", "disaggregation", "autoscale",
+                                         "slo", NULL};
 static const char *const router_keys[] = {"policy", "snapshot_interval_ms", "latency_ms", "weights", "prefix",
                                           "hash_key", "load_factor", "virtual_nodes", "sticky_sessions", NULL};
 static const char *const weight_keys[] = {"prefix", "queue", "kv", NULL};
 static const char *const prefix_keys[] = {"block_size", "max_blocks", "capacity_blocks", NULL};
 static const char *const admission_keys[] = {"max_waiting_per_replica", "max_waiting", "rate_limit", "burst", NULL};
-static const char *const pool_keys[] = {"name", "hardware", "count", "engine", "latency", NULL};
+static const char *const pool_keys[] = {"name", "hardware", "count", "engine", "latency", "role", "autoscale", NULL};
 
 void scn_fleet_init(ScnFleet *f)
 {
     memset(f, 0, sizeof *f);
     f->replicas = 1;
     cl_router_spec_init(&f->router);
+    cl_pd_spec_init(&f->pd, f->router.policy);
+    cl_autoscale_spec_init(&f->autoscale);
 }
 
 static void pool_clear(ScnPool *p)
@@ -65,6 +68,8 @@ void scn_fleet_copy(ScnFleet *dst, const ScnFleet *src)
         dst->pools[i].hardware = g_strdup(src->pools[i].hardware);
         dst->pools[i].count = src->pools[i].count;
         dst->pools[i].overrides = g_strdup(src->pools[i].overrides);
+        dst->pools[i].role = src->pools[i].role;
+        dst->pools[i].autoscale = src->pools[i].autoscale;
     }
 }
 
@@ -115,6 +120,17 @@ static gboolean parse_pool(ScnScenario *s, const cJSON *o, const char *origin, g
     out->count = (guint)count;
     if (!out->name)
         out->name = g_strdup_printf("pool%u", i);
+    cl_autoscale_spec_init(&out->autoscale);
+    if (!scn_fleet_parse_role(o, origin, path, &out->role, error))
+        goto out;
+    const cJSON *as = cJSON_GetObjectItemCaseSensitive(o, "autoscale");
+    if (as) {
+        char *apath = g_strdup_printf("%s.autoscale", path);
+        gboolean good = scn_fleet_parse_autoscale(&out->autoscale, as, origin, apath, error);
+        g_free(apath);
+        if (!good)
+            goto out;
+    }
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "engine");
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, "latency");
     if (e || l) {
@@ -321,6 +337,22 @@ gboolean scn_fleet_apply(ScnScenario *s, const cJSON *fleet, const char *origin,
     const cJSON *adm = cJSON_GetObjectItemCaseSensitive(fleet, "admission");
     if (adm && !parse_admission(&f.admission, adm, origin, error))
         goto out;
+    const cJSON *dis = cJSON_GetObjectItemCaseSensitive(fleet, "disaggregation");
+    if (dis && !scn_fleet_parse_disaggregation(&f, dis, origin, error))
+        goto out;
+    const cJSON *slo = cJSON_GetObjectItemCaseSensitive(fleet, "slo");
+    if (slo && !scn_fleet_parse_slo(&f, slo, origin, error))
+        goto out;
+    const cJSON *as = cJSON_GetObjectItemCaseSensitive(fleet, "autoscale");
+    if (as) {
+        if (f.num_pools > 0 || pools) {
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                        "%s: fleet.autoscale: the fleet has pools; give each pool its own \"autoscale\"", origin);
+            goto out;
+        }
+        if (!scn_fleet_parse_autoscale(&f.autoscale, as, origin, "fleet.autoscale", error))
+            goto out;
+    }
     ok = TRUE;
 out:
     if (!ok) {
@@ -353,6 +385,20 @@ static const FleetField fleet_fields[] = {
     {"rate_limit_burst", "admission.burst"},
     {"sticky_sessions", "router.sticky_sessions"},
     {"fleet", ""},
+    /* disaggregation and autoscaling (scn_fleet_pd.c) */
+    {"prefill_replicas", "*prefill"},
+    {"decode_replicas", "*decode"},
+    {"pd_decider", "disaggregation.decider"},
+    {"pd_threshold_tokens", "disaggregation.threshold_tokens"},
+    {"pd_decode_pick", "disaggregation.decode_pick"},
+    {"kv_link", "disaggregation.transfer.link"},
+    {"kv_bandwidth_gbps", "disaggregation.transfer.bandwidth_gbps"},
+    {"kv_fabric_gbps", "disaggregation.transfer.fabric_gbps"},
+    {"kv_transfer_latency_ms", "disaggregation.transfer.latency_ms"},
+    {"kv_layerwise", "disaggregation.transfer.layerwise"},
+    {"autoscale", "autoscale"},
+    {"slo_ttft_ms", "slo.ttft_ms"},
+    {"slo_tpot_ms", "slo.tpot_ms"},
 };
 
 const char *const *scn_fleet_fields(void)
@@ -380,6 +426,8 @@ const char *scn_fleet_field_canonical(const char *name)
                 return fleet_fields[i].name;
         if (strcmp(n, "router") == 0)
             return "router";
+        if (strcmp(n, "disaggregation.transfer") == 0)
+            return "kv_link";
         return NULL;
     }
     for (size_t i = 0; i < G_N_ELEMENTS(fleet_fields); i++)
@@ -396,6 +444,9 @@ gboolean scn_fleet_set_field(ScnScenario *s, const char *canonical, const cJSON 
         if (strcmp(canonical, fleet_fields[i].name) == 0)
             f = &fleet_fields[i];
     g_return_val_if_fail(f, FALSE); /* callers pass names scn_scenario_field_canonical gave: not input */
+    if (f->path[0] == '*') /* the count of the prefill or decode pool */
+        return scn_fleet_set_pd_count(s, strcmp(f->path, "*prefill") == 0 ? CL_ROLE_PREFILL : CL_ROLE_DECODE, v,
+                                      origin, error);
     if (!*f->path) { /* "fleet": a whole new fleet */
         ScnScenario *probe = scn_scenario_copy(s);
         scn_fleet_clear(&probe->fleet);

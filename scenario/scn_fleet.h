@@ -36,6 +36,28 @@ const char *const *scn_fleet_fields(void);
 gboolean scn_fleet_set_field(ScnScenario *s, const char *canonical, const cJSON *v, const char *origin,
                              GError **error);
 
+/* The disaggregation, autoscaling and SLO parts (scn_fleet_pd.c). */
+gboolean scn_fleet_parse_role(const cJSON *pool, const char *origin, const char *path, ClPoolRole *out,
+                              GError **error);
+gboolean scn_fleet_parse_autoscale(ClAutoscaleSpec *a, const cJSON *o, const char *origin, const char *path,
+                                   GError **error);
+gboolean scn_fleet_parse_disaggregation(ScnFleet *f, const cJSON *o, const char *origin, GError **error);
+gboolean scn_fleet_parse_slo(ScnFleet *f, const cJSON *o, const char *origin, GError **error);
+/* Sets the count of the fleet's one prefill or decode pool (a fleet of one
+ * deployment becomes a prefill pool and a decode pool of it). */
+gboolean scn_fleet_set_pd_count(ScnScenario *s, ClPoolRole role, const cJSON *v, const char *origin,
+                                GError **error);
+/* The checks across the fleet's parts: roles come in pairs, autoscaled
+ * counts within their bounds, disaggregation only with prefill and decode
+ * pools. Errors (SS_ERROR_INPUT) name origin and the field. */
+gboolean scn_fleet_check(const ScnFleet *f, const char *origin, GError **error);
+
+/* The reports' parts on disaggregation, autoscaling and SLO attainment
+ * (scn_report_pd.c): objects added to servesim.run/2's "fleet", and a
+ * section of the summary; nothing when the fleet has none of them. */
+void scn_report_json_pd(cJSON *fleet, const ScnBuilt *b, const ClResult *fr);
+void scn_report_text_pd(FILE *out, const ScnScenario *s, const ScnBuilt *b, const ClResult *fr);
+
 /* The engine and latency sections (scn_scenario.c), with their path in errors. */
 gboolean scn_scenario_apply_engine(ScnScenario *s, const cJSON *e, const char *origin, const char *path,
                                    GError **error);

@@ -13,6 +13,8 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 
+#include "scn_fleet.h"
+
 #define GIB 1073741824.0
 #define MIB 1048576.0
 
@@ -203,8 +205,11 @@ static void add_fleet(cJSON *root, const ScnScenario *s, const ScnBuilt *b, cons
         cJSON_AddNumberToObject(o, "prefix_hit_tokens", (double)rs->prefix_hit_tokens);
         cJSON_AddNumberToObject(o, "prefix_hit_rate", rs->prefix_hit_rate);
         cJSON_AddNumberToObject(o, "steps", (double)rs->steps);
+        if (fr->pd)
+            cJSON_AddNumberToObject(o, "handed_off", (double)rs->handed_off);
         cJSON_AddItemToArray(reps, o);
     }
+    scn_report_json_pd(fl, b, fr);
 }
 
 char *scn_report_json(const ScnScenario *s, const ScnBuilt *b, const SimSummary *sum, const ClResult *fleet)
@@ -508,6 +513,8 @@ void scn_report_text(FILE *out, const ScnScenario *s, const ScnBuilt *b, const S
             latency_table(out, c);
         }
     }
-    if (is_fleet)
+    if (is_fleet) {
         fleet_table(out, b, sum, fleet);
+        scn_report_text_pd(out, s, b, fleet);
+    }
 }

@@ -504,7 +504,7 @@ static const FieldDef fields[] = {
 };
 
 #define MAX_LATENCY_FIELDS 64
-#define MAX_FLEET_FIELDS 16
+#define MAX_FLEET_FIELDS 32
 
 /* The fields above and one per step-time constant, built once. */
 static const FieldDef *all_fields(size_t *n)
@@ -716,7 +716,10 @@ struct ScnFlags {
     char *dp, *router, *snapshot, *router_latency, *max_waiting_replica, *max_waiting, *rate_limit, *burst;
     char **scorer_weights;
     gboolean sticky;
-    GOptionEntry fleet_entries[14];
+    /* disaggregation, autoscaling, SLO (scn_fleet_pd.c) */
+    char *prefill_reps, *decode_reps, *pd_decider, *pd_threshold, *kv_link, *kv_bw, *autoscale, *slo_ttft, *slo_tpot;
+    gboolean kv_layerwise;
+    GOptionEntry fleet_entries[26];
     ScnOptionFlags *options;  /* --quantization, --speculative-config, ... */
 };
 
@@ -786,6 +789,26 @@ ScnFlags *scn_flags_new(void)
         {"rate-limit-burst", 0, 0, G_OPTION_ARG_STRING, &f->burst, "Admission: token bucket size", "N"},
         {"sticky-sessions", 0, 0, G_OPTION_ARG_NONE, &f->sticky,
          "Send a session's later turns to the replica of its previous turn", NULL},
+        {"prefill-replicas", 0, 0, G_OPTION_ARG_STRING, &f->prefill_reps,
+         "Disaggregate: replicas of the prefill pool (a fleet of one deployment gets a prefill and a decode pool)",
+         "N"},
+        {"decode-replicas", 0, 0, G_OPTION_ARG_STRING, &f->decode_reps, "Disaggregate: replicas of the decode pool",
+         "N"},
+        {"pd-decider", 0, 0, G_OPTION_ARG_STRING, &f->pd_decider,
+         "Which requests are disaggregated: always, never, prompt-length, prefix-miss", "NAME"},
+        {"pd-threshold", 0, 0, G_OPTION_ARG_STRING, &f->pd_threshold,
+         "Prompt (or missed prefix) tokens from which a request is disaggregated", "TOKENS"},
+        {"kv-link", 0, 0, G_OPTION_ARG_STRING, &f->kv_link,
+         "Link class of KV transfers: nvlink, rdma-400, rdma-200, pcie, tcp-100, tcp-25", "CLASS"},
+        {"kv-bandwidth-gbps", 0, 0, G_OPTION_ARG_STRING, &f->kv_bw, "KV link line rate per GPU (Gb/s)", "GBPS"},
+        {"kv-layerwise", 0, 0, G_OPTION_ARG_NONE, &f->kv_layerwise,
+         "Stream the KV layer by layer during the prefill's last step", NULL},
+        {"autoscale", 0, 0, G_OPTION_ARG_STRING, &f->autoscale,
+         "Autoscale the deployment's replicas: a JSON object (docs/autoscaling.md), e.g. "
+         "'{\"metric\": \"waiting\", \"target\": 8, \"max_replicas\": 16}'", "JSON"},
+        {"slo-ttft-ms", 0, 0, G_OPTION_ARG_STRING, &f->slo_ttft,
+         "SLO attainment: a request meets its SLO within this TTFT (and --slo-tpot-ms)", "MS"},
+        {"slo-tpot-ms", 0, 0, G_OPTION_ARG_STRING, &f->slo_tpot, "SLO attainment: the TPOT bound", "MS"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     G_STATIC_ASSERT(G_N_ELEMENTS(fl) <= G_N_ELEMENTS(f->fleet_entries));
@@ -807,7 +830,9 @@ void scn_flags_free(ScnFlags *f)
                      &f->blocks, &f->threshold, &f->seed, &f->latency_model, &f->overhead, &f->rate,
                      &f->num_requests, &f->max_time, &f->vllm_version, &f->otlp, &f->profile, &f->model_config,
                      &f->dp, &f->router, &f->snapshot, &f->router_latency, &f->max_waiting_replica,
-                     &f->max_waiting, &f->rate_limit, &f->burst};
+                     &f->max_waiting, &f->rate_limit, &f->burst, &f->prefill_reps, &f->decode_reps,
+                     &f->pd_decider, &f->pd_threshold, &f->kv_link, &f->kv_bw, &f->autoscale, &f->slo_ttft,
+                     &f->slo_tpot};
     for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
         g_free(*strs[i]);
     g_strfreev(f->latency_params);
@@ -933,6 +958,20 @@ static gboolean set_flag(ScnScenario *s, const char *flag, const char *field, co
     return ok;
 }
 
+/* A flag whose value is a JSON document (an object). */
+static gboolean set_json_flag(ScnScenario *s, const char *flag, const char *field, const char *value, GError **error)
+{
+    if (!value)
+        return TRUE;
+    GError *err = NULL;
+    if (!scn_scenario_set(s, field, value, flag, &err)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "%s", err->message);
+        g_error_free(err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean apply_fleet_flags(const ScnFlags *f, ScnScenario *s, GError **error)
 {
     for (char **p = f->scorer_weights; p && *p; p++) {
@@ -963,7 +1002,17 @@ static gboolean apply_fleet_flags(const ScnFlags *f, ScnScenario *s, GError **er
            set_flag(s, "--max-waiting", "max_waiting", f->max_waiting, FALSE, error) &&
            set_flag(s, "--rate-limit", "rate_limit", f->rate_limit, FALSE, error) &&
            set_flag(s, "--rate-limit-burst", "rate_limit_burst", f->burst, FALSE, error) &&
-           (!f->sticky || scn_scenario_set(s, "sticky_sessions", "true", "--sticky-sessions", error));
+           (!f->sticky || scn_scenario_set(s, "sticky_sessions", "true", "--sticky-sessions", error)) &&
+           set_flag(s, "--prefill-replicas", "prefill_replicas", f->prefill_reps, FALSE, error) &&
+           set_flag(s, "--decode-replicas", "decode_replicas", f->decode_reps, FALSE, error) &&
+           set_flag(s, "--pd-decider", "pd_decider", f->pd_decider, TRUE, error) &&
+           set_flag(s, "--pd-threshold", "pd_threshold_tokens", f->pd_threshold, FALSE, error) &&
+           set_flag(s, "--kv-link", "kv_link", f->kv_link, TRUE, error) &&
+           set_flag(s, "--kv-bandwidth-gbps", "kv_bandwidth_gbps", f->kv_bw, FALSE, error) &&
+           (!f->kv_layerwise || scn_scenario_set(s, "kv_layerwise", "true", "--kv-layerwise", error)) &&
+           set_json_flag(s, "--autoscale", "autoscale", f->autoscale, error) &&
+           set_flag(s, "--slo-ttft-ms", "slo_ttft_ms", f->slo_ttft, FALSE, error) &&
+           set_flag(s, "--slo-tpot-ms", "slo_tpot_ms", f->slo_tpot, FALSE, error);
 }
 
 gboolean scn_flags_apply(const ScnFlags *f, ScnScenario *s, GError **error)

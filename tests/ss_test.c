@@ -3,6 +3,7 @@
  */
 #include "ss_test.h"
 
+#include <csv.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,42 @@ int ss_test_run_servesim(const char *const *args, char **out, char **err)
     else
         g_free(e);
     return code;
+}
+
+typedef struct {
+    GPtrArray *rows, *cur;
+} CsvRead;
+
+static void csv_read_field(void *s, size_t len, void *data)
+{
+    CsvRead *r = data;
+    g_ptr_array_add(r->cur, g_strndup(s, len));
+}
+
+static void csv_read_row(int c, void *data)
+{
+    (void)c;
+    CsvRead *r = data;
+    g_ptr_array_add(r->cur, NULL);
+    g_ptr_array_add(r->rows, g_ptr_array_free(r->cur, FALSE));
+    r->cur = g_ptr_array_new();
+}
+
+GPtrArray *ss_test_read_csv(const char *path)
+{
+    char *text = NULL;
+    gsize len = 0;
+    if (!g_file_get_contents(path, &text, &len, NULL))
+        return NULL;
+    struct csv_parser p;
+    csv_init(&p, 0);
+    CsvRead r = {g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev), g_ptr_array_new()};
+    csv_parse(&p, text, len, csv_read_field, csv_read_row, &r);
+    csv_fini(&p, csv_read_field, csv_read_row, &r);
+    csv_free(&p);
+    g_ptr_array_free(r.cur, TRUE);
+    g_free(text);
+    return r.rows;
 }
 
 int ss_test_main(int argc, char **argv, const SsTestSuite *suites)

@@ -44,6 +44,11 @@ char *ss_test_write_file(const char *name, const char *text);
  * returns its exit code and fills stdout/stderr (g_free; may pass NULL). */
 int ss_test_run_servesim(const char *const *args, char **out, char **err);
 
+/* The records of a CSV file read with libcsv (the header first): a
+ * GPtrArray of NULL-terminated string vectors (g_ptr_array_unref frees
+ * all); NULL when the file cannot be read. */
+GPtrArray *ss_test_read_csv(const char *path);
+
 /* Asserts that `haystack` contains `needle`, printing both when it does not. */
 #define SS_ASSERT_CONTAINS(haystack, needle)                                                       \
     do {                                                                                           \
