@@ -93,6 +93,18 @@ _servesim()
         COMPREPLY=($(compgen -W "native lmcache" -- "$cur"))
         return 0
         ;;
+    --pd-decider)
+        COMPREPLY=($(compgen -W "always never prompt-length prefix-miss" -- "$cur"))
+        return 0
+        ;;
+    --kv-link)
+        COMPREPLY=($(compgen -W "nvlink rdma-400 rdma-200 pcie tcp-100 tcp-25" -- "$cur"))
+        return 0
+        ;;
+    --autoscale)
+        COMPREPLY=($(compgen -W "'{\"metric\":\"waiting\",\"target\":8,\"min_replicas\":1,\"max_replicas\":8}'" -- "$cur"))
+        return 0
+        ;;
     --scorer-weight)
         COMPREPLY=($(compgen -W "prefix= queue= kv=" -- "$cur"))
         compopt -o nospace 2>/dev/null
@@ -108,7 +120,7 @@ _servesim()
         return 0
         ;;
     --model-config | --scenario | --output | -o | --output-json | --output-requests | --output-timeseries | \
-        --output-itl | --output-routing | --html)
+        --output-itl | --output-routing | --output-transfers | --output-scaling | --output-scaling-html | --html)
         compopt -o filenames 2>/dev/null
         COMPREPLY=($(compgen -f -- "$cur"))
         return 0
