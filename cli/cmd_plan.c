@@ -47,9 +47,11 @@ static void print_table(FILE *out, const PlPlanResult *r)
         g_snprintf(rate, sizeof rate, "%s%.3g", c->max_rate_is_bound ? ">=" : "", c->max_rate);
         const PlFleetTrial *fleet = pl_candidate_fleet(c);
         double imbalance = fleet ? fleet->imbalance : NAN;
-        fprintf(out, "%4u  %-*s %12s  %-26.26s %8u %8u %6.3f %5u %10.2f %10.3f  %s\n", c->rank, w, c->name, rate,
-                c->binding ? c->binding : "", c->replicas, c->replicas_by_division, imbalance, c->gpus,
+        char *reps = pl_candidate_replicas_text(c);
+        fprintf(out, "%4u  %-*s %12s  %-26.26s %8s %8u %6.3f %5u %10.2f %10.3f  %s\n", c->rank, w, c->name, rate,
+                c->binding ? c->binding : "", reps, c->replicas_by_division, imbalance, c->gpus,
                 c->cost_per_hour, c->cost_per_million_output_tokens, c->latency_basis ? c->latency_basis : "");
+        g_free(reps);
     }
     g_free(order);
     if (r->recommended >= 0)

@@ -210,8 +210,9 @@ const char *const *cl_scale_metric_names(void); /* NULL-terminated */
  * every interval, with value the metric over the serving replicas,
  * desired = ceil(serving x value / target) when value / target is above
  * up_threshold or below down_threshold, within [min, max]; no scale-up
- * sooner than up_cooldown_s after the last scale-up, no scale-down sooner
- * than down_cooldown_s after the last change. */
+ * sooner than up_cooldown_s after the last scale-up; scale-down only to the
+ * highest desired count of the last down_cooldown_s (a stabilization
+ * window). */
 typedef struct {
     gboolean enabled;
     ClScaleMetric metric;
@@ -220,7 +221,7 @@ typedef struct {
     double down_threshold;     /* value / target below which it scales down (<= 1, < up; 0.7) */
     double interval_s;         /* how often it decides (15) */
     double up_cooldown_s;      /* (60) */
-    double down_cooldown_s;    /* (300) */
+    double down_cooldown_s;    /* the scale-down stabilization window (300) */
     guint min_replicas, max_replicas; /* 1 <= min <= max */
     /* A new replica serves after provision_s; < 0: the weights per GPU over
      * load_gbps (GB/s from storage) plus startup_s (container, engine

@@ -20,12 +20,16 @@
  * Up: when desired exceeds serving + provisioning and the last scale-up is
  * at least up_cooldown_s ago, new replicas are provisioned: they cost from
  * now and serve after the provisioning delay (the weights per GPU over the
- * load bandwidth plus a start time, unless given). Down: when desired is
- * below serving, nothing is provisioning and the last change is at least
- * down_cooldown_s ago, the serving replicas with the fewest requests in
+ * load bandwidth plus a start time, unless given). Down, as Kubernetes'
+ * scale-down stabilization window: the count to go down to is the highest
+ * desired count of the decisions of the last down_cooldown_s (so a
+ * momentary lull, or a queue that is empty because the replicas keep up,
+ * does not shed what the next minute needs); when it is below serving and
+ * nothing is provisioning, the serving replicas with the fewest requests in
  * flight (the newest among equals) stop taking requests and drain: they
  * leave, and stop costing, once nothing is running, waiting, on its way to
- * them, or held for a transfer. A pool's slots are reused lowest first; a
+ * them, or held for a transfer. No scale-down in the first down_cooldown_s
+ * of the run. A pool's slots are reused lowest first; a
  * replica taking a slot again starts with an empty cache, and the router
  * forgets what it sent to the slot.
  *
@@ -162,12 +166,18 @@ double cl_autoscale_provision_s(const ClAutoscaleSpec *a, double weight_bytes_pe
 /* ---------------------------------------------------------------- state -- */
 
 typedef struct {
+    SimTime time;
+    guint desired;
+} Recommendation;
+
+typedef struct {
     const ClAutoscaleSpec *spec;  /* NULL: a fixed count */
     SimTime interval, provision;
     guint serving, provisioning, draining;
     guint serving_min, serving_max;
     SimTime last_up, last_change;
     gboolean any_up;
+    GArray *recent;               /* (time, desired) of the decisions of the last down_cooldown_s */
     uint64_t routed, routed_at_tick;
     guint ups, downs;
     double serving_area;          /* replicas x ns */
@@ -264,6 +274,7 @@ gboolean cl_scaler_init(Fleet *f, GError **error)
         pl->serving_min = pl->serving_max = ps->count;
         if (ps->autoscale && ps->autoscale->enabled) {
             pl->spec = ps->autoscale;
+            pl->recent = g_array_new(FALSE, FALSE, sizeof(Recommendation));
             pl->interval = MAX(sim_time_from_seconds(ps->autoscale->interval_s), 1);
             pl->provision = sim_time_from_seconds(cl_autoscale_provision_s(ps->autoscale, ps->weight_bytes_per_gpu));
             scaled = TRUE;
@@ -294,6 +305,9 @@ void cl_scaler_free(ClScaler *sc)
 {
     if (!sc)
         return;
+    for (guint p = 0; p < sc->np; p++)
+        if (sc->pools[p].recent)
+            g_array_free(sc->pools[p].recent, TRUE);
     g_free(sc->pools);
     g_free(sc->bill_start);
     g_free(sc->billed_ns);
@@ -478,6 +492,18 @@ void cl_scaler_tick(Fleet *f, guint p, GError **error)
         desired = ceil((double)n * ratio - 1e-9);
     desired = CLAMP(desired, (double)a->min_replicas, (double)a->max_replicas);
     guint want = (guint)desired;
+    /* the stabilization window: the highest recommendation of the last down_cooldown_s */
+    SimTime window = sim_time_from_seconds(a->down_cooldown_s);
+    Recommendation rec = {f->now, want};
+    g_array_append_val(pl->recent, rec);
+    guint drop = 0;
+    while (drop < pl->recent->len && f->now - g_array_index(pl->recent, Recommendation, drop).time > window)
+        drop++;
+    if (drop)
+        g_array_remove_range(pl->recent, 0, drop);
+    guint down_to = 0;
+    for (guint k = 0; k < pl->recent->len; k++)
+        down_to = MAX(down_to, g_array_index(pl->recent, Recommendation, k).desired);
     SimTime since_up = pl->any_up ? f->now - pl->last_up : G_MAXUINT64;
     if (want > n + pl->provisioning && since_up >= sim_time_from_seconds(a->up_cooldown_s)) {
         guint add = want - n - pl->provisioning;
@@ -486,9 +512,8 @@ void cl_scaler_tick(Fleet *f, guint p, GError **error)
                 return;
         pl->last_up = pl->last_change = f->now;
         pl->any_up = TRUE;
-    } else if (want < n && pl->provisioning == 0 &&
-               f->now - pl->last_change >= sim_time_from_seconds(a->down_cooldown_s)) {
-        for (guint k = n - want; k > 0; k--)
+    } else if (down_to < n && pl->provisioning == 0 && f->now - sc->t0 >= window) {
+        for (guint k = n - down_to; k > 0; k--)
             drain_one(f, p);
         pl->last_change = f->now;
     }

@@ -31,34 +31,50 @@
 
 #define MAX_FLEET_REQUESTS 20000000u
 
-static gboolean trial_sustained(const PlFleetTrial *t)
+gboolean pl_fleet_trial_sustained(const PlFleetTrial *t)
 {
     return t->meets_slos && t->stable;
 }
 
-static gboolean simulate_fleet(const PlPlanSpec *p, guint index, ScnCache *cache, guint n, PlFleetTrial *t,
-                               char **why)
+#define trial_sustained pl_fleet_trial_sustained
+
+gboolean pl_fleet_trial(const PlPlanSpec *p, guint index, ScnCache *cache, guint n, guint prefill, guint decode,
+                        PlFleetTrial *t, char **why)
 {
     ScnScenario *s = scn_scenario_copy(p->candidates[index].scenario);
     char value[64];
     GError *error = NULL;
     g_ascii_dtostr(value, sizeof value, p->target_rate);
     gboolean ok = scn_scenario_set(s, "rate", value, "plan", &error);
-    guint64 requests = MIN((guint64)p->num_requests * n, MAX_FLEET_REQUESTS);
+    guint total = n ? n : prefill + decode;
+    guint64 requests = MIN((guint64)p->num_requests * total, MAX_FLEET_REQUESTS);
     g_snprintf(value, sizeof value, "%" G_GUINT64_FORMAT, requests);
     ok = ok && scn_scenario_set(s, "num_requests", value, "plan", &error);
-    g_snprintf(value, sizeof value, "%u", n);
-    ok = ok && scn_scenario_set(s, "replicas", value, "plan", &error);
+    if (n) {
+        g_snprintf(value, sizeof value, "%u", n);
+        ok = ok && scn_scenario_set(s, "replicas", value, "plan", &error);
+    } else {
+        g_snprintf(value, sizeof value, "%u", prefill);
+        ok = ok && scn_scenario_set(s, "prefill_replicas", value, "plan", &error);
+        g_snprintf(value, sizeof value, "%u", decode);
+        ok = ok && scn_scenario_set(s, "decode_replicas", value, "plan", &error);
+    }
     ClResult *res = ok ? scn_run_fleet(s, cache, NULL, NULL, &error) : NULL;
     scn_scenario_free(s);
     if (!res) {
-        *why = g_strdup_printf("a fleet of %u replicas: %s", n, error->message);
+        if (n)
+            *why = g_strdup_printf("a fleet of %u replicas: %s", n, error->message);
+        else
+            *why = g_strdup_printf("a fleet of %u prefill and %u decode replicas: %s", prefill, decode,
+                                   error->message);
         g_error_free(error);
         return FALSE;
     }
     const SimSummary *sum = res->summary;
     memset(t, 0, sizeof *t);
-    t->replicas = n;
+    t->replicas = total;
+    t->prefill_replicas = n ? 0 : prefill;
+    t->decode_replicas = n ? 0 : decode;
     t->num_requests = (guint)requests;
     t->achieved_rate = sum->achieved_rate;
     t->ttft_p99_ms = sum->all.ttft_ms.p99;
@@ -117,7 +133,7 @@ typedef struct {
 static gboolean try_count(Search *s, guint n, char **why)
 {
     PlFleetTrial t;
-    if (!simulate_fleet(s->p, s->index, s->cache, n, &t, why))
+    if (!pl_fleet_trial(s->p, s->index, s->cache, n, 0, 0, &t, why))
         return FALSE;
     s->c->fleet_evaluations++;
     if (s->on_simulation)
@@ -133,6 +149,8 @@ static gboolean try_count(Search *s, guint n, char **why)
 gboolean pl_fleet_search(const PlPlanSpec *p, guint index, ScnCache *cache, guint start, PlCandidateResult *c,
                          void (*on_simulation)(void *user), void *user, char **why)
 {
+    if (c->disaggregated)
+        return pl_pd_fleet_search(p, index, cache, start, c, on_simulation, user, why);
     Search s = {.p = p,
                 .index = index,
                 .cache = cache,
@@ -203,9 +221,16 @@ gboolean pl_fleet_apply_router(PlPlanSpec *p, const cJSON *router, GError **erro
 char *pl_fleet_phrase(const PlCandidateResult *c)
 {
     GString *s = g_string_new(NULL);
-    g_string_append_printf(s, "%u replica%s x TP%u behind %s", c->replicas, c->replicas == 1 ? "" : "s",
-                           c->tensor_parallel_size, c->router ? c->router : "the router");
-    if (c->replicas_by_division != c->replicas)
+    if (c->disaggregated)
+        g_string_append_printf(s, "%u prefill x TP%u and %u decode x TP%u replicas behind %s", c->prefill_replicas,
+                               c->prefill_tp, c->decode_replicas, c->decode_tp, c->router ? c->router : "the router");
+    else
+        g_string_append_printf(s, "%u replica%s x TP%u behind %s", c->replicas, c->replicas == 1 ? "" : "s",
+                               c->tensor_parallel_size, c->router ? c->router : "the router");
+    if (c->disaggregated)
+        g_string_append_printf(s, "; dividing by one prefill and decode pair's rate gives %u of each",
+                               c->replicas_by_division);
+    else if (c->replicas_by_division != c->replicas)
         g_string_append_printf(s, "; dividing by one replica's rate gives %u", c->replicas_by_division);
     const PlFleetTrial *t = pl_candidate_fleet(c);
     if (t && c->replicas > 1)

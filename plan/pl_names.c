@@ -98,7 +98,10 @@ gboolean pl_plan_name_candidates(PlPlanSpec *p, GError **error)
         GString *s = g_string_new(NULL);
         if (differs[0])
             g_string_append_printf(s, "%s ", VALUE(c, 0));
-        g_string_append_printf(s, "%s TP%s", VALUE(c, 1), VALUE(c, 2));
+        if (p->candidates[c].pd_label) /* disaggregated: its pools' GPUs and TP */
+            g_string_append_printf(s, "P/D %s", p->candidates[c].pd_label);
+        else
+            g_string_append_printf(s, "%s TP%s", VALUE(c, 1), VALUE(c, 2));
         for (guint k = 3; k < ns; k++)
             if (differs[k])
                 g_string_append_printf(s, " %s=%s", g_array_index(rows[c], Setting, k).label, VALUE(c, k));

@@ -144,6 +144,13 @@ double pl_slo_value(const PlSlo *slo, const SimSummary *sum)
 
 /* ---------------------------------------------------------------- result -- */
 
+char *pl_candidate_replicas_text(const PlCandidateResult *c)
+{
+    if (c->disaggregated)
+        return g_strdup_printf("%uP+%uD", c->prefill_replicas, c->decode_replicas);
+    return g_strdup_printf("%u", c->replicas);
+}
+
 const PlFleetTrial *pl_candidate_fleet(const PlCandidateResult *c)
 {
     if (!c->trials || c->chosen_trial < 0 || (guint)c->chosen_trial >= c->num_trials)
@@ -173,9 +180,12 @@ void pl_plan_result_free(PlPlanResult *r)
         g_free(c->latency_basis);
         g_free(c->router);
         g_free(c->trials);
+        g_free(c->prefill_hardware);
+        g_free(c->decode_hardware);
     }
     g_free(r->candidates);
     g_free(r->router);
+    pl_scale_result_free(r->scale);
     g_free(r);
 }
 
@@ -193,16 +203,18 @@ void pl_plan_spec_free(PlPlanSpec *p)
         g_free(p->slos[i].label);
     g_free(p->slos);
     for (guint i = 0; i < p->num_candidates; i++)
-        scn_scenario_free(p->candidates[i].scenario), g_free(p->candidates[i].name);
+        scn_scenario_free(p->candidates[i].scenario), g_free(p->candidates[i].name), g_free(p->candidates[i].pd_label);
     g_free(p->candidates);
+    pl_scale_spec_clear(&p->scale);
     if (p->prices)
         g_hash_table_destroy(p->prices);
     g_free(p);
 }
 
-/* Applies {"field": value, ...} of a candidate to its scenario. */
+/* Applies {"field": value, ...} of a candidate to its scenario; "disaggregated"
+ * splits it into prefill and decode pools (pl_pd.c) and names them in *label. */
 static gboolean apply_overrides(ScnScenario *s, const cJSON *o, const char *origin, const char *path, char **name,
-                                GError **error)
+                                char **label, GError **error)
 {
     for (const cJSON *it = o->child; it; it = it->next) {
         if (strcmp(it->string, "name") == 0) {
@@ -212,6 +224,16 @@ static gboolean apply_overrides(ScnScenario *s, const cJSON *o, const char *orig
             }
             g_free(*name);
             *name = g_strdup(it->valuestring);
+            continue;
+        }
+        if (strcmp(it->string, "disaggregated") == 0) {
+            char *sub = g_strdup_printf("%s.disaggregated", path);
+            g_free(*label);
+            *label = NULL;
+            gboolean ok = pl_pd_apply(s, it, origin, sub, label, error);
+            g_free(sub);
+            if (!ok)
+                return FALSE;
             continue;
         }
         char *value = cJSON_PrintUnformatted(it);
@@ -226,9 +248,9 @@ static gboolean apply_overrides(ScnScenario *s, const cJSON *o, const char *orig
 }
 
 /* `name` NULL: named by pl_plan_name_candidates once all are known. */
-static void add_candidate(GArray *cands, ScnScenario *s, char *name)
+static void add_candidate(GArray *cands, ScnScenario *s, char *name, char *pd_label)
 {
-    PlCandidateSpec c = {.scenario = s, .name = name};
+    PlCandidateSpec c = {.scenario = s, .name = name, .pd_label = pd_label};
     g_array_append_val(cands, c);
 }
 
@@ -242,8 +264,8 @@ static gboolean parse_candidates(PlPlanSpec *p, const cJSON *cj, GError **error)
         for (const cJSON *it = cj->child; it; it = it->next, i++) {
             char *path = g_strdup_printf("candidates[%d]", i);
             ScnScenario *s = scn_scenario_copy(p->base);
-            char *name = NULL;
-            gboolean good = cJSON_IsObject(it) && apply_overrides(s, it, p->origin, path, &name, error);
+            char *name = NULL, *label = NULL;
+            gboolean good = cJSON_IsObject(it) && apply_overrides(s, it, p->origin, path, &name, &label, error);
             if (!cJSON_IsObject(it))
                 g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s: expected an object of scenario fields",
                             p->origin, path);
@@ -251,9 +273,10 @@ static gboolean parse_candidates(PlPlanSpec *p, const cJSON *cj, GError **error)
             if (!good) {
                 scn_scenario_free(s);
                 g_free(name);
+                g_free(label);
                 goto out;
             }
-            add_candidate(cands, s, name);
+            add_candidate(cands, s, name, label);
             if (cands->len > PL_MAX_CANDIDATES) {
                 g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: candidates: expected at most %u, got more",
                             p->origin, PL_MAX_CANDIDATES);
@@ -292,19 +315,30 @@ static gboolean parse_candidates(PlPlanSpec *p, const cJSON *cj, GError **error)
         guint idx[16] = {0};
         for (;;) {
             ScnScenario *s = scn_scenario_copy(p->base);
+            char *label = NULL;
             for (guint a = 0; a < naxes; a++) {
                 const cJSON *v = cJSON_GetArrayItem(axes[a], (int)idx[a]);
-                char *value = cJSON_PrintUnformatted(v);
-                char *where = g_strdup_printf("%s: candidates.grid.%s[%u]", p->origin, axes[a]->string, idx[a]);
-                gboolean good = scn_scenario_set(s, axes[a]->string, value, where, error);
-                g_free(where);
-                cJSON_free(value);
+                gboolean good;
+                if (strcmp(axes[a]->string, "disaggregated") == 0) {
+                    char *path = g_strdup_printf("candidates.grid.disaggregated[%u]", idx[a]);
+                    g_free(label);
+                    label = NULL;
+                    good = cJSON_IsNull(v) || pl_pd_apply(s, v, p->origin, path, &label, error);
+                    g_free(path);
+                } else {
+                    char *value = cJSON_PrintUnformatted(v);
+                    char *where = g_strdup_printf("%s: candidates.grid.%s[%u]", p->origin, axes[a]->string, idx[a]);
+                    good = scn_scenario_set(s, axes[a]->string, value, where, error);
+                    g_free(where);
+                    cJSON_free(value);
+                }
                 if (!good) {
                     scn_scenario_free(s);
+                    g_free(label);
                     goto out;
                 }
             }
-            add_candidate(cands, s, NULL);
+            add_candidate(cands, s, NULL, label);
             int a = (int)naxes - 1; /* last field varies fastest */
             while (a >= 0 && ++idx[a] == (guint)cJSON_GetArraySize(axes[a]))
                 idx[a--] = 0;
@@ -355,7 +389,7 @@ PlPlanSpec *pl_plan_spec_parse_with(const char *text, const char *origin, const 
                                     const char *const *sets, GError **error)
 {
     static const char *const keys[] = {"name", "description", "base", "target_rate", "slos", "candidates",
-                                       "prices", "search", "router", NULL};
+                                       "prices", "search", "router", "autoscale", NULL};
     static const char *const search_keys[] = {"min_rate", "max_rate", "tolerance", "num_requests",
                                               "max_queue_growth_ms", "max_queue_growth_rate", "curve_points",
                                               "seed", "max_replicas", NULL};
@@ -490,6 +524,9 @@ PlPlanSpec *pl_plan_spec_parse_with(const char *text, const char *origin, const 
 
     if (!parse_candidates(p, cJSON_GetObjectItemCaseSensitive(root, "candidates"), error))
         goto fail;
+    const cJSON *scale = cJSON_GetObjectItemCaseSensitive(root, "autoscale");
+    if (scale && !pl_scale_parse(p, scale, error))
+        goto fail;
 
     const cJSON *prices = cJSON_GetObjectItemCaseSensitive(root, "prices");
     if (!cJSON_IsObject(prices)) {
@@ -506,14 +543,31 @@ PlPlanSpec *pl_plan_spec_parse_with(const char *text, const char *origin, const 
         g_hash_table_replace(p->prices, key, g_memdup2(&v, sizeof v));
     }
     for (guint c = 0; c < p->num_candidates; c++) {
-        char *key = g_ascii_strdown(p->candidates[c].scenario->hardware, -1);
-        gboolean have = g_hash_table_contains(p->prices, key);
-        g_free(key);
-        if (!have) {
-            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: prices: no price for %s (candidate \"%s\")", origin,
-                        p->candidates[c].scenario->hardware, p->candidates[c].name);
-            goto fail;
+        const ScnScenario *cs = p->candidates[c].scenario;
+        /* every GPU the candidate uses: its pools' when disaggregated */
+        const char *hws[3] = {cs->hardware, NULL, NULL};
+        char *ph = NULL, *dh = NULL;
+        guint ptp, dtp;
+        if (pl_pd_is_candidate(cs)) {
+            pl_pd_pools(cs, &ph, &ptp, &dh, &dtp);
+            hws[0] = ph;
+            hws[1] = dh;
         }
+        gboolean have = TRUE;
+        const char *missing = NULL;
+        for (guint k = 0; k < 2 && hws[k] && have; k++) {
+            char *key = g_ascii_strdown(hws[k], -1);
+            have = g_hash_table_contains(p->prices, key);
+            g_free(key);
+            missing = hws[k];
+        }
+        if (!have)
+            g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: prices: no price for %s (candidate \"%s\")", origin,
+                        missing, p->candidates[c].name);
+        g_free(ph);
+        g_free(dh);
+        if (!have)
+            goto fail;
     }
     cJSON_Delete(root);
     g_strfreev(base_sets);
@@ -756,6 +810,12 @@ static void run_candidate_job(gpointer data, gpointer user)
     report(((CandidateJob *)data)->progress, 1, 0);
 }
 
+/* What the rate search measured: one replica, or one prefill and one decode replica. */
+static const char *unit_phrase(const PlCandidateResult *c)
+{
+    return c->disaggregated ? "a pair of one prefill and one decode replica" : "one replica";
+}
+
 static int cmp_rank(gconstpointer a, gconstpointer b)
 {
     const PlCandidateResult *x = *(PlCandidateResult *const *)a, *y = *(PlCandidateResult *const *)b;
@@ -810,6 +870,19 @@ PlPlanResult *pl_plan_run_with_progress(const PlPlanSpec *p, ScnCache *cache, gu
         c->model = g_strdup(s->model);
         c->tensor_parallel_size = s->tensor_parallel_size;
         c->price_per_gpu_hour = pl_plan_spec_price(p, s->hardware);
+        if (pl_pd_is_candidate(s)) {
+            c->disaggregated = TRUE;
+            pl_pd_pools(s, &c->prefill_hardware, &c->prefill_tp, &c->decode_hardware, &c->decode_tp);
+            c->prefill_price = pl_plan_spec_price(p, c->prefill_hardware);
+            c->decode_price = pl_plan_spec_price(p, c->decode_hardware);
+            g_free(c->hardware);
+            c->hardware = g_strdup_printf("%s + %s", c->prefill_hardware, c->decode_hardware);
+            c->tensor_parallel_size = c->prefill_tp;
+            c->price_per_gpu_hour = c->prefill_tp + c->decode_tp > 0
+                                        ? (c->prefill_tp * c->prefill_price + c->decode_tp * c->decode_price) /
+                                              (c->prefill_tp + c->decode_tp)
+                                        : NAN; /* a pair's mean */
+        }
         c->router = g_strdup(cl_router_policy_name(s->fleet.router.policy));
         c->chosen_trial = -1;
         jobv[i] = (CandidateJob){.spec = p, .cache = cache, .index = i, .out = c, .progress = &prog};
@@ -847,8 +920,10 @@ PlPlanResult *pl_plan_run_with_progress(const PlPlanSpec *p, ScnCache *cache, gu
     for (guint i = 0; i < r->num_candidates; i++) {
         PlCandidateResult *c = &r->candidates[i];
         if (c->feasible && c->max_rate > 0 && c->replicas > 0) {
-            c->gpus = (guint)MIN((guint64)c->replicas * c->tensor_parallel_size, G_MAXUINT);
-            c->cost_per_hour = c->gpus * c->price_per_gpu_hour;
+            if (!c->disaggregated) { /* a disaggregated fleet's GPUs and cost come from its search */
+                c->gpus = (guint)MIN((guint64)c->replicas * c->tensor_parallel_size, G_MAXUINT);
+                c->cost_per_hour = c->gpus * c->price_per_gpu_hour;
+            }
             double tokens_per_hour = r->target_rate * r->mean_output_tokens * 3600.0;
             c->cost_per_million_output_tokens = tokens_per_hour > 0 ? c->cost_per_hour / tokens_per_hour * 1e6 : NAN;
             c->output_tokens_per_s_at_target = r->target_rate / c->replicas * r->mean_output_tokens;
@@ -873,9 +948,9 @@ PlPlanResult *pl_plan_run_with_progress(const PlPlanSpec *p, ScnCache *cache, gu
             r->recommended = (int)(c - r->candidates);
             c->verdict = g_strdup_printf(
                 "recommended: the lowest cost for %g requests/s, $%.2f/hour for %u GPUs (%s); "
-                "one replica sustains %s%.3g requests/s, limited by %s",
-                r->target_rate, c->cost_per_hour, c->gpus, fleet, c->max_rate_is_bound ? ">= " : "", c->max_rate,
-                c->binding);
+                "%s sustains %s%.3g requests/s, limited by %s",
+                r->target_rate, c->cost_per_hour, c->gpus, fleet, unit_phrase(c), c->max_rate_is_bound ? ">= " : "",
+                c->max_rate, c->binding);
             if (!c->latency_measured) {
                 char *w = g_strdup_printf("%s. WARNING: its step times are %s (no tables measured on %s), an "
                                           "estimate: measure or calibrate on that GPU before buying",
@@ -885,20 +960,21 @@ PlPlanResult *pl_plan_run_with_progress(const PlPlanSpec *p, ScnCache *cache, gu
             }
         } else if (c->cost_per_hour - best->cost_per_hour < 0.005) {
             c->verdict = g_strdup_printf(
-                "costs the same as %s ($%.2f/hour, %u GPUs: %s) but one replica sustains %s%.3g requests/s against "
+                "costs the same as %s ($%.2f/hour, %u GPUs: %s) but %s sustains %s%.3g requests/s against "
                 "%.3g (limited by %s): less headroom per replica",
-                best->name, c->cost_per_hour, c->gpus, fleet, c->max_rate_is_bound ? ">= " : "", c->max_rate,
-                best->max_rate, c->binding);
+                best->name, c->cost_per_hour, c->gpus, fleet, unit_phrase(c), c->max_rate_is_bound ? ">= " : "",
+                c->max_rate, best->max_rate, c->binding);
         } else {
             double extra = c->cost_per_hour - best->cost_per_hour;
             c->verdict = g_strdup_printf(
-                "costs $%.2f/hour more than %s (+%.0f%%): %s = %u GPUs; one replica sustains %s%.3g requests/s "
+                "costs $%.2f/hour more than %s (+%.0f%%): %s = %u GPUs; %s sustains %s%.3g requests/s "
                 "(limited by %s)",
                 extra, best->name, best->cost_per_hour > 0 ? 100.0 * extra / best->cost_per_hour : 0.0, fleet,
-                c->gpus, c->max_rate_is_bound ? ">= " : "", c->max_rate, c->binding);
+                c->gpus, unit_phrase(c), c->max_rate_is_bound ? ">= " : "", c->max_rate, c->binding);
         }
         g_free(fleet);
     }
     g_ptr_array_free(order, TRUE);
+    r->scale = pl_scale_run(p, r, cache);
     return r;
 }

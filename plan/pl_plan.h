@@ -63,7 +63,9 @@ typedef struct {
 
 /* One fleet simulated at the target load. */
 typedef struct {
-    guint replicas;
+    guint replicas;              /* all of them (prefill + decode when disaggregated) */
+    guint prefill_replicas, decode_replicas; /* disaggregated candidates; 0 otherwise */
+    double cost_per_hour;        /* disaggregated candidates: the fleet's cost */
     gboolean meets_slos, stable; /* sustained = both */
     double slo_values[8];        /* fleet-wide, plan order */
     double ttft_p99_ms, tpot_p99_ms;
@@ -110,7 +112,49 @@ typedef struct {
     PlLoadPoint *curve;          /* load levels, increasing rate */
     guint rank;                  /* 1 = recommended; 0 = infeasible */
     char *verdict;               /* why it won or lost (owned) */
+
+    /* Disaggregated prefill and decode (docs/disaggregation.md): the unit of
+     * the rate search is one prefill and one decode replica; the fleet search
+     * finds the cheapest prefill:decode counts. hardware reads "P + D". */
+    gboolean disaggregated;
+    char *prefill_hardware, *decode_hardware;
+    guint prefill_tp, decode_tp;
+    double prefill_price, decode_price; /* per GPU-hour */
+    guint prefill_replicas, decode_replicas;
 } PlCandidateResult;
+
+/* The plan's "autoscale" comparison (docs/autoscaling.md): one candidate on
+ * a time-varying workload, the smallest static fleet that meets the SLOs
+ * against the autoscaled one. */
+typedef struct {
+    char *candidate;             /* its name */
+    char *workload;              /* one-line description */
+    char *error;                 /* why it could not be made (owned), NULL otherwise */
+    double duration_s;
+    /* static */
+    guint static_replicas;       /* smallest count meeting every SLO over the whole run (0: none up to the limit) */
+    guint static_trials;
+    double static_gpu_hours, static_cost;
+    double static_attainment;
+    double static_slo_values[8];
+    /* autoscaled */
+    ClAutoscaleSpec policy;
+    double provision_s;
+    gboolean auto_meets_slos;
+    double auto_gpu_hours, auto_cost;
+    double auto_attainment;
+    double auto_slo_values[8];
+    guint auto_min, auto_max;
+    double auto_mean;
+    guint scale_ups, scale_downs;
+    /* per window */
+    double window_s;
+    guint num_windows;
+    uint64_t *arrived, *met_static, *met_auto;
+    double *serving_auto;
+    double slo_ttft_ms, slo_tpot_ms;  /* the per-request bounds of attainment */
+    double attainment_goal;
+} PlScaleResult;
 
 typedef struct {
     char *name;
@@ -130,11 +174,16 @@ typedef struct {
     guint num_candidates;
     PlCandidateResult *candidates; /* in plan order */
     int recommended;             /* index, -1 when none is feasible */
+    PlScaleResult *scale;        /* the autoscale comparison, NULL when the plan has none */
 } PlPlanResult;
 
 /* The fleet a candidate's replica count comes from, or NULL (none sustained,
  * or no fleet search ran). */
 const PlFleetTrial *pl_candidate_fleet(const PlCandidateResult *c);
+
+/* A candidate's replica count as people read it: "8", or "3P+5D" for a
+ * disaggregated one (prefill + decode). g_free. */
+char *pl_candidate_replicas_text(const PlCandidateResult *c);
 
 void pl_plan_result_free(PlPlanResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PlPlanResult, pl_plan_result_free)
@@ -144,6 +193,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PlPlanResult, pl_plan_result_free)
 /* Writes report.html (self-contained: inline CSS and SVG charts, no network),
  * report.md and plan.json into `dir` (created if needed). */
 gboolean pl_report_write(const PlPlanResult *r, const char *dir, GError **error);
+/* The autoscale comparison's parts of the three documents (pl_report_scale.c). */
+void pl_report_scale_html(GString *o, const PlPlanResult *r);
+void pl_report_scale_markdown(GString *o, const PlPlanResult *r);
+void pl_report_scale_json(void *root_cjson, const PlPlanResult *r);
+
 /* The three documents as strings (g_free), for tests. */
 char *pl_report_html(const PlPlanResult *r);
 char *pl_report_markdown(const PlPlanResult *r);

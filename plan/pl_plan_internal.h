@@ -13,7 +13,19 @@ typedef struct {
     char *name;               /* e.g. "H100-SXM TP4 max_num_seqs=256" */
     gboolean name_generated;  /* the plan file gave no name (pl_names.c made it) */
     ScnScenario *scenario;    /* the base with the candidate's fields applied */
+    char *pd_label;           /* disaggregated: "H100-SXM TP2 -> H200-SXM TP4" (pl_pd.c), else NULL */
 } PlCandidateSpec;
+
+/* The plan's "autoscale" section (pl_scale.c). */
+typedef struct {
+    gboolean given;
+    char *workload_json;      /* the scenario "workload" object */
+    ClAutoscaleSpec policy;
+    gboolean target_given;    /* else the rate metric at 80% of the candidate's sustainable rate */
+    double window_s;
+    double attainment_goal;   /* 0..1 */
+    guint max_static;         /* the static search's limit */
+} PlScaleSpec;
 
 typedef struct {
     char *name;
@@ -33,6 +45,7 @@ typedef struct {
     double max_queue_growth_rate;
     guint curve_points;
     guint max_replicas;       /* the fleet search's limit */
+    PlScaleSpec scale;
 } PlPlanSpec;
 
 /* Reads a plan file (docs/planning.md). Errors name the file and the field. */
@@ -80,6 +93,34 @@ gboolean pl_fleet_apply_router(PlPlanSpec *p, const cJSON *router, GError **erro
 /* "8 replicas x TP2 behind round-robin; dividing by one replica's rate gives
  * 9; load imbalance 1.02", for verdicts (g_free). */
 char *pl_fleet_phrase(const PlCandidateResult *c);
+
+/* Disaggregated candidates (pl_pd.c). A candidate's "disaggregated" object
+ * {"prefill": POOL, "decode": POOL, "disaggregation": {...}} (POOL:
+ * hardware, tensor_parallel_size, engine, latency) makes its fleet one
+ * prefill and one decode replica of those; *label names them. */
+gboolean pl_pd_apply(ScnScenario *s, const cJSON *v, const char *origin, const char *path, char **label,
+                     GError **error);
+/* Whether a candidate's scenario disaggregates (a pool with a role). */
+gboolean pl_pd_is_candidate(const ScnScenario *s);
+/* The hardware and TP of its prefill and decode pools. */
+void pl_pd_pools(const ScnScenario *s, char **prefill_hw, guint *prefill_tp, char **decode_hw, guint *decode_tp);
+/* The fleet search of a disaggregated candidate: the cheapest prefill and
+ * decode counts that sustain the target (as pl_fleet_search). */
+gboolean pl_pd_fleet_search(const PlPlanSpec *p, guint index, ScnCache *cache, guint start, PlCandidateResult *c,
+                            void (*on_simulation)(void *user), void *user, char **why);
+/* Simulates one fleet trial of a candidate's scenario with `n` replicas (or
+ * p prefill + d decode: n = 0) at the target rate (pl_fleet.c). */
+gboolean pl_fleet_trial(const PlPlanSpec *p, guint index, ScnCache *cache, guint n, guint prefill, guint decode,
+                        PlFleetTrial *t, char **why);
+gboolean pl_fleet_trial_sustained(const PlFleetTrial *t);
+
+/* The "autoscale" section of a plan file (pl_scale.c). */
+gboolean pl_scale_parse(PlPlanSpec *p, const cJSON *o, GError **error);
+void pl_scale_spec_clear(PlScaleSpec *s);
+/* Runs the comparison for the plan's chosen candidate (the recommended
+ * one, or the best co-located one); NULL when the plan has no section. */
+PlScaleResult *pl_scale_run(const PlPlanSpec *p, const PlPlanResult *r, ScnCache *cache);
+void pl_scale_result_free(PlScaleResult *s);
 
 /* Runs the search for every candidate on `jobs` threads. Candidates that
  * cannot run, sustain no load or fail to simulate are marked infeasible with
