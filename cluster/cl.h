@@ -218,7 +218,7 @@ typedef struct {
     ClScaleMetric metric;
     double target;             /* per serving replica (> 0) */
     double up_threshold;       /* value / target above which it scales up (>= 1; 1.1) */
-    double down_threshold;     /* value / target below which it scales down (<= 1, < up; 0.7) */
+    double down_threshold;     /* value / target below which it scales down (<= 1, < up; 0.9) */
     double interval_s;         /* how often it decides (15) */
     double up_cooldown_s;      /* (60) */
     double down_cooldown_s;    /* the scale-down stabilization window (300) */

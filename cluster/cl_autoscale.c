@@ -82,7 +82,7 @@ void cl_autoscale_spec_init(ClAutoscaleSpec *a)
     a->metric = CL_SCALE_WAITING;
     a->target = 8;
     a->up_threshold = 1.1;
-    a->down_threshold = 0.7;
+    a->down_threshold = 0.9;
     a->interval_s = 15;
     a->up_cooldown_s = 60;
     a->down_cooldown_s = 300;

@@ -137,8 +137,11 @@ typedef struct {
     double static_gpu_hours, static_cost;
     double static_attainment;
     double static_slo_values[8];
-    /* autoscaled */
-    ClAutoscaleSpec policy;
+    /* autoscaled: the targets tried (one, or shares of the sustainable rate) */
+    guint num_tried;
+    double tried_target[8], tried_gpu_hours[8], tried_attainment[8];
+    gboolean tried_meets[8];
+    ClAutoscaleSpec policy;      /* with the target kept: the cheapest meeting every SLO */
     double provision_s;
     gboolean auto_meets_slos;
     double auto_gpu_hours, auto_cost;
@@ -154,6 +157,7 @@ typedef struct {
     double *serving_auto;
     double slo_ttft_ms, slo_tpot_ms;  /* the per-request bounds of attainment */
     double attainment_goal;
+    gboolean per_window;         /* meeting the SLOs includes the goal in every window */
 } PlScaleResult;
 
 typedef struct {

@@ -24,6 +24,7 @@ typedef struct {
     gboolean target_given;    /* else the rate metric at 80% of the candidate's sustainable rate */
     double window_s;
     double attainment_goal;   /* 0..1 */
+    gboolean per_window;      /* "criterion": "window": the goal in every window too */
     guint max_static;         /* the static search's limit */
 } PlScaleSpec;
 

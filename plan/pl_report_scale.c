@@ -78,11 +78,13 @@ void pl_report_scale_html(GString *o, const PlPlanResult *r)
     g_string_append_printf(p, "%s on %s (%s s simulated). The static fleet is the fewest replicas that meet every SLO "
                               "of the plan over the whole workload; the autoscaled one starts at %u and follows "
                               "the %s metric (target %g per replica, between %u and %u replicas; a new replica "
-                              "serves %s s after it is started). SLO attainment: the share of requests with %s. "
+                              "serves %s s after it is started). SLO attainment: the share of requests with %s%s. "
                               "%s.",
                            s->candidate, s->workload, num(b1, s->duration_s, 0), s->policy.min_replicas,
                            cl_scale_metric_name(s->policy.metric), s->policy.target, s->policy.min_replicas,
-                           s->policy.max_replicas, num(b2, s->provision_s, 0), slo, saving);
+                           s->policy.max_replicas, num(b2, s->provision_s, 0), slo,
+                           s->per_window ? "; meeting the SLOs also asks for the attainment goal in every window" : "",
+                           saving);
     g_string_append(o, "<p>");
     esc(o, p->str);
     g_string_append(o, "</p>\n<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\"></th>"
@@ -108,6 +110,19 @@ void pl_report_scale_html(GString *o, const PlPlanResult *r)
     row(o, "Scale events", "–", b);
     row(o, "Meets every SLO", s->static_replicas ? "yes" : "–", s->auto_meets_slos ? "yes" : "no");
     g_string_append(o, "</tbody>\n</table></div>\n");
+    if (s->num_tried > 1) {
+        GString *t = g_string_new("Targets tried (requests/s per serving replica): ");
+        for (guint k = 0; k < s->num_tried; k++)
+            g_string_append_printf(t, "%s%s: %s GPU-hours, %s%% within the SLO%s", k ? "; " : "",
+                                   num(b1, s->tried_target[k], 2), num(b2, s->tried_gpu_hours[k], 1),
+                                   rp_svg_format_sig(a, sizeof a, 100 * s->tried_attainment[k]),
+                                   s->tried_meets[k] ? "" : " (misses an SLO)");
+        g_string_append(t, ". The table shows the cheapest that meets every SLO.");
+        g_string_append(o, "<p class=\"muted\">");
+        esc(o, t->str);
+        g_string_append(o, "</p>\n");
+        g_string_free(t, TRUE);
+    }
     const char *names[] = {"autoscaled", NULL};
     RpScaling d = {.num_windows = s->num_windows, .window_s = s->window_s, .num_pools = 1, .pool_names = names,
                    .serving = s->serving_auto, .arrived = s->arrived, .met = s->met_auto,
@@ -133,8 +148,10 @@ void pl_report_scale_markdown(GString *o, const PlPlanResult *r)
         return;
     }
     char *slo = slo_text(s), *saving = saving_text(s);
-    g_string_append_printf(o, "%s on %s. SLO attainment: the share of requests with %s. %s.\n\n", s->candidate,
-                           s->workload, slo, saving);
+    g_string_append_printf(o, "%s on %s. SLO attainment: the share of requests with %s%s. %s.\n\n", s->candidate,
+                           s->workload, slo,
+                           s->per_window ? "; meeting the SLOs also asks for the attainment goal in every window" : "",
+                           saving);
     g_string_append(o, "| | Static | Autoscaled |\n|---|---:|---:|\n");
     g_string_append_printf(o, "| Replicas | %u | %u to %u (mean %s) |\n", s->static_replicas, s->auto_min, s->auto_max,
                            num(b1, s->auto_mean, 2));
@@ -147,6 +164,18 @@ void pl_report_scale_markdown(GString *o, const PlPlanResult *r)
         g_string_append_printf(o, "| %s | %s ms | %s ms |\n", r->slos[k].label, num(b1, s->static_slo_values[k], 1),
                                num(b2, s->auto_slo_values[k], 1));
     g_string_append_printf(o, "| Scale events | – | %u up, %u down |\n", s->scale_ups, s->scale_downs);
+    if (s->num_tried > 1) {
+        g_string_append(o, "\nTargets tried (requests/s per serving replica; the table shows the cheapest meeting "
+                           "every SLO):\n\n| target | GPU-hours | SLO attainment | meets every SLO |\n|---:|---:|---:|---|\n");
+        for (guint k = 0; k < s->num_tried; k++)
+        {
+            char b3[64];
+            g_string_append_printf(o, "| %s | %s | %s%% | %s |\n", num(b1, s->tried_target[k], 2),
+                                   num(b2, s->tried_gpu_hours[k], 1),
+                                   rp_svg_format(b3, sizeof b3, 100 * s->tried_attainment[k], 2, TRUE),
+                                   s->tried_meets[k] ? "yes" : "no");
+        }
+    }
     g_free(slo);
     g_free(saving);
 }
@@ -174,6 +203,8 @@ void pl_report_scale_json(void *root_cjson, const PlPlanResult *r)
     add_num(o, "duration_s", s->duration_s);
     add_num(o, "slo_ttft_ms", s->slo_ttft_ms);
     add_num(o, "slo_tpot_ms", s->slo_tpot_ms);
+    add_num(o, "attainment_goal", s->attainment_goal);
+    cJSON_AddStringToObject(o, "criterion", s->per_window ? "window" : "run");
     cJSON *st = cJSON_AddObjectToObject(o, "static");
     cJSON_AddNumberToObject(st, "replicas", s->static_replicas);
     cJSON_AddNumberToObject(st, "trials", s->static_trials);
@@ -198,6 +229,15 @@ void pl_report_scale_json(void *root_cjson, const PlPlanResult *r)
     add_num(au, "cost", s->auto_cost);
     add_num(au, "slo_attainment", s->auto_attainment);
     cJSON_AddBoolToObject(au, "meets_slos", s->auto_meets_slos);
+    cJSON *tried = cJSON_AddArrayToObject(au, "targets_tried");
+    for (guint k = 0; k < s->num_tried; k++) {
+        cJSON *t = cJSON_CreateObject();
+        add_num(t, "target", s->tried_target[k]);
+        add_num(t, "gpu_hours", s->tried_gpu_hours[k]);
+        add_num(t, "slo_attainment", s->tried_attainment[k]);
+        cJSON_AddBoolToObject(t, "meets_slos", s->tried_meets[k]);
+        cJSON_AddItemToArray(tried, t);
+    }
     cJSON *av = cJSON_AddArrayToObject(au, "slo_values");
     for (guint k = 0; k < r->num_slos && k < 8; k++)
         cJSON_AddItemToArray(av, cJSON_CreateNumber(s->auto_slo_values[k]));

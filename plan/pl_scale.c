@@ -6,20 +6,27 @@
  *   "autoscale": {"workload": {...a scenario workload: a trace with a time
  *                               scale, or piecewise-rate arrivals...},
  *                 "policy": {...fleet.autoscale...},
- *                 "window_s": 300, "attainment_goal": 0.99, "max_static": 64}
+ *                 "window_s": 300, "attainment_goal": 0.99, "criterion": "run",
+ *                 "max_static": 64}
  *
  * For the plan's recommended candidate (the best co-located one when the
  * recommendation is disaggregated):
  *   - the static fleet: the fewest replicas whose run of the whole workload
  *     meets every SLO of the plan over all its requests, with none rejected
- *     (doubling, then bisection; queue growth is not a criterion here: the
- *     load moves on purpose);
+ *     (from the candidate's count at the plan's target, down or up, then
+ *     bisection; queue growth is not a criterion here: the load moves on
+ *     purpose);
  *   - the autoscaled fleet: the policy, starting at its minimum (its maximum
- *     defaults to twice the static count; without a metric and target, the
- *     rate per replica at 80% of what one replica sustains within the SLOs,
- *     as the plan found it);
+ *     defaults to twice the static count); without a metric and target, the
+ *     rate per replica at 70, 80, 90, 100 and 110% of what one replica
+ *     sustains within the SLOs (as the plan found it), the cheapest that
+ *     meets every SLO kept (the others are reported);
  * each with its GPU-hours, cost and the share of requests within the SLOs'
  * bounds (TTFT and TPOT, taken per request) over the run and per window.
+ * "Meets the SLOs" is the plan's SLOs over all the run's requests, none
+ * rejected; with "criterion": "window", also the attainment goal in every
+ * window (a service judged hour by hour cannot hide its peak in the day's
+ * percentile).
  */
 #include <math.h>
 #include <string.h>
@@ -28,7 +35,8 @@
 #include "scn_json.h"
 #include "ss_error.h"
 
-static const char *const scale_keys[] = {"workload", "policy", "window_s", "attainment_goal", "max_static", NULL};
+static const char *const scale_keys[] = {"workload", "policy", "window_s", "attainment_goal", "max_static", "criterion",
+                                         NULL};
 
 void pl_scale_spec_clear(PlScaleSpec *s)
 {
@@ -53,6 +61,18 @@ gboolean pl_scale_parse(PlPlanSpec *p, const cJSON *o, GError **error)
         !scn_json_get_uint(o, "max_static", path, p->origin, 1, 100000, &max_static, error))
         return FALSE;
     sp.max_static = (guint)max_static;
+    char *criterion = NULL;
+    if (!scn_json_get_string(o, "criterion", path, p->origin, &criterion, error))
+        return FALSE;
+    if (criterion && strcmp(criterion, "window") != 0 && strcmp(criterion, "run") != 0) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
+                    "%s: autoscale.criterion: expected \"run\" (the SLOs over the whole run) or \"window\" (and the "
+                    "attainment goal in every window), got \"%s\"", p->origin, criterion);
+        g_free(criterion);
+        return FALSE;
+    }
+    sp.per_window = criterion && strcmp(criterion, "window") == 0;
+    g_free(criterion);
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "workload");
     if (!cJSON_IsObject(w)) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
@@ -166,6 +186,11 @@ static gboolean simulate(const PlPlanSpec *p, const ScnScenario *base, ScnCache 
     }
     out->duration_s = sum->duration_s;
     const ClScaleSeries *se = res->series;
+    if (se && p->scale.per_window) { /* the attainment goal in every window that had arrivals */
+        for (guint k = 0; k < se->num_windows; k++)
+            if (se->arrived[k] && (double)se->met[k] < p->scale.attainment_goal * (double)se->arrived[k])
+                out->meets = FALSE;
+    }
     if (se) {
         out->gpu_hours = se->gpu_hours_total;
         out->attainment = se->slo_attainment;
@@ -208,6 +233,7 @@ PlScaleResult *pl_scale_run(const PlPlanSpec *p, const PlPlanResult *r, ScnCache
     PlScaleResult *out = g_new0(PlScaleResult, 1);
     out->window_s = p->scale.window_s;
     out->attainment_goal = p->scale.attainment_goal;
+    out->per_window = p->scale.per_window;
     slo_bounds(p, &out->slo_ttft_ms, &out->slo_tpot_ms);
     int ci = pick_candidate(r);
     if (ci < 0) {
@@ -237,27 +263,51 @@ PlScaleResult *pl_scale_run(const PlPlanSpec *p, const PlPlanResult *r, ScnCache
         wl_source_free(src);
     }
     char *why = NULL;
-    /* the static fleet: doubling, then bisection */
+    /* the static fleet: from the candidate's fleet at the plan's target,
+     * down (one fewer, then bisection) or up (doubling the step), as the
+     * plan's fleet search does */
     guint max = p->scale.max_static ? p->scale.max_static : MAX(4 * c->replicas, 16u);
     Outcome best = {0}, o;
     guint good = 0, fail = 0;
-    for (guint n = 1;;) {
-        if (!simulate(p, base, cache, n, NULL, &o, &why))
-            goto fail;
-        out->static_trials++;
-        if (o.meets) {
-            good = n;
-            best = o;
-            break;
+    guint n = CLAMP(c->replicas, 1, max);
+    if (!simulate(p, base, cache, n, NULL, &o, &why))
+        goto fail;
+    out->static_trials++;
+    if (o.meets) {
+        good = n;
+        best = o;
+        if (n > 1) {
+            if (!simulate(p, base, cache, n - 1, NULL, &o, &why))
+                goto fail;
+            out->static_trials++;
+            if (o.meets) {
+                good = n - 1;
+                outcome_clear(&best);
+                best = o;
+            } else {
+                fail = n - 1;
+                outcome_clear(&o);
+            }
         }
+    } else {
         fail = n;
         outcome_clear(&o);
-        if (n >= max)
-            break;
-        n = MIN(n * 2, max);
+        for (guint step = 1; !good && fail < max; step *= 2) {
+            n = MIN(fail + step, max);
+            if (!simulate(p, base, cache, n, NULL, &o, &why))
+                goto fail;
+            out->static_trials++;
+            if (o.meets) {
+                good = n;
+                best = o;
+            } else {
+                fail = n;
+                outcome_clear(&o);
+            }
+        }
     }
     while (good && good - fail > 1) {
-        guint n = fail + (good - fail) / 2;
+        n = fail + (good - fail) / 2;
         if (!simulate(p, base, cache, n, NULL, &o, &why))
             goto fail;
         out->static_trials++;
@@ -279,38 +329,70 @@ PlScaleResult *pl_scale_run(const PlPlanSpec *p, const PlPlanResult *r, ScnCache
         memcpy(out->static_slo_values, best.slo_values, sizeof out->static_slo_values);
         out->duration_s = best.duration_s;
     }
-    /* the autoscaled fleet */
+    /* the autoscaled fleet: the policy's target, or (rate metric, no target
+     * given) each of several shares of the rate one replica sustains, the
+     * cheapest that meets every SLO kept */
     ClAutoscaleSpec pol = p->scale.policy;
     if (pol.max_replicas == 0)
         pol.max_replicas = MAX(2 * MAX(good, 1u), pol.min_replicas);
-    if (!p->scale.target_given && pol.metric == CL_SCALE_RATE && c->max_rate > 0)
-        pol.target = 0.8 * c->max_rate; /* requests/s per replica: 80% of what one sustains within the SLOs */
-    out->policy = pol;
-    out->provision_s = cl_autoscale_provision_s(&pol, 0); /* below: with the weights */
+    double shares[] = {0.7, 0.8, 0.9, 1.0, 1.1};
+    guint ntargets = 1;
+    double targets[G_N_ELEMENTS(shares)] = {pol.target};
+    if (!p->scale.target_given && pol.metric == CL_SCALE_RATE && c->max_rate > 0) {
+        ntargets = G_N_ELEMENTS(shares);
+        for (guint t = 0; t < ntargets; t++)
+            targets[t] = shares[t] * c->max_rate;
+    }
+    double weights = 0;
     {
         ScnBuilt b;
         if (scn_build(base, cache, &b, NULL)) {
-            out->provision_s = cl_autoscale_provision_s(
-                &pol, lat_model_weight_bytes_per_gpu(b.model, b.pools[0].tensor_parallel_size));
+            weights = lat_model_weight_bytes_per_gpu(b.model, b.pools[0].tensor_parallel_size);
             scn_built_clear(&b);
         }
     }
-    char *ptext = g_strdup_printf(
-        "{\"metric\": \"%s\", \"target\": %.17g, \"up_threshold\": %.17g, \"down_threshold\": %.17g,"
-        " \"interval_s\": %.17g, \"up_cooldown_s\": %.17g, \"down_cooldown_s\": %.17g, \"min_replicas\": %u,"
-        " \"max_replicas\": %u, \"load_gbps\": %.17g, \"startup_s\": %.17g}",
-        cl_scale_metric_name(pol.metric), pol.target, pol.up_threshold, pol.down_threshold, pol.interval_s,
-        pol.up_cooldown_s, pol.down_cooldown_s, pol.min_replicas, pol.max_replicas, pol.load_gbps, pol.startup_s);
-    if (pol.provision_s >= 0) {
-        char *t = g_strdup_printf("%.*s, \"provision_s\": %.17g}", (int)strlen(ptext) - 1, ptext, pol.provision_s);
+    Outcome a = {0};
+    gboolean have = FALSE;
+    out->num_tried = ntargets;
+    for (guint t = 0; t < ntargets; t++) {
+        ClAutoscaleSpec tp = pol;
+        tp.target = targets[t];
+        char *ptext = g_strdup_printf(
+            "{\"metric\": \"%s\", \"target\": %.17g, \"up_threshold\": %.17g, \"down_threshold\": %.17g,"
+            " \"interval_s\": %.17g, \"up_cooldown_s\": %.17g, \"down_cooldown_s\": %.17g, \"min_replicas\": %u,"
+            " \"max_replicas\": %u, \"load_gbps\": %.17g, \"startup_s\": %.17g}",
+            cl_scale_metric_name(tp.metric), tp.target, tp.up_threshold, tp.down_threshold, tp.interval_s,
+            tp.up_cooldown_s, tp.down_cooldown_s, tp.min_replicas, tp.max_replicas, tp.load_gbps, tp.startup_s);
+        if (tp.provision_s >= 0) {
+            char *x = g_strdup_printf("%.*s, \"provision_s\": %.17g}", (int)strlen(ptext) - 1, ptext, tp.provision_s);
+            g_free(ptext);
+            ptext = x;
+        }
+        Outcome o2;
+        gboolean sim_ok = simulate(p, base, cache, tp.min_replicas, ptext, &o2, &why);
         g_free(ptext);
-        ptext = t;
+        if (!sim_ok) {
+            outcome_clear(&a);
+            goto fail;
+        }
+        out->tried_target[t] = tp.target;
+        out->tried_gpu_hours[t] = o2.gpu_hours;
+        out->tried_attainment[t] = o2.attainment;
+        out->tried_meets[t] = o2.meets;
+        /* better: meeting the SLOs first, then fewer GPU-hours; among failures, the higher attainment */
+        gboolean better = !have || (o2.meets && !a.meets) ||
+                          (o2.meets == a.meets && (o2.meets ? o2.gpu_hours < a.gpu_hours : o2.attainment > a.attainment));
+        if (better) {
+            outcome_clear(&a);
+            a = o2;
+            have = TRUE;
+            pol.target = tp.target;
+        } else {
+            outcome_clear(&o2);
+        }
     }
-    Outcome a;
-    gboolean sim_ok = simulate(p, base, cache, pol.min_replicas, ptext, &a, &why);
-    g_free(ptext);
-    if (!sim_ok)
-        goto fail;
+    out->policy = pol;
+    out->provision_s = cl_autoscale_provision_s(&pol, weights);
     out->auto_meets_slos = a.meets;
     out->auto_gpu_hours = a.gpu_hours;
     out->auto_cost = a.gpu_hours * price;

@@ -171,8 +171,21 @@ static void test_run(void)
     CU_ASSERT_DOUBLE_EQUAL(s->static_cost, s->static_gpu_hours * 3.0, 1e-9);
     CU_ASSERT(s->auto_gpu_hours > 0);
     CU_ASSERT(s->auto_min >= 2 && s->auto_max <= s->policy.max_replicas);
-    CU_ASSERT_EQUAL(s->policy.metric, CL_SCALE_RATE); /* no metric given: the rate at 80% of the sustainable one */
-    CU_ASSERT_DOUBLE_EQUAL(s->policy.target, 0.8 * co->max_rate, 1e-9);
+    /* no metric given: the rate at shares of the sustainable one, the cheapest meeting the SLOs kept */
+    CU_ASSERT_EQUAL(s->policy.metric, CL_SCALE_RATE);
+    CU_ASSERT_EQUAL(s->num_tried, 5);
+    gboolean kept = FALSE;
+    for (guint t = 0; t < s->num_tried; t++) {
+        CU_ASSERT_DOUBLE_EQUAL(s->tried_target[t], (0.7 + 0.1 * t) * co->max_rate, 1e-9);
+        if (s->tried_target[t] == s->policy.target) {
+            kept = TRUE;
+            CU_ASSERT_DOUBLE_EQUAL(s->tried_gpu_hours[t], s->auto_gpu_hours, 1e-12);
+            CU_ASSERT_EQUAL(s->tried_meets[t], s->auto_meets_slos);
+        }
+        if (s->auto_meets_slos && s->tried_meets[t])
+            CU_ASSERT(s->tried_gpu_hours[t] >= s->auto_gpu_hours - 1e-12);
+    }
+    CU_ASSERT(kept);
     CU_ASSERT(s->num_windows >= 15);
     uint64_t arrived = 0, met = 0;
     for (guint k = 0; k < s->num_windows; k++) {
