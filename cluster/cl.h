@@ -197,8 +197,8 @@ typedef enum {
     CL_SCALE_WAITING = 0,  /* waiting requests per serving replica */
     CL_SCALE_RUNNING,      /* running requests per serving replica */
     CL_SCALE_KV,           /* KV-cache use (0..1), mean over serving replicas */
-    CL_SCALE_RATE,         /* requests/s routed to the pool per serving replica, over the interval */
-    CL_SCALE_BUSY,         /* share of the interval the serving replicas spent in steps */
+    CL_SCALE_RATE,         /* requests/s routed to the pool per serving replica, over the metric window */
+    CL_SCALE_BUSY,         /* share of the metric window the serving replicas spent in steps */
     CL_SCALE_N
 } ClScaleMetric;
 
@@ -220,6 +220,7 @@ typedef struct {
     double up_threshold;       /* value / target above which it scales up (>= 1; 1.1) */
     double down_threshold;     /* value / target below which it scales down (<= 1, < up; 0.9) */
     double interval_s;         /* how often it decides (15) */
+    double metric_window_s;    /* rate and busy: measured over this window (60) */
     double up_cooldown_s;      /* (60) */
     double down_cooldown_s;    /* the scale-down stabilization window (300) */
     guint min_replicas, max_replicas; /* 1 <= min <= max */

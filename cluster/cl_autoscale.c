@@ -13,7 +13,8 @@
  * An autoscaled pool decides every interval (an event per pool), reading
  * the replicas' live signals as a metrics system would scrape them:
  *   value   = the metric over the serving replicas (waiting, running, KV use:
- *             means of the current values; rate and busy: over the interval)
+ *             means of the current values; rate and busy: per serving
+ *             replica-second over the last metric_window_s)
  *   desired = ceil(serving x value / target) when value / target is above
  *             up_threshold or below down_threshold, else serving; then
  *             within [min, max]
@@ -84,6 +85,7 @@ void cl_autoscale_spec_init(ClAutoscaleSpec *a)
     a->up_threshold = 1.1;
     a->down_threshold = 0.9;
     a->interval_s = 15;
+    a->metric_window_s = 60;
     a->up_cooldown_s = 60;
     a->down_cooldown_s = 300;
     a->min_replicas = 1;
@@ -139,6 +141,11 @@ gboolean cl_autoscale_spec_validate(const ClAutoscaleSpec *a, guint count, const
                     "metric to its target), got %g and %g", o, p, a->down_threshold, a->up_threshold);
         return FALSE;
     }
+    if (!(a->metric_window_s > 0) || a->metric_window_s > 86400) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s.metric_window_s: expected a number in (0, 86400], got %g",
+                    o, p, a->metric_window_s);
+        return FALSE;
+    }
     if (!(a->interval_s > 0) || a->interval_s > 86400 || !(a->up_cooldown_s >= 0) || !(a->down_cooldown_s >= 0) ||
         !isfinite(a->up_cooldown_s) || !isfinite(a->down_cooldown_s)) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
@@ -170,6 +177,13 @@ typedef struct {
     guint desired;
 } Recommendation;
 
+/* The counters a tick reads, for the rate and busy metrics over a window. */
+typedef struct {
+    SimTime time;
+    uint64_t routed;
+    double busy, serving_area;
+} Sample;
+
 typedef struct {
     const ClAutoscaleSpec *spec;  /* NULL: a fixed count */
     SimTime interval, provision;
@@ -179,6 +193,8 @@ typedef struct {
     gboolean any_up;
     GArray *recent;               /* (time, desired) of the decisions of the last down_cooldown_s */
     uint64_t routed, routed_at_tick;
+    double busy_serving;          /* step time of serving replicas, ns, summed over ticks */
+    GArray *samples;              /* Sample of the ticks of the last metric window */
     guint ups, downs;
     double serving_area;          /* replicas x ns */
 } Pool;
@@ -275,6 +291,7 @@ gboolean cl_scaler_init(Fleet *f, GError **error)
         if (ps->autoscale && ps->autoscale->enabled) {
             pl->spec = ps->autoscale;
             pl->recent = g_array_new(FALSE, FALSE, sizeof(Recommendation));
+            pl->samples = g_array_new(FALSE, FALSE, sizeof(Sample));
             pl->interval = MAX(sim_time_from_seconds(ps->autoscale->interval_s), 1);
             pl->provision = sim_time_from_seconds(cl_autoscale_provision_s(ps->autoscale, ps->weight_bytes_per_gpu));
             scaled = TRUE;
@@ -305,9 +322,12 @@ void cl_scaler_free(ClScaler *sc)
 {
     if (!sc)
         return;
-    for (guint p = 0; p < sc->np; p++)
+    for (guint p = 0; p < sc->np; p++) {
         if (sc->pools[p].recent)
             g_array_free(sc->pools[p].recent, TRUE);
+        if (sc->pools[p].samples)
+            g_array_free(sc->pools[p].samples, TRUE);
+    }
     g_free(sc->pools);
     g_free(sc->bill_start);
     g_free(sc->billed_ns);
@@ -451,6 +471,7 @@ void cl_scaler_tick(Fleet *f, guint p, GError **error)
         return;
     guint n = 0;
     double sum = 0;
+    integrate(sc, f->now); /* the pool's serving replica-time up to now */
     for (guint r = f->pool_base[p]; r < f->pool_base[p + 1]; r++) {
         if (!f->reps[r])
             continue;
@@ -459,6 +480,7 @@ void cl_scaler_tick(Fleet *f, guint p, GError **error)
         sc->busy_at_tick[r] = busy;
         if (f->state[r] != SLOT_SERVING)
             continue;
+        pl->busy_serving += (double)busy_delta;
         n++;
         ClSignals sg;
         cl_fleet_read_signals(f, r, &sg);
@@ -472,20 +494,33 @@ void cl_scaler_tick(Fleet *f, guint p, GError **error)
         case CL_SCALE_KV:
             sum += sg.kv_blocks ? (double)sg.kv_used / sg.kv_blocks : 0;
             break;
-        case CL_SCALE_BUSY:
-            sum += MIN((double)busy_delta / (double)pl->interval, 1.0);
-            break;
         default:
             break;
         }
     }
-    if (a->metric == CL_SCALE_RATE)
-        sum = (double)(pl->routed - pl->routed_at_tick) / sim_time_to_seconds(pl->interval);
+    /* rate and busy: over the metric window, per serving replica-second, as a
+     * metrics system's rate() over its window would give them */
+    Sample now_s = {f->now, pl->routed, pl->busy_serving, pl->serving_area};
+    g_array_append_val(pl->samples, now_s);
+    SimTime mw = sim_time_from_seconds(a->metric_window_s);
+    guint first = 0;
+    while (first + 1 < pl->samples->len && f->now - g_array_index(pl->samples, Sample, first + 1).time >= mw)
+        first++;
+    if (first)
+        g_array_remove_range(pl->samples, 0, first);
+    const Sample *old = &g_array_index(pl->samples, Sample, 0);
+    double area_s = (now_s.serving_area - old->serving_area) / 1e9;
     pl->routed_at_tick = pl->routed;
     sim_queue_push(f->rq, f->now + pl->interval, EV_SCALE, p);
     if (n == 0)
         return;
     double value = sum / n;
+    if (a->metric == CL_SCALE_RATE || a->metric == CL_SCALE_BUSY) {
+        if (!(area_s > 0))
+            return; /* no serving time in the window yet: nothing measured */
+        value = a->metric == CL_SCALE_RATE ? (double)(now_s.routed - old->routed) / area_s
+                                           : MIN((now_s.busy - old->busy) / 1e9 / area_s, 1.0);
+    }
     double ratio = value / a->target;
     double desired = n;
     if (ratio > a->up_threshold || ratio < a->down_threshold)

@@ -18,9 +18,9 @@
  *     purpose);
  *   - the autoscaled fleet: the policy, starting at its minimum (its maximum
  *     defaults to twice the static count); without a metric and target, the
- *     rate per replica at 70, 80, 90, 100 and 110% of what one replica
- *     sustains within the SLOs (as the plan found it), the cheapest that
- *     meets every SLO kept (the others are reported);
+ *     rate per replica at 70% to 150% of what one replica sustains within
+ *     the SLOs (as the plan found it), the cheapest that meets every SLO
+ *     kept (the others are reported);
  * each with its GPU-hours, cost and the share of requests within the SLOs'
  * bounds (TTFT and TPOT, taken per request) over the run and per window.
  * "Meets the SLOs" is the plan's SLOs over all the run's requests, none
@@ -335,7 +335,7 @@ PlScaleResult *pl_scale_run(const PlPlanSpec *p, const PlPlanResult *r, ScnCache
     ClAutoscaleSpec pol = p->scale.policy;
     if (pol.max_replicas == 0)
         pol.max_replicas = MAX(2 * MAX(good, 1u), pol.min_replicas);
-    double shares[] = {0.7, 0.8, 0.9, 1.0, 1.1};
+    double shares[] = {0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.35, 1.5};
     guint ntargets = 1;
     double targets[G_N_ELEMENTS(shares)] = {pol.target};
     if (!p->scale.target_given && pol.metric == CL_SCALE_RATE && c->max_rate > 0) {
@@ -359,10 +359,11 @@ PlScaleResult *pl_scale_run(const PlPlanSpec *p, const PlPlanResult *r, ScnCache
         tp.target = targets[t];
         char *ptext = g_strdup_printf(
             "{\"metric\": \"%s\", \"target\": %.17g, \"up_threshold\": %.17g, \"down_threshold\": %.17g,"
-            " \"interval_s\": %.17g, \"up_cooldown_s\": %.17g, \"down_cooldown_s\": %.17g, \"min_replicas\": %u,"
-            " \"max_replicas\": %u, \"load_gbps\": %.17g, \"startup_s\": %.17g}",
+            " \"interval_s\": %.17g, \"metric_window_s\": %.17g, \"up_cooldown_s\": %.17g, \"down_cooldown_s\": %.17g,"
+            " \"min_replicas\": %u, \"max_replicas\": %u, \"load_gbps\": %.17g, \"startup_s\": %.17g}",
             cl_scale_metric_name(tp.metric), tp.target, tp.up_threshold, tp.down_threshold, tp.interval_s,
-            tp.up_cooldown_s, tp.down_cooldown_s, tp.min_replicas, tp.max_replicas, tp.load_gbps, tp.startup_s);
+            tp.metric_window_s, tp.up_cooldown_s, tp.down_cooldown_s, tp.min_replicas, tp.max_replicas, tp.load_gbps,
+            tp.startup_s);
         if (tp.provision_s >= 0) {
             char *x = g_strdup_printf("%.*s, \"provision_s\": %.17g}", (int)strlen(ptext) - 1, ptext, tp.provision_s);
             g_free(ptext);

@@ -4,7 +4,7 @@
  *
  * KEY is either
  *   - a path into the plan document: a top-level key (name, description,
- *     target_rate, slos, candidates, prices, router, search), then ".key" or "[i]"
+ *     target_rate, slos, candidates, prices, router, search, autoscale), then ".key" or "[i]"
  *     steps ("search.num_requests", "slos[0].max_ms", "prices.H100-SXM",
  *     "candidates.grid.tensor_parallel_size"); objects on the way are
  *     created, list entries must exist; the value replaces what the file
@@ -23,7 +23,7 @@
 #include "ss_error.h"
 
 static const char *const plan_keys[] = {"name", "description", "target_rate", "slos", "candidates",
-                                        "prices", "router", "search", NULL};
+                                        "prices", "router", "search", "autoscale", NULL};
 
 /* The JSON of VALUE: as written when it parses, else as a string. */
 static cJSON *value_json(const char *value)
@@ -142,7 +142,7 @@ gboolean pl_set_apply_document(cJSON *root, const char *const *sets, char ***bas
                 g_string_append_printf(fields, "%s%s", fields->len ? ", " : "", *f);
             g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
                         "--set %s: unknown key (expected a plan key: name, description, target_rate, slos[i].KEY, "
-                        "candidates..., prices.GPU, router, search.KEY; or a scenario field of the base: %s)",
+                        "candidates..., prices.GPU, router, search.KEY, autoscale.KEY; or a scenario field of the base: %s)",
                         key, fields->str);
             g_string_free(fields, TRUE);
             ok = FALSE;

@@ -11,8 +11,8 @@
  *           slo { ttft_ms, tpot_ms, window_s } }
  *
  *   autoscale { metric, target, up_threshold, down_threshold, interval_s,
- *               up_cooldown_s, down_cooldown_s, min_replicas, max_replicas,
- *               provision_s, load_gbps, startup_s }
+ *               metric_window_s, up_cooldown_s, down_cooldown_s, min_replicas,
+ *               max_replicas, provision_s, load_gbps, startup_s }
  *
  * and the single fields that reach them from flags and sweep axes
  * (prefill_replicas and decode_replicas turn a fleet of one deployment into
@@ -34,8 +34,8 @@ static const char *const disagg_keys[] = {"decider", "threshold_tokens", "decode
 static const char *const transfer_keys[] = {"link", "bandwidth_gbps", "efficiency", "fabric_gbps", "latency_ms",
                                             "per_descriptor_us", "layerwise", NULL};
 static const char *const autoscale_keys[] = {"metric", "target", "up_threshold", "down_threshold", "interval_s",
-                                             "up_cooldown_s", "down_cooldown_s", "min_replicas", "max_replicas",
-                                             "provision_s", "load_gbps", "startup_s", "enabled", NULL};
+                                             "metric_window_s", "up_cooldown_s", "down_cooldown_s", "min_replicas",
+                                             "max_replicas", "provision_s", "load_gbps", "startup_s", "enabled", NULL};
 static const char *const slo_keys[] = {"ttft_ms", "tpot_ms", "window_s", NULL};
 
 /* A string value among `names` (NULL-terminated), through `from_name`. */
@@ -144,6 +144,7 @@ gboolean scn_fleet_parse_autoscale(ClAutoscaleSpec *a, const cJSON *o, const cha
         !scn_json_get_double(o, "up_threshold", path, origin, 1, 1e6, FALSE, &c.up_threshold, error) ||
         !scn_json_get_double(o, "down_threshold", path, origin, 0, 1, TRUE, &c.down_threshold, error) ||
         !scn_json_get_double(o, "interval_s", path, origin, 0, 86400, TRUE, &c.interval_s, error) ||
+        !scn_json_get_double(o, "metric_window_s", path, origin, 0, 86400, TRUE, &c.metric_window_s, error) ||
         !scn_json_get_double(o, "up_cooldown_s", path, origin, 0, 86400, FALSE, &c.up_cooldown_s, error) ||
         !scn_json_get_double(o, "down_cooldown_s", path, origin, 0, 86400, FALSE, &c.down_cooldown_s, error) ||
         !scn_json_get_uint(o, "min_replicas", path, origin, 0, SIM_MAX_REPLICAS, &lo, error) ||

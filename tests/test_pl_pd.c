@@ -173,10 +173,11 @@ static void test_run(void)
     CU_ASSERT(s->auto_min >= 2 && s->auto_max <= s->policy.max_replicas);
     /* no metric given: the rate at shares of the sustainable one, the cheapest meeting the SLOs kept */
     CU_ASSERT_EQUAL(s->policy.metric, CL_SCALE_RATE);
-    CU_ASSERT_EQUAL(s->num_tried, 5);
+    CU_ASSERT_EQUAL(s->num_tried, 8);
+    static const double shares[] = {0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.35, 1.5};
     gboolean kept = FALSE;
     for (guint t = 0; t < s->num_tried; t++) {
-        CU_ASSERT_DOUBLE_EQUAL(s->tried_target[t], (0.7 + 0.1 * t) * co->max_rate, 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(s->tried_target[t], shares[t] * co->max_rate, 1e-9);
         if (s->tried_target[t] == s->policy.target) {
             kept = TRUE;
             CU_ASSERT_DOUBLE_EQUAL(s->tried_gpu_hours[t], s->auto_gpu_hours, 1e-12);
