@@ -304,6 +304,14 @@ gboolean cl_pd_init(Fleet *f, GError **error)
                     "a prefill pool needs a decode pool to send its KV to: add a pool with role \"decode\"");
         return FALSE;
     }
+    for (guint p = 0; p < cfg->num_pools; p++)
+        if (cfg->pools[p].role != CL_ROLE_BOTH && cfg->pools[p].sched.kv_groups_sliding > 0) {
+            g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                        "pool %s: KV transfers of a model with sliding-window layers are not modelled (their "
+                        "blocks are not the prompt's): set disable_sliding_window, or make the pool \"both\"",
+                        cfg->pools[p].name ? cfg->pools[p].name : "?");
+            return FALSE;
+        }
     ClPd *pd = g_new0(ClPd, 1);
     f->pd = pd;
     pd->f = f;

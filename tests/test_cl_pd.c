@@ -16,6 +16,8 @@
  *   limit stops the run between stages;
  * - the deciders (prompt length, prefix miss), layer-wise streaming;
  * - the same scenario twice gives the same bytes;
+ * - the engine options (priority, FP8 KV, speculation, CPU offload, LoRA)
+ *   on a disaggregated fleet;
  * - bad configurations get clear errors.
  */
 #include <math.h>
@@ -662,6 +664,64 @@ static void test_flags_make_pools(void)
     scn_scenario_free(s);
 }
 
+/* The engine options on a disaggregated fleet: priority scheduling, FP8
+ * KV (half the bytes per token: half the transfer), speculative decoding,
+ * CPU offload and LoRA adapters, all at once under the invariants; a model
+ * with sliding-window layers is refused. */
+static void test_engine_options(void)
+{
+    g_autoptr(ScnCache) cache = scn_cache_new(ss_test_data_dir());
+    const char *work = "{\"num_requests\": 300, \"arrival\": {\"process\": \"poisson\", \"rate\": 20},"
+                       " \"classes\": [{\"name\": \"hi\", \"share\": 1, \"priority\": 0, \"lora\": {\"adapters\": 6},"
+                       " \"input\": {\"dist\": \"lognormal\", \"mean\": 1500, \"stddev\": 1000, \"min\": 1, \"max\": 8000},"
+                       " \"output\": {\"dist\": \"lognormal\", \"mean\": 100, \"stddev\": 80, \"min\": 1, \"max\": 600}},"
+                       " {\"name\": \"lo\", \"share\": 1, \"priority\": 5,"
+                       " \"input\": {\"dist\": \"constant\", \"value\": 700},"
+                       " \"output\": {\"dist\": \"constant\", \"value\": 50}}]}";
+    const char *top = "\"engine\": {\"scheduling_policy\": \"priority\", \"kv_cache_dtype\": \"%s\","
+                      " \"speculative_config\": {\"method\": \"eagle3\", \"num_speculative_tokens\": 2,"
+                      " \"synthetic_acceptance_length\": 2}, \"kv_offloading_size\": 8, \"enable_lora\": true,"
+                      " \"max_loras\": 2, \"max_lora_rank\": 16, \"lora_modules\": [{\"name\": \"hi\", \"rank\": 16}]},";
+    double bytes[2] = {0, 0};
+    for (int fp8 = 0; fp8 < 2; fp8++) {
+        char *engine = g_strdup_printf(top, fp8 ? "fp8" : "auto");
+        char *json = pd_json(1, 2, "\"router\": \"least-outstanding\"", work, engine);
+        ScnScenario *s = scenario_from(json);
+        Hooks h;
+        hooks_init(&h, 1, 3);
+        ClResult *res = run(s, cache, &h, NULL, NULL);
+        CU_ASSERT_EQUAL(h.failures, 0);
+        CU_ASSERT_EQUAL(res->summary->all.completed + res->summary->all.rejected, 300);
+        CU_ASSERT(res->summary->all.completed > 250);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(res->pd);
+        CU_ASSERT_EQUAL(res->pd->transfers, res->summary->all.completed);
+        bytes[fp8] = (double)res->pd->bytes;
+        check_conservation(res);
+        cl_result_free(res);
+        hooks_clear(&h);
+        scn_scenario_free(s);
+        g_free(json);
+        g_free(engine);
+    }
+    /* the same requests, half the KV bytes per token */
+    CU_ASSERT_DOUBLE_EQUAL(bytes[1] / bytes[0], 0.5, 0.01);
+
+    char *json = g_strdup_printf("{\"model\": \"gemma-3-27b-it\", \"hardware\": \"H100-SXM\","
+                                 " \"engine\": {\"max_model_len\": 16384},"
+                                 " \"fleet\": {\"pools\": [{\"name\": \"p\", \"role\": \"prefill\", \"count\": 1},"
+                                 " {\"name\": \"d\", \"role\": \"decode\", \"count\": 1}]}, \"workload\": %s}",
+                                 chat);
+    ScnScenario *s = scenario_from(json);
+    GError *error = NULL;
+    ClResult *res = scn_run_fleet(s, cache, NULL, NULL, &error);
+    CU_ASSERT_PTR_NULL(res);
+    SS_ASSERT_CONTAINS(error ? error->message : NULL, "sliding-window layers are not modelled");
+    g_clear_error(&error);
+    cl_result_free(res);
+    scn_scenario_free(s);
+    g_free(json);
+}
+
 static const SsTestCase cases[] = {
     {"2 prefill + 2 decode run and conserve requests", test_runs_and_conserves},
     {"transfer time by the model; TTFT vs KV size and bandwidth", test_transfer_time_ttft},
@@ -673,6 +733,7 @@ static const SsTestCase cases[] = {
     {"the same bytes twice", test_deterministic},
     {"bad configurations", test_errors},
     {"flags make prefill and decode pools", test_flags_make_pools},
+    {"engine options on a disaggregated fleet; sliding windows refused", test_engine_options},
     {NULL, NULL},
 };
 
