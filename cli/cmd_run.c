@@ -95,9 +95,40 @@ static void run_progress(uint64_t yielded, SimTime last_arrival, void *user)
                       yielded, pct, sim_time_to_seconds(last_arrival), cli_progress_elapsed(&rp->bar));
 }
 
+/* The outputs a fleet without disaggregation, autoscaling or an SLO has
+ * nothing to write into: refused before the run, never an empty file. */
+static int check_fleet_outputs(const char *cmd, const ScnScenario *s, const CliRunOptions *o)
+{
+    const ScnFleet *fl = &s->fleet;
+    gboolean scaled = fl->num_pools == 0 && fl->autoscale.enabled, disagg = FALSE;
+    for (guint i = 0; i < fl->num_pools; i++) {
+        scaled = scaled || fl->pools[i].autoscale.enabled;
+        disagg = disagg || fl->pools[i].role != CL_ROLE_BOTH;
+    }
+    gboolean books = scaled || fl->slo.ttft_ms > 0 || fl->slo.tpot_ms > 0;
+    const char *flag = !books && o->output_scaling        ? "--output-scaling"
+                       : !books && o->output_scaling_html ? "--output-scaling-html"
+                                                          : NULL;
+    if (flag) {
+        fprintf(stderr, "servesim %s: error: %s: nothing to write without autoscaling or an SLO (--autoscale, "
+                        "--slo-ttft-ms, --slo-tpot-ms, or fleet.autoscale / fleet.slo in the scenario)\n",
+                cmd, flag);
+        return 2;
+    }
+    if (!disagg && o->output_transfers) {
+        fprintf(stderr, "servesim %s: error: --output-transfers: nothing to write without prefill and decode pools "
+                        "(--prefill-replicas and --decode-replicas, or pool roles in the scenario)\n", cmd);
+        return 2;
+    }
+    return 0;
+}
+
 int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
 {
     GError *error = NULL;
+    int bad = check_fleet_outputs(cmd, s, o);
+    if (bad)
+        return bad;
     ScnOutputs outputs = {
         .requests_csv = o->output_requests,
         .timeseries_csv = o->output_timeseries,
@@ -160,10 +191,7 @@ int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
             rc = cli_fail(cmd, error);
     }
     if (o->output_scaling_html && rc == 0) {
-        if (!fleet->series) {
-            fprintf(stderr, "servesim %s: note: --output-scaling-html draws nothing without autoscaling or an SLO "
-                            "(--autoscale, --slo-ttft-ms): not written\n", cmd);
-        } else {
+        if (fleet->series) { /* always, after check_fleet_outputs */
             const ClScaleSeries *se = fleet->series;
             const char **names = g_new0(const char *, built.num_pools + 1);
             for (guint p = 0; p < built.num_pools; p++)

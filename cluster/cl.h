@@ -240,12 +240,22 @@ gboolean cl_autoscale_spec_validate(const ClAutoscaleSpec *a, guint count, const
 /* The provisioning delay of a replica holding `weight_bytes_per_gpu`, s. */
 double cl_autoscale_provision_s(const ClAutoscaleSpec *a, double weight_bytes_per_gpu);
 
+#define CL_SCALE_MAX_WINDOWS 1000000u /* windows of the scaling books in one run */
+/* Floors of the inputs that become simulated time (below them a transfer or
+ * a provisioning takes longer than any run, or decisions come every
+ * nanosecond): */
+#define CL_SCALE_INTERVAL_MIN_S 0.1   /* autoscaler decisions at most every 100 ms */
+#define CL_LOAD_GBPS_MIN 0.01         /* weights loaded at 10 MB/s or faster */
+#define CL_LINK_GBPS_MIN 0.01         /* links (and a fabric) of 10 Mb/s or more */
+#define CL_LINK_EFFICIENCY_MIN 0.01
+
 /* What counts as served well, for SLO attainment over time: a request meets
  * its SLO when its TTFT and TPOT are within these (0: not bounded); a
  * rejected or unfinished request does not. */
 typedef struct {
     double ttft_ms, tpot_ms;
-    double window_s;           /* attainment and replicas are reported per window (0: 60 s) */
+    double window_s;           /* attainment and replicas are reported per window (0: 60 s; at most
+                                  CL_SCALE_MAX_WINDOWS windows in a run) */
 } ClSloSpec;
 
 /* ----------------------------------------------------------------- pools -- */

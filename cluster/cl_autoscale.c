@@ -146,18 +146,20 @@ gboolean cl_autoscale_spec_validate(const ClAutoscaleSpec *a, guint count, const
                     o, p, a->metric_window_s);
         return FALSE;
     }
-    if (!(a->interval_s > 0) || a->interval_s > 86400 || !(a->up_cooldown_s >= 0) || !(a->down_cooldown_s >= 0) ||
-        !isfinite(a->up_cooldown_s) || !isfinite(a->down_cooldown_s)) {
+    if (!(a->interval_s >= CL_SCALE_INTERVAL_MIN_S) || a->interval_s > 86400 || !(a->up_cooldown_s >= 0) ||
+        !(a->down_cooldown_s >= 0) || !(a->up_cooldown_s <= 86400) || !(a->down_cooldown_s <= 86400)) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
-                    "%s: %s: interval_s must be in (0, 86400] and the cooldowns >= 0, got %g, %g and %g", o, p,
-                    a->interval_s, a->up_cooldown_s, a->down_cooldown_s);
+                    "%s: %s: interval_s must be in [%g, 86400] and the cooldowns in [0, 86400], got %g, %g and %g",
+                    o, p, CL_SCALE_INTERVAL_MIN_S, a->interval_s, a->up_cooldown_s, a->down_cooldown_s);
         return FALSE;
     }
-    if ((a->provision_s != -1 && !(a->provision_s >= 0 && a->provision_s <= 86400)) || !(a->load_gbps > 0) ||
-        !isfinite(a->load_gbps) || !(a->startup_s >= 0) || !(a->startup_s <= 86400)) {
+    if ((a->provision_s != -1 && !(a->provision_s >= 0 && a->provision_s <= 86400)) ||
+        !(a->load_gbps >= CL_LOAD_GBPS_MIN) || !(a->load_gbps <= 1e6) || !(a->startup_s >= 0) ||
+        !(a->startup_s <= 86400)) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
-                    "%s: %s: provision_s must be in [0, 86400] (or unset), load_gbps > 0 and startup_s in "
-                    "[0, 86400], got %g, %g and %g", o, p, a->provision_s, a->load_gbps, a->startup_s);
+                    "%s: %s: provision_s must be in [0, 86400] (or unset), load_gbps in [%g, 1e6] and startup_s in "
+                    "[0, 86400], got %g, %g and %g", o, p, CL_LOAD_GBPS_MIN, a->provision_s, a->load_gbps,
+                    a->startup_s);
         return FALSE;
     }
     return TRUE;
@@ -214,6 +216,7 @@ struct ClScaler {
     GArray *w_gpu;                /* double: GPU-ns per window */
     GArray *w_arrived;            /* uint64_t */
     gboolean has_slo, report;
+    gboolean overflow;            /* a window past CL_SCALE_MAX_WINDOWS was needed */
     ClSloSpec slo;
 };
 
@@ -222,15 +225,22 @@ static guint gpus_of(const Fleet *f, guint pool)
     return MAX(f->cfg->pools[pool].gpus_per_replica, 1u);
 }
 
-static void ensure_window(ClScaler *sc, guint k)
+/* Makes window k exist; FALSE (and nothing allocated) past
+ * CL_SCALE_MAX_WINDOWS, which cl_scaler_check_windows reports. */
+static gboolean ensure_window(ClScaler *sc, guint64 k)
 {
     if (k < sc->w_gpu->len)
-        return;
+        return TRUE;
+    if (k >= CL_SCALE_MAX_WINDOWS) {
+        sc->overflow = TRUE;
+        return FALSE;
+    }
     g_array_set_size(sc->w_gpu, k + 1);
     g_array_set_size(sc->w_arrived, k + 1);
     g_array_set_size(sc->w_serving, (k + 1) * sc->np);
     g_array_set_size(sc->w_prov, (k + 1) * sc->np);
     g_array_set_size(sc->w_drain, (k + 1) * sc->np);
+    return TRUE;
 }
 
 /* Adds the replica counts since the last change to the windows up to now. */
@@ -241,11 +251,12 @@ static void integrate(ClScaler *sc, SimTime now)
     Fleet *f = sc->f;
     SimTime t = sc->last_acc;
     while (t < now) {
-        guint k = (guint)((t - sc->t0) / sc->window);
+        guint64 k = (guint64)((t - sc->t0) / sc->window);
+        if (!ensure_window(sc, k))
+            break;
         SimTime wend = sc->t0 + (SimTime)(k + 1) * sc->window;
         SimTime upto = MIN(wend, now);
         double dt = (double)(upto - t);
-        ensure_window(sc, k);
         double gpu = 0;
         for (guint p = 0; p < sc->np; p++) {
             const Pool *pl = &sc->pools[p];
@@ -364,9 +375,9 @@ void cl_scaler_start(Fleet *f)
 void cl_scaler_arrival(Fleet *f, SimTime t)
 {
     ClScaler *sc = f->scaler;
-    guint k = (guint)((t - sc->t0) / sc->window);
-    ensure_window(sc, k);
-    g_array_index(sc->w_arrived, uint64_t, k)++;
+    guint64 k = (guint64)((t - sc->t0) / sc->window);
+    if (ensure_window(sc, k))
+        g_array_index(sc->w_arrived, uint64_t, k)++;
 }
 
 void cl_scaler_routed(Fleet *f, guint r)
@@ -579,6 +590,23 @@ static gboolean meets_slo(const ClSloSpec *slo, SimTime ttft, SimTime e2e, uint3
     if (slo->tpot_ms > 0 && output > 1 && sim_time_to_ms(e2e - ttft) / (output - 1) > slo->tpot_ms)
         return FALSE;
     return TRUE;
+}
+
+gboolean cl_scaler_check_windows(const Fleet *f, SimTime end, GError **error)
+{
+    const ClScaler *sc = f->scaler;
+    if (!sc->started)
+        return TRUE;
+    SimTime last = MAX(end, sc->last_acc);
+    guint64 nw = last > sc->t0 ? (guint64)((last - sc->t0 + sc->window - 1) / sc->window) : 0;
+    if (!sc->overflow && nw <= CL_SCALE_MAX_WINDOWS)
+        return TRUE;
+    double span = sim_time_to_seconds(last - sc->t0);
+    g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                "fleet.slo.window_s: windows of %g s over a run of %.0f s are more than %u; give window_s of at "
+                "least %g s", sim_time_to_seconds(sc->window), span, CL_SCALE_MAX_WINDOWS,
+                ceil(span / CL_SCALE_MAX_WINDOWS));
+    return FALSE;
 }
 
 void cl_scaler_finish(Fleet *f, SimTime end, ClResult *res)

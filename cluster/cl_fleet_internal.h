@@ -169,6 +169,9 @@ gboolean cl_scaler_idle_event(const Fleet *f, const SimEvent *ev);
 /* Stops the books at the end of the run and builds the series and the
  * per-pool figures (res->pools, res->series). */
 void cl_scaler_finish(Fleet *f, SimTime end, ClResult *res);
+/* Whether the run up to `end` fits in CL_SCALE_MAX_WINDOWS windows; else an
+ * error naming the window to give (before cl_scaler_finish). */
+gboolean cl_scaler_check_windows(const Fleet *f, SimTime end, GError **error);
 /* Writes the scaling CSV (after cl_scaler_finish). */
 void cl_scaler_write_csv(const Fleet *f, const ClResult *res, FILE *out);
 /* Serving seconds of slot r over the run (after cl_scaler_finish). */

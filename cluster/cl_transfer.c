@@ -123,21 +123,21 @@ gboolean cl_transfer_spec_validate(const ClTransferSpec *t, const char *origin, 
         return FALSE;
     }
     /* unset (-1) means the class's; anything else must be in range */
-    if (t->bandwidth_gbps != -1 && !(t->bandwidth_gbps > 0 && isfinite(t->bandwidth_gbps))) {
+    if (t->bandwidth_gbps != -1 && !(t->bandwidth_gbps >= CL_LINK_GBPS_MIN && t->bandwidth_gbps <= 1e7)) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
-                    "%s: %s.bandwidth_gbps: expected a number > 0 (Gb/s per GPU), got %g: a link without "
-                    "bandwidth never moves a byte", o, p, t->bandwidth_gbps);
+                    "%s: %s.bandwidth_gbps: expected a number >= %g and <= 1e7 (Gb/s per GPU), got %g: a link "
+                    "without bandwidth never moves a byte", o, p, CL_LINK_GBPS_MIN, t->bandwidth_gbps);
         return FALSE;
     }
-    if (t->efficiency != -1 && !(t->efficiency > 0 && t->efficiency <= 1)) {
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s.efficiency: expected a number in (0, 1], got %g", o, p,
-                    t->efficiency);
+    if (t->efficiency != -1 && !(t->efficiency >= CL_LINK_EFFICIENCY_MIN && t->efficiency <= 1)) {
+        g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: %s.efficiency: expected a number in [%g, 1], got %g", o,
+                    p, CL_LINK_EFFICIENCY_MIN, t->efficiency);
         return FALSE;
     }
-    if (!(t->fabric_gbps >= 0 && isfinite(t->fabric_gbps))) {
+    if (!(t->fabric_gbps == 0 || (t->fabric_gbps >= CL_LINK_GBPS_MIN && t->fabric_gbps <= 1e9))) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
-                    "%s: %s.fabric_gbps: expected a number >= 0 (0: no shared fabric), got %g", o, p,
-                    t->fabric_gbps);
+                    "%s: %s.fabric_gbps: expected 0 (no shared fabric) or a number >= %g and <= 1e9, got %g", o, p,
+                    CL_LINK_GBPS_MIN, t->fabric_gbps);
         return FALSE;
     }
     if ((t->latency_ms != -1 && !(t->latency_ms >= 0 && t->latency_ms <= 3.6e6)) ||

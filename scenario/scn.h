@@ -306,7 +306,7 @@ void scn_engine_resolve(const ScnScenario *s, guint max_num_seqs, LatParams *out
 gboolean scn_build(const ScnScenario *s, ScnCache *cache, ScnBuilt *out, GError **error);
 void scn_built_clear(ScnBuilt *b);
 /* Whether the run writes fleet outputs (servesim.run/2, replica columns):
- * more than one replica, admission control, roles or autoscaling. */
+ * more than one replica, admission control, roles, autoscaling or an SLO. */
 gboolean scn_built_is_fleet(const ScnScenario *s, const ScnBuilt *b);
 /* Whether the fleet disaggregates prefill and decode (a pool has a role). */
 gboolean scn_built_is_disaggregated(const ScnBuilt *b);

@@ -390,7 +390,8 @@ gboolean scn_built_is_fleet(const ScnScenario *s, const ScnBuilt *b)
 {
     const ClAdmissionSpec *a = &s->fleet.admission;
     return b->num_replicas > 1 || a->max_waiting_per_replica || a->max_waiting || a->rate_limit > 0 ||
-           scn_built_is_disaggregated(b) || scn_built_is_autoscaled(b);
+           scn_built_is_disaggregated(b) || scn_built_is_autoscaled(b) || s->fleet.slo.ttft_ms > 0 ||
+           s->fleet.slo.tpot_ms > 0;
 }
 
 gboolean scn_scenario_merge_fleet(ScnScenario *s, const char *fleet_json, const char *origin, GError **error)

@@ -143,14 +143,14 @@ gboolean scn_fleet_parse_autoscale(ClAutoscaleSpec *a, const cJSON *o, const cha
         !scn_json_get_double(o, "target", path, origin, 0, 1e9, TRUE, &c.target, error) ||
         !scn_json_get_double(o, "up_threshold", path, origin, 1, 1e6, FALSE, &c.up_threshold, error) ||
         !scn_json_get_double(o, "down_threshold", path, origin, 0, 1, TRUE, &c.down_threshold, error) ||
-        !scn_json_get_double(o, "interval_s", path, origin, 0, 86400, TRUE, &c.interval_s, error) ||
+        !scn_json_get_double(o, "interval_s", path, origin, CL_SCALE_INTERVAL_MIN_S, 86400, FALSE, &c.interval_s, error) ||
         !scn_json_get_double(o, "metric_window_s", path, origin, 0, 86400, TRUE, &c.metric_window_s, error) ||
         !scn_json_get_double(o, "up_cooldown_s", path, origin, 0, 86400, FALSE, &c.up_cooldown_s, error) ||
         !scn_json_get_double(o, "down_cooldown_s", path, origin, 0, 86400, FALSE, &c.down_cooldown_s, error) ||
         !scn_json_get_uint(o, "min_replicas", path, origin, 0, SIM_MAX_REPLICAS, &lo, error) ||
         !scn_json_get_uint(o, "max_replicas", path, origin, 1, SIM_MAX_REPLICAS, &hi, error) ||
         !scn_json_get_double(o, "provision_s", path, origin, 0, 86400, FALSE, &c.provision_s, error) ||
-        !scn_json_get_double(o, "load_gbps", path, origin, 0, 1e6, TRUE, &c.load_gbps, error) ||
+        !scn_json_get_double(o, "load_gbps", path, origin, CL_LOAD_GBPS_MIN, 1e6, FALSE, &c.load_gbps, error) ||
         !scn_json_get_double(o, "startup_s", path, origin, 0, 86400, FALSE, &c.startup_s, error))
         return FALSE;
     c.metric = (ClScaleMetric)metric;
@@ -227,8 +227,8 @@ gboolean scn_fleet_parse_disaggregation(ScnFleet *f, const cJSON *o, const char 
                 x.fabric_gbps = fabric;
             }
             x.link = (ClLinkClass)link;
-            if (!scn_json_get_double(t, "bandwidth_gbps", tp, origin, 0, 1e7, TRUE, &x.bandwidth_gbps, error) ||
-                !scn_json_get_double(t, "efficiency", tp, origin, 0, 1, TRUE, &x.efficiency, error) ||
+            if (!scn_json_get_double(t, "bandwidth_gbps", tp, origin, CL_LINK_GBPS_MIN, 1e7, FALSE, &x.bandwidth_gbps, error) ||
+                !scn_json_get_double(t, "efficiency", tp, origin, CL_LINK_EFFICIENCY_MIN, 1, FALSE, &x.efficiency, error) ||
                 !scn_json_get_double(t, "fabric_gbps", tp, origin, 0, 1e9, FALSE, &x.fabric_gbps, error) ||
                 !scn_json_get_double(t, "latency_ms", tp, origin, 0, 3.6e6, FALSE, &x.latency_ms, error) ||
                 !scn_json_get_double(t, "per_descriptor_us", tp, origin, 0, 1e6, FALSE, &x.per_descriptor_us,
@@ -259,7 +259,7 @@ gboolean scn_fleet_parse_slo(ScnFleet *f, const cJSON *o, const char *origin, GE
     if (!scn_json_check_keys(o, p, slo_keys, origin, error) ||
         !scn_json_get_double(o, "ttft_ms", p, origin, 0, 1e9, FALSE, &slo.ttft_ms, error) ||
         !scn_json_get_double(o, "tpot_ms", p, origin, 0, 1e9, FALSE, &slo.tpot_ms, error) ||
-        !scn_json_get_double(o, "window_s", p, origin, 0, 1e6, TRUE, &slo.window_s, error))
+        !scn_json_get_double(o, "window_s", p, origin, 1, 1e6, FALSE, &slo.window_s, error))
         return FALSE;
     f->slo = slo;
     return TRUE;

@@ -12,7 +12,10 @@
  *   meets;
  * - the default provisioning delay (weights / load bandwidth + start);
  * - a disaggregated fleet with an autoscaled decode pool;
- * - the same bytes twice.
+ * - the same bytes twice;
+ * - the command line: an autoscaled replay of the Azure conversation trace
+ *   (GPU-hours, SLO attainment, the scaling CSV and chart); exit codes and
+ *   messages of bad input.
  */
 #include <math.h>
 #include <string.h>
@@ -290,6 +293,105 @@ static void test_deterministic(void)
     g_free(dir);
 }
 
+/* The command line: an autoscaled replay of the Azure conversation trace
+ * stretched to a day prints GPU-hours and SLO attainment and writes the
+ * scaling CSV (conserving the trace's requests over its windows) and the
+ * chart of replicas over time; bad input gets exit code 2 or 3 and a
+ * message naming the key; outputs with nothing to write are refused before
+ * the run and leave no file. */
+static void test_command_line(void)
+{
+    char *dir = ss_test_tmpdir();
+    char *trace = g_build_filename(ss_test_source_dir(), "data", "traces", "azure-2023-conv.csv", NULL);
+    char *csv = g_build_filename(dir, "scaling.csv", NULL);
+    char *html = g_build_filename(dir, "scaling.html", NULL);
+    const char *args[] = {"replay", trace, "--time-scale", "24", "--model", "llama-3.1-70b-instruct",
+                          "--tensor-parallel-size", "4", "--hardware", "A100-SXM-80GB", "--autoscale",
+                          "{\"metric\": \"rate\", \"target\": 0.2, \"max_replicas\": 4}", "--slo-ttft-ms", "2000",
+                          "--slo-tpot-ms", "50", "--output-scaling", csv, "--output-scaling-html", html, NULL};
+    char *out = NULL, *err = NULL;
+    CU_ASSERT_EQUAL(ss_test_run_servesim(args, &out, &err), 0);
+    SS_ASSERT_CONTAINS(out, "19366 arrived, 19366 completed, 0 rejected, 0 in flight");
+    SS_ASSERT_CONTAINS(out, "GPU-hours over 1401 windows of 60 s");
+    SS_ASSERT_CONTAINS(out, "SLO (TTFT <= 2000 ms, TPOT <= 50 ms) met by");
+    GPtrArray *rows = ss_test_read_csv(csv);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rows);
+    CU_ASSERT(rows->len > 1000); /* a day in windows of 60 s, and the header */
+    char **head = g_ptr_array_index(rows, 0);
+    CU_ASSERT_STRING_EQUAL(head[0], "time_s");
+    guint arrived_col = 0, completed_col = 0, serving_col = 0;
+    for (guint c = 0; head[c]; c++) {
+        if (strcmp(head[c], "arrived") == 0)
+            arrived_col = c;
+        else if (strcmp(head[c], "completed") == 0)
+            completed_col = c;
+        else if (g_str_has_prefix(head[c], "serving_"))
+            serving_col = c;
+    }
+    CU_ASSERT_FATAL(arrived_col && completed_col && serving_col);
+    uint64_t arrived = 0, completed = 0;
+    double most = 0;
+    for (guint i = 1; i < rows->len; i++) {
+        char **row = g_ptr_array_index(rows, i);
+        arrived += g_ascii_strtoull(row[arrived_col], NULL, 10);
+        completed += g_ascii_strtoull(row[completed_col], NULL, 10);
+        most = MAX(most, g_ascii_strtod(row[serving_col], NULL));
+    }
+    CU_ASSERT_EQUAL(arrived, 19366);
+    CU_ASSERT_EQUAL(completed, 19366);
+    CU_ASSERT(most > 1.5 && most <= 4); /* it scaled, within its bounds */
+    g_ptr_array_free(rows, TRUE);
+    char *page = NULL;
+    CU_ASSERT_FATAL(g_file_get_contents(html, &page, NULL, NULL));
+    SS_ASSERT_CONTAINS(page, "Replicas serving over time");
+    SS_ASSERT_CONTAINS(page, "<svg");
+    g_free(page);
+    g_free(out);
+    g_free(err);
+
+    char *decode_only = g_build_filename(dir, "decode-only.json", NULL);
+    CU_ASSERT_FATAL(g_file_set_contents(decode_only,
+                                        "{\"fleet\": {\"pools\": [{\"name\": \"d\", \"role\": \"decode\", \"count\": 2}]}}",
+                                        -1, NULL));
+    char *left = g_build_filename(dir, "left.csv", NULL);
+    struct {
+        const char *args[12];
+        int rc;
+        const char *want;
+    } bad[] = {
+        {{"run", decode_only, "--num-requests", "5", NULL}, 3, "role decode but no pool has the role prefill"},
+        {{"run", "--prefill-replicas", "1", "--decode-replicas", "1", "--kv-bandwidth-gbps", "0", NULL}, 2,
+         "bandwidth_gbps: expected a number >= 0.01"},
+        {{"run", "--data-parallel-size", "2", "--autoscale", "{\"min_replicas\": 4, \"max_replicas\": 2}", NULL}, 2,
+         "min_replicas (4) must be at most max_replicas (2)"},
+        {{"run", "--autoscale", "{\"interval_s\": 1e-12}", NULL}, 2, "interval_s: expected a number >= 0.1"},
+        {{"run", "--autoscale", "{\"down_cooldown_s\": -1}", NULL}, 2, "down_cooldown_s: expected a number >= 0"},
+        {{"run", "--prefill-replicas", "1", "--decode-replicas", "1", "--pd-decider", "sometimes", NULL}, 2,
+         "decider: expected one of always"},
+        {{"run", "--num-requests", "5", "--output-scaling", left, NULL}, 2,
+         "--output-scaling: nothing to write without autoscaling or an SLO"},
+        {{"run", "--num-requests", "5", "--output-transfers", left, NULL}, 2,
+         "--output-transfers: nothing to write without prefill and decode pools"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *e = NULL;
+        int rc = ss_test_run_servesim(bad[i].args, NULL, &e);
+        if (rc != bad[i].rc || !e || !strstr(e, bad[i].want))
+            fprintf(stderr, "\n  case %u: rc %d, want %d and \"%s\", got \"%s\"\n", i, rc, bad[i].rc, bad[i].want,
+                    e ? e : "-");
+        CU_ASSERT_EQUAL(rc, bad[i].rc);
+        SS_ASSERT_CONTAINS(e, bad[i].want);
+        g_free(e);
+    }
+    CU_ASSERT(!g_file_test(left, G_FILE_TEST_EXISTS));
+    g_free(left);
+    g_free(decode_only);
+    g_free(csv);
+    g_free(html);
+    g_free(trace);
+    g_free(dir);
+}
+
 static const SsTestCase cases[] = {
     {"a burst scales up, the quiet after it down", test_scale_up_and_down},
     {"a fixed fleet's GPU-hours; SLO attainment bounds", test_static_books},
@@ -297,6 +399,7 @@ static const SsTestCase cases[] = {
     {"the provisioning delay's default", test_provision_default},
     {"disaggregated with autoscaled pools", test_pd_autoscaled_decode},
     {"the same bytes twice", test_deterministic},
+    {"the command line: an autoscaled day of the Azure trace; bad input", test_command_line},
     {NULL, NULL},
 };
 

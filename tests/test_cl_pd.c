@@ -603,7 +603,7 @@ static void test_errors(void)
          "role prefill but no pool has the role decode"},
         {"{\"fleet\": {\"pools\": [{\"role\": \"prefill\", \"count\": 1}, {\"role\": \"decode\", \"count\": 1}],"
          " \"disaggregation\": {\"transfer\": {\"bandwidth_gbps\": 0}}}, %s}",
-         "fleet.disaggregation.transfer.bandwidth_gbps: expected a number > 0"},
+         "fleet.disaggregation.transfer.bandwidth_gbps: expected a number >= 0.01"},
         {"{\"fleet\": {\"pools\": [{\"role\": \"prefill\", \"count\": 1}, {\"role\": \"decode\", \"count\": 1}],"
          " \"disaggregation\": {\"decider\": \"never\"}}, %s}",
          "\"never\" sends nothing"},

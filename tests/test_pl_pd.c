@@ -79,7 +79,7 @@ static void test_spec(void)
          "candidates[0].disaggregated.prefill.gpu: unknown field"},
         {"[{\"disaggregated\": {\"prefill\": {\"hardware\": \"B200\"}, \"decode\": {}}}]", "no price for B200"},
         {"[{\"disaggregated\": {\"prefill\": {}, \"decode\": {}, \"disaggregation\": {\"transfer\": {\"bandwidth_gbps\": 0}}}}]",
-         "bandwidth_gbps: expected a number > 0"},
+         "bandwidth_gbps: expected a number >= 0.01"},
         {"[{\"disaggregated\": 3}]", "candidates[0].disaggregated: expected"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
