@@ -163,6 +163,9 @@ int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
     g_autoptr(SsOutput) json_out = NULL;
     if (o->output_json && !(json_out = ss_output_open(o->output_json, &error)))
         return cli_fail(cmd, error);
+    g_autoptr(SsOutput) html_out = NULL;
+    if (o->output_scaling_html && !(html_out = ss_output_open(o->output_scaling_html, &error)))
+        return cli_fail(cmd, error);
     g_autofree char *data_dir = cli_data_dir(cmd, o->data_dir);
     if (!data_dir)
         return 3;
@@ -190,7 +193,7 @@ int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
         if (!ss_output_commit(g_steal_pointer(&json_out), &error))
             rc = cli_fail(cmd, error);
     }
-    if (o->output_scaling_html && rc == 0) {
+    if (html_out && rc == 0) {
         if (fleet->series) { /* always, after check_fleet_outputs */
             const ClScaleSeries *se = fleet->series;
             const char **names = g_new0(const char *, built.num_pools + 1);
@@ -214,7 +217,8 @@ int cli_run_scenario(const char *cmd, ScnScenario *s, const CliRunOptions *o)
                 summary = t;
             }
             char *html = rp_scaling_html(&d, "Replicas and SLO attainment over time", summary);
-            if (!scn_write_file(o->output_scaling_html, html, &error))
+            fputs(html, ss_output_stream(html_out));
+            if (!ss_output_commit(g_steal_pointer(&html_out), &error))
                 rc = cli_fail(cmd, error);
             g_free(html);
             g_free(summary);

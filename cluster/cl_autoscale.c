@@ -368,7 +368,7 @@ void cl_scaler_start(Fleet *f)
         Pool *pl = &sc->pools[p];
         pl->last_change = t0;
         if (pl->spec)
-            sim_queue_push(f->rq, t0 + pl->interval, EV_SCALE, p);
+            sim_queue_push(f->rq, sim_time_add_sat(t0, pl->interval), EV_SCALE, p); /* interval <= a day */
     }
 }
 
@@ -414,7 +414,9 @@ static gboolean provision(Fleet *f, guint p, GError **error)
     sc->busy_at_tick[slot] = sim_replica_busy_ns(f->reps[slot]);
     pl->provisioning++;
     pl->ups++;
-    sim_queue_push(f->rq, f->now + pl->provision, EV_READY, slot);
+    /* provision_s <= a day, or weights over >= 0.01 GB/s plus <= a day: far
+     * inside the clock's range; saturating regardless */
+    sim_queue_push(f->rq, sim_time_add_sat(f->now, pl->provision), EV_READY, slot);
     return TRUE;
 }
 
@@ -423,7 +425,9 @@ gboolean cl_scaler_ready(Fleet *f, guint slot, GError **error)
     (void)error;
     ClScaler *sc = f->scaler;
     Pool *pl = &sc->pools[f->pool_of[slot]];
-    g_assert(f->state[slot] == SLOT_PROVISIONING); /* one READY event per provisioning */
+    /* one READY event is queued per provisioning, and a provisioning slot is
+     * never drained: a bug check, unreachable from input */
+    g_assert(f->state[slot] == SLOT_PROVISIONING);
     integrate(sc, f->now);
     f->state[slot] = SLOT_SERVING;
     set_masks(f, slot, TRUE);
@@ -522,7 +526,7 @@ void cl_scaler_tick(Fleet *f, guint p, GError **error)
     const Sample *old = &g_array_index(pl->samples, Sample, 0);
     double area_s = (now_s.serving_area - old->serving_area) / 1e9;
     pl->routed_at_tick = pl->routed;
-    sim_queue_push(f->rq, f->now + pl->interval, EV_SCALE, p);
+    sim_queue_push(f->rq, sim_time_add_sat(f->now, pl->interval), EV_SCALE, p);
     if (n == 0)
         return;
     double value = sum / n;

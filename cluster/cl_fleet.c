@@ -756,6 +756,8 @@ ClResult *cl_run(const ClConfig *cfg, GError **error)
         sim_recorder_unserved_row(f.rec, &f.transit[(f.tr_head + i) % f.tr_cap].w, "routing");
     if (f.scaler && !cl_scaler_check_windows(&f, f.now, error))
         goto out;
+    if (f.pd && !cl_pd_check_times(f.pd, error))
+        goto out;
     result = cl_fleet_result(&f, stopped);
 out:
     g_free(f.pool_of);

@@ -142,6 +142,9 @@ void cl_pd_handoff(Fleet *f, uint32_t tag);
 void cl_pd_transfer_event(Fleet *f, uint64_t data);
 /* Whether transfers or handoffs are under way (the fleet is not quiet). */
 gboolean cl_pd_busy(const ClPd *pd);
+/* FALSE with an error when a transfer would have ended past the clock's
+ * horizon (after the run). */
+gboolean cl_pd_check_times(const ClPd *pd, GError **error);
 /* At the end: rows of the requests a time limit left between stages, and
  * those requests for the front door's in-flight count (appended to out). */
 void cl_pd_unfinished(Fleet *f, GArray *out);

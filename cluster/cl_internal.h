@@ -115,6 +115,9 @@ const ClNetEvent *cl_net_events(ClNet *net, guint *n);
 gboolean cl_net_handle(ClNet *net, SimTime now, uint32_t id, uint32_t version);
 /* Transfers under way. */
 guint cl_net_active(const ClNet *net);
+/* 0, or the bytes of a transfer that would have ended past SIM_TIME_HORIZON
+ * (its end was capped there): the run is then an error. */
+double cl_net_late_bytes(const ClNet *net);
 /* Bytes an endpoint sent and received so far, bytes that crossed the fabric,
  * and the capacity of one link in bytes per second (to compute utilisation). */
 void cl_net_endpoint_bytes(const ClNet *net, guint endpoint, double *sent, double *received);

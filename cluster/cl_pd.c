@@ -136,7 +136,9 @@ struct ClPd {
 
 static Handoff *handoff(ClPd *pd, uint32_t tag)
 {
-    g_assert(tag >= 1 && tag <= pd->num_h); /* tags are ours */
+    /* tags are handed out here and come back only through the engine's hooks
+     * and our own events: a bug check, unreachable from input */
+    g_assert(tag >= 1 && tag <= pd->num_h);
     return &pd->h[tag - 1];
 }
 
@@ -368,6 +370,21 @@ const SimKvHooks *cl_pd_hooks(ClPd *pd)
     return &pd->hooks;
 }
 
+gboolean cl_pd_check_times(const ClPd *pd, GError **error)
+{
+    double late = cl_net_late_bytes(pd->net);
+    if (late > 0) {
+        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
+                    "fleet.disaggregation.transfer: a KV transfer (%.4g bytes still to send) would end after %g s "
+                    "of simulated time: the link (%g Gb/s at efficiency %g, shared by the transfers on it) is far "
+                    "too slow for this load",
+                    late, sim_time_to_seconds(SIM_TIME_HORIZON), pd->spec.transfer.bandwidth_gbps,
+                    pd->spec.transfer.efficiency);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean cl_pd_busy(const ClPd *pd)
 {
     return pd->pending > 0 || cl_net_active(pd->net) > 0;
@@ -523,7 +540,9 @@ void cl_pd_handoff(Fleet *f, uint32_t tag)
         handoff_free(pd, tag);
         return;
     }
-    g_assert(h->state == H_PENDING); /* one handoff event per prefill */
+    /* one handoff event is queued per prefill, when it ends: a bug check,
+     * unreachable from input */
+    g_assert(h->state == H_PENDING);
     pd->pending--;
     h->handoff = f->now;
     const ClConfig *cfg = f->cfg;

@@ -180,6 +180,7 @@ struct ClNet {
     uint32_t num_t, cap_t, free_head;
     guint active;
     GArray *events;         /* ClNetEvent to hand out */
+    double late_bytes;      /* > 0: a transfer of this many bytes would end past the clock's horizon */
 };
 
 #define NONE UINT32_MAX
@@ -229,6 +230,11 @@ const ClNetEvent *cl_net_events(ClNet *net, guint *n)
     return ev;
 }
 
+double cl_net_late_bytes(const ClNet *net)
+{
+    return net->late_bytes;
+}
+
 guint cl_net_active(const ClNet *net)
 {
     return net->active;
@@ -273,7 +279,14 @@ static void retime(ClNet *net, uint32_t id, SimTime now)
     }
     t->rate = rate;
     double ns = t->remaining > 0 ? ceil(t->remaining / rate) : 0;
-    SimTime end = now + (SimTime)MIN(ns, 1e18);
+    /* the bandwidths have floors (CL_LINK_GBPS_MIN) but enough transfers
+     * sharing a slow link can still outlast any run: capped at the horizon
+     * and reported (cl_net_late_bytes), never wrapped */
+    SimTime end = SIM_TIME_HORIZON;
+    if (now >= SIM_TIME_HORIZON || !(ns < (double)(SIM_TIME_HORIZON - now)))
+        net->late_bytes = MAX(net->late_bytes, t->remaining);
+    else
+        end = now + (SimTime)ns;
     emit(net, end, id);
 }
 
@@ -293,7 +306,9 @@ static void retime_link(ClNet *net, guint l, uint32_t except, SimTime now)
 uint32_t cl_net_start(ClNet *net, SimTime now, guint src, guint dst, double bytes, uint64_t descriptors,
                       SimTime not_before)
 {
-    g_assert(src < net->n && dst < net->n); /* endpoints of this network */
+    /* the endpoints are replica indices of the fleet the network was made
+     * for: a bug check, unreachable from input */
+    g_assert(src < net->n && dst < net->n);
     uint32_t id;
     if (net->free_head != NONE) {
         id = net->free_head;
@@ -312,7 +327,9 @@ uint32_t cl_net_start(ClNet *net, SimTime now, guint src, guint dst, double byte
                     .version = version, .phase = PHASE_SETUP, .next_free = NONE};
     net->active++;
     double setup_ns = net->spec.latency_ms * 1e6 + (double)descriptors * net->spec.per_descriptor_us * 1e3;
-    emit(net, now + (SimTime)llround(MAX(setup_ns, 0.0)), id);
+    /* latency_ms <= 3.6e6 and per_descriptor_us <= 1e6 (checked when read):
+     * within the clock's range; saturating regardless */
+    emit(net, sim_time_add_sat(now, (SimTime)llround(MIN(MAX(setup_ns, 0.0), 1e18))), id);
     return id;
 }
 
