@@ -13,7 +13,9 @@
  * /dev/null), with a time series by intervals when the last input byte is
  * odd. After every step the harness checks the invariants: the scheduler's
  * own (KV blocks, token counts; every 16th step), time never runs backwards and stays within
- * SIM_TIME_HORIZON, arrived = completed + rejected + running + waiting; and
+ * SIM_TIME_HORIZON, arrived = completed + handed off + rejected + running +
+ * waiting (with those waiting for their KV); fleets may be disaggregated
+ * and autoscaled (at most FZ_MAX_REPLICAS slots per pool); and
  * at the end the summary's accounting.
  */
 #include <stdio.h>
@@ -50,11 +52,21 @@ static void check_step(const SimStepInfo *info, void *user)
         fz_fail("time: step %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT " after %" G_GUINT64_FORMAT, info->start,
                 info->end, *last);
     *last = info->end;
-    uint64_t in_flight = (uint64_t)sched_num_running(info->sched) + sched_num_waiting(info->sched) + info->deferred;
-    if (info->arrived != info->completed + info->rejected + in_flight)
+    uint64_t in_flight = (uint64_t)sched_num_running(info->sched) + sched_num_waiting(info->sched) + info->deferred +
+                         info->remote_waiting;
+    if (info->arrived != info->completed + info->handed_off + info->rejected + in_flight)
         fz_fail("accounting: %" G_GUINT64_FORMAT " arrived, %" G_GUINT64_FORMAT " completed, %" G_GUINT64_FORMAT
-                " rejected, %" G_GUINT64_FORMAT " in flight",
-                info->arrived, info->completed, info->rejected, in_flight);
+                " handed off, %" G_GUINT64_FORMAT " rejected, %" G_GUINT64_FORMAT " in flight",
+                info->arrived, info->completed, info->handed_off, info->rejected, in_flight);
+}
+
+/* An autoscaled pool has a slot per replica it may reach: at most
+ * FZ_MAX_REPLICAS (the bounds keep their order; the count is checked
+ * against them as written). */
+static void bound_autoscale(ClAutoscaleSpec *a)
+{
+    a->max_replicas = MIN(a->max_replicas, FZ_MAX_REPLICAS);
+    a->min_replicas = MIN(a->min_replicas, a->max_replicas);
 }
 
 /* Bounds the work of a scenario (see the top of the file). */
@@ -80,6 +92,7 @@ static void bound(ScnScenario *s, const char *csv_path)
     if (s->max_num_seqs == 0 || s->max_num_seqs > FZ_MAX_SEQS)
         s->max_num_seqs = FZ_MAX_SEQS;
     s->fleet.replicas = CLAMP(s->fleet.replicas, 1, FZ_MAX_REPLICAS);
+    bound_autoscale(&s->fleet.autoscale);
     for (guint i = FZ_MAX_POOLS; i < s->fleet.num_pools; i++) { /* pools past the bound are dropped */
         g_free(s->fleet.pools[i].name);
         g_free(s->fleet.pools[i].hardware);
@@ -88,6 +101,7 @@ static void bound(ScnScenario *s, const char *csv_path)
     s->fleet.num_pools = MIN(s->fleet.num_pools, FZ_MAX_POOLS);
     for (guint i = 0; i < s->fleet.num_pools; i++) {
         s->fleet.pools[i].count = CLAMP(s->fleet.pools[i].count, 1, FZ_MAX_REPLICAS);
+        bound_autoscale(&s->fleet.pools[i].autoscale);
         /* a pool's own engine settings could lift max_model_len and the block
          * count past the bounds above: each pool is the scenario on its GPU */
         g_clear_pointer(&s->fleet.pools[i].overrides, g_free);
@@ -154,11 +168,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     HookState st = {0};
     ClPoolSpec pools[FZ_MAX_POOLS];
-    for (guint i = 0; i < b.num_pools; i++)
-        pools[i] = (ClPoolSpec){.name = b.pools[i].name, .role = CL_ROLE_BOTH, .count = b.pools[i].count,
-                                .sched = b.pools[i].sched, .latency = b.pools[i].step,
-                                .async_scheduling = b.pools[i].latency.async_scheduling};
+    for (guint i = 0; i < b.num_pools; i++) { /* as scn_run_fleet: roles, KV sizes, autoscaling */
+        const ScnBuiltPool *bp = &b.pools[i];
+        guint tp = bp->tensor_parallel_size;
+        pools[i] = (ClPoolSpec){.name = bp->name, .role = bp->role, .count = bp->count, .sched = bp->sched,
+                                .latency = bp->step, .async_scheduling = bp->latency.async_scheduling,
+                                .gpus_per_replica = tp,
+                                .kv_bytes_per_token = lat_model_kv_bytes_per_token(bp->model, tp),
+                                .kv_layers = bp->model->num_layers - bp->model->num_linear_attn_layers,
+                                .kv_tensors = bp->model->kv_lora_rank ? 1 : 2,
+                                .weight_bytes_per_gpu = lat_model_weight_bytes_per_gpu(bp->model, tp),
+                                .autoscale = bp->autoscale.enabled ? &bp->autoscale : NULL};
+    }
+    ClPdSpec pd = s->fleet.pd;
+    if (!s->fleet.decode_policy_given)
+        pd.decode_policy = s->fleet.router.policy;
+    gboolean has_slo = s->fleet.slo.ttft_ms > 0 || s->fleet.slo.tpot_ms > 0;
     ClConfig cfg = {
+        .pd = scn_built_is_disaggregated(&b) ? &pd : NULL,
+        .slo = has_slo ? &s->fleet.slo : NULL,
+        .transfers_csv = sink,
+        .scaling_csv = sink,
         .num_pools = b.num_pools,
         .pools = pools,
         .router = s->fleet.router,

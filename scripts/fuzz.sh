@@ -85,6 +85,19 @@ make_seeds() { # harness dir
             put "$d" offload
         printf '{"model": "gemma-3-27b-it", %s}, "engine": {"quantization": "fp8", "kv_cache_dtype": "fp8"}}\n' \
             "$e" | put "$d" gemma-fp8
+        # disaggregated prefill and decode, autoscaling, SLOs (docs/disaggregation.md, docs/autoscaling.md)
+        p='"pools": [{"name": "p", "role": "prefill", "count": 2}, {"name": "d", "role": "decode", "count": 1}]'
+        printf '{%s}, "fleet": {%s, "disaggregation": {"transfer": {"link": "tcp-25", "layerwise": true}}}}\n' \
+            "$e" "$p" | put "$d" pd-tcp-layerwise
+        printf '{%s}, "fleet": {%s, "disaggregation": {"decider": "prefix-miss", "threshold_tokens": 200}}}\n' \
+            "$e" "$p" | put "$d" pd-prefix-miss
+        printf '{%s}, "fleet": {"replicas": 1, "autoscale": {"metric": "waiting", "target": 1, "max_replicas": 4, %s}, %s}}\n' \
+            "$e" '"interval_s": 0.5, "up_cooldown_s": 0, "down_cooldown_s": 1, "provision_s": 0.5' \
+            '"slo": {"ttft_ms": 200, "tpot_ms": 30, "window_s": 1}' | put "$d" autoscale-waiting
+        printf '{%s}, "fleet": {"pools": [{"role": "prefill", "count": 1, "autoscale": {"metric": "rate", %s}}, %s]}}\n' \
+            "$e" '"target": 2, "max_replicas": 3, "interval_s": 1, "provision_s": 1' \
+            '{"role": "decode", "count": 1, "autoscale": {"metric": "kv", "target": 0.5, "max_replicas": 2}}' |
+            put "$d" pd-autoscale
         i=0
         for t in data/traces/azure-2023-conv.csv data/validation/blis-h100-llama2-7b-train/p02_constant0.407rps.csv; do
             i=$((i + 1))
