@@ -42,7 +42,10 @@ typedef struct {
 gboolean pl_slo_parse(const char *json_text, const char *origin, const char *path, PlSlo *out, GError **error);
 /* The value of the SLO's statistic in a summary. */
 double pl_slo_value(const PlSlo *slo, const SimSummary *sum);
+/* A metric's name in plan files and plan.json ("ttft"), its label in
+ * reports ("TTFT"), a statistic's name ("p99"); "?" out of range. */
 const char *pl_slo_metric_name(PlSloMetric m);
+const char *pl_slo_metric_label(PlSloMetric m);
 const char *pl_stat_name(PlStat s);
 
 /* ---------------------------------------------------------------- result -- */
@@ -197,10 +200,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PlPlanResult, pl_plan_result_free)
 /* Writes report.html (self-contained: inline CSS and SVG charts, no network),
  * report.md and plan.json into `dir` (created if needed). */
 gboolean pl_report_write(const PlPlanResult *r, const char *dir, GError **error);
-/* The autoscale comparison's parts of the three documents (pl_report_scale.c). */
-void pl_report_scale_html(GString *o, const PlPlanResult *r);
-void pl_report_scale_markdown(GString *o, const PlPlanResult *r);
-void pl_report_scale_json(void *root_cjson, const PlPlanResult *r);
 
 /* The three documents as strings (g_free), for tests. */
 char *pl_report_html(const PlPlanResult *r);

@@ -49,7 +49,8 @@ typedef struct {
     PlScaleSpec scale;
 } PlPlanSpec;
 
-/* Reads a plan file (docs/planning.md). Errors name the file and the field. */
+/* Reads a plan file (pl_spec.c; docs/planning.md). Errors name the file and
+ * the field. */
 PlPlanSpec *pl_plan_spec_load(const char *path, GError **error);
 PlPlanSpec *pl_plan_spec_parse(const char *text, const char *origin, const char *base_dir, GError **error);
 /* The same with overrides "KEY=VALUE" (pl_set.c): a key of the plan file
@@ -74,6 +75,10 @@ gboolean pl_plan_name_candidates(PlPlanSpec *p, GError **error);
 void pl_plan_spec_free(PlPlanSpec *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PlPlanSpec, pl_plan_spec_free)
 double pl_plan_spec_price(const PlPlanSpec *p, const char *hardware);
+
+/* Whether one replica sustains a load level: every SLO holds and the queue
+ * does not grow (pl_plan.c). */
+gboolean pl_load_point_sustained(const PlLoadPoint *p);
 
 /* An SLO object of a plan file. */
 gboolean pl_slo_from_json(const cJSON *o, const char *origin, const char *path, PlSlo *out, GError **error);

@@ -6,13 +6,14 @@
  * SLO attainment over time (rp_scaling.c); in report.md the table; in
  * plan.json an "autoscale" object with the series. Nothing when the plan
  * has no "autoscale" section. Like the rest of the report, a function of
- * the result alone (same result, same bytes).
+ * the result alone (same result, same bytes). Declared in
+ * pl_report_internal.h; the documents call it last.
  */
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
 
-#include "pl_plan.h"
+#include "pl_report_internal.h"
+#include "rp_html.h"
 #include "rp_scaling.h"
 
 static char *num(char *b, double v, int decimals)
@@ -43,19 +44,14 @@ static char *saving_text(const PlScaleResult *s)
     return g_strdup_printf("autoscaling costs %.0f%% more GPU-hours than the static fleet", -100 * d);
 }
 
-static void esc(GString *o, const char *t)
-{
-    rp_svg_escape(o, t);
-}
-
 static void row(GString *o, const char *what, const char *a, const char *b)
 {
     g_string_append(o, "<tr><th scope=\"row\">");
-    esc(o, what);
+    rp_html_escape(o, what);
     g_string_append(o, "</th><td class=\"n\">");
-    esc(o, a);
+    rp_html_escape(o, a);
     g_string_append(o, "</td><td class=\"n\">");
-    esc(o, b);
+    rp_html_escape(o, b);
     g_string_append(o, "</td></tr>\n");
 }
 
@@ -69,7 +65,7 @@ void pl_report_scale_html(GString *o, const PlPlanResult *r)
                        "fleet</h2>\n");
     if (s->error) {
         g_string_append(o, "<p class=\"err\">Not compared: ");
-        esc(o, s->error);
+        rp_html_escape(o, s->error);
         g_string_append(o, "</p>\n</section>\n");
         return;
     }
@@ -86,7 +82,7 @@ void pl_report_scale_html(GString *o, const PlPlanResult *r)
                            s->per_window ? "; meeting the SLOs also asks for the attainment goal in every window" : "",
                            saving);
     g_string_append(o, "<p>");
-    esc(o, p->str);
+    rp_html_escape(o, p->str);
     g_string_append(o, "</p>\n<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\"></th>"
                        "<th scope=\"col\" class=\"n\">Static</th><th scope=\"col\" class=\"n\">Autoscaled</th>"
                        "</tr></thead>\n<tbody>\n");
@@ -119,7 +115,7 @@ void pl_report_scale_html(GString *o, const PlPlanResult *r)
                                    s->tried_meets[k] ? "" : " (misses an SLO)");
         g_string_append(t, ". The table shows the cheapest that meets every SLO.");
         g_string_append(o, "<p class=\"muted\">");
-        esc(o, t->str);
+        rp_html_escape(o, t->str);
         g_string_append(o, "</p>\n");
         g_string_free(t, TRUE);
     }
@@ -180,68 +176,60 @@ void pl_report_scale_markdown(GString *o, const PlPlanResult *r)
     g_free(saving);
 }
 
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, key, v);
-    else
-        cJSON_AddNullToObject(o, key);
-}
-
-void pl_report_scale_json(void *root_cjson, const PlPlanResult *r)
+void pl_report_scale_json(cJSON *root, const PlPlanResult *r)
 {
     const PlScaleResult *s = r->scale;
     if (!s)
         return;
-    cJSON *o = cJSON_AddObjectToObject((cJSON *)root_cjson, "autoscale");
+    cJSON *o = cJSON_AddObjectToObject(root, "autoscale");
     if (s->error) {
         cJSON_AddStringToObject(o, "error", s->error);
         return;
     }
     cJSON_AddStringToObject(o, "candidate", s->candidate);
     cJSON_AddStringToObject(o, "workload", s->workload);
-    add_num(o, "duration_s", s->duration_s);
-    add_num(o, "slo_ttft_ms", s->slo_ttft_ms);
-    add_num(o, "slo_tpot_ms", s->slo_tpot_ms);
-    add_num(o, "attainment_goal", s->attainment_goal);
+    pl_json_num(o, "duration_s", s->duration_s);
+    pl_json_num(o, "slo_ttft_ms", s->slo_ttft_ms);
+    pl_json_num(o, "slo_tpot_ms", s->slo_tpot_ms);
+    pl_json_num(o, "attainment_goal", s->attainment_goal);
     cJSON_AddStringToObject(o, "criterion", s->per_window ? "window" : "run");
     cJSON *st = cJSON_AddObjectToObject(o, "static");
     cJSON_AddNumberToObject(st, "replicas", s->static_replicas);
     cJSON_AddNumberToObject(st, "trials", s->static_trials);
-    add_num(st, "gpu_hours", s->static_gpu_hours);
-    add_num(st, "cost", s->static_cost);
-    add_num(st, "slo_attainment", s->static_attainment);
+    pl_json_num(st, "gpu_hours", s->static_gpu_hours);
+    pl_json_num(st, "cost", s->static_cost);
+    pl_json_num(st, "slo_attainment", s->static_attainment);
     cJSON *sv = cJSON_AddArrayToObject(st, "slo_values");
     for (guint k = 0; k < r->num_slos && k < 8; k++)
         cJSON_AddItemToArray(sv, cJSON_CreateNumber(s->static_slo_values[k]));
     cJSON *au = cJSON_AddObjectToObject(o, "autoscaled");
     cJSON_AddStringToObject(au, "metric", cl_scale_metric_name(s->policy.metric));
-    add_num(au, "target", s->policy.target);
+    pl_json_num(au, "target", s->policy.target);
     cJSON_AddNumberToObject(au, "min_replicas", s->policy.min_replicas);
     cJSON_AddNumberToObject(au, "max_replicas", s->policy.max_replicas);
-    add_num(au, "provision_s", s->provision_s);
+    pl_json_num(au, "provision_s", s->provision_s);
     cJSON_AddNumberToObject(au, "replicas_min", s->auto_min);
     cJSON_AddNumberToObject(au, "replicas_max", s->auto_max);
-    add_num(au, "replicas_mean", s->auto_mean);
+    pl_json_num(au, "replicas_mean", s->auto_mean);
     cJSON_AddNumberToObject(au, "scale_ups", s->scale_ups);
     cJSON_AddNumberToObject(au, "scale_downs", s->scale_downs);
-    add_num(au, "gpu_hours", s->auto_gpu_hours);
-    add_num(au, "cost", s->auto_cost);
-    add_num(au, "slo_attainment", s->auto_attainment);
+    pl_json_num(au, "gpu_hours", s->auto_gpu_hours);
+    pl_json_num(au, "cost", s->auto_cost);
+    pl_json_num(au, "slo_attainment", s->auto_attainment);
     cJSON_AddBoolToObject(au, "meets_slos", s->auto_meets_slos);
     cJSON *tried = cJSON_AddArrayToObject(au, "targets_tried");
     for (guint k = 0; k < s->num_tried; k++) {
         cJSON *t = cJSON_CreateObject();
-        add_num(t, "target", s->tried_target[k]);
-        add_num(t, "gpu_hours", s->tried_gpu_hours[k]);
-        add_num(t, "slo_attainment", s->tried_attainment[k]);
+        pl_json_num(t, "target", s->tried_target[k]);
+        pl_json_num(t, "gpu_hours", s->tried_gpu_hours[k]);
+        pl_json_num(t, "slo_attainment", s->tried_attainment[k]);
         cJSON_AddBoolToObject(t, "meets_slos", s->tried_meets[k]);
         cJSON_AddItemToArray(tried, t);
     }
     cJSON *av = cJSON_AddArrayToObject(au, "slo_values");
     for (guint k = 0; k < r->num_slos && k < 8; k++)
         cJSON_AddItemToArray(av, cJSON_CreateNumber(s->auto_slo_values[k]));
-    add_num(o, "window_s", s->window_s);
+    pl_json_num(o, "window_s", s->window_s);
     cJSON *arr = cJSON_AddArrayToObject(o, "arrived");
     cJSON *ms = cJSON_AddArrayToObject(o, "met_static");
     cJSON *ma = cJSON_AddArrayToObject(o, "met_autoscaled");

@@ -15,7 +15,8 @@
  *   - without a numeric field, horizontal bars per point instead.
  * Rows with status "error" are not drawn; the table lists them with their
  * message. Every string from the table (field names, values, errors, the
- * sweep's name) is escaped; numbers go through rp_svg_format (no locale), so
+ * sweep's name) is escaped; the page's head and shared style come from
+ * rp_html.c; numbers go through rp_svg_format (no locale), so
  * the same table gives the same bytes. Cost: O(rows x columns).
  */
 #include "sw_sweep.h"
@@ -24,6 +25,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "rp_html.h"
 #include "rp_svg.h"
 #include "scn_json.h"
 #include "ss_error.h"
@@ -33,27 +35,17 @@ static const char *const colors[] = {"#0072b2", "#d55e00", "#009e73", "#cc79a7",
                                      "#e69f00", "#56b4e9", "#000000", "#f0e442"};
 
 static const char css[] =
-    "*{box-sizing:border-box}\n"
-    "body{margin:0;background:#f4f6f8;color:#1d2329;"
-    "font:15px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,\"Helvetica Neue\",Arial,sans-serif}\n"
-    "main{max-width:1320px;margin:0 auto;padding:24px 32px 48px}\n"
-    "h1{font-size:27px;margin:0 0 4px}\n"
-    "h2{font-size:20px;margin:34px 0 12px;padding-bottom:4px;border-bottom:1px solid #cfd6dd}\n"
-    ".lead{color:#4a5561;margin:0 0 18px}\n"
+    RP_HTML_CSS_PAGE
+    RP_HTML_CSS_LEAD
     ".warn{background:#fff8e6;border:1px solid #e0b252;border-radius:6px;padding:10px 16px;margin:12px 0}\n"
-    "dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:5px 18px;margin:12px 0 0}\n"
-    "dl.facts dt{font-weight:600;color:#4a5561}\n"
-    "dl.facts dd{margin:0}\n"
-    ".scroll{overflow-x:auto}\n"
-    "table{border-collapse:collapse;background:#fff;width:100%;font-size:13.5px}\n"
-    "th,td{border:1px solid #d3d9df;padding:5px 8px;text-align:left;vertical-align:top}\n"
-    "th{background:#e9edf1;font-weight:600}\n"
+    RP_HTML_CSS_FACTS
+    RP_HTML_CSS_TABLE
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
     "tr.err td{background:#faf6f5;color:#5b4a45}\n"
-    ".err{color:#9d1c12}\n"
-    ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:14px;margin-top:14px}\n"
+    RP_HTML_CSS_ERR
+    RP_HTML_CSS_CHARTS
     ".charts svg{width:100%;height:auto;border:1px solid #e3e7eb;border-radius:4px;background:#fff}\n"
-    "footer{margin-top:36px;color:#5b6670;font-size:13px}\n";
+    RP_HTML_CSS_FOOTER;
 
 /* The table's view: which columns are swept fields, the x axis, the
  * settings. */
@@ -250,20 +242,6 @@ static void bar_chart(GString *o, const View *v, const char *title, const char *
     g_free(bars);
 }
 
-static void esc(GString *o, const char *text)
-{
-    rp_svg_escape(o, text);
-}
-
-static void fact(GString *o, const char *term, const char *text)
-{
-    g_string_append(o, "<dt>");
-    esc(o, term);
-    g_string_append(o, "</dt><dd>");
-    esc(o, text);
-    g_string_append(o, "</dd>\n");
-}
-
 /* The metric columns shown in the table (when the table has them). */
 static const struct {
     const char *column;
@@ -326,7 +304,7 @@ static void step_time_facts(GString *o, const View *v, gboolean *any_estimate)
         g_string_append_printf(text, "%s%s (%u point%s)", i ? "; " : "", key, c, c == 1 ? "" : "s");
     }
     if (text->len)
-        fact(o, "step times", text->str);
+        rp_html_fact(o, "step times", text->str);
     g_string_free(text, TRUE);
     g_ptr_array_free(order, TRUE);
     g_hash_table_destroy(counts);
@@ -338,7 +316,7 @@ static void rows_table(GString *o, const View *v)
     g_string_append(o, "<div class=\"scroll\"><table>\n<thead><tr><th class=\"n\">point</th>");
     for (guint c = 1; c <= v->nparams; c++) {
         g_string_append(o, "<th>");
-        esc(o, sw_sweep_table_column(t, c));
+        rp_html_escape(o, sw_sweep_table_column(t, c));
         g_string_append(o, "</th>");
     }
     g_string_append(o, "<th>status</th>");
@@ -350,11 +328,11 @@ static void rows_table(GString *o, const View *v)
     for (guint r = 0; r < n; r++) {
         gboolean ok = row_ok(v, r);
         g_string_append_printf(o, "<tr%s><td class=\"n\">", ok ? "" : " class=\"err\"");
-        esc(o, cell(v, r, "point"));
+        rp_html_escape(o, cell(v, r, "point"));
         g_string_append(o, "</td>");
         for (guint c = 1; c <= v->nparams; c++) {
             g_string_append(o, "<td>");
-            esc(o, sw_sweep_table_cell(t, r, c));
+            rp_html_escape(o, sw_sweep_table_cell(t, r, c));
             g_string_append(o, "</td>");
         }
         if (!ok) {
@@ -362,9 +340,9 @@ static void rows_table(GString *o, const View *v)
             for (gsize i = 0; i < G_N_ELEMENTS(shown); i++)
                 span += sw_sweep_table_find_column(t, shown[i].column) >= 0 ? 1 : 0;
             g_string_append(o, "<td>");
-            esc(o, v->status_col >= 0 ? sw_sweep_table_cell(t, r, (guint)v->status_col) : "");
+            rp_html_escape(o, v->status_col >= 0 ? sw_sweep_table_cell(t, r, (guint)v->status_col) : "");
             g_string_append_printf(o, "</td><td colspan=\"%u\" class=\"err\">", MAX(span, 1u));
-            esc(o, cell(v, r, "error"));
+            rp_html_escape(o, cell(v, r, "error"));
             g_string_append(o, "</td></tr>\n");
             continue;
         }
@@ -377,16 +355,16 @@ static void rows_table(GString *o, const View *v)
             g_string_append(o, "<td class=\"n\">");
             if (strcmp(shown[i].column, "latency_basis") == 0) {
                 const char *basis = cell(v, r, shown[i].column);
-                esc(o, basis);
+                rp_html_escape(o, basis);
                 if (basis_is_estimate(basis))
                     g_string_append(o, " (an estimate)");
             } else if (isnan(x))
-                esc(o, cell(v, r, shown[i].column));
+                rp_html_escape(o, cell(v, r, shown[i].column));
             else if (g_str_has_prefix(shown[i].column, "kv_usage")) {
-                esc(o, rp_svg_format(b, sizeof b, 100 * x, 1, FALSE));
+                rp_html_escape(o, rp_svg_format(b, sizeof b, 100 * x, 1, FALSE));
                 g_string_append(o, "%");
             } else
-                esc(o, rp_svg_format_sig(b, sizeof b, x));
+                rp_html_escape(o, rp_svg_format_sig(b, sizeof b, x));
             g_string_append(o, "</td>");
         }
         g_string_append(o, "</tr>\n");
@@ -400,24 +378,13 @@ char *sw_sweep_table_html(const SwSweepTable *t, const char *name, const char *d
     view_init(&v, t);
     GString *o = g_string_new(NULL);
     const char *title = name && *name ? name : "sweep";
-    g_string_append(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                       "<meta name=\"color-scheme\" content=\"light\">\n"
-                       "<meta http-equiv=\"Content-Security-Policy\" "
-                       "content=\"default-src 'none'; style-src 'unsafe-inline'\">\n<title>Sweep: ");
-    esc(o, title);
-    g_string_append_printf(o, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n<header>\n<h1>Sweep: ", css);
-    esc(o, title);
-    g_string_append(o, "</h1>\n");
-    if (description && *description) {
-        g_string_append(o, "<p class=\"lead\">");
-        esc(o, description);
-        g_string_append(o, "</p>\n");
-    }
+    char *page_title = g_strdup_printf("Sweep: %s", title);
+    rp_html_open(o, page_title, description, css);
+    g_free(page_title);
     guint n = sw_sweep_table_num_rows(t), errors = sw_sweep_table_num_errors(t);
     g_string_append(o, "<dl class=\"facts\">\n");
     char *text = g_strdup_printf("%u (%u ran, %u could not run)", n, n - errors, errors);
-    fact(o, "points", text);
+    rp_html_fact(o, "points", text);
     g_free(text);
     for (guint c = 1; c <= v.nparams; c++) {
         GString *vals = g_string_new(NULL);
@@ -434,7 +401,7 @@ char *sw_sweep_table_html(const SwSweepTable *t, const char *name, const char *d
         }
         char *term = g_strdup_printf("swept: %s%s", sw_sweep_table_column(t, c),
                                      (int)c == v.x_param ? " (the x axis)" : "");
-        fact(o, term, vals->str);
+        rp_html_fact(o, term, vals->str);
         g_free(term);
         g_ptr_array_free(seen, TRUE);
         g_string_free(vals, TRUE);
@@ -443,7 +410,7 @@ char *sw_sweep_table_html(const SwSweepTable *t, const char *name, const char *d
     step_time_facts(o, &v, &any_estimate);
     int id = sw_sweep_table_find_column(t, "sweep_id");
     if (id >= 0 && n > 0)
-        fact(o, "sweep id", sw_sweep_table_cell(t, 0, (guint)id));
+        rp_html_fact(o, "sweep id", sw_sweep_table_cell(t, 0, (guint)id));
     g_string_append(o, "</dl>\n");
     if (any_estimate)
         g_string_append(o, "<p class=\"warn\"><strong>Estimates:</strong> no kernel tables were measured on the GPU "
@@ -483,7 +450,8 @@ char *sw_sweep_table_html(const SwSweepTable *t, const char *name, const char *d
     g_string_append(o, "<h2>Every point</h2>\n");
     rows_table(o, &v);
     g_string_append(o, "<footer>Written by servesim sweep. The same rows give the same page (sweep slices merged "
-                       "with servesim merge too).</footer>\n</main>\n</body>\n</html>\n");
+                       "with servesim merge too).</footer>\n");
+    rp_html_close(o);
     view_clear(&v);
     return g_string_free(o, FALSE);
 }
