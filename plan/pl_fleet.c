@@ -96,27 +96,21 @@ gboolean pl_fleet_trial(const PlPlanSpec *p, guint index, ScnCache *cache, guint
     return TRUE;
 }
 
+/* Trials by increasing replicas, then prefill replicas (disaggregated). */
 static int cmp_trial(gconstpointer a, gconstpointer b)
 {
     const PlFleetTrial *x = a, *y = b;
-    return x->replicas < y->replicas ? -1 : x->replicas > y->replicas;
+    if (x->replicas != y->replicas)
+        return x->replicas < y->replicas ? -1 : 1;
+    return x->prefill_replicas < y->prefill_replicas ? -1 : x->prefill_replicas > y->prefill_replicas;
 }
 
-/* What fails in a fleet trial: the SLO furthest over its limit, else queue growth. */
-static char *trial_binding(const PlPlanSpec *p, const PlFleetTrial *t)
+void pl_fleet_take_trials(PlCandidateResult *c, GArray *trials)
 {
-    int worst = -1;
-    double worst_ratio = 1.0;
-    for (guint i = 0; i < p->num_slos; i++) {
-        double r = t->slo_values[i] / p->slos[i].max_ms;
-        if (!(r <= worst_ratio)) {
-            worst_ratio = isnan(r) ? INFINITY : r;
-            worst = (int)i;
-        }
-    }
-    if (worst >= 0)
-        return g_strdup(p->slos[worst].label);
-    return g_strdup("queue growth (throughput)");
+    g_array_sort(trials, cmp_trial); /* stable */
+    c->num_trials = trials->len;
+    c->trials = (PlFleetTrial *)g_array_free(trials, FALSE);
+    c->chosen_trial = -1;
 }
 
 typedef struct {
@@ -173,15 +167,12 @@ gboolean pl_fleet_search(const PlPlanSpec *p, guint index, ScnCache *cache, guin
     while (good && s.ok && s.ok - s.fail > 1)
         good = try_count(&s, s.fail + (s.ok - s.fail) / 2, why);
 
-    g_array_sort(s.trials, cmp_trial);
-    c->num_trials = s.trials->len;
-    c->trials = (PlFleetTrial *)g_array_free(s.trials, FALSE);
-    c->chosen_trial = -1;
+    pl_fleet_take_trials(c, s.trials);
     if (!good)
         return FALSE;
     if (!s.ok) {
         const PlFleetTrial *last = &c->trials[c->num_trials - 1];
-        char *binding = trial_binding(p, last);
+        char *binding = pl_binding_of(p, last->slo_values, FALSE);
         c->error = g_strdup_printf("no fleet of up to %u replicas sustains %g requests/s (%s with %u replicas)", max,
                                    p->target_rate, binding, last->replicas);
         g_free(c->binding);

@@ -265,14 +265,6 @@ static gboolean min_decode(PdSearch *s, guint p, guint lo, guint *out, char **wh
     return TRUE;
 }
 
-static int cmp_trial(gconstpointer a, gconstpointer b)
-{
-    const PlFleetTrial *x = a, *y = b;
-    if (x->replicas != y->replicas)
-        return x->replicas < y->replicas ? -1 : 1;
-    return x->prefill_replicas < y->prefill_replicas ? -1 : x->prefill_replicas > y->prefill_replicas;
-}
-
 gboolean pl_pd_fleet_search(const PlPlanSpec *p, guint index, ScnCache *cache, guint start, PlCandidateResult *c,
                             void (*on_simulation)(void *user), void *user, char **why)
 {
@@ -343,10 +335,7 @@ gboolean pl_pd_fleet_search(const PlPlanSpec *p, guint index, ScnCache *cache, g
         dprev = d;
     }
 
-    g_array_sort(s.trials, cmp_trial);
-    c->num_trials = s.trials->len;
-    c->trials = (PlFleetTrial *)g_array_free(s.trials, FALSE);
-    c->chosen_trial = -1;
+    pl_fleet_take_trials(c, s.trials);
     if (!good)
         return FALSE;
     if (!s.have_best) {

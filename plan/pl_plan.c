@@ -161,13 +161,12 @@ gboolean pl_load_point_sustained(const PlLoadPoint *pt)
     return pt->meets_slos && pt->stable;
 }
 
-/* What fails at a load point: the SLO furthest over its limit, else queue growth. */
-static char *binding_of(const PlPlanSpec *p, const PlLoadPoint *pt)
+char *pl_binding_of(const PlPlanSpec *p, const double *slo_values, gboolean stable)
 {
     int worst = -1;
     double worst_ratio = 1.0;
     for (guint i = 0; i < p->num_slos; i++) {
-        double r = pt->slo_values[i] / p->slos[i].max_ms;
+        double r = slo_values[i] / p->slos[i].max_ms;
         if (!(r <= worst_ratio)) { /* also NaN */
             worst_ratio = isnan(r) ? INFINITY : r;
             worst = (int)i;
@@ -175,7 +174,7 @@ static char *binding_of(const PlPlanSpec *p, const PlLoadPoint *pt)
     }
     if (worst >= 0)
         return g_strdup(p->slos[worst].label);
-    if (!pt->stable)
+    if (!stable)
         return g_strdup("queue growth (throughput)");
     return g_strdup("none");
 }
@@ -241,7 +240,7 @@ static void run_candidate(gpointer data, gpointer user)
             r = MAX(r * 0.6, p->min_rate);
         }
         if (!have_lo) {
-            c->binding = binding_of(p, &hi_pt);
+            c->binding = pl_binding_of(p, hi_pt.slo_values, hi_pt.stable);
             c->error = g_strdup_printf("does not meet the SLOs even at %g requests/s (%s)", p->min_rate,
                                        c->binding);
             return;
@@ -267,7 +266,7 @@ static void run_candidate(gpointer data, gpointer user)
     c->max_rate = lo;
     c->max_rate_upper = c->max_rate_is_bound ? NAN : hi;
     c->binding = c->max_rate_is_bound ? g_strdup_printf("none below the search limit (%g requests/s)", p->max_rate)
-                                      : binding_of(p, &hi_pt);
+                                      : pl_binding_of(p, hi_pt.slo_values, hi_pt.stable);
 
     /* the curve: load levels around the sustainable rate */
     if (p->curve_points > 0) {

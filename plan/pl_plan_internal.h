@@ -80,6 +80,11 @@ double pl_plan_spec_price(const PlPlanSpec *p, const char *hardware);
  * does not grow (pl_plan.c). */
 gboolean pl_load_point_sustained(const PlLoadPoint *p);
 
+/* What fails at a load level or in a fleet, given its SLO values: the SLO
+ * furthest over its limit, else "queue growth (throughput)" when it is not
+ * stable, else "none" (g_free). */
+char *pl_binding_of(const PlPlanSpec *p, const double *slo_values, gboolean stable);
+
 /* An SLO object of a plan file. */
 gboolean pl_slo_from_json(const cJSON *o, const char *origin, const char *path, PlSlo *out, GError **error);
 
@@ -119,6 +124,9 @@ gboolean pl_pd_fleet_search(const PlPlanSpec *p, guint index, ScnCache *cache, g
 gboolean pl_fleet_trial(const PlPlanSpec *p, guint index, ScnCache *cache, guint n, guint prefill, guint decode,
                         PlFleetTrial *t, char **why);
 gboolean pl_fleet_trial_sustained(const PlFleetTrial *t);
+/* Stores the trials (freed into c->trials) sorted by increasing replicas,
+ * then prefill replicas; c->chosen_trial becomes -1. */
+void pl_fleet_take_trials(PlCandidateResult *c, GArray *trials);
 
 /* The "autoscale" section of a plan file (pl_scale.c). */
 gboolean pl_scale_parse(PlPlanSpec *p, const cJSON *o, GError **error);
