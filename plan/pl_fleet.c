@@ -23,7 +23,6 @@
  * rejected. The search assumes more replicas never make the fleet worse
  * (the bisection relies on it); the trials show where that was tested.
  */
-#include <math.h>
 #include <string.h>
 
 #include "pl_plan_internal.h"

@@ -28,7 +28,6 @@
 #include <string.h>
 
 #include "pl_plan_internal.h"
-#include "ss_error.h"
 
 #define PL_MAX_BISECTIONS 64      /* a guard: the bracket stops shrinking long before */
 

@@ -14,7 +14,6 @@
  * escaped. Cost: linear in candidates x curve points.
  */
 #include <math.h>
-#include <string.h>
 
 #include "pl_report_internal.h"
 #include "rp_html.h"

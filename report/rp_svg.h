@@ -1,6 +1,7 @@
 /*
  * rp_svg.h: small inline SVG charts for reports a person reads (the capacity
- * plan's report, plan/pl_report.c, and any other).
+ * plan's report, plan/pl_report_html.c, the sweep's, sweep/sw_report.c,
+ * and any other).
  *
  * Two kinds of chart, written as text into a GString:
  *   - a line chart: series of (x, y) points with markers (filled when the
