@@ -83,6 +83,7 @@ void rp_scaling_charts(GString *out, const RpScaling *d)
     g_string_append_printf(desc, "Line chart of the share of the requests arriving in each window that completed "
                                  "within %s.", d->slo_text ? d->slo_text : "the SLO");
     ch = rp_svg_chart_new("SLO attainment over time", desc->str, xlabel, "requests within the SLO (%)", FALSE);
+    rp_svg_chart_set_y_ceiling(ch, 100);
     guint names = 0;
     for (guint v = 0; v < 2; v++) {
         const uint64_t *met = v == 0 ? d->met : d->met_static;

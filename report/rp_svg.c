@@ -315,6 +315,7 @@ struct RpSvgChart {
     double vline_x;
     char *vline_legend, *vline_label, *shade_legend;
     char *diagonal_legend; /* NULL: no diagonal */
+    double y_ceiling;      /* > 0: the headroom stops there */
 };
 
 static void series_free(gpointer p)
@@ -425,6 +426,11 @@ void rp_svg_chart_set_diagonal(RpSvgChart *c, const char *legend)
 {
     g_free(c->diagonal_legend);
     c->diagonal_legend = g_strdup(legend ? legend : "y = x");
+}
+
+void rp_svg_chart_set_y_ceiling(RpSvgChart *c, double y)
+{
+    c->y_ceiling = isfinite(y) && y > 0 ? y : 0;
 }
 
 /* An axis: data value -> user units. */
@@ -643,8 +649,12 @@ void rp_svg_chart_render(const RpSvgChart *c, GString *out)
     ay.p1 = CHART_MT;
     if (c->y_log_allowed && ymin >= 0 && ypos_max > 0 && ypos_max / ypos_min > 100)
         axis_log(&ay, ypos_min, ypos_max);
-    else /* 4% headroom: a threshold at the maximum stays off the frame */
-        axis_linear(&ay, ymin, ymax + 0.04 * (ymax - ymin), 5);
+    else { /* 4% headroom: a threshold at the maximum stays off the frame */
+        double hi = ymax + 0.04 * (ymax - ymin);
+        if (c->y_ceiling > 0 && ymax <= c->y_ceiling && hi > c->y_ceiling)
+            hi = c->y_ceiling;
+        axis_linear(&ay, ymin, hi, 5);
+    }
     const double left = ax.p0, right = ax.p1, top = ay.p1, bottom = ay.p0;
 
     /* ---- legend layout */

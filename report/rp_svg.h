@@ -99,6 +99,10 @@ void rp_svg_chart_set_vline(RpSvgChart *c, double x, const char *legend, const c
                             const char *shade_legend);
 /* Draws the line y = x (dotted grey) and names it in the legend. */
 void rp_svg_chart_set_diagonal(RpSvgChart *c, const char *legend);
+/* The largest value the y axis needs to show (a percentage: 100): the
+ * headroom above the data stops there instead of running to the next nice
+ * bound. Ignored when a value lies above it or on a logarithmic axis. */
+void rp_svg_chart_set_y_ceiling(RpSvgChart *c, double y);
 
 /* Appends the chart as one <svg> element (width 620 user units). */
 void rp_svg_chart_render(const RpSvgChart *c, GString *out);

@@ -926,6 +926,33 @@ static void test_chart_helpers(void)
     assert_html_ok(out->str, 1);
     g_string_free(out, TRUE);
     rp_svg_chart_free(ch);
+
+    /* a percentage up to 100: the headroom runs to the next nice bound
+     * (150) unless the chart has a ceiling at 100 */
+    for (int cap = 0; cap < 2; cap++) {
+        ch = rp_svg_chart_new("p", "d", "x", "%", FALSE);
+        if (cap)
+            rp_svg_chart_set_y_ceiling(ch, 100);
+        se = rp_svg_chart_add_series(ch, "s", "#000000", RP_SVG_MARK_CIRCLE);
+        rp_svg_chart_add_point(ch, se, 1, 80, TRUE, NULL);
+        rp_svg_chart_add_point(ch, se, 2, 100, TRUE, NULL);
+        out = g_string_new(NULL);
+        rp_svg_chart_render(ch, out);
+        SS_ASSERT_CONTAINS(out->str, ">100</text>");
+        CU_ASSERT_EQUAL(strstr(out->str, ">150</text>") != NULL, !cap);
+        g_string_free(out, TRUE);
+        rp_svg_chart_free(ch);
+    }
+    /* a value above the ceiling keeps its headroom */
+    ch = rp_svg_chart_new("p", "d", "x", "%", FALSE);
+    rp_svg_chart_set_y_ceiling(ch, 100);
+    se = rp_svg_chart_add_series(ch, "s", "#000000", RP_SVG_MARK_CIRCLE);
+    rp_svg_chart_add_point(ch, se, 1, 120, TRUE, NULL);
+    out = g_string_new(NULL);
+    rp_svg_chart_render(ch, out);
+    SS_ASSERT_CONTAINS(out->str, ">150</text>");
+    g_string_free(out, TRUE);
+    rp_svg_chart_free(ch);
 }
 
 static const SsTestCase cases[] = {
