@@ -44,6 +44,11 @@
  * bandwidth; padding only rounds up. tests/test_lat_laws.c checks it on
  * every GPU.
  *
+ * Files: lat_step_setup.c builds the model, lat_step_terms.c holds the
+ * GPU-time terms, lat_step_internal.h the state; this file assembles a
+ * step's time (the hot path, kept in one file so that it inlines as one
+ * unit) and its breakdown.
+ *
  * Cost of lat_step_model_seconds: no allocation; the parts that depend only
  * on the (padded) token count and on the sampled count are cached per count,
  * decode attention is one grid lookup, prefill attention one curve lookup
@@ -52,528 +57,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "lat.h"
-#include "lat_kernels.h"
-#include "lat_mfu.h"
-#include "ss_error.h"
+#include "lat_step_internal.h"
 
-#define MAX_GEMMS 12
-#define MAX_DONORS 16
-#define CACHE_LIMIT (1u << 20)
-
-typedef struct {
-    const char *name;
-    double count;     /* instances per step (layers holding it) */
-    LatGemmCurve c;
-} Gemm;
-
-typedef enum { GRAPH_NONE = 0, GRAPH_PIECEWISE, GRAPH_FULL } GraphMode;
-
-struct LatStepModel {
-    const LatModelDesc *model;
-    const LatHardware *hw;
-    guint tp;
-    LatParams p;
-    LatBackend backend;
-    LatRoof roof;
-    gboolean any_table;           /* some kernel is timed from a table */
-    gboolean any_estimated;       /* some kernel is not */
-    const LatHardware *donors[MAX_DONORS];
-    guint ndonors;
-
-    Gemm gemms[MAX_GEMMS];
-    guint ngemm;
-    Gemm lm_head;
-    double layers;
-
-    /* MoE */
-    double moe_layers, E, topk;
-    Gemm expert_up, expert_down;  /* one expert */
-
-    /* elementwise bytes per token of one layer, and kernels per layer */
-    double elem_dense_bytes[3];   /* norms (x2 kernels), rotary, KV write: per token */
-    double elem_act_dense;        /* SiLU-and-mul of a dense layer, per token */
-    double elem_act_moe;          /* of a MoE layer (top-k experts), per token */
-    double elem_permute_moe;      /* gather + scatter of a MoE layer, per token */
-    double kernels_per_layer;     /* for launches outside CUDA graphs */
-
-    LatAttn attn;
-    double attn_layers;
-    double swa_layers;            /* of attn_layers: sliding-window layers */
-    double full_layers;           /* attn_layers - swa_layers */
-    double window;                /* tokens; 0 with no sliding layers */
-
-    /* engine options (NULL / 0 when off) */
-    struct LatStepModel *draft;   /* speculative decoding: the drafter's step model (owned) */
-    double spec_k;                /* num_speculative_tokens */
-    double lora_rank;             /* max_lora_rank (0: LoRA off) */
-    double lora_adapter_bytes;    /* one adapter at max rank on this GPU */
-    gboolean offload;             /* KV loads from the host tier are timed */
-    gboolean options_on;          /* a drafter, LoRA or offload: options_time() has terms to add */
-    double host_bps;              /* host link, bytes/s after host_link_efficiency */
-
-    LatComm comm;
-    double ar_per_step, ar_bytes_per_token;
-
-    guint ncap;
-    guint *cap;                   /* CUDA-graph capture sizes, ascending */
-
-    guint cache_len;
-    double *mcache;               /* GPU time of the token-count parts, per padded count */
-    double *lmcache;
-};
-
-/* ---------------------------------------------------------------- setup -- */
-
-static guint div_up(guint a, guint b) { return (a + b - 1) / b; }
-
-static gboolean check_params(const LatParams *p, GError **error)
-{
-    struct {
-        const char *name;
-        double v, lo, hi;
-        gboolean lo_open;
-    } checks[] = {
-        {"step_overhead_us", p->step_overhead_us, 0, 1e7, FALSE},
-        {"tracing_overhead_us", p->tracing_overhead_us, 0, 1e7, FALSE},
-        {"launch_us", p->launch_us, 0, 1e4, FALSE},
-        {"cudagraph_max_size", p->cudagraph_max_size, 0, 1 << 20, FALSE},
-        {"compute_scale", p->compute_scale, 0, 10, TRUE},
-        {"bw_scale", p->bw_scale, 0, 10, TRUE},
-        {"bw_efficiency", p->bw_efficiency, 0, 1, TRUE},
-        {"elementwise_efficiency", p->elementwise_efficiency, 0, 1, TRUE},
-        {"kernel_floor_us", p->kernel_floor_us, 0, 1e4, FALSE},
-        {"link_efficiency", p->link_efficiency, 0, 1, TRUE},
-        {"allreduce_latency_us", p->allreduce_latency_us, 0, 1e6, FALSE},
-        {"pcie_link_efficiency", p->pcie_link_efficiency, 0, 1, TRUE},
-        {"pcie_allreduce_latency_us", p->pcie_allreduce_latency_us, 0, 1e6, FALSE},
-        {"custom_allreduce_max_mib", p->custom_allreduce_max_mib, 0, 1e6, FALSE},
-        {"moe_grouped_efficiency", p->moe_grouped_efficiency, 0, 1, TRUE},
-        {"moe_imbalance", p->moe_imbalance, 1, 100, FALSE},
-        {"output_fraction", p->output_fraction, 0, 1, FALSE},
-        {"v1_mfu", p->v1_mfu, 0, 1, TRUE},
-        {"woq_compute_efficiency", p->woq_compute_efficiency, 0, 1, TRUE},
-        {"host_link_gbs", p->host_link_gbs, 0, 1e5, FALSE},
-        {"host_link_efficiency", p->host_link_efficiency, 0, 1, TRUE},
-        {"lora_load_us", p->lora_load_us, 0, 1e9, FALSE},
-    };
-    for (guint i = 0; i < G_N_ELEMENTS(checks); i++) {
-        double v = checks[i].v;
-        gboolean ok = isfinite(v) && v <= checks[i].hi && (checks[i].lo_open ? v > checks[i].lo : v >= checks[i].lo);
-        if (!ok) {
-            g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "latency parameter '%s': expected %s %g and %g, got %g",
-                        checks[i].name, checks[i].lo_open ? "more than" : "between", checks[i].lo, checks[i].hi, v);
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
-static void gemm_add(LatStepModel *sm, const LatMfuDb *const *dbs, const char *name, guint k, guint n, double count,
-                     gboolean sixteen_bit)
-{
-    if (count <= 0 || k == 0 || n == 0)
-        return;
-    g_assert(sm->ngemm < MAX_GEMMS); /* at most 9 are added below */
-    Gemm *g = &sm->gemms[sm->ngemm++];
-    g->name = name;
-    g->count = count;
-    lat_gemm_curve_init_format(&g->c, k, n, lat_gemm_format(sm->model, sixteen_bit), sm->model->act_bytes, sm->hw,
-                               &sm->roof, sm->donors, dbs, sm->ndonors, &sm->p);
-    sm->any_table = sm->any_table || !g->c.estimated;
-    sm->any_estimated = sm->any_estimated || g->c.estimated;
-}
-
-/* vLLM's default capture sizes: 1, 2, 4, then every 8 up to 248, then every
- * 16 from 256, up to the largest (vllm/config/vllm.py). */
-static void capture_sizes(LatStepModel *sm)
-{
-    guint max = (guint)sm->p.cudagraph_max_size;
-    if (max == 0)
-        max = 512;
-    GArray *a = g_array_new(FALSE, FALSE, sizeof(guint));
-    static const guint small[] = {1, 2, 4};
-    for (guint i = 0; i < 3; i++)
-        if (small[i] <= max)
-            g_array_append_val(a, small[i]);
-    for (guint s = 8; s < 256 && s <= max; s += 8)
-        g_array_append_val(a, s);
-    for (guint s = 256; s <= max; s += 16)
-        g_array_append_val(a, s);
-    sm->ncap = a->len;
-    sm->cap = (guint *)g_array_free(a, FALSE);
-}
-
-LatStepModel *lat_step_model_new(const LatModelDesc *model, const LatHardware *hw, guint tp,
-                                 const LatTableSource *sources, guint num_sources, const LatParams *params,
-                                 guint max_batched_tokens, GError **error)
-{
-    g_return_val_if_fail(model && hw, NULL);
-    LatParams defaults;
-    if (!params) {
-        lat_params_default(&defaults);
-        params = &defaults;
-    }
-    if (!check_params(params, error))
-        return NULL;
-    if (tp == 0 || max_batched_tokens == 0) {
-        g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
-                    "tensor-parallel size and max batched tokens must be positive (got %u and %u)", tp,
-                    max_batched_tokens);
-        return NULL;
-    }
-    const LatModelDesc *m = model;
-    if (m->num_linear_attn_layers > 0) {
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
-                    "model '%s' has %u linear-attention (Gated DeltaNet) layers: the step-time models do not "
-                    "time them",
-                    m->name, m->num_linear_attn_layers);
-        return NULL;
-    }
-    if (m->num_heads % tp != 0) {
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
-                    "model '%s': tensor-parallel size %u does not divide its %u attention heads", m->name, tp,
-                    m->num_heads);
-        return NULL;
-    }
-    if (m->kv_lora_rank == 0 && m->num_kv_heads % tp != 0 && tp % m->num_kv_heads != 0) {
-        g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
-                    "model '%s': tensor-parallel size %u neither divides nor is a multiple of its %u KV heads",
-                    m->name, tp, m->num_kv_heads);
-        return NULL;
-    }
-
-    LatStepModel *sm = g_new0(LatStepModel, 1);
-    sm->model = m;
-    sm->hw = hw;
-    sm->tp = tp;
-    sm->p = *params;
-    sm->backend = params->backend;
-    const LatMfuDb *dbs[MAX_DONORS];
-    if (sm->backend != LAT_BACKEND_ROOFLINE_V1)
-        for (guint i = 0; i < num_sources && sm->ndonors < MAX_DONORS; i++)
-            if (sources[i].db && sources[i].hw) {
-                sm->donors[sm->ndonors] = sources[i].hw;
-                dbs[sm->ndonors++] = sources[i].db;
-            }
-    if (sm->backend == LAT_BACKEND_AUTO)
-        sm->backend = sm->ndonors ? LAT_BACKEND_ROOFLINE_V2 : LAT_BACKEND_ROOFLINE_V1;
-    lat_roof_init(&sm->roof, hw, params->compute_scale, params->bw_scale);
-
-    double L = m->num_layers;
-    sm->layers = L;
-    guint d = m->hidden_size;
-    guint h_gpu = m->num_heads / tp;
-    guint kv_gpu = div_up(m->num_kv_heads, tp);
-
-    /* attention projections */
-    if (m->kv_lora_rank > 0) {
-        guint qk = m->qk_nope_head_dim + m->qk_rope_head_dim;
-        if (m->q_lora_rank > 0) {
-            gemm_add(sm, dbs, "q_a", d, m->q_lora_rank, L, FALSE); /* replicated */
-            gemm_add(sm, dbs, "q_b", m->q_lora_rank, h_gpu * qk, L, FALSE);
-        } else {
-            gemm_add(sm, dbs, "q", d, h_gpu * qk, L, FALSE);
-        }
-        gemm_add(sm, dbs, "kv_a", d, m->kv_lora_rank + m->qk_rope_head_dim, L, FALSE); /* replicated */
-        gemm_add(sm, dbs, "kv_b", m->kv_lora_rank, h_gpu * (m->qk_nope_head_dim + m->v_head_dim), L, FALSE);
-        gemm_add(sm, dbs, "o", h_gpu * m->v_head_dim, d, L, FALSE);
-    } else {
-        gemm_add(sm, dbs, "qkv", d, (h_gpu + 2 * kv_gpu) * m->head_dim, L, FALSE);
-        gemm_add(sm, dbs, "o", h_gpu * m->head_dim, d, L, FALSE);
-    }
-    /* dense MLP layers */
-    double dense = m->num_dense_layers;
-    guint ff = div_up(m->intermediate_size, tp);
-    if (dense > 0) {
-        gemm_add(sm, dbs, "gate_up", d, 2 * ff, dense, FALSE);
-        gemm_add(sm, dbs, "down", ff, d, dense, FALSE);
-    }
-    /* MoE layers: router, shared experts, routed experts */
-    sm->moe_layers = m->num_experts > 0 ? (double)(m->num_layers - m->num_dense_layers) : 0;
-    guint de = 0;
-    if (sm->moe_layers > 0) {
-        gemm_add(sm, dbs, "router", d, m->num_experts, sm->moe_layers, TRUE); /* replicated, 16-bit */
-        guint shared = m->num_shared_experts * m->shared_expert_intermediate_size;
-        if (shared > 0) {
-            guint sh = div_up(shared, tp);
-            gemm_add(sm, dbs, "shared_gate_up", d, 2 * sh, sm->moe_layers, FALSE);
-            gemm_add(sm, dbs, "shared_down", sh, d, sm->moe_layers, FALSE);
-        }
-        sm->E = m->num_experts;
-        sm->topk = m->experts_per_token;
-        de = div_up(m->moe_intermediate_size, tp);
-        sm->expert_up.name = "expert_gate_up";
-        sm->expert_up.count = sm->moe_layers;
-        lat_gemm_curve_init_format(&sm->expert_up.c, d, 2 * de, lat_gemm_format(m, FALSE), m->act_bytes, hw,
-                                   &sm->roof, sm->donors, dbs, sm->ndonors, &sm->p);
-        sm->expert_down.name = "expert_down";
-        sm->expert_down.count = sm->moe_layers;
-        lat_gemm_curve_init_format(&sm->expert_down.c, de, d, lat_gemm_format(m, FALSE), m->act_bytes, hw,
-                                   &sm->roof, sm->donors, dbs, sm->ndonors, &sm->p);
-        sm->any_estimated = sm->any_estimated || sm->expert_up.c.estimated;
-    }
-    /* a draft head's fc projection of 2 or 3 hidden states (16-bit) */
-    if (m->draft_fc_inputs > 0)
-        gemm_add(sm, dbs, "fc", m->draft_fc_inputs * d, d, 1, TRUE);
-    /* LM head: vocabulary-parallel, 16-bit weights */
-    sm->lm_head.name = "lm_head";
-    sm->lm_head.count = 1;
-    lat_gemm_curve_init(&sm->lm_head.c, d, div_up(m->vocab_size, tp), FALSE, m->act_bytes, hw, &sm->roof, sm->donors,
-                        dbs, sm->ndonors, &sm->p);
-
-    /* attention core */
-    sm->attn_layers = m->num_layers - m->num_linear_attn_layers;
-    if (m->num_sliding_layers > 0 && m->sliding_window > 0) {
-        sm->swa_layers = MIN((double)m->num_sliding_layers, sm->attn_layers);
-        sm->window = m->sliding_window;
-    }
-    sm->full_layers = sm->attn_layers - sm->swa_layers;
-    lat_attn_init(&sm->attn, m, tp, sm->donors, dbs, sm->ndonors);
-    sm->any_estimated = sm->any_estimated || !sm->attn.prefill || !sm->attn.decode;
-
-    /* elementwise kernels (bytes per token of one layer) */
-    double b = m->act_bytes;
-    double rot_heads = m->kv_lora_rank > 0 ? (double)h_gpu + 1 : (double)h_gpu + kv_gpu;
-    double rot_dim = m->kv_lora_rank > 0 ? m->qk_rope_head_dim : m->head_dim;
-    sm->elem_dense_bytes[0] = 4.0 * d * b;                  /* one fused add + RMSNorm (two per layer) */
-    sm->elem_dense_bytes[1] = 2.0 * rot_heads * rot_dim * b; /* rotary on q and k: read + write */
-    sm->elem_dense_bytes[2] = 2.0 * sm->attn.kv_bytes_token; /* KV write: read k, v; write the cache */
-    sm->elem_act_dense = 3.0 * ff * b;
-    sm->elem_act_moe = 3.0 * sm->topk * de * b;
-    sm->elem_permute_moe = 2.0 * sm->topk * d * b;
-    sm->kernels_per_layer = 4 /* GEMMs */ + 5 /* elementwise */ + 1 /* attention */ + (tp > 1 ? 2 : 0) +
-                            (sm->moe_layers > 0 ? 4 : 0);
-
-    /* all-reduce after attention and after the MLP of every layer */
-    lat_comm_init(&sm->comm, hw, tp, sm->donors, dbs, sm->ndonors);
-    sm->ar_per_step = tp > 1 ? 2.0 * L : 0.0;
-    sm->ar_bytes_per_token = (double)d * m->act_bytes;
-
-    double host_gbs = params->host_link_gbs > 0 ? params->host_link_gbs
-                      : hw->host_link_gbs > 0   ? hw->host_link_gbs
-                                                : 32.0; /* PCIe Gen4 x16 when the hardware entry does not say */
-    sm->host_bps = host_gbs * 1e9 * params->host_link_efficiency;
-
-    capture_sizes(sm);
-    sm->cache_len = MIN(MAX(max_batched_tokens, sm->cap[sm->ncap - 1]), CACHE_LIMIT) + 1;
-    sm->mcache = g_new(double, sm->cache_len);
-    sm->lmcache = g_new(double, sm->cache_len);
-    for (guint i = 0; i < sm->cache_len; i++)
-        sm->mcache[i] = sm->lmcache[i] = -1.0;
-    return sm;
-}
-
-void lat_step_model_free(LatStepModel *sm)
-{
-    if (!sm)
-        return;
-    for (guint i = 0; i < sm->ngemm; i++)
-        lat_gemm_curve_clear(&sm->gemms[i].c);
-    lat_gemm_curve_clear(&sm->lm_head.c);
-    if (sm->moe_layers > 0) {
-        lat_gemm_curve_clear(&sm->expert_up.c);
-        lat_gemm_curve_clear(&sm->expert_down.c);
-    }
-    lat_attn_clear(&sm->attn);
-    lat_step_model_free(sm->draft);
-    g_free(sm->cap);
-    g_free(sm->mcache);
-    g_free(sm->lmcache);
-    g_free(sm);
-}
-
-/* ------------------------------------------------------ engine options -- */
-
-void lat_step_model_set_draft(LatStepModel *sm, LatStepModel *draft, guint num_speculative_tokens)
-{
-    if (sm->draft != draft)
-        lat_step_model_free(sm->draft);
-    sm->draft = draft;
-    sm->options_on = sm->draft != NULL || sm->lora_rank > 0 || sm->offload;
-    sm->spec_k = num_speculative_tokens;
-}
-
-double lat_lora_adapter_bytes(const LatModelDesc *m, guint tp, guint rank)
-{
-    if (tp == 0)
-        tp = 1;
-    double d = m->hidden_size, h = (double)m->num_heads / tp, kv = (double)div_up(m->num_kv_heads, tp);
-    double dh = m->kv_lora_rank > 0 ? m->qk_nope_head_dim + m->qk_rope_head_dim : m->head_dim;
-    /* each slice of a fused projection has its own A (k x r): q, k, v; gate, up */
-    double qkv = 3.0 * d + (h + 2.0 * kv) * dh;
-    double o = h * (m->kv_lora_rank > 0 ? m->v_head_dim : m->head_dim) + d;
-    double ff = ceil((double)m->intermediate_size / tp);
-    double mlp = m->num_dense_layers * ((2.0 * d + 2.0 * ff) + (ff + d));
-    return ((double)m->num_layers * (qkv + o) + mlp) * rank * 2.0;
-}
-
-void lat_step_model_set_lora(LatStepModel *sm, guint max_lora_rank)
-{
-    sm->lora_rank = max_lora_rank;
-    sm->options_on = sm->draft != NULL || sm->lora_rank > 0 || sm->offload;
-    sm->lora_adapter_bytes = lat_lora_adapter_bytes(sm->model, sm->tp, max_lora_rank);
-}
-
-void lat_step_model_set_offload(LatStepModel *sm, gboolean on)
-{
-    sm->offload = on;
-    sm->options_on = sm->draft != NULL || sm->lora_rank > 0 || sm->offload;
-}
-
-double lat_step_model_host_bps(const LatStepModel *sm)
-{
-    return sm->host_bps;
-}
-
-LatBackend lat_step_model_backend(const LatStepModel *sm) { return sm->backend; }
-
-gboolean lat_step_model_estimated(const LatStepModel *sm) { return sm->any_estimated || !sm->any_table; }
-
-gboolean lat_step_model_measured_gpu(const LatStepModel *sm)
-{
-    return sm->ndonors > 0 && sm->donors[0] == sm->hw && !lat_step_model_estimated(sm);
-}
-
-const char *lat_step_model_table_gpu(const LatStepModel *sm) { return sm->ndonors ? sm->donors[0]->name : NULL; }
-
-guint lat_step_model_gemms(const LatStepModel *sm, LatGemmInfo *out, guint max)
-{
-    const Gemm *all[MAX_GEMMS + 3];
-    guint n = 0;
-    for (guint i = 0; i < sm->ngemm; i++)
-        all[n++] = &sm->gemms[i];
-    if (sm->moe_layers > 0) {
-        all[n++] = &sm->expert_up;
-        all[n++] = &sm->expert_down;
-    }
-    all[n++] = &sm->lm_head;
-    for (guint i = 0; i < n && i < max; i++) {
-        const Gemm *g = all[i];
-        out[i] = (LatGemmInfo){g->name, g->c.k, g->c.n, g->count, g->c.weight_bytes,
-                               g->c.curve ? lat_mfu_curve_file(g->c.curve) : NULL, g->c.exact};
-    }
-    return n;
-}
-
-/* ------------------------------------------------------------ the terms -- */
-
-typedef struct {
-    double seconds, flops, bytes;
-    double compute_s, memory_s;
-} Acc;
-
-static void acc_add(Acc *a, double seconds, double flops, double bytes, gboolean compute_bound)
-{
-    if (!a)
-        return;
-    a->seconds += seconds;
-    a->flops += flops;
-    a->bytes += bytes;
-    if (compute_bound)
-        a->compute_s += seconds;
-    else
-        a->memory_s += seconds;
-}
-
-static gboolean gemm_compute_bound(const LatStepModel *sm, const LatGemmCurve *c, double m)
-{
-    return lat_gemm_flops(c, m) / c->peak >= lat_gemm_bytes(c, m) / sm->roof.bw;
-}
-
-static double gemm_time(const LatStepModel *sm, const Gemm *g, double m, Acc *acc, char *src, gsize len)
-{
-    if (m <= 0)
-        return 0.0;
-    double t = g->count * lat_gemm_curve_time(&g->c, m, src, len);
-    acc_add(acc, t, g->count * lat_gemm_flops(&g->c, m), g->count * lat_gemm_bytes(&g->c, m),
-            gemm_compute_bound(sm, &g->c, m));
-    return t;
-}
-
-/* Routed experts of all MoE layers at `tokens` tokens: one grouped GEMM per
- * projection over the experts hit, each with tokens·k/hit rows. A grouped
- * kernel has one launch (one kernel floor, not one per expert) and reaches
- * moe_grouped_efficiency of a dense GEMM where compute-bound (DeepGEMM's
- * grouped vs dense FP8 tables on H800: 0.91 at >= 1024 tokens per expert);
- * moe_imbalance (>= 1) stretches the compute-bound part for routing skew. */
-static double moe_time(const LatStepModel *sm, double tokens, Acc *acc, char *src, gsize len)
-{
-    if (sm->moe_layers <= 0 || tokens <= 0)
-        return 0.0;
-    double hit = lat_moe_experts_hit(sm->E, sm->topk, tokens);
-    double me = tokens * sm->topk / MAX(hit, 1e-9);
-    const LatGemmCurve *up = &sm->expert_up.c, *down = &sm->expert_down.c;
-    double t1 = lat_gemm_curve_time(up, me, src, len) + lat_gemm_curve_time(down, me, NULL, 0);
-    double floor = MIN(2.0 * sm->p.kernel_floor_us * 1e-6, 0.5 * t1);
-    double f = lat_gemm_flops(up, me) + lat_gemm_flops(down, me);
-    double by = lat_gemm_bytes(up, me) + lat_gemm_bytes(down, me);
-    double rc = f / up->peak, rm = by / sm->roof.bw;
-    double compute_share = rc / MAX(rc, rm); /* 1 when compute-bound on this GPU */
-    double stretch = 1.0 + (sm->p.moe_imbalance / sm->p.moe_grouped_efficiency - 1.0) * compute_share;
-    double one_layer = (hit * (t1 - floor) + floor) * stretch;
-    double t = sm->moe_layers * one_layer;
-    acc_add(acc, t, sm->moe_layers * hit * f, sm->moe_layers * hit * by, rc >= rm);
-    if (src) {
-        gsize l = strlen(src);
-        g_snprintf(src + l, len - l, "; grouped over %.2f of %g experts, %.1f tokens each", hit, sm->E, me);
-    }
-    return t;
-}
-
-static double elementwise_time(const LatStepModel *sm, double m, Acc *acc)
-{
-    if (m <= 0)
-        return 0.0;
-    const LatRoof *r = &sm->roof;
-    double per_layer = 2.0 * lat_elementwise_time(r, &sm->p, m * sm->elem_dense_bytes[0]) +
-                       lat_elementwise_time(r, &sm->p, m * sm->elem_dense_bytes[1]) +
-                       lat_elementwise_time(r, &sm->p, m * sm->elem_dense_bytes[2]);
-    double bytes = m * (2.0 * sm->elem_dense_bytes[0] + sm->elem_dense_bytes[1] + sm->elem_dense_bytes[2]);
-    double t = sm->layers * per_layer;
-    double dense = sm->model->num_dense_layers;
-    t += dense * lat_elementwise_time(r, &sm->p, m * sm->elem_act_dense);
-    double all_bytes = sm->layers * bytes + dense * m * sm->elem_act_dense;
-    if (sm->moe_layers > 0) {
-        t += sm->moe_layers * (lat_elementwise_time(r, &sm->p, m * sm->elem_act_moe) +
-                               2.0 * lat_elementwise_time(r, &sm->p, m * sm->elem_permute_moe / 2.0));
-        all_bytes += sm->moe_layers * m * (sm->elem_act_moe + sm->elem_permute_moe);
-    }
-    acc_add(acc, t, 0, all_bytes, FALSE);
-    return t;
-}
-
-static double allreduce_time(const LatStepModel *sm, double tokens, char *src, gsize len)
-{
-    if (sm->ar_per_step <= 0 || tokens <= 0)
-        return 0.0;
-    return sm->ar_per_step * lat_comm_allreduce_time(&sm->comm, &sm->p, tokens * sm->ar_bytes_per_token, src, len);
-}
-
-/* Everything that depends only on the step's (padded) token count. */
-static double m_time(const LatStepModel *sm, double m)
-{
-    double t = 0;
-    for (guint i = 0; i < sm->ngemm; i++)
-        t += gemm_time(sm, &sm->gemms[i], m, NULL, NULL, 0);
-    t += moe_time(sm, m, NULL, NULL, 0);
-    t += elementwise_time(sm, m, NULL);
-    t += allreduce_time(sm, m, NULL, 0);
-    return t;
-}
-
-/* LM head and sampler for s sampled tokens (the logits of the whole
- * vocabulary are gathered and read in 32-bit floats, then probabilities written). */
-static double lm_time(const LatStepModel *sm, double s, Acc *acc, char *src, gsize len)
-{
-    if (s <= 0)
-        return 0.0;
-    double t = gemm_time(sm, &sm->lm_head, s, acc, src, len);
-    double sb = s * sm->model->vocab_size * 8.0;
-    double ts = lat_elementwise_time(&sm->roof, &sm->p, sb);
-    acc_add(acc, ts, 0, sb, FALSE);
-    return t + ts;
-}
+/* ------------------------------------------------- padding and CPU time -- */
 
 /* The token count a step runs at, and how: padded to the next CUDA-graph
  * capture size when it has one (full graph for pure decode, piecewise
@@ -654,10 +140,10 @@ static inline double m_time_cached(LatStepModel *sm, double mp)
     if (mi < sm->cache_len) {
         double *c = &sm->mcache[mi];
         if (*c < 0)
-            *c = m_time(sm, mp);
+            *c = lat_step_m_time(sm, mp);
         return *c;
     }
-    return m_time(sm, mp);
+    return lat_step_m_time(sm, mp);
 }
 
 static inline double lm_time_cached(LatStepModel *sm, uint32_t s)
@@ -667,10 +153,10 @@ static inline double lm_time_cached(LatStepModel *sm, uint32_t s)
     if (s < sm->cache_len) {
         double *c = &sm->lmcache[s];
         if (*c < 0)
-            *c = lm_time(sm, s, NULL, NULL, 0);
+            *c = lat_step_lm_time(sm, s, NULL, NULL, 0);
         return *c;
     }
-    return lm_time(sm, s, NULL, NULL, 0);
+    return lat_step_lm_time(sm, s, NULL, NULL, 0);
 }
 
 /* Sum over the decodes of their KV within the window. */
@@ -725,9 +211,10 @@ static inline double decode_attn(const LatStepModel *sm, const BatchDesc *b, cha
     return t;
 }
 
-/* One prefill chunk, all layers. */
-static double prefill_attn(const LatStepModel *sm, const BatchEntry *e, char *src, gsize len, double *flops,
-                           double *bytes)
+/* One prefill chunk, all layers (out of line: at most a few per step, and
+ * the per-step path stays small). */
+static G_NO_INLINE double prefill_attn(const LatStepModel *sm, const BatchEntry *e, char *src, gsize len,
+                                       double *flops, double *bytes)
 {
     if (sm->swa_layers <= 0) {
         double f = 0, by = 0;
@@ -813,70 +300,17 @@ static double draft_time(LatStepModel *sm, const BatchDesc *b, double sampled_kv
     return first + rest;
 }
 
-/* The name, k + n and slices of a GEMM LoRA adapts (qkv and gate_up carry
- * 3 and 2 adapters side by side); FALSE for those it does not. */
-static gboolean lora_slices(const Gemm *g, double *slices)
-{
-    if (strcmp(g->name, "router") == 0 || strcmp(g->name, "fc") == 0)
-        return FALSE;
-    *slices = strcmp(g->name, "qkv") == 0 ? 3.0 : strstr(g->name, "gate_up") ? 2.0 : 1.0;
-    return TRUE;
-}
-
-/* One memory- or compute-bound kernel without a table. */
-static double plain_kernel(const LatStepModel *sm, double flops, double bytes)
-{
-    return sm->p.kernel_floor_us * 1e-6 +
-           MAX(flops / (sm->roof.peak_bf16 * sm->p.v1_mfu), bytes / (sm->roof.bw * sm->p.bw_efficiency));
-}
-
-/* LoRA's shrink (x . A, k -> rank) and expand (. B, rank -> n, added to
- * the output) of every adapted projection, over the step's LoRA tokens, at
- * max_lora_rank; each reads the active adapters' weights. */
-static double lora_time(const LatStepModel *sm, const BatchDesc *b, Acc *acc)
-{
-    double m = (double)b->lora_tokens, A = b->lora_adapters, R = sm->lora_rank, ab = sm->model->act_bytes;
-    double t = 0;
-    for (guint i = 0; i < sm->ngemm; i++) {
-        const Gemm *g = &sm->gemms[i];
-        double sl;
-        if (!lora_slices(g, &sl))
-            continue;
-        double k = g->c.k, n = g->c.n;
-        double f1 = 2.0 * m * k * R * sl, b1 = m * k * ab + A * sl * R * k * 2.0 + m * sl * R * 4.0;
-        double f2 = 2.0 * m * R * n, b2 = m * sl * R * 4.0 + A * R * n * 2.0 + 2.0 * m * n * ab;
-        double one = plain_kernel(sm, f1, b1) + plain_kernel(sm, f2, b2);
-        t += g->count * one;
-        acc_add(acc, g->count * one, g->count * (f1 + f2), g->count * (b1 + b2), FALSE);
-    }
-    return t;
-}
-
-static double lora_load_time(const LatStepModel *sm, const BatchDesc *b)
-{
-    return b->lora_loads * sm->lora_adapter_bytes / sm->host_bps + b->lora_disk_loads * sm->p.lora_load_us * 1e-6;
-}
-
-/* KV copied from host memory this step, all layers of this GPU. */
-static double kv_load_time(const LatStepModel *sm, const BatchDesc *b, double *bytes)
-{
-    double by = (double)b->kv_load_tokens * sm->attn.kv_bytes_token * sm->attn_layers;
-    if (bytes)
-        *bytes = by;
-    return by / sm->host_bps;
-}
-
 /* The options' terms over the forward pass's GPU time. */
 static G_NO_INLINE double options_time(LatStepModel *sm, const BatchDesc *b, double gpu, double sampled_kv)
 {
     if (G_UNLIKELY(sm->draft != NULL))
         gpu += draft_time(sm, b, sampled_kv, NULL);
     if (G_UNLIKELY(b->lora_tokens > 0 && sm->lora_rank > 0))
-        gpu += lora_time(sm, b, NULL);
+        gpu += lat_step_lora_time(sm, b, NULL);
     if (G_UNLIKELY(b->lora_loads + b->lora_disk_loads > 0 && sm->lora_rank > 0))
-        gpu += lora_load_time(sm, b);
+        gpu += lat_step_lora_load_time(sm, b);
     if (G_UNLIKELY(b->kv_load_tokens > 0 && sm->offload))
-        gpu = MAX(gpu, kv_load_time(sm, b, NULL)); /* overlapped with compute, layer by layer */
+        gpu = MAX(gpu, lat_step_kv_load_time(sm, b, NULL)); /* overlapped with compute, layer by layer */
     return gpu;
 }
 
@@ -906,7 +340,7 @@ double lat_step_model_seconds_delay(LatStepModel *sm, const BatchDesc *b, double
 
 static LatComponent *component(LatBreakdown *out, const char *name)
 {
-    g_assert(out->num_components < LAT_MAX_COMPONENTS); /* at most 10 are added */
+    g_assert(out->num_components < LAT_MAX_COMPONENTS); /* at most 13 are added: 7 terms, 4 options', cpu, launches */
     LatComponent *c = &out->components[out->num_components++];
     memset(c, 0, sizeof *c);
     c->name = name;
@@ -952,7 +386,7 @@ static void gemm_component(const LatStepModel *sm, LatBreakdown *out, const char
         const Gemm *g = gs[i];
         char src[200] = "";
         Acc one = {0};
-        double t = gemm_time(sm, g, m, &one, src, sizeof src);
+        double t = lat_step_gemm_time(sm, g, m, &one, src, sizeof src);
         acc_add(&a, one.seconds, one.flops, one.bytes, one.compute_s >= one.memory_s);
         est = est || g->c.estimated;
         if (!donor && !g->c.estimated)
@@ -1003,7 +437,7 @@ static double options_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdo
     }
     if (b->lora_tokens > 0 && sm->lora_rank > 0) {
         Acc a = {0};
-        double t = lora_time(sm, b, &a);
+        double t = lat_step_lora_time(sm, b, &a);
         gpu += t;
         c = component(out, "lora");
         component_from(c, &a);
@@ -1016,7 +450,7 @@ static double options_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdo
                    sm->p.kernel_floor_us);
     }
     if (b->lora_loads + b->lora_disk_loads > 0 && sm->lora_rank > 0) {
-        double t = lora_load_time(sm, b);
+        double t = lat_step_lora_load_time(sm, b);
         gpu += t;
         c = component(out, "lora_load");
         c->seconds = t;
@@ -1029,7 +463,7 @@ static double options_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdo
     }
     if (b->kv_load_tokens > 0 && sm->offload) {
         double by = 0;
-        double t = kv_load_time(sm, b, &by);
+        double t = lat_step_kv_load_time(sm, b, &by);
         c = component(out, "kv_load");
         c->seconds = MAX(0.0, t - gpu);
         c->bytes = by;
@@ -1065,7 +499,7 @@ void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdown
     if (sm->moe_layers > 0) {
         Acc e = {0};
         char src[200] = "";
-        double t = moe_time(sm, m, &e, src, sizeof src);
+        double t = lat_step_moe_time(sm, m, &e, src, sizeof src);
         LatComponent *c = component(out, "moe_experts");
         component_from(c, &e);
         c->estimated = sm->expert_up.c.estimated;
@@ -1084,7 +518,7 @@ void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdown
     }
 
     Acc el = {0};
-    gpu += elementwise_time(sm, m, &el);
+    gpu += lat_step_elementwise_time(sm, m, &el);
     LatComponent *c = component(out, "elementwise");
     component_from(c, &el);
     g_snprintf(c->source, sizeof c->source,
@@ -1167,7 +601,7 @@ void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdown
     }
     if (sm->ar_per_step > 0) {
         char src[200] = "";
-        double t = allreduce_time(sm, m, src, sizeof src);
+        double t = lat_step_allreduce_time(sm, m, src, sizeof src);
         gpu += t;
         c = component(out, "allreduce");
         c->seconds = t;
@@ -1178,7 +612,7 @@ void lat_step_model_breakdown(LatStepModel *sm, const BatchDesc *b, LatBreakdown
     if (b->num_sampled > 0) {
         Acc l = {0};
         char src[200] = "";
-        double t = lm_time(sm, b->num_sampled + b->spec_tokens, &l, src, sizeof src);
+        double t = lat_step_lm_time(sm, b->num_sampled + b->spec_tokens, &l, src, sizeof src);
         gpu += t;
         c = component(out, "lm_head");
         component_from(c, &l);
