@@ -11,7 +11,7 @@
  * A block in the map may carry one second key (an alias): the same tokens
  * under a second name, which a session turn that starts a new branch gives
  * the blocks of its shared part so that its next turn finds them (see
- * sched.c); a newer alias replaces an older one.
+ * sched_internal.h); a newer alias replaces an older one.
  *
  * Free blocks form one queue in LRU order, as vLLM's free block queue:
  * allocation takes from the head, freeing appends at the tail, so the least

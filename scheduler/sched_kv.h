@@ -16,7 +16,7 @@
  * same request (after a preemption) finds them again. Never 0. */
 uint64_t sched_kv_block_hash(uint64_t domain, uint64_t owner, uint32_t index);
 /* The hash of block `index` of a session's tokens on one branch (domain 3):
- * the other blocks of session requests (sched.c explains branches). Never 0;
+ * the other blocks of session requests (sched_internal.h explains branches). Never 0;
  * distinct from every sched_kv_block_hash but by a 64-bit accident. */
 uint64_t sched_kv_session_block_hash(uint64_t session, uint32_t branch, uint32_t index);
 
