@@ -329,6 +329,26 @@ void cl_fleet_send(Fleet *f, const WlRequest *w, guint r, uint8_t kind, uint32_t
     cl_fleet_dispatch(f, w, r, kind, tag);
 }
 
+gboolean cl_fleet_decided(Fleet *f, const WlRequest *w, int chosen, int reason, SimTime age)
+{
+    const ClConfig *cfg = f->cfg;
+    if (cfg->route_hook) {
+        ClDecision d = {.time = f->now, .request = w, .replica = chosen, .reject_reason = reason,
+                        .num_replicas = f->n, .replicas = f->reps, .outstanding = f->outstanding,
+                        .snapshot_age = age};
+        cfg->route_hook(&d, cfg->hook_user);
+    }
+    if (reason < 0)
+        return FALSE;
+    f->rejected[reason]++;
+    char *status = g_strconcat("rejected_", cl_reject_reason_name((ClRejectReason)reason), NULL);
+    sim_recorder_reject(f->rec, w, status);
+    if (cfg->routing_csv)
+        cl_fleet_routing_row(f, w, status, -1, age);
+    g_free(status);
+    return TRUE;
+}
+
 /* Admission and routing of one request at the front door. */
 static void route(Fleet *f, const WlRequest *w)
 {
@@ -352,25 +372,12 @@ static void route(Fleet *f, const WlRequest *w)
             chosen = cl_router_pick(f->router, w, &view, cfg->routing_csv ? f->scores : NULL, &sticky);
         if (chosen < 0) /* cannot happen with an eligible replica; counted, never lost */
             reason = CL_REJECT_REPLICA_QUEUE;
-    } else if (cfg->routing_csv) {
+    } else if (cfg->routing_csv) { /* rejected at the door: no replica was scored */
         for (guint r = 0; r < f->n; r++)
             f->scores[r] = NAN;
     }
-    if (cfg->route_hook) {
-        ClDecision d = {.time = f->now, .request = w, .replica = chosen, .reject_reason = reason,
-                        .num_replicas = f->n, .replicas = f->reps, .outstanding = f->outstanding,
-                        .snapshot_age = age};
-        cfg->route_hook(&d, cfg->hook_user);
-    }
-    if (reason >= 0) {
-        f->rejected[reason]++;
-        char *status = g_strconcat("rejected_", cl_reject_reason_name((ClRejectReason)reason), NULL);
-        sim_recorder_reject(f->rec, w, status);
-        if (cfg->routing_csv)
-            cl_fleet_routing_row(f, w, status, -1, age);
-        g_free(status);
+    if (cl_fleet_decided(f, w, chosen, reason, age))
         return;
-    }
     guint r = (guint)chosen;
     if (adm->rate_limit > 0)
         f->bucket -= 1.0;

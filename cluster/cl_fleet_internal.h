@@ -123,6 +123,11 @@ void cl_fleet_count_routed(Fleet *f, guint r);
 void cl_fleet_dispatch(Fleet *f, const WlRequest *w, guint r, uint8_t kind, uint32_t tag);
 /* Writes a routing row (decision "routed", "sticky", "prefill", "decode", "rejected_..."). */
 void cl_fleet_routing_row(Fleet *f, const WlRequest *w, const char *decision, int replica, SimTime age);
+/* After admission and the router: tells the route hook the decision (the
+ * chosen replica, or -1 and the reason >= 0 of a rejection) and, for a
+ * rejection, counts it, records the request and writes its routing row.
+ * Returns TRUE when the request was rejected (nothing more to do). */
+gboolean cl_fleet_decided(Fleet *f, const WlRequest *w, int chosen, int reason, SimTime age);
 /* Creates the replica of slot r (autoscaling); FALSE with an error when its
  * scheduler configuration is invalid. */
 gboolean cl_fleet_create_replica(Fleet *f, guint r, GError **error);

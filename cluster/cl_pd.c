@@ -451,25 +451,12 @@ void cl_pd_route(Fleet *f, const WlRequest *w)
             chosen = cl_router_pick(f->decode_router, w, &view, cfg->routing_csv ? f->scores : NULL, &sticky);
         if (chosen < 0)
             reason = CL_REJECT_REPLICA_QUEUE;
-    } else if (cfg->routing_csv) {
+    } else if (cfg->routing_csv) { /* rejected at the door: no replica was scored */
         for (guint r = 0; r < f->n; r++)
             f->scores[r] = NAN;
     }
-    if (cfg->route_hook) {
-        ClDecision dec = {.time = f->now, .request = w, .replica = chosen, .reject_reason = reason,
-                          .num_replicas = f->n, .replicas = f->reps, .outstanding = f->outstanding,
-                          .snapshot_age = age};
-        cfg->route_hook(&dec, cfg->hook_user);
-    }
-    if (reason >= 0) {
-        f->rejected[reason]++;
-        char *status = g_strconcat("rejected_", cl_reject_reason_name((ClRejectReason)reason), NULL);
-        sim_recorder_reject(f->rec, w, status);
-        if (cfg->routing_csv)
-            cl_fleet_routing_row(f, w, status, -1, age);
-        g_free(status);
+    if (cl_fleet_decided(f, w, chosen, reason, age))
         return;
-    }
     if (cfg->admission.rate_limit > 0)
         f->bucket -= 1.0;
     guint r = (guint)chosen;
