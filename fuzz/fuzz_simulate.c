@@ -168,39 +168,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     HookState st = {0};
     ClPoolSpec pools[FZ_MAX_POOLS];
-    for (guint i = 0; i < b.num_pools; i++) { /* as scn_run_fleet: roles, KV sizes, autoscaling */
-        const ScnBuiltPool *bp = &b.pools[i];
-        guint tp = bp->tensor_parallel_size;
-        pools[i] = (ClPoolSpec){.name = bp->name, .role = bp->role, .count = bp->count, .sched = bp->sched,
-                                .latency = bp->step, .async_scheduling = bp->latency.async_scheduling,
-                                .gpus_per_replica = tp,
-                                .kv_bytes_per_token = lat_model_kv_bytes_per_token(bp->model, tp),
-                                .kv_layers = bp->model->num_layers - bp->model->num_linear_attn_layers,
-                                .kv_tensors = bp->model->kv_lora_rank ? 1 : 2,
-                                .weight_bytes_per_gpu = lat_model_weight_bytes_per_gpu(bp->model, tp),
-                                .autoscale = bp->autoscale.enabled ? &bp->autoscale : NULL};
-    }
-    ClPdSpec pd = s->fleet.pd;
-    if (!s->fleet.decode_policy_given)
-        pd.decode_policy = s->fleet.router.policy;
-    gboolean has_slo = s->fleet.slo.ttft_ms > 0 || s->fleet.slo.tpot_ms > 0;
-    ClConfig cfg = {
-        .pd = scn_built_is_disaggregated(&b) ? &pd : NULL,
-        .slo = has_slo ? &s->fleet.slo : NULL,
-        .transfers_csv = sink,
-        .scaling_csv = sink,
-        .num_pools = b.num_pools,
-        .pools = pools,
-        .router = s->fleet.router,
-        .admission = s->fleet.admission,
-        .seed = s->seed,
-        .source = b.source,
-        .max_time = s->max_time_s > 0 ? MAX(sim_time_from_seconds(s->max_time_s), 1) : 0,
-        .fleet_rows = scn_built_is_fleet(s, &b),
-        .routing_csv = sink,
-        .step_hook = check_step,
-        .hook_user = &st,
-    };
+    ClPdSpec pd;
+    ClConfig cfg;
+    scn_built_cluster_config(s, &b, pools, &pd, &cfg); /* as scn_run_fleet: roles, KV sizes, autoscaling */
+    cfg.transfers_csv = sink;
+    cfg.scaling_csv = sink;
+    cfg.routing_csv = sink;
+    cfg.step_hook = check_step;
+    cfg.hook_user = &st;
     cfg.outputs.requests_csv = sink;
     cfg.outputs.timeseries_csv = sink;
     cfg.outputs.timeseries_interval_s = size && (data[size - 1] & 1) ? SIM_OUTPUT_INTERVAL_MIN_S * data[size - 1] : 0;

@@ -310,6 +310,12 @@ void scn_built_clear(ScnBuilt *b);
 gboolean scn_built_is_fleet(const ScnScenario *s, const ScnBuilt *b);
 /* Whether the fleet disaggregates prefill and decode (a pool has a role). */
 gboolean scn_built_is_disaggregated(const ScnBuilt *b);
+/* The fleet's configuration for a built scenario, as scn_run_fleet runs it:
+ * fills pools[0..b->num_pools) (roles, KV sizes, weights, autoscaling), *pd
+ * and *cfg, which points into pools, pd, s and b (they must outlive it).
+ * Outputs, hooks and progress are left unset for the caller. */
+void scn_built_cluster_config(const ScnScenario *s, const ScnBuilt *b, ClPoolSpec *pools, ClPdSpec *pd,
+                              ClConfig *cfg);
 /* Whether a pool of the fleet is autoscaled. */
 gboolean scn_built_is_autoscaled(const ScnBuilt *b);
 

@@ -435,6 +435,41 @@ static gboolean check_output_size(const ScnScenario *s, const ScnOutputs *o, GEr
     return TRUE;
 }
 
+void scn_built_cluster_config(const ScnScenario *s, const ScnBuilt *b, ClPoolSpec *pools, ClPdSpec *pd,
+                              ClConfig *cfg)
+{
+    for (guint i = 0; i < b->num_pools; i++) {
+        const ScnBuiltPool *bp = &b->pools[i];
+        guint tp = bp->tensor_parallel_size;
+        pools[i] = (ClPoolSpec){.name = bp->name, .role = bp->role, .count = bp->count, .sched = bp->sched,
+                                .latency = bp->step, .async_scheduling = bp->latency.async_scheduling,
+                                .gpus_per_replica = tp,
+                                .kv_bytes_per_token = lat_model_kv_bytes_per_token(bp->model, tp),
+                                .kv_layers = bp->model->num_layers - bp->model->num_linear_attn_layers,
+                                .kv_tensors = bp->model->kv_lora_rank ? 1 : 2,
+                                .weight_bytes_per_gpu = lat_model_weight_bytes_per_gpu(bp->model, tp),
+                                .autoscale = bp->autoscale.enabled ? &bp->autoscale : NULL};
+    }
+    *pd = s->fleet.pd;
+    if (!s->fleet.decode_policy_given)
+        pd->decode_policy = s->fleet.router.policy;
+    gboolean has_slo = s->fleet.slo.ttft_ms > 0 || s->fleet.slo.tpot_ms > 0;
+    *cfg = (ClConfig){
+        .pd = scn_built_is_disaggregated(b) ? pd : NULL,
+        .slo = has_slo ? &s->fleet.slo : NULL,
+        .num_pools = b->num_pools,
+        .pools = pools,
+        .router = s->fleet.router,
+        .admission = s->fleet.admission,
+        .seed = s->seed,
+        .source = b->source,
+        /* max_time_s <= SIM_TIME_LIMIT_S (checked when read); a positive time
+         * below 0.5 ns must not round to 0, which means "no limit" */
+        .max_time = s->max_time_s > 0 ? MAX(sim_time_from_seconds(s->max_time_s), 1) : 0,
+        .fleet_rows = scn_built_is_fleet(s, b),
+    };
+}
+
 ClResult *scn_run_fleet(const ScnScenario *s, ScnCache *cache, const ScnOutputs *outputs, ScnBuilt *built_out,
                         GError **error)
 {
@@ -458,36 +493,9 @@ ClResult *scn_run_fleet(const ScnScenario *s, ScnCache *cache, const ScnOutputs 
     if (!scn_build(s, cache, &b, error))
         goto out;
     pools = g_new0(ClPoolSpec, b.num_pools);
-    for (guint i = 0; i < b.num_pools; i++) {
-        const ScnBuiltPool *bp = &b.pools[i];
-        guint tp = bp->tensor_parallel_size;
-        pools[i] = (ClPoolSpec){.name = bp->name, .role = bp->role, .count = bp->count, .sched = bp->sched,
-                                .latency = bp->step, .async_scheduling = bp->latency.async_scheduling,
-                                .gpus_per_replica = tp,
-                                .kv_bytes_per_token = lat_model_kv_bytes_per_token(bp->model, tp),
-                                .kv_layers = bp->model->num_layers - bp->model->num_linear_attn_layers,
-                                .kv_tensors = bp->model->kv_lora_rank ? 1 : 2,
-                                .weight_bytes_per_gpu = lat_model_weight_bytes_per_gpu(bp->model, tp),
-                                .autoscale = bp->autoscale.enabled ? &bp->autoscale : NULL};
-    }
-    ClPdSpec pd = s->fleet.pd;
-    if (!s->fleet.decode_policy_given)
-        pd.decode_policy = s->fleet.router.policy;
-    gboolean has_slo = s->fleet.slo.ttft_ms > 0 || s->fleet.slo.tpot_ms > 0;
-    ClConfig cfg = {
-        .pd = scn_built_is_disaggregated(&b) ? &pd : NULL,
-        .slo = has_slo ? &s->fleet.slo : NULL,
-        .num_pools = b.num_pools,
-        .pools = pools,
-        .router = s->fleet.router,
-        .admission = s->fleet.admission,
-        .seed = s->seed,
-        .source = b.source,
-        /* max_time_s <= SIM_TIME_LIMIT_S (checked when read); a positive time
-         * below 0.5 ns must not round to 0, which means "no limit" */
-        .max_time = s->max_time_s > 0 ? MAX(sim_time_from_seconds(s->max_time_s), 1) : 0,
-        .fleet_rows = scn_built_is_fleet(s, &b),
-    };
+    ClPdSpec pd;
+    ClConfig cfg;
+    scn_built_cluster_config(s, &b, pools, &pd, &cfg);
     if (outputs) {
         if (outputs->progress)
             wl_source_set_progress(b.source, outputs->progress, outputs->progress_user, 8192);
