@@ -86,8 +86,9 @@ typedef struct {
      * CL_SNAPSHOT_INTERVAL_MIN_MS to the simulated-time limit. */
     double snapshot_interval_ms;
     double latency_ms;           /* from arrival to the replica's queue (0 to the simulated-time limit) */
-    /* weighted pipeline (llm-d's inference-scheduling profile: 3, 2, 2) */
-    double prefix_weight, queue_weight, kv_weight;
+    /* weighted pipeline (llm-d's inference-scheduling profile: 3, 2, 2);
+     * lora_weight: the LoRA affinity scorer (0 by default: off) */
+    double prefix_weight, queue_weight, kv_weight, lora_weight;
     /* router-side prefix index (prefix-affinity and the prefix scorer) */
     guint prefix_block_size;     /* tokens per router block (llm-d: 64) */
     guint prefix_max_blocks;     /* leading blocks of a prompt considered (llm-d: 256) */

@@ -329,6 +329,15 @@ void cl_fleet_send(Fleet *f, const WlRequest *w, guint r, uint8_t kind, uint32_t
     cl_fleet_dispatch(f, w, r, kind, tag);
 }
 
+const double *cl_fleet_lora_affinity(Fleet *f, ClRouterPolicy policy, const WlRequest *w)
+{
+    if (!w->lora_id || policy != CL_ROUTER_WEIGHTED || !(f->cfg->router.lora_weight > 0))
+        return NULL;
+    for (guint r = 0; r < f->n; r++)
+        f->lora_affinity[r] = f->reps[r] ? sim_replica_lora_affinity(f->reps[r], w->lora_id) : 0.0;
+    return f->lora_affinity;
+}
+
 gboolean cl_fleet_decided(Fleet *f, const WlRequest *w, int chosen, int reason, SimTime age)
 {
     const ClConfig *cfg = f->cfg;
@@ -365,7 +374,7 @@ static void route(Fleet *f, const WlRequest *w)
     gboolean sticky = FALSE;
     if (reason < 0) {
         ClView view = {.n = f->n, .outstanding = f->outstanding, .signals = f->signals, .unseen = f->unseen,
-                       .eligible = elig};
+                       .eligible = elig, .lora_affinity = cl_fleet_lora_affinity(f, cfg->router.policy, w)};
         if (f->n == 1 && !cfg->routing_csv && !elig)
             chosen = 0; /* a fleet of one: nothing to choose */
         else
@@ -471,6 +480,7 @@ static void fleet_clear(Fleet *f)
     g_free(f->signals);
     g_free(f->eligible);
     g_free(f->scores);
+    g_free(f->lora_affinity);
     g_free(f->transit);
     g_free(f->dirty);
     g_free(f->is_dirty);
@@ -561,6 +571,7 @@ static gboolean fleet_init(Fleet *f, const ClConfig *cfg, GError **error)
     f->signals = g_new0(ClSignals, f->n);
     f->eligible = g_new0(gboolean, f->n);
     f->scores = g_new0(double, f->n);
+    f->lora_affinity = g_new0(double, f->n);
     f->dirty = g_new0(guint, f->n);
     f->is_dirty = g_new0(uint8_t, f->n);
     uint64_t *kv_tokens = g_new0(uint64_t, f->n);

@@ -72,6 +72,7 @@ typedef struct {
     ClSignals *signals;
     gboolean *eligible;
     double *scores;
+    double *lora_affinity;       /* per replica, for the request being routed */
     gboolean need_signals;
     SimTime interval;            /* 0: live signals */
     gboolean timer_on;
@@ -128,6 +129,10 @@ void cl_fleet_routing_row(Fleet *f, const WlRequest *w, const char *decision, in
  * rejection, counts it, records the request and writes its routing row.
  * Returns TRUE when the request was rejected (nothing more to do). */
 gboolean cl_fleet_decided(Fleet *f, const WlRequest *w, int chosen, int reason, SimTime age);
+/* Each replica's affinity for the request's LoRA adapter, read now (0 for a
+ * replica slot not serving), for a router of `policy` (the fleet's weights);
+ * NULL when the request names no adapter or that router has no LoRA scorer. */
+const double *cl_fleet_lora_affinity(Fleet *f, ClRouterPolicy policy, const WlRequest *w);
 /* Creates the replica of slot r (autoscaling); FALSE with an error when its
  * scheduler configuration is invalid. */
 gboolean cl_fleet_create_replica(Fleet *f, guint r, GError **error);

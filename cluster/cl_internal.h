@@ -49,6 +49,10 @@ typedef struct {
     const ClSignals *signals;    /* as last reported (or live when the interval is 0) */
     const uint32_t *unseen;      /* routed since the signals were read */
     const gboolean *eligible;    /* admission's filter; NULL: all */
+    /* the weighted pipeline's LoRA scorer: each replica's affinity for the
+     * request's adapter (sim_replica_lora_affinity, read when the request
+     * is routed); NULL when the request names no adapter or the scorer is off */
+    const double *lora_affinity;
 } ClView;
 
 typedef struct ClRouter ClRouter;

@@ -397,7 +397,7 @@ gboolean cl_pd_busy(const ClPd *pd)
 static int pick_decode(Fleet *f, const WlRequest *w, const gboolean *mask)
 {
     ClView view = {.n = f->n, .outstanding = f->outstanding, .signals = f->signals, .unseen = f->unseen,
-                   .eligible = mask};
+                   .eligible = mask, .lora_affinity = cl_fleet_lora_affinity(f, f->cfg->pd->decode_policy, w)};
     return cl_router_pick(f->decode_router, w, &view, f->cfg->routing_csv ? f->scores : NULL, NULL);
 }
 
@@ -442,7 +442,8 @@ void cl_pd_route(Fleet *f, const WlRequest *w)
     gboolean sticky = FALSE;
     if (reason < 0) {
         ClView view = {.n = f->n, .outstanding = f->outstanding, .signals = f->signals, .unseen = f->unseen,
-                       .eligible = elig};
+                       .eligible = elig,
+                       .lora_affinity = cl_fleet_lora_affinity(f, split ? cfg->router.policy : cfg->pd->decode_policy, w)};
         if (split)
             chosen = cl_router_pick(f->router, w, &view, cfg->routing_csv ? f->scores : NULL, &sticky);
         else if (d >= 0 && (!elig || elig[d]))

@@ -116,7 +116,8 @@ gboolean cl_router_spec_validate(const ClRouterSpec *s, const char *origin, GErr
     } nonneg[] = {{"latency_ms", s->latency_ms},
                   {"weights.prefix", s->prefix_weight},
                   {"weights.queue", s->queue_weight},
-                  {"weights.kv", s->kv_weight}};
+                  {"weights.kv", s->kv_weight},
+                  {"weights.lora", s->lora_weight}};
     for (guint i = 0; i < G_N_ELEMENTS(nonneg); i++)
         if (!(nonneg[i].v >= 0) || !isfinite(nonneg[i].v)) {
             g_set_error(error, SS_ERROR, SS_ERROR_INPUT, "%s: router.%s: expected a number >= 0, got %g", o,
@@ -144,7 +145,7 @@ gboolean cl_router_spec_validate(const ClRouterSpec *s, const char *origin, GErr
                     SIM_TIME_LIMIT_S * 1e3, s->latency_ms);
         return FALSE;
     }
-    if (s->policy == CL_ROUTER_WEIGHTED && s->prefix_weight + s->queue_weight + s->kv_weight <= 0) {
+    if (s->policy == CL_ROUTER_WEIGHTED && s->prefix_weight + s->queue_weight + s->kv_weight + s->lora_weight <= 0) {
         g_set_error(error, SS_ERROR, SS_ERROR_INPUT,
                     "%s: router.weights: at least one scorer weight must be positive", o);
         return FALSE;
@@ -365,6 +366,8 @@ static int pick_weighted(ClRouter *rt, const WlRequest *w, const ClView *v)
             double use = sg->kv_blocks ? (double)sg->kv_used / (double)sg->kv_blocks : 0.0;
             total += s->kv_weight * (1.0 - use);
         }
+        if (s->lora_weight > 0 && v->lora_affinity) /* NULL for a base-model request: no preference */
+            total += s->lora_weight * v->lora_affinity[r];
         rt->score[r] = total;
         if (total > best) {
             best = total;

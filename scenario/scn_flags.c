@@ -93,7 +93,7 @@ ScnFlags *scn_flags_new(void)
          "How often replicas report waiting, running and KV use to the router (0: always fresh)", "MS"},
         {"router-latency-ms", 0, 0, G_OPTION_ARG_STRING, &f->router_latency, "Delay from arrival to the replica's queue", "MS"},
         {"scorer-weight", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->scorer_weights,
-         "Weight of a scorer of the weighted router: prefix, queue or kv (repeatable)", "NAME=W"},
+         "Weight of a scorer of the weighted router: prefix, queue, kv or lora (repeatable)", "NAME=W"},
         {"max-waiting-per-replica", 0, 0, G_OPTION_ARG_STRING, &f->max_waiting_replica,
          "Admission: no replica gets a request while this many wait on it (0: no cap)", "N"},
         {"max-waiting", 0, 0, G_OPTION_ARG_STRING, &f->max_waiting,
@@ -297,10 +297,12 @@ static gboolean apply_fleet_flags(const ScnFlags *f, ScnScenario *s, GError **er
             field = "queue_weight";
         else if (name && (strcmp(name, "kv") == 0 || strcmp(name, "kv-cache") == 0))
             field = "kv_weight";
+        else if (name && (strcmp(name, "lora") == 0 || strcmp(name, "lora-affinity") == 0))
+            field = "lora_weight";
         g_free(name);
         if (!field) {
             g_set_error(error, SS_ERROR, SS_ERROR_USAGE,
-                        "--scorer-weight: expected prefix=W, queue=W or kv=W, got '%s'", *p);
+                        "--scorer-weight: expected prefix=W, queue=W, kv=W or lora=W, got '%s'", *p);
             return FALSE;
         }
         if (!set_flag(s, "--scorer-weight", field, eq + 1, FALSE, error))

@@ -4,7 +4,7 @@
  *   fleet { replicas,                      N equal replicas of the deployment
  *           pools [ {name, hardware, count, engine {...}, latency {...}} ],
  *           router { policy, snapshot_interval_ms, latency_ms,
- *                    weights {prefix, queue, kv},
+ *                    weights {prefix, queue, kv, lora},
  *                    prefix {block_size, max_blocks, capacity_blocks},
  *                    hash_key, load_factor, virtual_nodes,
  *                    sticky_sessions }                   (or a policy name)
@@ -29,7 +29,7 @@ static const char *const fleet_keys[] = {"replicas", "pools", "router", "admissi
                                          "slo", NULL};
 static const char *const router_keys[] = {"policy", "snapshot_interval_ms", "latency_ms", "weights", "prefix",
                                           "hash_key", "load_factor", "virtual_nodes", "sticky_sessions", NULL};
-static const char *const weight_keys[] = {"prefix", "queue", "kv", NULL};
+static const char *const weight_keys[] = {"prefix", "queue", "kv", "lora", NULL};
 static const char *const prefix_keys[] = {"block_size", "max_blocks", "capacity_blocks", NULL};
 static const char *const admission_keys[] = {"max_waiting_per_replica", "max_waiting", "rate_limit", "burst", NULL};
 static const char *const pool_keys[] = {"name", "hardware", "count", "engine", "latency", "role", "autoscale", NULL};
@@ -274,7 +274,8 @@ static gboolean parse_router(ClRouterSpec *r, const cJSON *o, const char *origin
         if (!scn_json_check_keys(w, wp, weight_keys, origin, error) ||
             !scn_json_get_double(w, "prefix", wp, origin, 0, 1e6, FALSE, &r->prefix_weight, error) ||
             !scn_json_get_double(w, "queue", wp, origin, 0, 1e6, FALSE, &r->queue_weight, error) ||
-            !scn_json_get_double(w, "kv", wp, origin, 0, 1e6, FALSE, &r->kv_weight, error))
+            !scn_json_get_double(w, "kv", wp, origin, 0, 1e6, FALSE, &r->kv_weight, error) ||
+            !scn_json_get_double(w, "lora", wp, origin, 0, 1e6, FALSE, &r->lora_weight, error))
             return FALSE;
     }
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, "prefix");
@@ -379,6 +380,7 @@ static const FleetField fleet_fields[] = {
     {"prefix_weight", "router.weights.prefix"},
     {"queue_weight", "router.weights.queue"},
     {"kv_weight", "router.weights.kv"},
+    {"lora_weight", "router.weights.lora"},
     {"max_waiting_per_replica", "admission.max_waiting_per_replica"},
     {"max_waiting", "admission.max_waiting"},
     {"rate_limit", "admission.rate_limit"},

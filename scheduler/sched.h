@@ -355,6 +355,9 @@ void sched_option_stats(const SchedScheduler *s, SchedOptionStats *out);
 /* Whether adapter `lora_id` sits in a GPU slot now (a router's affinity
  * score reads this). */
 gboolean sched_lora_resident(const SchedScheduler *s, uint32_t lora_id);
+/* Whether one of the GPU's adapter slots is still empty (an adapter can be
+ * loaded without evicting another). FALSE without LoRA. */
+gboolean sched_lora_free_slot(const SchedScheduler *s);
 
 uint32_t sched_num_running(const SchedScheduler *s);
 /* Requests that may be scheduled: the waiting queue, with the requests

@@ -122,3 +122,8 @@ gboolean sched_lora_is_resident(const SchedLora *l, uint32_t id)
 {
     return id != 0 && slots_find(&l->gpu, id) >= 0;
 }
+
+gboolean sched_lora_has_free_slot(const SchedLora *l)
+{
+    return slots_find(&l->gpu, 0) >= 0;
+}

@@ -79,5 +79,7 @@ void sched_lora_free(SchedLora *l);
  * *disk_loads those of adapters that were not in the host slots either. */
 void sched_lora_activate(SchedLora *l, const uint32_t *ids, uint32_t n, uint32_t *loads, uint32_t *disk_loads);
 gboolean sched_lora_is_resident(const SchedLora *l, uint32_t id);
+/* Whether a GPU slot holds no adapter yet. */
+gboolean sched_lora_has_free_slot(const SchedLora *l);
 
 #endif /* SCHED_OPTIONS_H */

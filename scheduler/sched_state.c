@@ -96,6 +96,11 @@ gboolean sched_lora_resident(const SchedScheduler *s, uint32_t lora_id)
     return s->lora && sched_lora_is_resident(s->lora, lora_id);
 }
 
+gboolean sched_lora_free_slot(const SchedScheduler *s)
+{
+    return s->lora && sched_lora_has_free_slot(s->lora);
+}
+
 SchedRequest *sched_running_at(const SchedScheduler *s, uint32_t i)
 {
     return i < s->num_running ? s->running[i] : NULL;

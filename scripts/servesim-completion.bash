@@ -106,7 +106,7 @@ _servesim()
         return 0
         ;;
     --scorer-weight)
-        COMPREPLY=($(compgen -W "prefix= queue= kv=" -- "$cur"))
+        COMPREPLY=($(compgen -W "prefix= queue= kv= lora=" -- "$cur"))
         compopt -o nospace 2>/dev/null
         return 0
         ;;

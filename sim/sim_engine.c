@@ -525,6 +525,13 @@ uint32_t sim_replica_kv_blocks(const SimReplica *r)
     return sched_kv_pool_num_blocks(sched_kv_pool(r->sched));
 }
 
+double sim_replica_lora_affinity(const SimReplica *r, uint32_t lora_id)
+{
+    if (sched_lora_resident(r->sched, lora_id))
+        return 1.0;
+    return sched_lora_free_slot(r->sched) ? 0.8 : 0.0;
+}
+
 uint32_t sim_replica_kv_cached(const SimReplica *r)
 {
     return sched_kv_pool_num_cached_free(sched_kv_pool(r->sched));

@@ -242,6 +242,10 @@ uint32_t sim_replica_num_running(const SimReplica *r);
 uint32_t sim_replica_kv_used(const SimReplica *r);   /* blocks held by requests */
 uint32_t sim_replica_kv_blocks(const SimReplica *r); /* usable blocks */
 uint32_t sim_replica_kv_cached(const SimReplica *r); /* free blocks still holding a cached prefix */
+/* LoRA affinity of a replica for adapter `lora_id` (> 0), as llm-d's
+ * lora-affinity scorer rates a server: 1 when the adapter sits in a GPU slot,
+ * 0.8 when a slot is free to load it, 0 when loading it evicts another. */
+double sim_replica_lora_affinity(const SimReplica *r, uint32_t lora_id);
 SimTime sim_replica_busy_ns(const SimReplica *r);    /* time spent in steps that have ended */
 gboolean sim_replica_busy(const SimReplica *r);
 
