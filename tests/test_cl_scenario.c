@@ -150,7 +150,7 @@ static void test_bad_flags(void)
         {"--data-parallel-size", "0", "fleet.replicas: expected"},
         {"--data-parallel-size", "two", "--data-parallel-size: expected a number, got 'two'"},
         {"--scorer-weight", "prefix=-2", "fleet.router.weights.prefix: expected"},
-        {"--scorer-weight", "latency=1", "--scorer-weight: expected prefix=W, queue=W or kv=W"},
+        {"--scorer-weight", "latency=1", "--scorer-weight: expected prefix=W, queue=W, kv=W or lora=W"},
         {"--snapshot-interval-ms", "-5", "fleet.router.snapshot_interval_ms: expected"},
         {"--rate-limit", "-1", "fleet.admission.rate_limit: expected"},
     };
