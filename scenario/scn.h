@@ -151,6 +151,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ScnScenario, scn_scenario_free)
  * field and what was expected. */
 gboolean scn_scenario_set(ScnScenario *s, const char *field, const char *json_value, const char *origin,
                           GError **error);
+/* scn_scenario_set for a command-line flag (`flag` is the origin): a bad
+ * value is a usage error (SS_ERROR_USAGE), not a data error. */
+gboolean scn_scenario_set_flag(ScnScenario *s, const char *field, const char *json_value, const char *flag,
+                               GError **error);
 /* The name of the field `name` sets ("engine.max_num_seqs" -> "max_num_seqs",
  * "latency.model" -> "latency_model"), or NULL when scn_scenario_set does not
  * know it. Borrowed. */

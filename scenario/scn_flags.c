@@ -261,28 +261,15 @@ static gboolean set_flag(ScnScenario *s, const char *flag, const char *field, co
         }
         json = strdup(value);
     }
-    GError *err = NULL;
-    gboolean ok = scn_scenario_set(s, field, json, flag, &err);
+    gboolean ok = scn_scenario_set_flag(s, field, json, flag, error);
     free(json);
-    if (!ok) {
-        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "%s", err->message);
-        g_error_free(err);
-    }
     return ok;
 }
 
 /* A flag whose value is a JSON document (an object). */
 static gboolean set_json_flag(ScnScenario *s, const char *flag, const char *field, const char *value, GError **error)
 {
-    if (!value)
-        return TRUE;
-    GError *err = NULL;
-    if (!scn_scenario_set(s, field, value, flag, &err)) {
-        g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "%s", err->message);
-        g_error_free(err);
-        return FALSE;
-    }
-    return TRUE;
+    return !value || scn_scenario_set_flag(s, field, value, flag, error);
 }
 
 static gboolean apply_fleet_flags(const ScnFlags *f, ScnScenario *s, GError **error)

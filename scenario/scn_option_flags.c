@@ -70,12 +70,7 @@ const GOptionEntry *scn_option_flags_entries(ScnOptionFlags *f) { return f->entr
 /* One field from a flag: `json` is JSON text; errors become SS_ERROR_USAGE. */
 static gboolean set_json(ScnScenario *s, const char *flag, const char *field, const char *json, GError **error)
 {
-    GError *err = NULL;
-    if (scn_scenario_set(s, field, json, flag, &err))
-        return TRUE;
-    g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "%s", err->message);
-    g_error_free(err);
-    return FALSE;
+    return scn_scenario_set_flag(s, field, json, flag, error);
 }
 
 static gboolean set_string(ScnScenario *s, const char *flag, const char *field, const char *value, GError **error)

@@ -651,6 +651,17 @@ out:
     return ok;
 }
 
+gboolean scn_scenario_set_flag(ScnScenario *s, const char *field, const char *json_value, const char *flag,
+                               GError **error)
+{
+    GError *err = NULL;
+    if (scn_scenario_set(s, field, json_value, flag, &err))
+        return TRUE;
+    g_set_error(error, SS_ERROR, SS_ERROR_USAGE, "%s", err->message);
+    g_error_free(err);
+    return FALSE;
+}
+
 gboolean scn_scenario_set(ScnScenario *s, const char *field, const char *json_value, const char *origin,
                           GError **error)
 {
