@@ -13,20 +13,31 @@
 /* The router's memory of which prompt blocks it sent where, as llm-d's
  * approximate prefix-cache index keeps it: per replica, an LRU set of block
  * hashes of bounded size. A hash maps to the replicas that hold it (a chain
- * of nodes); each node sits in its replica's LRU list. Lookup and insertion
- * are O(1) expected per block and per holder; memory is 24 bytes per
- * remembered (block, replica) pair plus the hash map (16 bytes per slot, at
- * most half full). */
+ * of nodes); each replica's LRU order is a queue of its nodes' uses. A
+ * prompt's blocks are shared (a prefix group's or a session's, which other
+ * requests can hold too), then private (keyed by the request's own id:
+ * sched_request_shared_blocks). A private block can match no other request
+ * and the router never matches a request after recording it, so private
+ * blocks are not indexed: they only hold their place in the LRU order and
+ * count against the capacity. Lookup and insertion are O(1) expected per
+ * shared block and per holder, O(1) per run of private blocks; memory is 16
+ * bytes per remembered (shared block, replica) pair, 16 bytes per queue
+ * entry (at most about twice the pairs plus one per run) plus the hash map
+ * (16 bytes per slot, at most half full). */
 typedef struct ClPrefixIndex ClPrefixIndex;
 
 /* An index for `n` replicas remembering at most capacity[r] blocks each (>= 1). */
 ClPrefixIndex *cl_prefix_index_new(guint n, const uint32_t *capacity);
 void cl_prefix_index_free(ClPrefixIndex *ix); /* accepts NULL */
-/* match[r] = how many leading blocks of hashes[0..nblocks) replica r holds. */
+/* match[r] = how many leading blocks of hashes[0..nblocks) replica r holds
+ * (pass the shared blocks: no replica holds a private one). */
 void cl_prefix_index_match(const ClPrefixIndex *ix, const uint64_t *hashes, guint nblocks, uint32_t *match);
-/* Records that `replica` now holds the blocks (most recently used: the
- * first block last, so that eviction takes a prompt's tail before its head). */
-void cl_prefix_index_insert(ClPrefixIndex *ix, const uint64_t *hashes, guint nblocks, guint replica);
+/* Records that `replica` now holds a prompt's `nblocks` blocks, the first
+ * `nshared` of them shared with hashes[0..nshared), the rest private (most
+ * recently used: the first block last, so that eviction takes a prompt's
+ * tail before its head). */
+void cl_prefix_index_insert(ClPrefixIndex *ix, const uint64_t *hashes, guint nshared, guint nblocks,
+                            guint replica);
 /* Blocks remembered for a replica. */
 uint32_t cl_prefix_index_size(const ClPrefixIndex *ix, guint replica);
 /* Checks the index's structure (chains, LRU lists, counts, map); FALSE and

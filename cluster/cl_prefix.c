@@ -1,18 +1,35 @@
 /*
  * cl_prefix.c: the router-side prefix index (cl_internal.h).
  *
- * Nodes are (block hash, replica) pairs in one array recycled through a free
- * list. A node is linked twice: into the chain of nodes with the same hash
- * (singly linked, head in the hash map) and into its replica's LRU list
- * (doubly linked; head = least recently used). The map is open addressing
- * with linear probing and backward-shift deletion, keyed by the block hash,
- * grown by doubling to stay at most half full.
+ * Nodes are (replica, block) pairs in one array recycled through a free
+ * list; a node is chained (singly linked) to the other nodes of the same
+ * block hash, the chain's head in a hash map keyed by the block hash (open
+ * addressing, linear probing, backward-shift deletion, grown by doubling to
+ * stay at most half full).
+ *
+ * Each replica's LRU order is a queue of entries in the order the blocks
+ * were used, oldest first. Using a block appends an entry (block hash, node,
+ * stamp) and gives the node that entry's stamp (the replica's count of
+ * appends), so a node's older entries turn stale: an entry is live while its
+ * stamp is its node's. A node's stale entries all precede its live one, so
+ * none is left when the node is dropped. Evicting takes entries from the
+ * front, skipping the stale ones, and drops the node of the first live one:
+ * the order of a doubly linked LRU list, read front to back. When the
+ * queue's array is full it is compacted (stale entries dropped) and grown
+ * when still more than half full: O(1) amortised per use.
+ *
+ * A private block (one only its own request could ever hold: cl_internal.h)
+ * gets no node and no map entry: it only takes its place in the LRU order
+ * and counts against the capacity, where it pushes other blocks out exactly
+ * as an indexed block would. Consecutive private blocks share one queue
+ * entry (a run), so a prompt with nothing shared costs one entry, and its
+ * eviction a decrement, without touching the map.
  *
  * Matching a prompt walks its blocks in order and, at block i, advances the
  * replicas that matched blocks 0..i-1 and hold block i; it stops at the
  * first block that advanced nobody: O(matched blocks x holders). Inserting
- * touches or creates one node per block, last block first, and evicts the
- * replica's least recently used node when it is over capacity.
+ * touches or creates one node per shared block, last block first, and
+ * evicts the replica's least recently used block when it is over capacity.
  */
 #include <string.h>
 
@@ -21,11 +38,17 @@
 #define NIL UINT32_MAX
 
 typedef struct {
-    uint64_t hash;
-    uint32_t replica;
-    uint32_t chain;      /* next node with the same hash */
-    uint32_t prev, next; /* LRU links within the replica (or free list: next) */
+    uint32_t replica;    /* NIL while on the free list */
+    uint32_t chain;      /* next node with the same hash (or on the free list) */
+    uint32_t stamp;      /* the stamp of its live queue entry */
+    uint32_t pad;
 } Node;
+
+typedef struct {
+    uint64_t hash;
+    uint32_t node;       /* NIL: a run of private blocks */
+    uint32_t stamp;      /* a node's: its stamp then; a run's: its length */
+} Entry;
 
 typedef struct {
     uint64_t key;        /* 0: empty (block hashes are never 0) */
@@ -34,8 +57,11 @@ typedef struct {
 } Slot;
 
 typedef struct {
-    uint32_t head, tail; /* LRU: head is the least recently used */
-    uint32_t count, capacity;
+    Entry *q;            /* q[lo..hi): the queue, least recently used first */
+    uint32_t lo, hi, alloc;
+    uint32_t stamp;      /* the next node entry's */
+    uint32_t stale;      /* entries in the queue that are no longer live */
+    uint32_t count, capacity; /* blocks held (indexed and private), and their bound */
 } Lru;
 
 struct ClPrefixIndex {
@@ -61,9 +87,9 @@ ClPrefixIndex *cl_prefix_index_new(guint n, const uint32_t *capacity)
 {
     ClPrefixIndex *ix = g_new0(ClPrefixIndex, 1);
     ix->n = n;
-    ix->lru = g_new(Lru, n);
+    ix->lru = g_new0(Lru, n);
     for (guint r = 0; r < n; r++)
-        ix->lru[r] = (Lru){.head = NIL, .tail = NIL, .count = 0, .capacity = MAX(capacity[r], 1)};
+        ix->lru[r].capacity = MAX(capacity[r], 1);
     ix->free_head = NIL;
     ix->map_mask = 1023;
     ix->map = g_new0(Slot, ix->map_mask + 1);
@@ -74,6 +100,8 @@ void cl_prefix_index_free(ClPrefixIndex *ix)
 {
     if (!ix)
         return;
+    for (guint r = 0; r < ix->n; r++)
+        g_free(ix->lru[r].q);
     g_free(ix->lru);
     g_free(ix->nodes);
     g_free(ix->map);
@@ -87,9 +115,14 @@ uint32_t cl_prefix_index_size(const ClPrefixIndex *ix, guint replica)
 
 /* ------------------------------------------------------------------ map -- */
 
+static inline uint32_t map_home(const ClPrefixIndex *ix, uint64_t key)
+{
+    return (uint32_t)(mix(key) & ix->map_mask);
+}
+
 static uint32_t map_find(const ClPrefixIndex *ix, uint64_t key)
 {
-    for (uint32_t i = (uint32_t)(mix(key) & ix->map_mask);; i = (i + 1) & ix->map_mask) {
+    for (uint32_t i = map_home(ix, key);; i = (i + 1) & ix->map_mask) {
         if (ix->map[i].key == key)
             return i;
         if (ix->map[i].key == 0)
@@ -104,7 +137,7 @@ static uint32_t map_slot(ClPrefixIndex *ix, uint64_t key)
 {
     if ((ix->map_count + 1) * 2 > ix->map_mask + 1)
         map_grow(ix);
-    uint32_t i = (uint32_t)(mix(key) & ix->map_mask);
+    uint32_t i = map_home(ix, key);
     for (; ix->map[i].key != 0; i = (i + 1) & ix->map_mask)
         if (ix->map[i].key == key)
             return i;
@@ -123,7 +156,7 @@ static void map_grow(ClPrefixIndex *ix)
     for (uint32_t k = 0; k < old_size; k++) {
         if (!old[k].key)
             continue;
-        uint32_t i = (uint32_t)(mix(old[k].key) & ix->map_mask);
+        uint32_t i = map_home(ix, old[k].key);
         while (ix->map[i].key)
             i = (i + 1) & ix->map_mask;
         ix->map[i] = old[k];
@@ -139,7 +172,7 @@ static void map_delete(ClPrefixIndex *ix, uint32_t i)
         j = (j + 1) & ix->map_mask;
         if (!ix->map[j].key)
             break;
-        uint32_t home = (uint32_t)(mix(ix->map[j].key) & ix->map_mask);
+        uint32_t home = map_home(ix, ix->map[j].key);
         /* can the entry at j move to i? only if its home is not in (i, j] */
         gboolean movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
         if (movable) {
@@ -152,41 +185,66 @@ static void map_delete(ClPrefixIndex *ix, uint32_t i)
     ix->map_count--;
 }
 
-/* ------------------------------------------------------------------ LRU -- */
+/* ---------------------------------------------------------------- queue -- */
 
-static void lru_unlink(ClPrefixIndex *ix, uint32_t k)
+static inline gboolean entry_live(const ClPrefixIndex *ix, const Entry *e)
 {
-    Node *nd = &ix->nodes[k];
-    Lru *l = &ix->lru[nd->replica];
-    if (nd->prev != NIL)
-        ix->nodes[nd->prev].next = nd->next;
-    else
-        l->head = nd->next;
-    if (nd->next != NIL)
-        ix->nodes[nd->next].prev = nd->prev;
-    else
-        l->tail = nd->prev;
-    nd->prev = nd->next = NIL;
+    return e->node == NIL || ix->nodes[e->node].stamp == e->stamp;
 }
 
-static void lru_append(ClPrefixIndex *ix, uint32_t k)
+/* Makes room for one more entry at the end of l's queue: drops the taken
+ * and the stale entries, then grows the array if it is still more than half
+ * full. */
+static void queue_make_room(ClPrefixIndex *ix, Lru *l)
 {
-    Node *nd = &ix->nodes[k];
-    Lru *l = &ix->lru[nd->replica];
-    nd->prev = l->tail;
-    nd->next = NIL;
-    if (l->tail != NIL)
-        ix->nodes[l->tail].next = k;
-    else
-        l->head = k;
-    l->tail = k;
+    uint32_t w = 0;
+    if (l->stale == 0) { /* nothing stale: move the queue down */
+        w = l->hi - l->lo;
+        memmove(l->q, l->q + l->lo, (size_t)w * sizeof *l->q);
+    } else {
+        for (uint32_t i = l->lo; i < l->hi; i++)
+            if (entry_live(ix, &l->q[i]))
+                l->q[w++] = l->q[i];
+        l->stale = 0;
+    }
+    l->lo = 0;
+    l->hi = w;
+    if (w + 1 > l->alloc / 2) {
+        l->alloc = MAX(64, w * 2 + 16);
+        l->q = g_renew(Entry, l->q, l->alloc);
+    }
 }
+
+/* Node k (of l's replica) is now the most recently used; `fresh` when it
+ * is new, else its previous entry turns stale. */
+static inline void queue_push(ClPrefixIndex *ix, Lru *l, uint32_t k, uint64_t hash, gboolean fresh)
+{
+    if (l->hi == l->alloc)
+        queue_make_room(ix, l);
+    l->q[l->hi++] = (Entry){.hash = hash, .node = k, .stamp = l->stamp};
+    ix->nodes[k].stamp = l->stamp++;
+    l->stale += !fresh;
+}
+
+/* n more private blocks are now the most recently used. */
+static inline void queue_push_private(ClPrefixIndex *ix, Lru *l, uint32_t n)
+{
+    if (l->hi > l->lo && l->q[l->hi - 1].node == NIL && l->q[l->hi - 1].stamp <= UINT32_MAX - n) {
+        l->q[l->hi - 1].stamp += n; /* the newest entry is a run: it grows */
+        return;
+    }
+    if (l->hi == l->alloc)
+        queue_make_room(ix, l);
+    l->q[l->hi++] = (Entry){.hash = 0, .node = NIL, .stamp = n};
+}
+
+/* ------------------------------------------------------------------ nodes -- */
 
 static uint32_t node_alloc(ClPrefixIndex *ix)
 {
     if (ix->free_head != NIL) {
         uint32_t k = ix->free_head;
-        ix->free_head = ix->nodes[k].next;
+        ix->free_head = ix->nodes[k].chain;
         return k;
     }
     if (ix->num_nodes == ix->cap_nodes) {
@@ -196,12 +254,13 @@ static uint32_t node_alloc(ClPrefixIndex *ix)
     return ix->num_nodes++;
 }
 
-/* Drops node k: out of its chain (and the map when the chain empties), its LRU list, onto the free list. */
-static void node_evict(ClPrefixIndex *ix, uint32_t k)
+/* Drops node k, which holds `hash`: out of its chain (and the map when the
+ * chain empties), onto the free list. Its queue entries are gone already. */
+static void node_drop(ClPrefixIndex *ix, uint32_t k, uint64_t hash)
 {
-    Node *nd = &ix->nodes[k];
-    uint32_t s = map_find(ix, nd->hash);
+    uint32_t s = map_find(ix, hash);
     g_assert(s != NIL); /* every live node's hash is in the map */
+    Node *nd = &ix->nodes[k];
     if (ix->map[s].head == k) {
         ix->map[s].head = nd->chain;
         if (nd->chain == NIL)
@@ -212,11 +271,31 @@ static void node_evict(ClPrefixIndex *ix, uint32_t k)
             p = ix->nodes[p].chain;
         ix->nodes[p].chain = nd->chain;
     }
-    lru_unlink(ix, k);
     ix->lru[nd->replica].count--;
-    nd->hash = 0;
-    nd->next = ix->free_head;
+    nd->replica = NIL;
+    nd->chain = ix->free_head;
     ix->free_head = k;
+}
+
+/* Evicts l's least recently used block (l holds at least one). */
+static void evict_lru(ClPrefixIndex *ix, Lru *l)
+{
+    for (;;) {
+        g_assert(l->lo < l->hi); /* every block held has a live entry: the count says one is queued */
+        Entry *e = &l->q[l->lo];
+        if (e->node == NIL) { /* the oldest of a run of private blocks */
+            l->count--;
+            if (--e->stamp == 0)
+                l->lo++;
+            return;
+        }
+        l->lo++;
+        if (entry_live(ix, e)) {
+            node_drop(ix, e->node, e->hash);
+            return;
+        }
+        l->stale--;
+    }
 }
 
 /* ------------------------------------------------------------- queries -- */
@@ -241,57 +320,93 @@ void cl_prefix_index_match(const ClPrefixIndex *ix, const uint64_t *hashes, guin
     }
 }
 
-void cl_prefix_index_insert(ClPrefixIndex *ix, const uint64_t *hashes, guint nblocks, guint replica)
+void cl_prefix_index_insert(ClPrefixIndex *ix, const uint64_t *hashes, guint nshared, guint nblocks,
+                            guint replica)
 {
     Lru *l = &ix->lru[replica];
-    for (guint j = nblocks; j-- > 0;) {
+    if (nblocks > nshared) { /* the private tail, used before the shared head (deepest first) */
+        for (uint32_t left = nblocks - nshared; left > 0;) {
+            /* a block at a time while over capacity, so that evictions interleave as they would */
+            uint32_t room = l->count < l->capacity ? l->capacity - l->count : 0;
+            uint32_t n = room ? MIN(left, room) : 1;
+            queue_push_private(ix, l, n);
+            l->count += n;
+            left -= n;
+            if (l->count > l->capacity)
+                evict_lru(ix, l);
+        }
+    }
+    for (guint j = nshared; j-- > 0;) {
         uint32_t s = map_slot(ix, hashes[j]);
         uint32_t k = ix->map[s].head;
         while (k != NIL && ix->nodes[k].replica != replica)
             k = ix->nodes[k].chain;
         if (k != NIL) { /* known: now the most recently used */
-            lru_unlink(ix, k);
-            lru_append(ix, k);
+            queue_push(ix, l, k, hashes[j], FALSE);
             continue;
         }
         k = node_alloc(ix);
         /* node_alloc may move the node array; the map slot index stays valid */
-        Node *nd = &ix->nodes[k];
-        nd->hash = hashes[j];
-        nd->replica = replica;
-        nd->chain = ix->map[s].head;
+        ix->nodes[k].replica = replica;
+        ix->nodes[k].chain = ix->map[s].head;
         ix->map[s].head = k;
-        lru_append(ix, k);
+        queue_push(ix, l, k, hashes[j], TRUE);
         l->count++;
         if (l->count > l->capacity)
-            node_evict(ix, l->head);
+            evict_lru(ix, l);
     }
 }
 
 void cl_prefix_index_forget(ClPrefixIndex *ix, guint replica)
 {
-    while (ix->lru[replica].head != NIL)
-        node_evict(ix, ix->lru[replica].head);
+    Lru *l = &ix->lru[replica];
+    while (l->count > 0)
+        evict_lru(ix, l);
+    l->lo = l->hi = l->stale = 0;
 }
+
+/* --------------------------------------------------------------- checks -- */
 
 gboolean cl_prefix_index_check(const ClPrefixIndex *ix, char **why)
 {
+    /* per node: its hash as its live entry says, and how often it was seen */
+    uint64_t *hash_of = g_new0(uint64_t, MAX(ix->num_nodes, 1));
     uint32_t *seen = g_new0(uint32_t, MAX(ix->num_nodes, 1));
     gboolean ok = TRUE;
     for (guint r = 0; r < ix->n && ok; r++) {
-        uint32_t cnt = 0, prev = NIL;
-        for (uint32_t k = ix->lru[r].head; k != NIL && ok; k = ix->nodes[k].next) {
-            if (ix->nodes[k].replica != r || ix->nodes[k].prev != prev || ix->nodes[k].hash == 0) {
-                *why = g_strdup_printf("replica %u: LRU node %u is broken", r, k);
-                ok = FALSE;
-            }
-            seen[k]++;
-            cnt++;
-            prev = k;
+        const Lru *l = &ix->lru[r];
+        uint32_t live = 0;
+        if (l->lo > l->hi || l->hi > l->alloc) {
+            *why = g_strdup_printf("replica %u: queue bounds %u..%u of %u", r, l->lo, l->hi, l->alloc);
+            ok = FALSE;
         }
-        if (ok && (cnt != ix->lru[r].count || ix->lru[r].tail != prev || cnt > ix->lru[r].capacity)) {
-            *why = g_strdup_printf("replica %u: LRU holds %u nodes, count %u, capacity %u", r, cnt,
-                                   ix->lru[r].count, ix->lru[r].capacity);
+        uint32_t stale = 0;
+        for (uint32_t i = l->lo; i < l->hi && ok; i++) {
+            const Entry *e = &l->q[i];
+            if (e->node == NIL) { /* a run of private blocks */
+                if (e->stamp == 0 || e->hash != 0) {
+                    *why = g_strdup_printf("replica %u: queue entry %u is an empty or hashed run", r, i);
+                    ok = FALSE;
+                }
+                live += e->stamp;
+            } else if (e->node >= ix->num_nodes || e->hash == 0) {
+                *why = g_strdup_printf("replica %u: queue entry %u is broken", r, i);
+                ok = FALSE;
+            } else if (entry_live(ix, e)) {
+                if (ix->nodes[e->node].replica != r || seen[e->node]) {
+                    *why = g_strdup_printf("replica %u: node %u is live twice or in another replica", r, e->node);
+                    ok = FALSE;
+                }
+                seen[e->node] = 1;
+                hash_of[e->node] = e->hash;
+                live++;
+            } else {
+                stale++;
+            }
+        }
+        if (ok && (live != l->count || l->count > l->capacity || stale != l->stale)) {
+            *why = g_strdup_printf("replica %u: queue holds %u blocks and %u stale entries, count %u (%u stale), "
+                                   "capacity %u", r, live, stale, l->count, l->stale, l->capacity);
             ok = FALSE;
         }
     }
@@ -305,8 +420,8 @@ gboolean cl_prefix_index_check(const ClPrefixIndex *ix, char **why)
             ok = FALSE;
         }
         for (uint32_t k = ix->map[i].head; k != NIL && ok; k = ix->nodes[k].chain) {
-            if (ix->nodes[k].hash != ix->map[i].key || seen[k] != 1) {
-                *why = g_strdup_printf("chain of slot %u holds node %u of another hash or list", i, k);
+            if (seen[k] != 1 || hash_of[k] != ix->map[i].key) {
+                *why = g_strdup_printf("chain of slot %u holds node %u of another hash, or not live", i, k);
                 ok = FALSE;
             }
             seen[k]++;
@@ -314,13 +429,14 @@ gboolean cl_prefix_index_check(const ClPrefixIndex *ix, char **why)
         }
     }
     uint32_t live = 0;
-    for (guint r = 0; r < ix->n; r++)
-        live += ix->lru[r].count;
+    for (uint32_t k = 0; k < ix->num_nodes; k++)
+        live += seen[k] > 0;
     if (ok && (chained != live || keys != ix->map_count)) {
         *why = g_strdup_printf("%u chained nodes for %u live, %u keys for a count of %u", chained, live, keys,
                                ix->map_count);
         ok = FALSE;
     }
+    g_free(hash_of);
     g_free(seen);
     return ok;
 }

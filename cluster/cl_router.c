@@ -182,8 +182,9 @@ struct ClRouter {
     GRand *rng;
     guint last;               /* the replica chosen last (tie-breaking turns) */
     ClPrefixIndex *index;     /* prefix-affinity, weighted with a prefix weight */
-    uint64_t *hashes;         /* router blocks of the request being routed */
-    guint num_hashes, cap_hashes;
+    uint64_t *hashes;         /* hashes of the shared router blocks of the request being routed */
+    guint num_hashes, cap_hashes; /* its router blocks (shared, then private) */
+    guint num_shared;         /* ... of which shared: hashes[0..num_shared) */
     uint64_t hashed_id;       /* the request they belong to */
     gboolean have_hashes;
     uint32_t *match;          /* per replica: leading blocks matched */
@@ -286,24 +287,27 @@ const ClPrefixIndex *cl_router_prefix_index(const ClRouter *rt)
     return rt->index;
 }
 
-/* The router blocks of w (full blocks of its prompt, at most max_blocks). */
+/* The router blocks of w (full blocks of its prompt, at most max_blocks),
+ * and the hashes of those other requests can share. */
 static void hash_request(ClRouter *rt, const WlRequest *w)
 {
     if (rt->have_hashes && rt->hashed_id == w->id)
         return;
     guint bs = rt->spec.prefix_block_size;
     guint nb = MIN(w->input_tokens / bs, rt->spec.prefix_max_blocks);
-    if (nb > rt->cap_hashes) {
-        rt->cap_hashes = MAX(nb, rt->cap_hashes * 2);
-        rt->hashes = g_renew(uint64_t, rt->hashes, rt->cap_hashes);
-    }
     SchedRequest sr;
     sched_request_init(&sr, w->id, w->input_tokens, w->output_tokens, w->prefix_group, w->shared_prefix_tokens);
     sched_request_set_session(&sr, w->session_id, w->session_prefix_tokens, w->session_branch,
                               w->session_prefix_branch);
-    for (guint i = 0; i < nb; i++)
+    guint ns = sched_request_shared_blocks(&sr, nb, bs);
+    if (ns > rt->cap_hashes) {
+        rt->cap_hashes = MAX(ns, rt->cap_hashes * 2);
+        rt->hashes = g_renew(uint64_t, rt->hashes, rt->cap_hashes);
+    }
+    for (guint i = 0; i < ns; i++)
         rt->hashes[i] = sched_request_block_hash(&sr, i, bs);
     rt->num_hashes = nb;
+    rt->num_shared = ns;
     rt->hashed_id = w->id;
     rt->have_hashes = TRUE;
 }
@@ -334,9 +338,9 @@ static int pick_weighted(ClRouter *rt, const WlRequest *w, const ClView *v)
     guint n = v->n;
     if (s->prefix_weight > 0 && rt->index) {
         hash_request(rt, w);
-        cl_prefix_index_match(rt->index, rt->hashes, rt->num_hashes, rt->match);
+        cl_prefix_index_match(rt->index, rt->hashes, rt->num_shared, rt->match);
     } else {
-        rt->num_hashes = 0;
+        rt->num_hashes = rt->num_shared = 0;
         rt->have_hashes = FALSE;
     }
     /* the queue scorer normalises waiting over the candidates: min-max */
@@ -494,7 +498,7 @@ int cl_router_pick(ClRouter *rt, const WlRequest *w, const ClView *v, double *sc
     case CL_ROUTER_PREFIX_AFFINITY: {
         if (rt->index) {
             hash_request(rt, w);
-            cl_prefix_index_match(rt->index, rt->hashes, rt->num_hashes, rt->match);
+            cl_prefix_index_match(rt->index, rt->hashes, rt->num_shared, rt->match);
         } else {
             memset(rt->match, 0, n * sizeof *rt->match);
         }
@@ -536,7 +540,7 @@ void cl_router_commit(ClRouter *rt, const WlRequest *w, guint replica)
     if (!rt->index)
         return;
     hash_request(rt, w);
-    cl_prefix_index_insert(rt->index, rt->hashes, rt->num_hashes, replica);
+    cl_prefix_index_insert(rt->index, rt->hashes, rt->num_shared, rt->num_hashes, replica);
 }
 
 void cl_router_forget(ClRouter *rt, guint replica)
@@ -550,6 +554,6 @@ uint32_t cl_router_expected_hit_tokens(ClRouter *rt, const WlRequest *w, guint r
     if (!rt->index || replica >= rt->n)
         return 0;
     hash_request(rt, w);
-    cl_prefix_index_match(rt->index, rt->hashes, rt->num_hashes, rt->match);
+    cl_prefix_index_match(rt->index, rt->hashes, rt->num_shared, rt->match);
     return MIN(rt->match[replica] * rt->spec.prefix_block_size, w->input_tokens);
 }

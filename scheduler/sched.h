@@ -196,6 +196,11 @@ void sched_request_set_session(SchedRequest *r, uint64_t session_id, uint32_t pr
  * depends on the request's identity fields only (not on its progress).
  */
 uint64_t sched_request_block_hash(const SchedRequest *r, uint32_t index, uint32_t block_size);
+/* How many of the request's first `max_blocks` blocks of `block_size`
+ * tokens other requests can hold too (a group's or a session's): these come
+ * first; the blocks after them are keyed by the request's own id, and only
+ * the request itself can ever find them again. */
+uint32_t sched_request_shared_blocks(const SchedRequest *r, uint32_t max_blocks, uint32_t block_size);
 /* prompt + generated so far: the tokens the request must have KV for before
  * it can sample its next token. */
 static inline uint32_t sched_request_num_tokens(const SchedRequest *r)

@@ -51,3 +51,13 @@ uint64_t sched_request_block_hash(const SchedRequest *r, uint32_t index, uint32_
     g_return_val_if_fail(block_size > 0, 0); /* checked by sched_config_validate: not input */
     return key_hash(r, block_key(r, index, block_size), index);
 }
+
+uint32_t sched_request_shared_blocks(const SchedRequest *r, uint32_t max_blocks, uint32_t block_size)
+{
+    g_return_val_if_fail(block_size > 0, 0); /* checked by sched_config_validate: not input */
+    if (r->session_id) /* every block of a turn is its session's */
+        return max_blocks;
+    if (!r->prefix_group)
+        return 0;
+    return (uint32_t)MIN((uint64_t)max_blocks, r->shared_prefix_tokens / block_size);
+}

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "cl_internal.h"
+#include "sched_kv.h"
 #include "ss_test.h"
 
 /* ------------------------------------------------------ reference index -- */
@@ -68,8 +69,11 @@ static void ref_match(const RefIndex *ix, const uint64_t *hashes, guint nb, uint
 }
 
 /* Random prompts made of a few shared prefixes (so that blocks recur across
- * replicas) and private tails; small capacities force evictions. The index
- * must agree with the reference on every match and keep its structure. */
+ * replicas) and private tails; small capacities force evictions, including
+ * within one prompt; now and then a replica is forgotten (scaled down). The
+ * index, which keeps private blocks only as runs in the LRU order, must
+ * agree with the reference (which indexes every block) on every match and
+ * size, and keep its structure. */
 static void test_prefix_index_matches_reference(void)
 {
     const guint n = 5;
@@ -80,25 +84,32 @@ static void test_prefix_index_matches_reference(void)
     GRand *rng = g_rand_new_with_seed(11);
     uint64_t hashes[24];
     uint32_t got[5], want[5];
-    guint mismatches = 0, nonzero = 0;
-    for (int round = 0; round < 4000; round++) {
+    guint mismatches = 0, nonzero = 0, forgotten = 0;
+    for (int round = 0; round < 6000; round++) {
         guint group = (guint)g_rand_int_range(rng, 0, 6);
         guint shared = (guint)g_rand_int_range(rng, 0, 12);
         guint nb = (guint)g_rand_int_range(rng, 1, 24);
+        guint ns = MIN(shared, nb);
         for (guint i = 0; i < nb; i++)
             hashes[i] = i < shared ? (uint64_t)group * 1000 + i + 1 : (uint64_t)round * 100000 + i + 7;
-        cl_prefix_index_match(ix, hashes, nb, got);
+        cl_prefix_index_match(ix, hashes, ns, got);
         ref_match(&ref, hashes, nb, want);
         for (guint r = 0; r < n; r++) {
             mismatches += got[r] != want[r];
             nonzero += got[r] > 0;
         }
         guint to = (guint)g_rand_int_range(rng, 0, (gint32)n);
-        cl_prefix_index_insert(ix, hashes, nb, to);
+        cl_prefix_index_insert(ix, hashes, ns, nb, to);
         ref_insert(&ref, hashes, nb, to);
+        if (g_rand_int_range(rng, 0, 500) == 0) {
+            guint gone = (guint)g_rand_int_range(rng, 0, (gint32)n);
+            cl_prefix_index_forget(ix, gone);
+            g_array_set_size(ref.lru[gone], 0);
+            forgotten++;
+        }
         for (guint r = 0; r < n; r++)
             CU_ASSERT_EQUAL(cl_prefix_index_size(ix, r), ref.lru[r]->len);
-        if (round % 500 == 0) {
+        if (round % 250 == 0) {
             char *why = NULL;
             gboolean ok = cl_prefix_index_check(ix, &why);
             if (!ok)
@@ -109,6 +120,7 @@ static void test_prefix_index_matches_reference(void)
     }
     CU_ASSERT_EQUAL(mismatches, 0);
     CU_ASSERT(nonzero > 1000); /* the test exercised real matches */
+    CU_ASSERT(forgotten > 3);
     char *why = NULL;
     CU_ASSERT(cl_prefix_index_check(ix, &why));
     g_free(why);
@@ -364,9 +376,41 @@ static void test_router_uses_scheduler_hash(void)
     CU_ASSERT(sched_request_block_hash(&t1, 0, 64) != sched_request_block_hash(&a, 0, 64));
 }
 
+/* The router indexes a request's shared blocks only: those
+ * sched_request_shared_blocks counts are exactly the blocks whose hash is
+ * not the request's own (its id's), for groups, sessions and neither. */
+static void test_shared_blocks_are_those_not_own(void)
+{
+    GRand *rng = g_rand_new_with_seed(5);
+    guint checked = 0, shared = 0;
+    for (int k = 0; k < 400; k++) {
+        SchedRequest r;
+        uint64_t id = (uint64_t)k + 1;
+        uint32_t prompt = (uint32_t)g_rand_int_range(rng, 1, 2000);
+        uint32_t group = (uint32_t)g_rand_int_range(rng, 0, 3);
+        uint32_t pre = group ? (uint32_t)g_rand_int_range(rng, 0, (gint32)prompt + 1) : 0;
+        sched_request_init(&r, id, prompt, 10, group, pre);
+        if (g_rand_int_range(rng, 0, 3) == 0)
+            sched_request_set_session(&r, 7, (uint32_t)g_rand_int_range(rng, 0, (gint32)prompt + 1), 0, 0);
+        uint32_t bs = g_rand_boolean(rng) ? 64 : 16;
+        uint32_t nb = MIN(prompt / bs, 256u);
+        uint32_t ns = sched_request_shared_blocks(&r, nb, bs);
+        CU_ASSERT(ns <= nb);
+        for (uint32_t i = 0; i < nb; i++) {
+            gboolean own = sched_request_block_hash(&r, i, bs) == sched_kv_block_hash(2, id, i);
+            CU_ASSERT_EQUAL(own, i >= ns);
+            checked++;
+            shared += i < ns;
+        }
+    }
+    CU_ASSERT(checked > 5000 && shared > 1000 && shared < checked);
+    g_rand_free(rng);
+}
+
 static const SsTestCase index_cases[] = {
     {"prefix index against a reference model", test_prefix_index_matches_reference},
     {"the router hashes with the scheduler's block hash", test_router_uses_scheduler_hash},
+    {"shared blocks are exactly those not keyed by the request", test_shared_blocks_are_those_not_own},
     {NULL, NULL},
 };
 
