@@ -18,6 +18,11 @@
  * Prefix caching names each full block by its group prefix, its session
  * (turns of a conversation find each other's blocks, generated ones
  * included) or its request (see "Block keys" below and docs/scheduler.md).
+ * A block keyed by its request is recorded on the block only when the
+ * request gives it back at a preemption: no one else can find it, and the
+ * request itself looks for it only after a preemption (a finished request's
+ * own blocks are forgotten), so the record is the same as if made when the
+ * block filled, without touching the block's record at every fill.
  *
  * Engine options (docs/options/), each reached only when on:
  *  - priority (vLLM's --scheduling-policy priority): the waiting queue is a
@@ -302,10 +307,14 @@ static G_ALWAYS_INLINE inline gboolean allocate_slots_as(SchedScheduler *s, Sche
         uint32_t full = known / bs;
         for (uint32_t i = r->num_hashed_blocks; i < full; i++) { /* full now: register */
             BlockKey key = block_key(r, i, bs);
+            if (key == KEY_OWN && (plain || G_LIKELY(s->cpu == NULL)))
+                continue; /* recorded on the block when it is given back: preempt() */
             uint64_t h = key_hash(r, key, i);
-            sched_kv_pool_cache(s->pool, r->blocks[i], h, key != KEY_OWN);
-            if (key != KEY_OWN && G_UNLIKELY(starts_branch(r)) && in_session_prefix(r, i, bs))
-                sched_kv_pool_alias(s->pool, r->blocks[i], key_hash(r, KEY_SESSION, i));
+            if (key != KEY_OWN) {
+                sched_kv_pool_cache(s->pool, r->blocks[i], h, TRUE);
+                if (G_UNLIKELY(starts_branch(r)) && in_session_prefix(r, i, bs))
+                    sched_kv_pool_alias(s->pool, r->blocks[i], key_hash(r, KEY_SESSION, i));
+            }
             if (!plain && G_UNLIKELY(s->cpu != NULL) && sched_cpu_tier_store(s->cpu, h))
                 s->stats.offload_stores++;
         }
@@ -332,10 +341,14 @@ void sched_register_full_blocks(SchedScheduler *s, SchedRequest *r)
         uint32_t full = MIN(r->num_computed / bs, r->num_blocks);
         for (uint32_t i = r->num_hashed_blocks; i < full; i++) {
             BlockKey key = block_key(r, i, bs);
+            if (key == KEY_OWN && G_LIKELY(s->cpu == NULL))
+                continue; /* recorded on the block when it is given back: preempt() */
             uint64_t h = key_hash(r, key, i);
-            sched_kv_pool_cache(s->pool, r->blocks[i], h, key != KEY_OWN);
-            if (key != KEY_OWN && G_UNLIKELY(starts_branch(r)) && in_session_prefix(r, i, bs))
-                sched_kv_pool_alias(s->pool, r->blocks[i], key_hash(r, KEY_SESSION, i));
+            if (key != KEY_OWN) {
+                sched_kv_pool_cache(s->pool, r->blocks[i], h, TRUE);
+                if (G_UNLIKELY(starts_branch(r)) && in_session_prefix(r, i, bs))
+                    sched_kv_pool_alias(s->pool, r->blocks[i], key_hash(r, KEY_SESSION, i));
+            }
             if (G_UNLIKELY(s->cpu != NULL) && sched_cpu_tier_store(s->cpu, h))
                 s->stats.offload_stores++;
         }
@@ -442,6 +455,17 @@ static void preempt(SchedScheduler *s, SchedRequest *r)
     if (G_UNLIKELY(r->window != NULL))
         sched_window_release_all(s->pool, r, s->cfg.kv_groups_sliding);
     r->spec_pending = r->spec_scheduled = 0;
+    if (s->cfg.enable_prefix_caching) {
+        /* Its full blocks of its own tokens were not recorded when they
+         * filled (only the request itself can find them again, and only
+         * once it has given them back): record them now, so that it finds
+         * them when it is admitted again unless they were evicted meanwhile.
+         * Blocks it found this way keep their record. */
+        const uint32_t bs = s->cfg.block_size;
+        for (uint32_t i = 0; i < r->num_hashed_blocks; i++)
+            if (block_key(r, i, bs) == KEY_OWN)
+                sched_kv_pool_cache(s->pool, r->blocks[i], key_hash(r, KEY_OWN, i), FALSE);
+    }
     sched_kv_pool_release(s->pool, r->blocks, r->num_blocks);
     r->num_prev_blocks = r->num_blocks;
     r->num_blocks = 0;
