@@ -315,9 +315,10 @@ void sched_kv_pool_take(SchedKvPool *p, uint32_t n, uint32_t *out)
      * an input check: sched_check_invariants and the fuzz harness test it */
     g_assert(n <= p->num_free);
     /* the dead blocks on top of the stack were freed a while ago (other
-     * replicas ran since): fetch their records together, with the next
-     * take's (one more block) */
-    for (uint32_t k = 0, m = MIN(n + 1, p->num_dead); k < m; k++)
+     * replicas ran since): fetch the records of those this take (and the
+     * next one, one more block) will pop before any keyed block, together */
+    uint32_t dead_first = p->head == NIL ? p->num_dead : MIN(p->dead_before[p->head], p->num_dead);
+    for (uint32_t k = 0, m = MIN(n + 1, dead_first); k < m; k++)
         __builtin_prefetch(&p->blk[p->dead[p->num_dead - 1 - k]], 1);
     for (uint32_t k = 0; k < n; k++) {
         uint32_t b = free_list_pop(p);
