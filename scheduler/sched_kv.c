@@ -163,12 +163,13 @@ static void free_list_append(SchedKvPool *p, uint32_t b)
 }
 
 /* Takes the block at the head of the queue: a dead one if dead blocks come
- * first, else the keyed head. Precondition: num_free > 0. */
-static uint32_t free_list_pop(SchedKvPool *p)
+ * first, else the keyed head; *dead says which. Precondition: num_free > 0. */
+static inline uint32_t free_list_pop(SchedKvPool *p, gboolean *dead)
 {
     uint32_t h = p->head;
     if (h != NIL && p->dead_before[h] == 0) {
         free_list_remove(p, h);
+        *dead = FALSE;
         return h;
     }
     if (h != NIL)
@@ -178,6 +179,7 @@ static uint32_t free_list_pop(SchedKvPool *p)
     uint32_t b = p->dead[--p->num_dead];
     p->blk[b].on_free = 0;
     p->num_free--;
+    *dead = TRUE;
     return b;
 }
 
@@ -321,8 +323,11 @@ void sched_kv_pool_take(SchedKvPool *p, uint32_t n, uint32_t *out)
     for (uint32_t k = 0, m = MIN(n + 1, dead_first); k < m; k++)
         __builtin_prefetch(&p->blk[p->dead[p->num_dead - 1 - k]], 1);
     for (uint32_t k = 0; k < n; k++) {
-        uint32_t b = free_list_pop(p);
-        if (p->blk[b].hash) { /* evict: the block is about to hold other tokens */
+        gboolean dead;
+        uint32_t b = free_list_pop(p, &dead);
+        /* a dead block holds no key (its record is only written: no wait for
+         * it to arrive); a keyed one is evicted: it is about to hold other tokens */
+        if (!dead && p->blk[b].hash) {
             uint8_t in_map = p->blk[b].in_map;
             if (in_map) { /* keys in the map: the first, and a second one */
                 if (in_map & IN_MAP_FIRST)

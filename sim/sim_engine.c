@@ -398,6 +398,8 @@ gboolean sim_replica_end_step(SimReplica *r, GError **error)
     SimTime tok = now + r->step_delay;
     uint64_t *runs = rec->itl_runs;
     memset(runs, 0, rec->num_classes * sizeof *runs);
+    uint64_t runs0 = 0; /* class 0's, in a register (most runs have one class) */
+    FILE *const itl_csv = out->itl_csv;
     for (uint32_t i = 0; i < st->num_reqs; i++) {
         SimReq *q = SIM_REQ(st->reqs[i]);
         uint8_t fl = q->sr.step_flags;
@@ -410,19 +412,23 @@ gboolean sim_replica_end_step(SimReplica *r, GError **error)
             if (itl > q->itl_max)
                 q->itl_max = itl;
             if (itl == dur) {
-                runs[q->class_id]++;
+                if (q->class_id == 0)
+                    runs0++;
+                else
+                    runs[q->class_id]++;
             } else {
                 sim_hist_add(rec->itl_all, itl);
                 sim_hist_add(rec->classes[q->class_id].itl, itl);
             }
-            if (out->itl_csv)
-                fprintf(out->itl_csv, "%" G_GUINT64_FORMAT ",%u,%.6f,%.6f\n", q->sr.id, q->sr.num_output,
+            if (itl_csv)
+                fprintf(itl_csv, "%" G_GUINT64_FORMAT ",%u,%.6f,%.6f\n", q->sr.id, q->sr.num_output,
                         sim_time_to_seconds(tok), sim_time_to_ms(itl));
         }
         q->last_token = tok;
         if (fl & SCHED_FINISHED_NOW)
             finish_request(r, q);
     }
+    runs[0] += runs0;
     uint64_t total_runs = 0;
     for (guint c = 0; c < rec->num_classes; c++) {
         sim_hist_add_n(rec->classes[c].itl, dur, runs[c]);
