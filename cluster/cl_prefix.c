@@ -200,7 +200,8 @@ static void queue_make_room(ClPrefixIndex *ix, Lru *l)
     uint32_t w = 0;
     if (l->stale == 0) { /* nothing stale: move the queue down */
         w = l->hi - l->lo;
-        memmove(l->q, l->q + l->lo, (size_t)w * sizeof *l->q);
+        if (w > 0 && l->lo > 0) /* (a new queue has no array yet) */
+            memmove(l->q, l->q + l->lo, (size_t)w * sizeof *l->q);
     } else {
         for (uint32_t i = l->lo; i < l->hi; i++)
             if (entry_live(ix, &l->q[i]))
