@@ -57,11 +57,11 @@
  * the prompt's blocks); a loaded request skips the host tier's lookup.
  *
  * Files: this one holds schedule() (the running loop, the admission of
- * waiting requests, allocation, preemption, the waiting queue), kept in one
- * file so that its inlined parts stay inlined; sched_finish.c the update
- * after a step, sched_request.c the requests and their block keys,
- * sched_setup.c the configuration and lifecycle, sched_state.c KV
- * transfers, queries and invariants; sched_internal.h the shared state.
+ * waiting requests, allocation, preemption), kept in one file so that its
+ * inlined parts stay inlined; sched_finish.c the update after a step,
+ * sched_waiting.c the waiting queue, sched_request.c the requests and their
+ * block keys, sched_setup.c the configuration and lifecycle, sched_state.c
+ * KV transfers, queries and invariants; sched_internal.h the shared state.
  *
  * Data structures: the running list is an array in admission order (at most
  * max_num_seqs); the waiting queue is a ring buffer (preempted requests go to
@@ -78,135 +78,6 @@
 #include "sched_internal.h"
 
 G_STATIC_ASSERT(SCHED_MAX_SPEC_TOKENS <= 255); /* BatchEntry.spec_tokens */
-
-/* --------------------------------------------------------- waiting queue -- */
-
-/* The priority policy's order: vLLM's (priority, arrival time); requests
- * are numbered in arrival order, and a lower priority value runs first. */
-static inline gboolean prio_before(const SchedRequest *a, const SchedRequest *b)
-{
-    return a->priority != b->priority ? a->priority < b->priority : a->id < b->id;
-}
-
-static void heap_push(SchedScheduler *s, SchedRequest *r)
-{
-    uint32_t i = s->wait_len++;
-    while (i > 0) {
-        uint32_t parent = (i - 1) / 2;
-        if (!prio_before(r, s->heap[parent]))
-            break;
-        s->heap[i] = s->heap[parent];
-        i = parent;
-    }
-    s->heap[i] = r;
-}
-
-static SchedRequest *heap_pop(SchedScheduler *s)
-{
-    SchedRequest *top = s->heap[0];
-    SchedRequest *last = s->heap[--s->wait_len];
-    uint32_t i = 0, n = s->wait_len;
-    for (;;) {
-        uint32_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && prio_before(s->heap[c + 1], s->heap[c]))
-            c++;
-        if (!prio_before(s->heap[c], last))
-            break;
-        s->heap[i] = s->heap[c];
-        i = c;
-    }
-    if (n > 0)
-        s->heap[i] = last;
-    return top;
-}
-
-static void waiting_grow(SchedScheduler *s)
-{
-    uint32_t cap = s->wait_cap * 2;
-    SchedRequest **w = g_new(SchedRequest *, cap);
-    for (uint32_t i = 0; i < s->wait_len; i++)
-        w[i] = s->waiting[(s->wait_head + i) % s->wait_cap];
-    g_free(s->waiting);
-    s->waiting = w;
-    s->wait_cap = cap;
-    s->wait_head = 0;
-    if (s->heap)
-        s->heap = g_renew(SchedRequest *, s->heap, cap);
-}
-
-static void waiting_push_back(SchedScheduler *s, SchedRequest *r)
-{
-    if (s->wait_len == s->wait_cap)
-        waiting_grow(s);
-    if (G_UNLIKELY(s->heap != NULL)) {
-        heap_push(s, r);
-        return;
-    }
-    s->waiting[(s->wait_head + s->wait_len) % s->wait_cap] = r;
-    s->wait_len++;
-}
-
-/* A preempted (or set aside) request: the front of the FCFS queue; under
- * the priority policy, back into the heap at its own place. */
-static void waiting_push_front(SchedScheduler *s, SchedRequest *r)
-{
-    if (s->wait_len == s->wait_cap)
-        waiting_grow(s);
-    if (G_UNLIKELY(s->heap != NULL)) {
-        heap_push(s, r);
-        return;
-    }
-    s->wait_head = (s->wait_head + s->wait_cap - 1) % s->wait_cap;
-    s->waiting[s->wait_head] = r;
-    s->wait_len++;
-}
-
-static inline SchedRequest *waiting_peek(const SchedScheduler *s)
-{
-    return G_UNLIKELY(s->heap != NULL) ? s->heap[0] : s->waiting[s->wait_head];
-}
-
-static SchedRequest *waiting_pop_front(SchedScheduler *s)
-{
-    if (G_UNLIKELY(s->heap != NULL))
-        return heap_pop(s);
-    SchedRequest *r = s->waiting[s->wait_head];
-    s->wait_head = (s->wait_head + 1) % s->wait_cap;
-    s->wait_len--;
-    return r;
-}
-
-/* The next request to consider for admission: a loaded one, else the head
- * of the waiting queue; NULL when both are empty. */
-static inline SchedRequest *next_waiting(const SchedScheduler *s)
-{
-    if (G_UNLIKELY(s->ready_head < s->ready->len))
-        return g_ptr_array_index(s->ready, s->ready_head);
-    return s->wait_len ? waiting_peek(s) : NULL;
-}
-
-/* Removes next_waiting(s). */
-static inline void pop_waiting(SchedScheduler *s)
-{
-    if (G_UNLIKELY(s->ready_head < s->ready->len)) {
-        if (++s->ready_head == s->ready->len) {
-            g_ptr_array_set_size(s->ready, 0);
-            s->ready_head = 0;
-        }
-        return;
-    }
-    waiting_pop_front(s);
-}
-
-void sched_add_request(SchedScheduler *s, SchedRequest *r)
-{
-    /* the engine adds only requests fresh from sched_request_init: a bug
-     * check, unreachable from input */
-    g_assert(r->status == SCHED_WAITING && r->num_computed == 0 && r->num_blocks == 0);
-    waiting_push_back(s, r);
-}
 
 /* ------------------------------------------------------------ allocation -- */
 
@@ -475,7 +346,7 @@ static void preempt(SchedScheduler *s, SchedRequest *r)
     r->num_preemptions++;
     r->status = SCHED_PREEMPTED;
     s->num_preemptions++;
-    waiting_push_front(s, r);
+    sched_waiting_push_front(s, r);
 }
 
 /* The batch entry of a scheduled request (n = scheduled_tokens). */
@@ -598,7 +469,7 @@ static void skip_waiting(SchedScheduler *s, uint32_t *num_skipped)
         s->skipped_cap = MAX(16u, s->skipped_cap * 2);
         s->skipped = g_renew(SchedRequest *, s->skipped, s->skipped_cap);
     }
-    s->skipped[(*num_skipped)++] = waiting_pop_front(s);
+    s->skipped[(*num_skipped)++] = sched_waiting_pop_front(s);
 }
 
 /* LoRA: the step's adapter tokens, adapters, and the copies that make them resident. */
@@ -821,7 +692,7 @@ const SchedStep *sched_schedule(SchedScheduler *s)
         }
         /* the requests set aside go back to the head, in their order */
         for (uint32_t k = num_skipped; k-- > 0;)
-            waiting_push_front(s, s->skipped[k]);
+            sched_waiting_push_front(s, s->skipped[k]);
     }
     st->num_remote_admitted = s->remote_admitted->len;
     if (G_UNLIKELY(st->num_remote_admitted > 0)) {

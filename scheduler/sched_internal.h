@@ -146,4 +146,47 @@ static inline gboolean starts_branch(const SchedRequest *r)
  * (and writes them through to the host tier); sched.c. */
 void sched_register_full_blocks(SchedScheduler *s, SchedRequest *r);
 
+/* ------------------------------------------------------- waiting queue -- */
+
+/* The priority policy's order: vLLM's (priority, arrival time); requests
+ * are numbered in arrival order, and a lower priority value runs first. */
+static inline gboolean prio_before(const SchedRequest *a, const SchedRequest *b)
+{
+    return a->priority != b->priority ? a->priority < b->priority : a->id < b->id;
+}
+
+/* sched_waiting.c: a new request at the back; a preempted or set-aside one
+ * at the front (under the priority policy, both at their own place); the
+ * head taken off. */
+void sched_waiting_push_back(SchedScheduler *s, SchedRequest *r);
+void sched_waiting_push_front(SchedScheduler *s, SchedRequest *r);
+SchedRequest *sched_waiting_pop_front(SchedScheduler *s);
+
+static inline SchedRequest *waiting_peek(const SchedScheduler *s)
+{
+    return G_UNLIKELY(s->heap != NULL) ? s->heap[0] : s->waiting[s->wait_head];
+}
+
+/* The next request to consider for admission: a loaded one, else the head
+ * of the waiting queue; NULL when both are empty. */
+static inline SchedRequest *next_waiting(const SchedScheduler *s)
+{
+    if (G_UNLIKELY(s->ready_head < s->ready->len))
+        return g_ptr_array_index(s->ready, s->ready_head);
+    return s->wait_len ? waiting_peek(s) : NULL;
+}
+
+/* Removes next_waiting(s). */
+static inline void pop_waiting(SchedScheduler *s)
+{
+    if (G_UNLIKELY(s->ready_head < s->ready->len)) {
+        if (++s->ready_head == s->ready->len) {
+            g_ptr_array_set_size(s->ready, 0);
+            s->ready_head = 0;
+        }
+        return;
+    }
+    sched_waiting_pop_front(s);
+}
+
 #endif /* SCHED_INTERNAL_H */

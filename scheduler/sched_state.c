@@ -106,17 +106,6 @@ SchedRequest *sched_running_at(const SchedScheduler *s, uint32_t i)
     return i < s->num_running ? s->running[i] : NULL;
 }
 
-SchedRequest *sched_waiting_at(const SchedScheduler *s, uint32_t i)
-{
-    uint32_t nready = s->ready->len - s->ready_head;
-    if (i < nready)
-        return g_ptr_array_index(s->ready, s->ready_head + i);
-    i -= nready;
-    if (i >= s->wait_len)
-        return NULL;
-    return s->heap ? s->heap[i] : s->waiting[(s->wait_head + i) % s->wait_cap];
-}
-
 gboolean sched_check_invariants(const SchedScheduler *s, char **why)
 {
     if (!sched_kv_pool_check(s->pool, why))
