@@ -1,7 +1,7 @@
 /*
  * pl_report_html.c: the capacity plan as report.html (see pl_plan.h and
  * docs/planning-report.md), one self-contained file for people who decide
- * what to buy: inline CSS and inline SVG charts (rp_svg.c), no script, no
+ * what to buy: inline CSS and inline SVG charts (rp_svg.h), no script, no
  * font or image to fetch, no link leaving the page (rp_html.c writes its
  * head). It opens with the recommendation and what was simulated, defines
  * its terms, ranks every candidate (the infeasible ones last, with their

@@ -2,7 +2,7 @@
  * sw_report.c: a sweep's rows as a page a person reads (report.html): what
  * was swept, charts of the swept metrics, and every row.
  *
- * The charts (rp_svg.c, inline SVG) come from the table alone, so a merged
+ * The charts (rp_svg.h, inline SVG) come from the table alone, so a merged
  * table draws the same page as an unsharded run:
  *   - the x axis is the swept field "rate" when there is one, else the
  *     numeric field with the most distinct values; every other swept field
