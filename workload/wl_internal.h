@@ -5,7 +5,8 @@
  *
  * Layout: wl_source.c holds the common part of a source (ids, class names,
  * skipped-row count, description) and dispatches to the kind's operations;
- * wl_synthetic.c and wl_trace.c implement the two kinds; wl_session.c the
+ * wl_synthetic.c and wl_trace.c (with wl_trace_header.c and wl_trace_row.c,
+ * sharing wl_trace_internal.h) implement the two kinds; wl_session.c the
  * sessions of a trace; wl_rand.c the random
  * variates; wl_parse.c the number and timestamp parsers; wl_csv.c the CSV
  * reader (libcsv, line by line, physical line numbers).

@@ -1,27 +1,12 @@
 /*
  * wl_trace.c: trace sources: a CSV file of requests streamed row by row.
  *
- * Formats, recognised by the header (extra columns ignored, any order):
- * - servesim: arrival_time_s,input_tokens,output_tokens and optionally
- *   prefix_group (any non-negative integer g, yielded as g + 1; empty: no
- *   group), shared_prefix_tokens (<= input_tokens), class (names interned
- *   in order of first appearance; no column: one class "default"),
- *   session_id (any text naming a conversation; empty: none) and
- *   session_prefix_tokens (<= input_tokens and <= the previous turn's
- *   input + output; empty: derived, see wl_session.c), priority (an integer,
- *   lower first under --scheduling-policy priority; empty: 0) and lora (the
- *   name of a LoRA adapter, interned in order of first appearance; empty:
- *   the base model);
- * - Azure LLM inference trace: TIMESTAMP,ContextTokens,GeneratedTokens with
- *   absolute timestamps, read exactly to the nanosecond; arrival = time since
- *   the first row;
- * - Vidur: arrived_at,num_prefill_tokens,num_decode_tokens (seconds).
- *
- * A column mapping ("arrival=timestamp,input=prompt_len,...") renames the
- * columns of any role; the format is then the first whose columns, renamed,
- * are all in the header (servesim's when none). Arrival times are in any
- * form of wl_time.c (relative seconds or milliseconds, epoch units,
- * ISO-8601), decided on the first row unless given.
+ * The header (the format and the column of each role) is read by
+ * wl_trace_header.c and each data row decoded and checked by wl_trace_row.c;
+ * wl_trace_internal.h holds the state the three files share. This file
+ * makes the source of them: the passes over the file, skip and limit, bad
+ * rows skipped, the sort, the rate, the arrivals, the classes and the
+ * description.
  *
  * Arrival = (time - origin) x factor. The origin is 0 for relative times,
  * and the first yielded row for absolute ones (Azure's timestamps, epoch
@@ -37,18 +22,13 @@
  * arrival that the offset or the factor moves beyond it, is an error of its
  * row naming the value and the limit, never a clamped time.
  *
- * Rows must be in time order (an earlier time is an error that suggests
- * `sort`). With `sort` every good row is read first and kept in memory,
- * sorted by time (ties in file order), then skip and limit apply to that
- * order; everything else is as when streaming.
+ * With `sort` every good row is read first and kept in memory, sorted by
+ * time (ties in file order), then skip and limit apply to that order;
+ * everything else is as when streaming.
  *
- * Checks on every row: the field count of the header, positive integer
- * counts, an arrival in the trace's time format (relative times at most
- * SIM_TIME_LIMIT_S), arrivals in order, shared_prefix_tokens <=
- * input_tokens, session prefixes against the session's previous good row,
- * no NUL byte in any field (the CSV reader). Each message reads
- * "file:line:column: column 'name': expected ..., got '...'". With
- * skip_bad_rows such rows are counted and skipped (an I/O error still stops).
+ * A row that fails a check (wl_trace_row.c) stops the source with its
+ * error; with skip_bad_rows such rows are counted and skipped (an I/O error
+ * still stops).
  *
  * Cost: O(bytes) per pass; one pass, or two with a rate or a class column.
  * Memory: one row plus the class names, independent of the number of rows,
@@ -57,447 +37,9 @@
  * Limits: comma-separated only; at most WL_MAX_CLASSES classes; relative
  * times are doubles (exact to the nanosecond below 104 days).
  */
-#include "wl_internal.h"
+#include "wl_trace_internal.h"
 
-#include <math.h>
 #include <string.h>
-
-typedef struct {
-    double t_s;           /* relative times: arrival, seconds */
-    gint64 t_ns;          /* absolute times: arrival, ns since 1970 */
-    guint32 input, output, group, shared;
-    const char *class_name; /* borrowed from the row (or the sort's string chunk); NULL without a class column */
-    const char *session;    /* the session id, trimmed (Trace.session_key, or the sort's chunk); NULL: none */
-    gboolean has_session_prefix;
-    guint32 session_prefix;
-    WlSessionTurn turn;     /* when session != NULL */
-    guint64 line;           /* physical line of the row */
-    guint64 session_prefix_line; /* and of its session_prefix_tokens field (for messages after a sort) */
-    gint32 priority;
-    const char *lora;       /* the adapter name, trimmed (Trace.lora_key, or the sort's chunk); NULL: none */
-} Decoded;
-
-typedef struct {
-    char *path;
-    WlTraceOptions opts;
-    WlTraceFormat format;     /* never AUTO once open */
-    WlCsvReader *csv;
-    guint num_header_fields;
-    int col_arrival, col_input, col_output, col_group, col_shared, col_class; /* -1: absent */
-    int col_session, col_session_prefix; /* -1: absent */
-    int col_priority, col_lora;          /* -1: absent */
-    WlSessions *sessions;     /* with a session_id column */
-    GString *session_key;     /* the current row's session id, trimmed */
-    GString *lora_key;        /* the current row's adapter name, trimmed */
-    const char *name_arrival, *name_input, *name_output, *name_group, *name_shared, *name_class;
-    const char *name_session, *name_session_prefix, *name_priority, *name_lora;
-    WlTimeFormat time_format; /* AUTO until the first row decides (kept across passes) */
-    gboolean absolute;        /* times are absolute (ns since 1970) */
-    guint64 time_line;        /* the row that decided an AUTO time format (0: given) */
-    /* sort: every good row, in time order */
-    gboolean collecting;      /* reading every row: no skip, limit, order or session check */
-    GArray *held;             /* Decoded, NULL when streaming */
-    GStringChunk *held_names; /* class names, session ids and adapter names of held rows */
-    guint next_held;
-    /* the state of one pass */
-    guint64 records;          /* data records read, for `skip` */
-    guint64 delivered;        /* rows yielded, for `limit` */
-    gboolean have_prev;
-    double prev_s;
-    gint64 prev_ns;
-    guint64 prev_line;
-    char prev_text[64];
-    gboolean have_origin;
-    double origin_s;
-    gint64 origin_ns;
-    double factor;
-} Trace;
-
-static const struct {
-    WlTraceFormat format;
-    const char *columns[3];
-} formats[] = {
-    {WL_TRACE_NATIVE, {"arrival_time_s", "input_tokens", "output_tokens"}},
-    {WL_TRACE_AZURE, {"TIMESTAMP", "ContextTokens", "GeneratedTokens"}},
-    {WL_TRACE_VIDUR, {"arrived_at", "num_prefill_tokens", "num_decode_tokens"}},
-};
-
-#define ACCEPTED_HEADERS                                                                           \
-    "servesim (arrival_time_s,input_tokens,output_tokens"                                          \
-    "[,prefix_group,shared_prefix_tokens,class,session_id,session_prefix_tokens,priority,lora]), "               \
-    "azure (TIMESTAMP,ContextTokens,GeneratedTokens)"                                              \
-    ", vidur (arrived_at,num_prefill_tokens,num_decode_tokens)"
-
-/* Finds a column; FALSE + error when it appears twice. */
-static gboolean find_column(const char *path, const WlCsvRow *h, const char *name, int *out,
-                            GError **error)
-{
-    int first = wl_csv_header_find(h, name);
-    for (guint i = (guint)(first + 1); first >= 0 && i < h->num_fields; i++) {
-        if (strcmp(h->fields[i], name) == 0) {
-            wl_set_error(error,
-                         "%s:%" G_GUINT64_FORMAT ":%u: expected each column once, got '%s' twice "
-                         "(columns %d and %u)",
-                         path, h->line, i + 1, name, first + 1, i + 1);
-            return FALSE;
-        }
-    }
-    *out = first;
-    return TRUE;
-}
-
-/* The name a role's column has: the mapping's, else the format's own
- * (required roles), else servesim's for the optional roles (NULL: none). */
-static const char *role_column(const Trace *t, WlTraceFormat f, WlTraceRole role)
-{
-    const char *mapped = t->opts.columns.names[role];
-    if (mapped[0])
-        return mapped;
-    if (role <= WL_ROLE_OUTPUT) {
-        for (gsize i = 0; i < G_N_ELEMENTS(formats); i++)
-            if (formats[i].format == f)
-                return formats[i].columns[role];
-        return NULL;
-    }
-    if (f != WL_TRACE_NATIVE && !wl_trace_columns_any(&t->opts.columns))
-        return NULL;
-    static const char *const optional[] = {"prefix_group", "shared_prefix_tokens", "class", "session_id",
-                                           "session_prefix_tokens", "priority", "lora"};
-    return optional[role - WL_ROLE_PREFIX_GROUP];
-}
-
-/* Recognises the format (or checks the one asked for) and finds the columns. */
-static gboolean read_header(Trace *t, GError **error)
-{
-    WlCsvRow h;
-    if (!wl_csv_read_header(t->csv, &h, error))
-        return FALSE;
-    t->num_header_fields = h.num_fields;
-    gboolean ok = FALSE;
-    char *joined = wl_csv_header_join(&h);
-    char *mapping = wl_trace_columns_format(&t->opts.columns);
-    gboolean mapped = wl_trace_columns_any(&t->opts.columns);
-    for (guint r = 0; r < WL_TRACE_NUM_ROLES; r++) {
-        const char *name = t->opts.columns.names[r];
-        if (name[0] && wl_csv_header_find(&h, name) < 0) {
-            wl_set_error(error, "%s:%" G_GUINT64_FORMAT ": column mapping %s: expected a column '%s' (%s), got "
-                         "none in '%s'", t->path, h.line, mapping, name, wl_trace_role_name(r), joined);
-            goto out;
-        }
-    }
-    WlTraceFormat chosen = t->opts.format;
-    if (chosen == WL_TRACE_AUTO) {
-        for (gsize f = 0; chosen == WL_TRACE_AUTO && f < G_N_ELEMENTS(formats); f++) {
-            gboolean all = TRUE;
-            for (int c = 0; c < 3; c++)
-                all &= wl_csv_header_find(&h, role_column(t, formats[f].format, (WlTraceRole)c)) >= 0;
-            if (all)
-                chosen = formats[f].format;
-        }
-        if (chosen == WL_TRACE_AUTO && mapped)
-            chosen = WL_TRACE_NATIVE; /* the missing column is named below */
-        if (chosen == WL_TRACE_AUTO) {
-            wl_set_error(error,
-                         "%s:%" G_GUINT64_FORMAT ": expected a header with the columns of one of: "
-                         ACCEPTED_HEADERS "; got '%s' (or map your columns: --columns "
-                         "arrival=NAME,input=NAME,output=NAME)",
-                         t->path, h.line, joined);
-            goto out;
-        }
-    }
-    const char *cols[3];
-    for (int c = 0; c < 3; c++)
-        cols[c] = role_column(t, chosen, (WlTraceRole)c);
-    int *slots[3] = {&t->col_arrival, &t->col_input, &t->col_output};
-    for (int c = 0; c < 3; c++) {
-        if (!find_column(t->path, &h, cols[c], slots[c], error))
-            goto out;
-        if (*slots[c] < 0) {
-            char *after = mapped ? g_strdup_printf(" (after the column mapping %s)", mapping) : g_strdup("");
-            wl_set_error(error,
-                         "%s:%" G_GUINT64_FORMAT ": expected the %s columns %s,%s,%s%s, got no '%s' in '%s'",
-                         t->path, h.line, wl_trace_format_name(chosen), cols[0], cols[1], cols[2], after, cols[c],
-                         joined);
-            g_free(after);
-            goto out;
-        }
-    }
-    t->name_arrival = cols[0];
-    t->name_input = cols[1];
-    t->name_output = cols[2];
-    t->name_group = role_column(t, chosen, WL_ROLE_PREFIX_GROUP);
-    t->name_shared = role_column(t, chosen, WL_ROLE_SHARED_PREFIX);
-    t->name_class = role_column(t, chosen, WL_ROLE_CLASS);
-    t->name_session = role_column(t, chosen, WL_ROLE_SESSION_ID);
-    t->name_session_prefix = role_column(t, chosen, WL_ROLE_SESSION_PREFIX);
-    t->name_priority = role_column(t, chosen, WL_ROLE_PRIORITY);
-    t->name_lora = role_column(t, chosen, WL_ROLE_LORA);
-    t->col_group = t->col_shared = t->col_class = t->col_session = t->col_session_prefix = -1;
-    t->col_priority = t->col_lora = -1;
-    if ((t->name_group && !find_column(t->path, &h, t->name_group, &t->col_group, error)) ||
-        (t->name_shared && !find_column(t->path, &h, t->name_shared, &t->col_shared, error)) ||
-        (t->name_class && !find_column(t->path, &h, t->name_class, &t->col_class, error)) ||
-        (t->name_session && !find_column(t->path, &h, t->name_session, &t->col_session, error)) ||
-        (t->name_session_prefix &&
-         !find_column(t->path, &h, t->name_session_prefix, &t->col_session_prefix, error)) ||
-        (t->name_priority && !find_column(t->path, &h, t->name_priority, &t->col_priority, error)) ||
-        (t->name_lora && !find_column(t->path, &h, t->name_lora, &t->col_lora, error)))
-        goto out;
-    if (t->col_session_prefix >= 0 && t->col_session < 0) {
-        wl_set_error(error,
-                     "%s:%" G_GUINT64_FORMAT ":%d: expected a %s column with "
-                     "%s, got none in '%s'",
-                     t->path, h.line, t->col_session_prefix + 1, t->name_session, t->name_session_prefix,
-                     joined);
-        goto out;
-    }
-    t->format = chosen;
-    if (t->time_format == WL_TIME_AUTO && t->opts.time_format == WL_TIME_AUTO && chosen == WL_TRACE_AZURE &&
-        !t->opts.columns.names[WL_ROLE_ARRIVAL][0])
-        t->time_format = WL_TIME_ISO8601; /* the Azure trace's timestamps */
-    t->absolute = wl_time_is_absolute(t->time_format);
-    ok = TRUE;
-out:
-    g_free(mapping);
-    g_free(joined);
-    return ok;
-}
-
-static gboolean field_blank(const char *s)
-{
-    for (; *s; s++)
-        if (!g_ascii_isspace(*s))
-            return FALSE;
-    return TRUE;
-}
-
-/* Field-level error "path:line:col: column 'name': expected X, got '...'". */
-static gboolean bad_field(const Trace *t, const WlCsvRow *row, int col, const char *name,
-                          const char *expected, GError **error)
-{
-    const char *text = row->fields[col];
-    if (field_blank(text))
-        wl_set_error(error, "%s:%" G_GUINT64_FORMAT ":%d: column '%s': expected %s, got an empty field",
-                     t->path, row->field_lines[col], col + 1, name, expected);
-    else
-        wl_set_error(error, "%s:%" G_GUINT64_FORMAT ":%d: column '%s': expected %s, got '%s'", t->path,
-                     row->field_lines[col], col + 1, name, expected, text);
-    return FALSE;
-}
-
-/* The arrival field: in the trace's time format, which the first row decides
- * when it was not given. */
-static gboolean decode_time(Trace *t, const WlCsvRow *row, int ca, Decoded *d, GError **error)
-{
-    const char *text = row->fields[ca];
-    if (t->time_format == WL_TIME_AUTO) {
-        WlTimeFormat f = wl_time_detect(text);
-        if (f == WL_TIME_AUTO)
-            return bad_field(t, row, ca, t->name_arrival, wl_time_expected(WL_TIME_AUTO), error);
-        t->time_format = f;
-        t->absolute = wl_time_is_absolute(f);
-        t->time_line = row->field_lines[ca];
-    }
-    if (wl_time_parse(text, t->time_format, &d->t_s, &d->t_ns) == WL_PARSE_OK) {
-        if (t->absolute || sim_seconds_in_range(d->t_s))
-            return TRUE;
-        char limit[160];
-        g_snprintf(limit, sizeof limit, "a time of at most %g s (the simulated-time limit, about 126 years)",
-                   SIM_TIME_LIMIT_S);
-        return bad_field(t, row, ca, t->name_arrival, limit, error);
-    }
-    char expected[200];
-    if (t->time_line && t->time_format != WL_TIME_SECONDS)
-        g_snprintf(expected, sizeof expected, "%s (%s, the form of line %" G_GUINT64_FORMAT ")",
-                   wl_time_expected(t->time_format), wl_time_format_name(t->time_format), t->time_line);
-    else
-        g_strlcpy(expected, wl_time_expected(t->time_format), sizeof expected);
-    return bad_field(t, row, ca, t->name_arrival, expected, error);
-}
-
-static gboolean decode(Trace *t, const WlCsvRow *row, Decoded *d, GError **error)
-{
-    gboolean empty = TRUE;
-    for (guint i = 0; i < row->num_fields; i++)
-        empty &= field_blank(row->fields[i]);
-    if (empty) {
-        wl_set_error(error, "%s:%" G_GUINT64_FORMAT ":1: expected a data row, got an empty row",
-                     t->path, row->line);
-        return FALSE;
-    }
-    if (row->num_fields > t->num_header_fields) {
-        wl_set_error(error,
-                     "%s:%" G_GUINT64_FORMAT ":%u: expected %u fields as in the header, got %u",
-                     t->path, row->line, t->num_header_fields + 1, t->num_header_fields,
-                     row->num_fields);
-        return FALSE;
-    }
-    memset(d, 0, sizeof *d);
-    /* Arrival time (a missing field is reported by the count checks below
-     * when it is theirs; the arrival's own is checked here). */
-    int ca = t->col_arrival;
-    if ((guint)ca >= row->num_fields) {
-        wl_set_error(error,
-                     "%s:%" G_GUINT64_FORMAT ":%d: column '%s': expected %s, got no field (the row "
-                     "has %u field%s)",
-                     t->path, row->line, ca + 1, t->name_arrival, wl_time_expected(t->time_format),
-                     row->num_fields, row->num_fields == 1 ? "" : "s");
-        return FALSE;
-    }
-    if (!decode_time(t, row, ca, d, error))
-        return FALSE;
-    d->line = row->line;
-    guint64 v;
-    if (!wl_csv_field_count(t->path, row, (guint)t->col_input, t->name_input, FALSE, G_MAXUINT32,
-                            &v, error))
-        return FALSE;
-    d->input = (guint32)v;
-    if (!wl_csv_field_count(t->path, row, (guint)t->col_output, t->name_output, FALSE,
-                            G_MAXUINT32, &v, error))
-        return FALSE;
-    d->output = (guint32)v;
-    if (t->col_group >= 0 && (guint)t->col_group < row->num_fields &&
-        !field_blank(row->fields[t->col_group])) {
-        if (!wl_csv_field_count(t->path, row, (guint)t->col_group, t->name_group, TRUE,
-                                G_MAXUINT32 - 1, &v, error))
-            return FALSE;
-        d->group = (guint32)v + 1;
-    }
-    if (t->col_shared >= 0 && (guint)t->col_shared < row->num_fields &&
-        !field_blank(row->fields[t->col_shared])) {
-        if (!wl_csv_field_count(t->path, row, (guint)t->col_shared, t->name_shared, TRUE,
-                                G_MAXUINT32, &v, error))
-            return FALSE;
-        d->shared = (guint32)v;
-        if (d->shared > d->input) {
-            char expected[64];
-            g_snprintf(expected, sizeof expected, "at most %s (%u)", t->name_input, d->input);
-            return bad_field(t, row, t->col_shared, t->name_shared, expected, error);
-        }
-        if (d->shared > 0 && d->group == 0) {
-            char expected[128];
-            g_snprintf(expected, sizeof expected, "0 or nothing when %s is empty",
-                       t->name_group ? t->name_group : "prefix_group");
-            return bad_field(t, row, t->col_shared, t->name_shared, expected, error);
-        }
-    }
-    if (t->col_session >= 0 && (guint)t->col_session < row->num_fields &&
-        !field_blank(row->fields[t->col_session])) {
-        g_string_assign(t->session_key, row->fields[t->col_session]);
-        g_strstrip(t->session_key->str);
-        t->session_key->len = strlen(t->session_key->str);
-        d->session = t->session_key->str;
-    }
-    if (t->col_session_prefix >= 0 && (guint)t->col_session_prefix < row->num_fields &&
-        !field_blank(row->fields[t->col_session_prefix])) {
-        if (!wl_csv_field_count(t->path, row, (guint)t->col_session_prefix, t->name_session_prefix,
-                                TRUE, G_MAXUINT32, &v, error))
-            return FALSE;
-        d->has_session_prefix = TRUE;
-        d->session_prefix = (guint32)v;
-        d->session_prefix_line = row->field_lines[t->col_session_prefix];
-        if (d->session_prefix > d->input) {
-            char expected[64];
-            g_snprintf(expected, sizeof expected, "at most %s (%u)", t->name_input, d->input);
-            return bad_field(t, row, t->col_session_prefix, t->name_session_prefix, expected, error);
-        }
-        if (d->session_prefix > 0 && !d->session) {
-            char expected[128];
-            g_snprintf(expected, sizeof expected, "0 or nothing when %s is empty", t->name_session);
-            return bad_field(t, row, t->col_session_prefix, t->name_session_prefix, expected, error);
-        }
-    }
-    if (t->col_priority >= 0 && (guint)t->col_priority < row->num_fields &&
-        !field_blank(row->fields[t->col_priority])) {
-        double p = 0;
-        if (wl_parse_double(row->fields[t->col_priority], &p) != WL_PARSE_OK || p != floor(p) || p < G_MININT32 ||
-            p > G_MAXINT32)
-            return bad_field(t, row, t->col_priority, t->name_priority, "an integer (lower is served first)", error);
-        d->priority = (gint32)p;
-    }
-    if (t->col_lora >= 0 && (guint)t->col_lora < row->num_fields && !field_blank(row->fields[t->col_lora])) {
-        g_string_assign(t->lora_key, row->fields[t->col_lora]);
-        g_strstrip(t->lora_key->str);
-        t->lora_key->len = strlen(t->lora_key->str);
-        d->lora = t->lora_key->str;
-    }
-    if (t->col_class >= 0 && (guint)t->col_class < row->num_fields)
-        d->class_name = field_blank(row->fields[t->col_class]) ? "default"
-                                                               : row->fields[t->col_class];
-    else if (t->col_class >= 0)
-        d->class_name = "default";
-    if (row->num_fields < t->num_header_fields) { /* only unused columns are missing */
-        wl_set_error(error,
-                     "%s:%" G_GUINT64_FORMAT ":%u: expected %u fields as in the header, got %u",
-                     t->path, row->line, row->num_fields + 1, t->num_header_fields,
-                     row->num_fields);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-/* Works out the session turn of a decoded row (without entering it); on a
- * bad prefix, what was expected instead. */
-static WlSessionStatus session_resolve(const Trace *t, Decoded *d, char *expected, gsize size)
-{
-    WlSessionPrevious prev;
-    gboolean tolerate_first = t->opts.skip > 0;
-    WlSessionStatus st = wl_sessions_resolve(t->sessions, d->session, d->input, d->has_session_prefix,
-                                             d->session_prefix, tolerate_first, &d->turn, &prev);
-    switch (st) {
-    case WL_SESSION_OK:
-        break;
-    case WL_SESSION_PREFIX_PAST_PREVIOUS:
-        g_snprintf(expected, size,
-                   "at most the previous turn's %s + %s (%u + %u = %" G_GUINT64_FORMAT ", line %" G_GUINT64_FORMAT
-                   ")",
-                   t->name_input, t->name_output, prev.input, prev.output, (guint64)prev.input + prev.output,
-                   prev.line);
-        break;
-    case WL_SESSION_PREFIX_ON_FIRST:
-        g_snprintf(expected, size, "0 or nothing on the first turn of session '%.120s'", d->session);
-        break;
-    }
-    return st;
-}
-
-static gboolean session_check(const Trace *t, const WlCsvRow *row, Decoded *d, GError **error)
-{
-    if (!d->session || t->collecting) /* sorted rows are checked in time order, afterwards */
-        return TRUE;
-    char expected[256];
-    if (session_resolve(t, d, expected, sizeof expected) == WL_SESSION_OK)
-        return TRUE;
-    return bad_field(t, row, t->col_session_prefix, t->name_session_prefix, expected, error);
-}
-
-static gboolean check_order(Trace *t, const WlCsvRow *row, const Decoded *d, GError **error)
-{
-    int ca = t->col_arrival;
-    if (t->collecting)
-        return TRUE; /* sorted afterwards */
-    if (t->have_prev) {
-        gboolean back = t->absolute ? d->t_ns < t->prev_ns : d->t_s < t->prev_s;
-        if (back) {
-            char expected[240];
-            g_snprintf(expected, sizeof expected,
-                       "a time at or after '%s' (line %" G_GUINT64_FORMAT "): rows must be in time order "
-                       "(or sorted: replay --sort, \"sort\": true in a scenario)",
-                       t->prev_text, t->prev_line);
-            return bad_field(t, row, ca, t->name_arrival, expected, error);
-        }
-    }
-    t->have_prev = TRUE;
-    t->prev_s = d->t_s;
-    t->prev_ns = d->t_ns;
-    t->prev_line = row->field_lines[ca];
-    const char *text = row->fields[ca];
-    while (g_ascii_isspace(*text))
-        text++;
-    g_strlcpy(t->prev_text, text, sizeof t->prev_text);
-    g_strchomp(t->prev_text);
-    return TRUE;
-}
 
 /* The next good row of this pass (applying skip, limit and skip_bad_rows):
  * 1, 0 at the end, -1 with error. */
@@ -518,8 +60,7 @@ static int pull(WlSource *src, Trace *t, Decoded *d, GError **error)
             continue;
         }
         t->records++;
-        if (got > 0 && decode(t, &row, d, &err) && session_check(t, &row, d, &err) &&
-            check_order(t, &row, d, &err)) {
+        if (got > 0 && wl_trace_decode_row(t, &row, d, &err)) {
             if (d->session && !t->collecting)
                 wl_sessions_commit(t->sessions, d->session, d->input, d->output, row.line, &d->turn);
             t->delivered++;
@@ -527,12 +68,8 @@ static int pull(WlSource *src, Trace *t, Decoded *d, GError **error)
         }
         if (t->opts.skip_bad_rows && !broken) {
             src->rows_skipped++;
-            if (got > 0 && t->sessions && (guint)t->col_session < row.num_fields &&
-                !field_blank(row.fields[t->col_session])) {
-                g_string_assign(t->session_key, row.fields[t->col_session]);
-                g_strstrip(t->session_key->str);
-                wl_sessions_mark_skipped(t->sessions, t->session_key->str);
-            }
+            if (got > 0)
+                wl_trace_mark_skipped(t, &row);
             g_clear_error(&err);
             continue;
         }
@@ -550,7 +87,7 @@ static gboolean open_pass(Trace *t, GError **error)
     t->records = 0;
     t->delivered = 0;
     t->have_prev = FALSE;
-    if (!read_header(t, error))
+    if (!wl_trace_read_header(t, error))
         return FALSE;
     if (t->col_session >= 0 && !t->sessions)
         t->sessions = wl_sessions_new();
@@ -750,7 +287,7 @@ static gboolean resolve_sorted_sessions(WlSource *src, Trace *t, GError **error)
         Decoded d = g_array_index(t->held, Decoded, i);
         if (d.session) {
             char expected[256];
-            if (session_resolve(t, &d, expected, sizeof expected) != WL_SESSION_OK) {
+            if (wl_trace_session_resolve(t, &d, expected, sizeof expected) != WL_SESSION_OK) {
                 if (t->opts.skip_bad_rows) {
                     src->rows_skipped++;
                     wl_sessions_mark_skipped(t->sessions, d.session);
