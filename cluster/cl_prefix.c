@@ -325,17 +325,14 @@ void cl_prefix_index_insert(ClPrefixIndex *ix, const uint64_t *hashes, guint nsh
                             guint replica)
 {
     Lru *l = &ix->lru[replica];
-    if (nblocks > nshared) { /* the private tail, used before the shared head (deepest first) */
-        for (uint32_t left = nblocks - nshared; left > 0;) {
-            /* a block at a time while over capacity, so that evictions interleave as they would */
-            uint32_t room = l->count < l->capacity ? l->capacity - l->count : 0;
-            uint32_t n = room ? MIN(left, room) : 1;
-            queue_push_private(ix, l, n);
-            l->count += n;
-            left -= n;
-            if (l->count > l->capacity)
-                evict_lru(ix, l);
-        }
+    if (nblocks > nshared) {
+        /* the private tail, used before the shared head (deepest first): as
+         * one run, then the oldest blocks over capacity out (the same blocks,
+         * in the same order, as a push and an eviction per block) */
+        queue_push_private(ix, l, nblocks - nshared);
+        l->count += nblocks - nshared;
+        while (l->count > l->capacity)
+            evict_lru(ix, l);
     }
     for (guint j = nshared; j-- > 0;) {
         uint32_t s = map_slot(ix, hashes[j]);

@@ -178,7 +178,7 @@ static G_ALWAYS_INLINE inline gboolean allocate_slots_as(SchedScheduler *s, Sche
         uint32_t full = known / bs;
         for (uint32_t i = r->num_hashed_blocks; i < full; i++) { /* full now: register */
             BlockKey key = block_key(r, i, bs);
-            if (key == KEY_OWN && (plain || G_LIKELY(s->cpu == NULL)))
+            if (key == KEY_OWN && (plain || G_LIKELY(s->cpu == NULL))) /* (plain: no host tier) */
                 continue; /* recorded on the block when it is given back: preempt() */
             uint64_t h = key_hash(r, key, i);
             if (key != KEY_OWN) {
